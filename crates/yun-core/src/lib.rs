@@ -1,0 +1,13 @@
+//! yun's domain: ids, container specs and states, plans and input rules. No I/O lives here.
+
+pub mod id;
+pub mod plan;
+pub mod spec;
+pub mod state;
+pub mod validate;
+
+pub use id::new_id;
+pub use plan::Plan;
+pub use spec::{ContainerSpec, EnvVar, Limits, PortBinding, Protocol};
+pub use state::{ContainerState, DesiredState};
+pub use validate::Invalid;

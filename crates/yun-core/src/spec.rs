@@ -1,0 +1,103 @@
+//! What a worker needs to run one container, and the hash that makes creates idempotent.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Tcp,
+    Udp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "tcp" => Some(Self::Tcp),
+            "udp" => Some(Self::Udp),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortBinding {
+    pub container_port: u16,
+    pub host_port: u16,
+    pub protocol: Protocol,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    pub cpu_millis: u32,
+    pub memory_bytes: u64,
+    pub pids: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    pub container_id: String,
+    pub owner_id: String,
+    /// A reference the worker's engine resolves, e.g. `nginx:1.27`.
+    pub image: String,
+    pub command: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub ports: Vec<PortBinding>,
+    pub limits: Limits,
+}
+
+impl ContainerSpec {
+    /// A stable digest of everything that shapes the container; a create with the same
+    /// platform id but another hash is a conflict, not a silent reuse.
+    pub fn hash(&self) -> String {
+        let canonical = serde_json::to_vec(self).expect("a spec always serialises");
+        hex::encode(&Sha256::digest(canonical)[..12])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ContainerSpec {
+        ContainerSpec {
+            container_id: "c1".into(),
+            owner_id: "u1".into(),
+            image: "yun-testbox:latest".into(),
+            command: vec!["serve".into()],
+            env: vec![],
+            ports: vec![PortBinding {
+                container_port: 8080,
+                host_port: 20000,
+                protocol: Protocol::Tcp,
+            }],
+            limits: Limits {
+                cpu_millis: 100,
+                memory_bytes: 64 << 20,
+                pids: 64,
+            },
+        }
+    }
+
+    #[test]
+    fn hash_is_stable_and_sensitive() {
+        let a = spec();
+        assert_eq!(a.hash(), spec().hash());
+        let mut b = spec();
+        b.ports[0].host_port = 20001;
+        assert_ne!(a.hash(), b.hash());
+    }
+}

@@ -1,0 +1,45 @@
+//! What an operator sets for the master (flags, env or yun.toml, resolved by the binary).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+use yun_core::Plan;
+
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    pub http: SocketAddr,
+    pub rpc: SocketAddr,
+    /// `sqlite://PATH`.
+    pub database: String,
+    pub join_token: String,
+    /// Password for the `admin` account made on first start; generated and printed when None.
+    pub admin_password: Option<String>,
+    pub plans: Vec<Plan>,
+    pub default_plan: String,
+    pub max_containers_per_user: u64,
+    /// CPU is reserved against cores x this factor; memory is never overcommitted.
+    pub cpu_overcommit: f64,
+    pub heartbeat_interval: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl MasterConfig {
+    pub fn new(database: String, join_token: String) -> Self {
+        Self {
+            http: "0.0.0.0:8088".parse().expect("literal address"),
+            rpc: "0.0.0.0:8090".parse().expect("literal address"),
+            database,
+            join_token,
+            admin_password: None,
+            plans: Plan::defaults(),
+            default_plan: "nano".into(),
+            max_containers_per_user: 20,
+            cpu_overcommit: 4.0,
+            heartbeat_interval: Duration::from_secs(5),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+
+    pub fn plan(&self, name: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.name == name)
+    }
+}

@@ -1,0 +1,469 @@
+//! The create path (DESIGN.md): (1) one short transaction admits the request, places it and
+//! writes the row as `creating` with its ports; (2) the worker call, with no transaction open;
+//! (3) the outcome is recorded; a failure frees the ports and forgets the row.
+
+use super::observed_state;
+use crate::error::{ApiError, ApiResult};
+use crate::scheduler::{self, NodeSnapshot, PlacementRequest};
+use crate::state::AppState;
+use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, SessionUser};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use yun_core::{
+    validate, ContainerSpec, DesiredState, EnvVar, Invalid, Limits, PortBinding, Protocol,
+};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortInput {
+    pub container_port: i64,
+    pub host_port: Option<i64>,
+    pub protocol: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateInput {
+    pub image: String,
+    pub name: Option<String>,
+    pub plan: Option<String>,
+    pub command: Option<Vec<String>>,
+    pub env: Option<BTreeMap<String, String>>,
+    /// Omitted: the image's exposed ports are published. `[]`: nothing is.
+    pub ports: Option<Vec<PortInput>>,
+}
+
+/// A port as asked for: the host port is None when any free one will do.
+struct WantedPort {
+    container_port: u16,
+    host_port: Option<u16>,
+    protocol: Protocol,
+}
+
+const MAX_PORTS: usize = 32;
+const MAX_ENV: usize = 128;
+const MAX_ARGS: usize = 256;
+/// How many times a host port that Docker cannot bind is swapped for another.
+const PORT_RETRIES: usize = 5;
+
+fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::from(Invalid {
+        field,
+        message: message.into(),
+    })
+}
+
+fn check_command(command: &[String]) -> ApiResult<()> {
+    if command.len() > MAX_ARGS {
+        return Err(invalid(
+            "command",
+            format!("use at most {MAX_ARGS} arguments"),
+        ));
+    }
+    if command.iter().any(|a| a.contains('\0') || a.len() > 4096) {
+        return Err(invalid(
+            "command",
+            "each argument must be under 4 KiB and contain no NUL byte",
+        ));
+    }
+    Ok(())
+}
+
+fn check_env(env: &BTreeMap<String, String>) -> ApiResult<Vec<EnvVar>> {
+    if env.len() > MAX_ENV {
+        return Err(invalid("env", format!("use at most {MAX_ENV} variables")));
+    }
+    env.iter()
+        .map(|(k, v)| {
+            validate::env_key(k)?;
+            validate::env_value(k, v)?;
+            Ok(EnvVar {
+                key: k.clone(),
+                value: v.clone(),
+            })
+        })
+        .collect()
+}
+
+fn wanted_ports(input: Option<Vec<PortInput>>, image: &ImageRow) -> ApiResult<Vec<WantedPort>> {
+    let Some(list) = input else {
+        return Ok(image
+            .exposed_ports
+            .iter()
+            .filter_map(|(port, proto)| {
+                Some(WantedPort {
+                    container_port: *port,
+                    host_port: None,
+                    protocol: Protocol::parse(proto)?,
+                })
+            })
+            .collect());
+    };
+    if list.len() > MAX_PORTS {
+        return Err(invalid(
+            "ports",
+            format!("publish at most {MAX_PORTS} ports"),
+        ));
+    }
+    let mut seen = HashSet::new();
+    let mut hosts = HashSet::new();
+    list.into_iter()
+        .map(|p| {
+            let container_port = validate::port("ports.container_port", p.container_port)?;
+            let host_port = p
+                .host_port
+                .map(|h| validate::port("ports.host_port", h))
+                .transpose()?;
+            let protocol = match p.protocol.as_deref() {
+                None => Protocol::Tcp,
+                Some(s) => Protocol::parse(s).ok_or_else(|| {
+                    invalid("ports.protocol", format!("'{s}' is not 'tcp' or 'udp'"))
+                })?,
+            };
+            if !seen.insert((container_port, protocol)) {
+                return Err(invalid(
+                    "ports",
+                    format!(
+                        "container port {container_port}/{} is listed twice",
+                        protocol.as_str()
+                    ),
+                ));
+            }
+            if let Some(h) = host_port {
+                if !hosts.insert(h) {
+                    return Err(invalid("ports", format!("host port {h} is listed twice")));
+                }
+            }
+            Ok(WantedPort {
+                container_port,
+                host_port,
+                protocol,
+            })
+        })
+        .collect()
+}
+
+async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> ApiResult<ImageRow> {
+    if !yun_core::id::looks_like_id(image) {
+        validate::image_reference(image)?;
+    }
+    state
+        .store
+        .resolve_image(&user.id, image)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_image",
+                format!(
+                    "image '{image}' is neither in the public catalog nor among your images; \
+                 see GET /api/v1/images, or add it with POST /api/v1/images/pull"
+                ),
+            )
+        })
+}
+
+fn snapshots(
+    state: &AppState,
+    reserved: &std::collections::HashMap<String, (u64, u64)>,
+) -> Vec<NodeSnapshot> {
+    state
+        .registry
+        .ready_nodes()
+        .into_iter()
+        .map(|lease| {
+            let n = lease.node;
+            let (cpu, mem) = reserved.get(&n.id).copied().unwrap_or((0, 0));
+            let refuses = (!n.unenforced_limits.is_empty() && !n.allow_unenforced).then(|| {
+                format!(
+                    "its engine cannot enforce {}",
+                    n.unenforced_limits.join(", ")
+                )
+            });
+            NodeSnapshot {
+                cpu_capacity_millis: (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit)
+                    as u64,
+                memory_bytes: n.memory_bytes,
+                reserved_cpu_millis: cpu,
+                reserved_memory_bytes: mem,
+                port_range: n.port_range,
+                refuses,
+                id: n.id,
+                name: n.name,
+            }
+        })
+        .collect()
+}
+
+/// Step 1: admit, place, allocate ports and write the row, in one short transaction.
+async fn admit_and_place(
+    state: &AppState,
+    user: &SessionUser,
+    mut row: NewContainer,
+    wanted: &[WantedPort],
+) -> ApiResult<(NewContainer, (u16, u16))> {
+    let mut tx = state.store.begin_placement().await?;
+    let limit = state.config.max_containers_per_user;
+    if tx.count_containers(&user.id).await? >= limit {
+        return Err(ApiError::forbidden(
+            "quota_exceeded",
+            format!("you have reached the limit of {limit} containers; remove one first"),
+        ));
+    }
+    if tx.name_taken(&user.id, &row.name).await? {
+        return Err(ApiError::conflict(
+            "name_taken",
+            format!(
+                "you already have a container named '{}'; choose another name",
+                row.name
+            ),
+        ));
+    }
+    let reserved = tx.reserved().await?;
+    let nodes = snapshots(state, &reserved);
+    let request = PlacementRequest {
+        cpu_millis: row.cpu_millis.into(),
+        memory_bytes: row.memory_bytes,
+        fixed_host_ports: wanted.iter().filter_map(|w| w.host_port).collect(),
+    };
+    let node_id = scheduler::place(&request, &nodes)
+        .map_err(|why| ApiError::unavailable("no_capacity", why))?;
+    let node = nodes
+        .iter()
+        .find(|n| n.id == node_id)
+        .expect("placed on a snapshot node");
+    let mut used = tx.used_ports(&node_id).await?;
+    for w in wanted.iter() {
+        if let Some(h) = w.host_port {
+            if !used.insert(h) {
+                return Err(ApiError::conflict(
+                    "port_taken",
+                    format!("host port {h} is already taken on node {}; leave host_port out to get a free one", node.name),
+                ));
+            }
+        }
+    }
+    let mut ports = Vec::with_capacity(wanted.len());
+    for w in wanted {
+        let host_port = match w.host_port {
+            Some(h) => h,
+            None => {
+                let free = (node.port_range.0..=node.port_range.1)
+                    .find(|p| !used.contains(p))
+                    .ok_or_else(|| {
+                        ApiError::unavailable(
+                            "no_free_port",
+                            format!(
+                                "node {} has no free host port left; try again later",
+                                node.name
+                            ),
+                        )
+                    })?;
+                used.insert(free);
+                free
+            }
+        };
+        ports.push(PortRow {
+            container_port: w.container_port,
+            host_port,
+            protocol: w.protocol.as_str().to_string(),
+        });
+    }
+    row.node_id = node_id;
+    row.ports = ports;
+    tx.insert(&row).await?;
+    tx.commit().await?;
+    Ok((row, node.port_range))
+}
+
+fn spec_of(row: &NewContainer) -> ContainerSpec {
+    ContainerSpec {
+        container_id: row.id.clone(),
+        owner_id: row.owner_id.clone(),
+        image: row.image_ref.clone(),
+        command: row.command.clone(),
+        env: row.env.clone(),
+        ports: row
+            .ports
+            .iter()
+            .map(|p| PortBinding {
+                container_port: p.container_port,
+                host_port: p.host_port,
+                protocol: Protocol::parse(&p.protocol).unwrap_or(Protocol::Tcp),
+            })
+            .collect(),
+        limits: Limits {
+            cpu_millis: row.cpu_millis,
+            memory_bytes: row.memory_bytes,
+            pids: row.pids,
+        },
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    user: &SessionUser,
+    input: CreateInput,
+) -> ApiResult<ContainerRow> {
+    let plan_name = input
+        .plan
+        .unwrap_or_else(|| state.config.default_plan.clone());
+    let plan = state.config.plan(&plan_name).ok_or_else(|| {
+        invalid(
+            "plan",
+            format!("there is no plan '{plan_name}'; see GET /api/v1/plans"),
+        )
+    })?;
+    let command = input.command.unwrap_or_default();
+    check_command(&command)?;
+    let env = check_env(&input.env.unwrap_or_default())?;
+    let image = resolve_image(state, user, &input.image).await?;
+    let wanted = wanted_ports(input.ports, &image)?;
+    let id = yun_core::new_id();
+    let name = match input.name {
+        Some(n) => {
+            validate::container_name(&n)?;
+            n
+        }
+        None => default_name(&image.reference, &id),
+    };
+    let row = NewContainer {
+        id: id.clone(),
+        owner_id: user.id.clone(),
+        name,
+        image_id: image.id.clone(),
+        image_ref: image.reference.clone(),
+        plan: plan.name.clone(),
+        cpu_millis: plan.cpu_millis,
+        memory_bytes: plan.memory_bytes(),
+        pids: plan.pids,
+        node_id: String::new(),
+        command,
+        env,
+        ports: Vec::new(),
+    };
+    let (mut row, range) = admit_and_place(state, user, row, &wanted).await?;
+
+    // Step 2: the worker call, outside any transaction.
+    let lock = state.locks.get(&id);
+    let _guard = lock.lock().await;
+    let result = run_on_node(state, &mut row, &wanted, range).await;
+
+    // Step 3: the outcome.
+    match result {
+        Ok(status) => {
+            let st = observed_state(&status.docker_state, DesiredState::Running);
+            let code = (status.docker_state != "running").then_some(status.exit_code);
+            state.store.set_actual_state(&id, st, code).await?;
+        }
+        Err(e) => {
+            // The worker may have made it before failing (a timeout): removal is idempotent.
+            if let Some(client) = state.registry.ready_client(&row.node_id) {
+                let _ = client.remove(&id).await;
+            }
+            state.store.delete_container(&id).await?;
+            return Err(e);
+        }
+    }
+    super::find(state, Some(&user.id), &id).await
+}
+
+/// Calls the worker; a host port Docker cannot bind is swapped for another unless the renter chose it.
+async fn run_on_node(
+    state: &AppState,
+    row: &mut NewContainer,
+    wanted: &[WantedPort],
+    range: (u16, u16),
+) -> ApiResult<yun_proto::v1::ContainerStatus> {
+    let node_name = state
+        .registry
+        .get(&row.node_id)
+        .map(|l| l.node.name)
+        .unwrap_or_default();
+    let client = state.registry.ready_client(&row.node_id).ok_or_else(|| {
+        ApiError::unavailable(
+            "node_unavailable",
+            format!("node {node_name} went down; try again"),
+        )
+    })?;
+    let mut skipped = Vec::new();
+    for _ in 0..=PORT_RETRIES {
+        match client.create(&spec_of(row)).await {
+            Ok(status) => return Ok(status),
+            Err(e) => {
+                let Some(bad) = e.unavailable_port() else {
+                    return Err(ApiError::from_worker(&node_name, e));
+                };
+                let chosen = wanted.iter().any(|w| w.host_port == Some(bad));
+                if chosen {
+                    return Err(ApiError::conflict(
+                        "port_unavailable",
+                        format!("host port {bad} is in use on node {node_name}; choose another or leave host_port out"),
+                    ));
+                }
+                skipped.push(bad);
+                let Some(next) = state
+                    .store
+                    .replace_port(&row.id, &row.node_id, bad, range, &skipped)
+                    .await?
+                else {
+                    return Err(ApiError::unavailable(
+                        "no_free_port",
+                        format!("node {node_name} has no bindable host port left"),
+                    ));
+                };
+                tracing::info!(
+                    node = node_name,
+                    bad,
+                    next,
+                    "host port taken outside yun; using another"
+                );
+                if let Some(p) = row.ports.iter_mut().find(|p| p.host_port == bad) {
+                    p.host_port = next;
+                }
+            }
+        }
+    }
+    Err(ApiError::unavailable(
+        "no_free_port",
+        format!("node {node_name} could not bind any of the host ports tried; try again"),
+    ))
+}
+
+/// `<image name>-<6 chars of the id>`, e.g. `nginx-4k9x2m`.
+fn default_name(reference: &str, id: &str) -> String {
+    let base = reference
+        .rsplit('/')
+        .next()
+        .unwrap_or(reference)
+        .split([':', '@'])
+        .next()
+        .unwrap_or("container");
+    let base: String = base
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(40)
+        .collect();
+    let base = if base.is_empty() {
+        "container".to_string()
+    } else {
+        base
+    };
+    format!("{base}-{}", &id[..6])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_name;
+
+    #[test]
+    fn default_names_are_valid() {
+        let n = default_name(
+            "registry.example.com:5000/team/web-app:v1",
+            "abcd1234abcd1234",
+        );
+        assert_eq!(n, "web-app-abcd12");
+        assert!(yun_core::validate::container_name(&n).is_ok());
+    }
+}

@@ -1,0 +1,80 @@
+//! What a renter does with containers: create (the three-step create path), power actions,
+//! removal, logs. Handlers in `http/containers.rs` only parse and answer.
+
+mod create;
+mod logs;
+mod power;
+mod remove;
+pub mod view;
+
+pub use create::{create, CreateInput, PortInput};
+pub use logs::{open_logs, LogsQuery};
+pub use power::{refresh, restart, start, stop};
+pub use remove::remove;
+pub use view::{ContainerView, PortView};
+
+use crate::error::{ApiError, ApiResult};
+use crate::nodes::WorkerClient;
+use crate::state::AppState;
+use crate::store::ContainerRow;
+use yun_core::{ContainerState, DesiredState};
+
+/// The renter-facing state for what a worker reports.
+pub fn observed_state(docker_state: &str, desired: DesiredState) -> ContainerState {
+    match docker_state {
+        "running" | "paused" => ContainerState::Running,
+        "restarting" => ContainerState::Restarting,
+        "missing" => ContainerState::Lost,
+        _ if desired == DesiredState::Running => ContainerState::Exited,
+        _ => ContainerState::Stopped,
+    }
+}
+
+/// The container if `owner` may see it (None = an admin, who sees all); else 404, never 403.
+pub async fn find(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+    if !yun_core::id::looks_like_id(id) {
+        return Err(ApiError::not_found("container"));
+    }
+    state
+        .store
+        .get_container(owner, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("container"))
+}
+
+pub fn node_client(state: &AppState, row: &ContainerRow) -> ApiResult<WorkerClient> {
+    state.registry.ready_client(&row.node_id).ok_or_else(|| {
+        ApiError::unavailable(
+            "node_unavailable",
+            format!(
+                "node {} is down, so container {} cannot be reached now; try again when the node is back",
+                row.node_name, row.id
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_read_by_intent() {
+        assert_eq!(
+            observed_state("exited", DesiredState::Running),
+            ContainerState::Exited
+        );
+        assert_eq!(
+            observed_state("exited", DesiredState::Stopped),
+            ContainerState::Stopped
+        );
+        assert_eq!(
+            observed_state("running", DesiredState::Stopped),
+            ContainerState::Running
+        );
+        assert_eq!(
+            observed_state("missing", DesiredState::Running),
+            ContainerState::Lost
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Start, stop and restart. One lock per container serialises them; a deliberate stop passes
+//! through `stopping` so that crash detection does not take it for a crash.
+
+use super::{find, node_client, observed_state};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::ContainerRow;
+use yun_core::{ContainerState, DesiredState};
+use yun_proto::v1;
+
+fn refused(row: &ContainerRow, action: &str) -> ApiError {
+    ApiError::conflict(
+        "invalid_state",
+        format!(
+            "container {} is {}, so it cannot {action} now; wait for it to settle or remove it",
+            row.id, row.state
+        ),
+    )
+}
+
+async fn record(
+    state: &AppState,
+    row: &ContainerRow,
+    desired: DesiredState,
+    s: &v1::ContainerStatus,
+) -> ApiResult<()> {
+    let st = observed_state(&s.docker_state, desired);
+    let code = (st != ContainerState::Running).then_some(s.exit_code);
+    state.store.set_actual_state(&row.id, st, code).await?;
+    Ok(())
+}
+
+/// Puts the state back when the worker call failed, so the container is not stuck mid-action.
+async fn revert(state: &AppState, row: &ContainerRow) {
+    if let Err(e) = state
+        .store
+        .set_actual_state(&row.id, row.state, row.exit_code)
+        .await
+    {
+        tracing::error!(container = row.id, error = %e, "could not restore state");
+    }
+}
+
+pub async fn start(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+    let row = find(state, owner, id).await?;
+    let lock = state.locks.get(&row.id);
+    let _guard = lock.lock().await;
+    let row = find(state, owner, id).await?;
+    if !row.state.can_start() {
+        return Err(refused(&row, "start"));
+    }
+    let client = node_client(state, &row)?;
+    state
+        .store
+        .transition(
+            &row.id,
+            &[row.state],
+            row.state,
+            Some(DesiredState::Running),
+        )
+        .await?;
+    match client.start(&row.id).await {
+        Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
+        Err(e) => {
+            revert(state, &row).await;
+            return Err(ApiError::from_worker(&row.node_name, e));
+        }
+    }
+    find(state, owner, id).await
+}
+
+pub async fn stop(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+    let row = find(state, owner, id).await?;
+    let lock = state.locks.get(&row.id);
+    let _guard = lock.lock().await;
+    let row = find(state, owner, id).await?;
+    if !row.state.can_stop() {
+        return Err(refused(&row, "stop"));
+    }
+    if matches!(
+        row.state,
+        ContainerState::Stopped | ContainerState::Exited | ContainerState::Suspended
+    ) {
+        state
+            .store
+            .transition(
+                &row.id,
+                &[row.state],
+                row.state,
+                Some(DesiredState::Stopped),
+            )
+            .await?;
+        return find(state, owner, id).await;
+    }
+    let client = node_client(state, &row)?;
+    state
+        .store
+        .transition(
+            &row.id,
+            &[row.state],
+            ContainerState::Stopping,
+            Some(DesiredState::Stopped),
+        )
+        .await?;
+    match client.stop(&row.id).await {
+        Ok(s) => record(state, &row, DesiredState::Stopped, &s).await?,
+        Err(e) => {
+            revert(state, &row).await;
+            return Err(ApiError::from_worker(&row.node_name, e));
+        }
+    }
+    find(state, owner, id).await
+}
+
+pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+    let row = find(state, owner, id).await?;
+    let lock = state.locks.get(&row.id);
+    let _guard = lock.lock().await;
+    let row = find(state, owner, id).await?;
+    if !row.state.can_restart() {
+        return Err(refused(&row, "restart"));
+    }
+    let client = node_client(state, &row)?;
+    state
+        .store
+        .transition(
+            &row.id,
+            &[row.state],
+            ContainerState::Restarting,
+            Some(DesiredState::Running),
+        )
+        .await?;
+    match client.restart(&row.id).await {
+        Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
+        Err(e) => {
+            revert(state, &row).await;
+            return Err(ApiError::from_worker(&row.node_name, e));
+        }
+    }
+    find(state, owner, id).await
+}
+
+/// Asks the node for the container's actual state when it may have changed on its own
+/// (it exited, or crashed). Skipped while a power action holds the container.
+pub async fn refresh(state: &AppState, row: ContainerRow) -> ContainerRow {
+    if !matches!(
+        row.state,
+        ContainerState::Running | ContainerState::Restarting | ContainerState::Exited
+    ) {
+        return row;
+    }
+    let lock = state.locks.get(&row.id);
+    let Ok(_guard) = lock.try_lock() else {
+        return row;
+    };
+    let Some(client) = state.registry.ready_client(&row.node_id) else {
+        return row;
+    };
+    let Ok(s) = client.inspect(&row.id).await else {
+        return row;
+    };
+    let st = observed_state(&s.docker_state, row.desired_state);
+    let code = (st != ContainerState::Running).then_some(s.exit_code);
+    if st == row.state && code == row.exit_code {
+        return row;
+    }
+    if let Err(e) = state.store.set_actual_state(&row.id, st, code).await {
+        tracing::warn!(container = row.id, error = %e, "could not record refreshed state");
+        return row;
+    }
+    ContainerRow {
+        state: st,
+        exit_code: code,
+        ..row
+    }
+}

@@ -1,0 +1,45 @@
+//! Removal: the container leaves the node first, then the store, which frees its ports.
+
+use super::{find, node_client};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use yun_core::{ContainerState, DesiredState};
+
+pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<()> {
+    let row = find(state, owner, id).await?;
+    let lock = state.locks.get(&row.id);
+    let _guard = lock.lock().await;
+    let row = find(state, owner, id).await?;
+    if !row.state.can_remove() {
+        return Err(ApiError::conflict(
+            "invalid_state",
+            format!(
+                "container {} is {}; wait for it to settle, then remove it",
+                row.id, row.state
+            ),
+        ));
+    }
+    let client = node_client(state, &row)?;
+    state
+        .store
+        .transition(
+            &row.id,
+            &[row.state],
+            ContainerState::Removing,
+            Some(DesiredState::Removed),
+        )
+        .await?;
+    if let Err(e) = client.remove(&row.id).await {
+        // Keep the record: the container may still hold its ports on the node.
+        if let Err(err) = state
+            .store
+            .set_actual_state(&row.id, row.state, row.exit_code)
+            .await
+        {
+            tracing::error!(container = row.id, error = %err, "could not restore state");
+        }
+        return Err(ApiError::from_worker(&row.node_name, e));
+    }
+    state.store.delete_container(&row.id).await?;
+    Ok(())
+}

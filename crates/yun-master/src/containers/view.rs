@@ -1,0 +1,59 @@
+//! The JSON a renter sees for a container.
+
+use crate::store::ContainerRow;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct PortView {
+    pub container_port: u16,
+    pub host_port: u16,
+    pub protocol: String,
+    /// `<node public host>:<host port>`: where the service is reached.
+    pub endpoint: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContainerView {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub plan: String,
+    pub node: String,
+    pub state: String,
+    pub desired_state: String,
+    pub ports: Vec<PortView>,
+    pub exit_code: Option<i64>,
+    pub created_at: String,
+}
+
+pub fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}
+
+impl From<&ContainerRow> for ContainerView {
+    fn from(c: &ContainerRow) -> Self {
+        Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            image: c.image_ref.clone(),
+            plan: c.plan.clone(),
+            node: c.node_name.clone(),
+            state: c.state.as_str().to_string(),
+            desired_state: c.desired_state.as_str().to_string(),
+            ports: c
+                .ports
+                .iter()
+                .map(|p| PortView {
+                    container_port: p.container_port,
+                    host_port: p.host_port,
+                    protocol: p.protocol.clone(),
+                    endpoint: format!("{}:{}", c.public_host, p.host_port),
+                })
+                .collect(),
+            exit_code: c.exit_code,
+            created_at: rfc3339(c.created_at),
+        }
+    }
+}

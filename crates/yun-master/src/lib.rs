@@ -1,0 +1,170 @@
+//! The master: holds the business (users, auth, images, containers, ports) and calls workers
+//! over gRPC. It never touches Docker. `start` binds both listeners and returns a handle.
+
+pub mod accounts;
+pub mod config;
+pub mod containers;
+pub mod error;
+pub mod http;
+pub mod nodes;
+pub mod scheduler;
+pub mod state;
+pub mod store;
+
+pub use config::MasterConfig;
+
+use nodes::{Registry, RegistryGrpc};
+use state::{AppState, ContainerLocks};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tokio_util::sync::CancellationToken;
+use yun_proto::auth::RequireToken;
+use yun_proto::v1::registry_service_server::RegistryServiceServer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MasterError {
+    #[error("opening the store {url}: {source}")]
+    Store {
+        url: String,
+        source: store::StoreError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("creating the admin account: {0}")]
+    Admin(String),
+}
+
+pub struct RunningMaster {
+    pub http_addr: SocketAddr,
+    pub rpc_addr: SocketAddr,
+    pub cluster_id: String,
+    /// Set when this start created the admin account with a generated password.
+    pub generated_admin_password: Option<String>,
+    pub registry: Registry,
+    pub shutdown: CancellationToken,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), MasterError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| MasterError::Listen { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| MasterError::Listen { addr, source })?;
+    Ok((listener, local))
+}
+
+/// On first start with an empty store, makes the `admin` account.
+async fn ensure_admin(
+    store: &Store,
+    password: Option<&str>,
+) -> Result<Option<String>, MasterError> {
+    if store
+        .count_users()
+        .await
+        .map_err(|e| MasterError::Admin(e.to_string()))?
+        > 0
+    {
+        return Ok(None);
+    }
+    let (password, generated) = match password {
+        Some(p) => (p.to_string(), false),
+        None => (accounts::generated_password(), true),
+    };
+    yun_core::validate::password(&password).map_err(|e| MasterError::Admin(e.to_string()))?;
+    let hash = accounts::hash_password(password.clone())
+        .await
+        .map_err(MasterError::Admin)?;
+    store
+        .create_user("admin", &hash, "admin")
+        .await
+        .map_err(|e| MasterError::Admin(e.to_string()))?;
+    tracing::info!("created the admin account");
+    Ok(generated.then_some(password))
+}
+
+pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
+    let store = Store::open(&config.database)
+        .await
+        .map_err(|source| MasterError::Store {
+            url: config.database.clone(),
+            source,
+        })?;
+    let cluster_id = store
+        .cluster_id()
+        .await
+        .map_err(|source| MasterError::Store {
+            url: config.database.clone(),
+            source,
+        })?;
+    let generated_admin_password = ensure_admin(&store, config.admin_password.as_deref()).await?;
+    let registry = Registry::new(config.heartbeat_interval, config.join_token.clone());
+    let (http_listener, http_addr) = bind(config.http).await?;
+    let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
+    let rpc = RegistryServiceServer::with_interceptor(
+        RegistryGrpc {
+            store: store.clone(),
+            registry: registry.clone(),
+            cluster_id: cluster_id.clone(),
+        },
+        RequireToken::new(&config.join_token),
+    );
+    let state = AppState {
+        store,
+        registry: registry.clone(),
+        config: Arc::new(config),
+        locks: ContainerLocks::default(),
+    };
+    let app = http::router(state);
+    let shutdown = CancellationToken::new();
+    let http_stop = shutdown.clone();
+    let rpc_stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let http =
+            axum::serve(http_listener, app).with_graceful_shutdown(http_stop.cancelled_owned());
+        let rpc = tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
+            .add_service(rpc)
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(rpc_listener),
+                rpc_stop.cancelled_owned(),
+            );
+        let (h, r) = tokio::join!(http, rpc);
+        if let Err(e) = h {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+        if let Err(e) = r {
+            tracing::error!(error = %e, "RPC server stopped");
+        }
+    });
+    Ok(RunningMaster {
+        http_addr,
+        rpc_addr,
+        cluster_id,
+        generated_admin_password,
+        registry,
+        shutdown,
+        task,
+    })
+}
+
+impl RunningMaster {
+    /// Waits until `n` nodes hold a lease, or the timeout passes; returns how many do.
+    pub async fn wait_for_nodes(&self, n: usize, timeout: std::time::Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let ready = self.registry.ready_nodes().len();
+            if ready >= n || tokio::time::Instant::now() >= deadline {
+                return ready;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}

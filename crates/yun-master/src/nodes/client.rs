@@ -1,0 +1,201 @@
+//! How the master calls a worker: every call has a deadline and the channel keeps alive, so a
+//! frozen worker cannot hang an HTTP request.
+
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use yun_core::ContainerSpec;
+use yun_proto::auth::AttachToken;
+use yun_proto::v1;
+use yun_proto::v1::worker_service_client::WorkerServiceClient;
+
+type Inner =
+    WorkerServiceClient<tonic::service::interceptor::InterceptedService<Channel, AttachToken>>;
+
+/// Deadline for calls that only talk to the engine.
+const QUICK: Duration = Duration::from_secs(30);
+/// A create may have to pull the image first.
+const SLOW: Duration = Duration::from_secs(600);
+/// Seconds a container gets to exit on SIGTERM before it is killed.
+pub const STOP_TIMEOUT_SECONDS: u32 = 10;
+
+#[derive(Clone)]
+pub struct WorkerClient {
+    inner: Inner,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerCallError {
+    #[error("the node did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{}", .0.message())]
+    Status(tonic::Status),
+}
+
+impl WorkerCallError {
+    pub fn code(&self) -> Option<tonic::Code> {
+        match self {
+            Self::Status(s) => Some(s.code()),
+            Self::Timeout(_) => None,
+        }
+    }
+
+    /// The host port the worker could not bind, if that is why the call failed.
+    pub fn unavailable_port(&self) -> Option<u16> {
+        match self {
+            Self::Status(s) => s
+                .metadata()
+                .get("yun-port-unavailable")?
+                .to_str()
+                .ok()?
+                .parse()
+                .ok(),
+            Self::Timeout(_) => None,
+        }
+    }
+}
+
+impl WorkerClient {
+    pub fn new(advertise: &str, token: &str) -> Result<Self, String> {
+        let uri = if advertise.starts_with("http") {
+            advertise.to_string()
+        } else {
+            format!("http://{advertise}")
+        };
+        let endpoint = Endpoint::from_shared(uri)
+            .map_err(|e| format!("bad worker address {advertise}: {e}"))?
+            .connect_timeout(Duration::from_secs(3))
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .keep_alive_timeout(Duration::from_secs(5))
+            .keep_alive_while_idle(true)
+            .tcp_nodelay(true);
+        let attach = AttachToken::new(token).map_err(|e| e.message().to_string())?;
+        Ok(Self {
+            inner: WorkerServiceClient::with_interceptor(endpoint.connect_lazy(), attach),
+        })
+    }
+
+    async fn call<T, F>(deadline: Duration, f: F) -> Result<T, WorkerCallError>
+    where
+        F: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+    {
+        match tokio::time::timeout(deadline, f).await {
+            Ok(Ok(r)) => Ok(r.into_inner()),
+            Ok(Err(s)) => Err(WorkerCallError::Status(s)),
+            Err(_) => Err(WorkerCallError::Timeout(deadline)),
+        }
+    }
+
+    fn request<T>(msg: T, deadline: Duration) -> tonic::Request<T> {
+        let mut req = tonic::Request::new(msg);
+        req.set_timeout(deadline);
+        req
+    }
+
+    pub async fn info(&self) -> Result<v1::InfoResponse, WorkerCallError> {
+        let mut c = self.inner.clone();
+        Self::call(QUICK, c.info(Self::request(v1::InfoRequest {}, QUICK))).await
+    }
+
+    pub async fn create(
+        &self,
+        spec: &ContainerSpec,
+    ) -> Result<v1::ContainerStatus, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::CreateContainerRequest {
+            spec: Some(spec.into()),
+        };
+        Self::call(SLOW, c.create_container(Self::request(req, SLOW))).await
+    }
+
+    pub async fn start(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::ContainerRef {
+            container_id: id.to_string(),
+        };
+        Self::call(QUICK, c.start_container(Self::request(req, QUICK))).await
+    }
+
+    pub async fn stop(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::StopContainerRequest {
+            container_id: id.to_string(),
+            timeout_seconds: STOP_TIMEOUT_SECONDS,
+        };
+        Self::call(QUICK, c.stop_container(Self::request(req, QUICK))).await
+    }
+
+    pub async fn restart(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::StopContainerRequest {
+            container_id: id.to_string(),
+            timeout_seconds: STOP_TIMEOUT_SECONDS,
+        };
+        Self::call(QUICK, c.restart_container(Self::request(req, QUICK))).await
+    }
+
+    pub async fn remove(&self, id: &str) -> Result<(), WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::ContainerRef {
+            container_id: id.to_string(),
+        };
+        Self::call(QUICK, c.remove_container(Self::request(req, QUICK)))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn inspect(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::ContainerRef {
+            container_id: id.to_string(),
+        };
+        Self::call(
+            Duration::from_secs(3),
+            c.inspect_container(Self::request(req, QUICK)),
+        )
+        .await
+    }
+
+    /// Pulls an image on the node and returns what the engine reports of it.
+    pub async fn pull(
+        &self,
+        reference: &str,
+        always: bool,
+    ) -> Result<v1::ImageInfo, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::PullImageRequest {
+            reference: reference.to_string(),
+            always,
+        };
+        let mut stream = Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await?;
+        let work = async {
+            while let Some(msg) = stream.message().await.map_err(WorkerCallError::Status)? {
+                if let Some(image) = msg.image {
+                    return Ok(image);
+                }
+            }
+            Err(WorkerCallError::Status(tonic::Status::internal(
+                "the pull ended without a result",
+            )))
+        };
+        tokio::time::timeout(SLOW, work)
+            .await
+            .map_err(|_| WorkerCallError::Timeout(SLOW))?
+    }
+
+    /// A stream of log chunks; only opening it has a deadline, a followed stream may run for hours.
+    pub async fn logs(
+        &self,
+        id: &str,
+        tail: Option<u32>,
+        follow: bool,
+    ) -> Result<tonic::Streaming<v1::LogChunk>, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::LogsRequest {
+            container_id: id.to_string(),
+            tail: tail.unwrap_or(0),
+            follow,
+            since_unix: 0,
+        };
+        Self::call(QUICK, c.logs(tonic::Request::new(req))).await
+    }
+}

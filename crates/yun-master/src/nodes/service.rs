@@ -1,0 +1,88 @@
+//! `RegistryService`: workers register (getting their old id back by name) and heartbeat.
+
+use super::Registry;
+use crate::store::{NodeUpsert, Store};
+use tonic::{Request, Response, Status, Streaming};
+use yun_proto::v1;
+use yun_proto::v1::registry_service_server::RegistryService;
+
+pub struct RegistryGrpc {
+    pub store: Store,
+    pub registry: Registry,
+    pub cluster_id: String,
+}
+
+fn port(n: u32, what: &str) -> Result<u16, Status> {
+    u16::try_from(n)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| Status::invalid_argument(format!("{what} {n} is not a port")))
+}
+
+#[tonic::async_trait]
+impl RegistryService for RegistryGrpc {
+    async fn register(
+        &self,
+        req: Request<v1::RegisterRequest>,
+    ) -> Result<Response<v1::RegisterResponse>, Status> {
+        let r = req.into_inner();
+        yun_core::validate::container_name(&r.name).map_err(|_| {
+            Status::invalid_argument("a worker name is 1-63 letters, digits, '_', '-' or '.'")
+        })?;
+        let capacity = r.capacity.unwrap_or_default();
+        let upsert = NodeUpsert {
+            name: r.name,
+            advertise: r.advertise,
+            public_host: r.public_host,
+            port_range: (
+                port(r.port_range_start, "port range start")?,
+                port(r.port_range_end, "port range end")?,
+            ),
+            cpu_cores: capacity.cpu_cores,
+            memory_bytes: capacity.memory_bytes,
+            version: r.version,
+            unenforced_limits: r.unenforced_limits,
+            allow_unenforced: r.allow_unenforced_limits,
+        };
+        let node = self.store.upsert_node(&upsert).await.map_err(|e| {
+            tracing::error!(error = %e, "recording a node failed");
+            Status::internal("the master could not record this node")
+        })?;
+        let node_id = node.id.clone();
+        tracing::info!(
+            node = node_id,
+            name = node.name,
+            advertise = node.advertise,
+            "node registered"
+        );
+        self.registry
+            .register(node)
+            .map_err(Status::invalid_argument)?;
+        Ok(Response::new(v1::RegisterResponse {
+            node_id,
+            cluster_id: self.cluster_id.clone(),
+            heartbeat_interval_ms: self.registry.heartbeat_interval().as_millis() as u32,
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<v1::HeartbeatRequest>,
+    ) -> Result<Response<v1::HeartbeatResponse>, Status> {
+        let r = req.into_inner();
+        let known = self.registry.heartbeat(&r.node_id, r.container_count);
+        Ok(Response::new(v1::HeartbeatResponse {
+            known,
+            heartbeat_interval_ms: self.registry.heartbeat_interval().as_millis() as u32,
+        }))
+    }
+
+    async fn report_events(
+        &self,
+        _: Request<Streaming<v1::ContainerEvent>>,
+    ) -> Result<Response<v1::ReportEventsResponse>, Status> {
+        Err(Status::unimplemented(
+            "this master does not take container events yet",
+        ))
+    }
+}

@@ -1,0 +1,171 @@
+//! Placement as a pure function of (request, node snapshot): no I/O, so it is tested without
+//! Docker. For now it ranks feasible nodes by free memory; spread/binpack come later.
+
+#[derive(Debug, Clone)]
+pub struct NodeSnapshot {
+    pub id: String,
+    pub name: String,
+    /// Cores x 1000 x the overcommit factor.
+    pub cpu_capacity_millis: u64,
+    pub memory_bytes: u64,
+    pub reserved_cpu_millis: u64,
+    pub reserved_memory_bytes: u64,
+    pub port_range: (u16, u16),
+    /// Why this node takes no containers, if it does not.
+    pub refuses: Option<String>,
+}
+
+impl NodeSnapshot {
+    fn free_memory(&self) -> u64 {
+        self.memory_bytes.saturating_sub(self.reserved_memory_bytes)
+    }
+
+    fn free_cpu(&self) -> u64 {
+        self.cpu_capacity_millis
+            .saturating_sub(self.reserved_cpu_millis)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PlacementRequest {
+    pub cpu_millis: u64,
+    pub memory_bytes: u64,
+    /// Host ports the renter asked for by number.
+    pub fixed_host_ports: Vec<u16>,
+}
+
+fn mib(b: u64) -> String {
+    format!("{} MiB", b / (1024 * 1024))
+}
+
+/// The chosen node's id, or a sentence saying why nothing fits.
+pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, String> {
+    if nodes.is_empty() {
+        return Err("no node is ready; an operator must start a worker (yun worker) or wait for one to heartbeat".into());
+    }
+    let mut refusals = Vec::new();
+    let feasible = nodes.iter().filter(|n| {
+        if let Some(why) = &n.refuses {
+            refusals.push(format!("{}: {why}", n.name));
+            return false;
+        }
+        let ports_ok = req
+            .fixed_host_ports
+            .iter()
+            .all(|p| (n.port_range.0..=n.port_range.1).contains(p));
+        ports_ok && n.free_memory() >= req.memory_bytes && n.free_cpu() >= req.cpu_millis
+    });
+    if let Some(best) =
+        feasible.max_by_key(|n| (n.free_memory(), std::cmp::Reverse(n.name.clone())))
+    {
+        return Ok(best.id.clone());
+    }
+    if !refusals.is_empty() && refusals.len() == nodes.len() {
+        return Err(format!(
+            "every ready node refuses containers ({})",
+            refusals.join("; ")
+        ));
+    }
+    let largest = nodes
+        .iter()
+        .filter(|n| n.refuses.is_none())
+        .max_by_key(|n| n.free_memory())
+        .expect("at least one node does not refuse");
+    if !req.fixed_host_ports.is_empty()
+        && !nodes.iter().any(|n| {
+            req.fixed_host_ports
+                .iter()
+                .all(|p| (n.port_range.0..=n.port_range.1).contains(p))
+        })
+    {
+        let ranges: Vec<String> = nodes
+            .iter()
+            .map(|n| format!("{} {}-{}", n.name, n.port_range.0, n.port_range.1))
+            .collect();
+        return Err(format!(
+            "no ready node has host port(s) {:?} in its range ({}); leave host_port out to get a free one",
+            req.fixed_host_ports,
+            ranges.join(", ")
+        ));
+    }
+    Err(format!(
+        "no ready node has {} and {} millicores free; largest free memory is {} on node {}",
+        mib(req.memory_bytes),
+        req.cpu_millis,
+        mib(largest.free_memory()),
+        largest.name
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(name: &str, mem_mib: u64, reserved_mib: u64) -> NodeSnapshot {
+        NodeSnapshot {
+            id: format!("id-{name}"),
+            name: name.into(),
+            cpu_capacity_millis: 8000,
+            memory_bytes: mem_mib << 20,
+            reserved_cpu_millis: 0,
+            reserved_memory_bytes: reserved_mib << 20,
+            port_range: (20000, 20099),
+            refuses: None,
+        }
+    }
+
+    fn req(mem_mib: u64) -> PlacementRequest {
+        PlacementRequest {
+            cpu_millis: 100,
+            memory_bytes: mem_mib << 20,
+            fixed_host_ports: vec![],
+        }
+    }
+
+    #[test]
+    fn picks_the_node_with_most_free_memory() {
+        let nodes = [node("w1", 4096, 3000), node("w2", 2048, 0)];
+        assert_eq!(place(&req(64), &nodes).unwrap(), "id-w2");
+    }
+
+    #[test]
+    fn says_why_nothing_fits() {
+        let nodes = [node("w1", 2048, 512)];
+        let why = place(&req(2048), &nodes).unwrap_err();
+        assert!(why.contains("2048 MiB"), "{why}");
+        assert!(why.contains("1536 MiB on node w1"), "{why}");
+    }
+
+    #[test]
+    fn cpu_is_checked_against_overcommitted_capacity() {
+        let mut n = node("w1", 4096, 0);
+        n.reserved_cpu_millis = 7950;
+        assert!(place(&req(64), &[n]).is_err());
+    }
+
+    #[test]
+    fn refusing_nodes_are_skipped_and_named() {
+        let mut n = node("w1", 4096, 0);
+        n.refuses = Some("cannot enforce swap".into());
+        let why = place(&req(64), &[n.clone()]).unwrap_err();
+        assert!(why.contains("w1: cannot enforce swap"), "{why}");
+        assert_eq!(place(&req(64), &[n, node("w2", 1024, 0)]).unwrap(), "id-w2");
+    }
+
+    #[test]
+    fn fixed_ports_must_be_in_a_nodes_range() {
+        let mut r = req(64);
+        r.fixed_host_ports = vec![30000];
+        let why = place(&r, &[node("w1", 4096, 0)]).unwrap_err();
+        assert!(why.contains("30000"), "{why}");
+        r.fixed_host_ports = vec![20050];
+        assert!(place(&r, &[node("w1", 4096, 0)]).is_ok());
+    }
+
+    #[test]
+    fn no_nodes() {
+        assert!(place(&req(64), &[])
+            .unwrap_err()
+            .contains("no node is ready"));
+    }
+}

@@ -1,0 +1,302 @@
+//! Containers and their host ports as the store knows them (the desired state and the last
+//! actual state a worker reported).
+
+use super::{now_ms, Store, StoreResult};
+use sqlx::Row;
+use std::collections::HashMap;
+use yun_core::{ContainerState, DesiredState, EnvVar};
+
+#[derive(Debug, Clone)]
+pub struct PortRow {
+    pub container_port: u16,
+    pub host_port: u16,
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerRow {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub image_id: String,
+    pub image_ref: String,
+    pub plan: String,
+    pub cpu_millis: u32,
+    pub memory_bytes: u64,
+    pub pids: u32,
+    pub node_id: String,
+    pub node_name: String,
+    pub public_host: String,
+    pub state: ContainerState,
+    pub desired_state: DesiredState,
+    pub exit_code: Option<i64>,
+    pub command: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub ports: Vec<PortRow>,
+    pub created_at: i64,
+}
+
+/// What the create path writes in its first transaction.
+#[derive(Debug, Clone)]
+pub struct NewContainer {
+    pub id: String,
+    pub owner_id: String,
+    pub name: String,
+    pub image_id: String,
+    pub image_ref: String,
+    pub plan: String,
+    pub cpu_millis: u32,
+    pub memory_bytes: u64,
+    pub pids: u32,
+    pub node_id: String,
+    pub command: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub ports: Vec<PortRow>,
+}
+
+const SELECT: &str = "SELECT c.*, n.name AS node_name, n.public_host FROM containers c JOIN nodes n ON n.id = c.node_id";
+
+fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
+    let state: String = r.get("state");
+    let desired: String = r.get("desired_state");
+    let command: String = r.get("command");
+    let env: String = r.get("env");
+    ContainerRow {
+        id: r.get("id"),
+        owner_id: r.get("owner_id"),
+        name: r.get("name"),
+        image_id: r.get("image_id"),
+        image_ref: r.get("image_ref"),
+        plan: r.get("plan"),
+        cpu_millis: r.get::<i64, _>("cpu_millis") as u32,
+        memory_bytes: r.get::<i64, _>("memory_bytes") as u64,
+        pids: r.get::<i64, _>("pids") as u32,
+        node_id: r.get("node_id"),
+        node_name: r.get("node_name"),
+        public_host: r.get("public_host"),
+        state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
+        desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
+        exit_code: r.get("exit_code"),
+        command: serde_json::from_str(&command).unwrap_or_default(),
+        env: serde_json::from_str::<Vec<(String, String)>>(&env)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(key, value)| EnvVar { key, value })
+            .collect(),
+        ports: Vec::new(),
+        created_at: r.get("created_at"),
+    }
+}
+
+impl Store {
+    async fn attach_ports(&self, rows: &mut [ContainerRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["?"; rows.len()].join(",");
+        let sql = format!(
+            "SELECT container_id, container_port, host_port, protocol FROM port_allocations \
+             WHERE container_id IN ({marks}) ORDER BY container_port"
+        );
+        let mut q = sqlx::query(&sql);
+        for r in rows.iter() {
+            q = q.bind(&r.id);
+        }
+        let mut by_container: HashMap<String, Vec<PortRow>> = HashMap::new();
+        for p in q.fetch_all(&self.read).await? {
+            by_container
+                .entry(p.get("container_id"))
+                .or_default()
+                .push(PortRow {
+                    container_port: p.get::<i64, _>("container_port") as u16,
+                    host_port: p.get::<i64, _>("host_port") as u16,
+                    protocol: p.get("protocol"),
+                });
+        }
+        for r in rows.iter_mut() {
+            r.ports = by_container.remove(&r.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// One container; with `owner` set, only if that user owns it.
+    pub async fn get_container(
+        &self,
+        owner: Option<&str>,
+        id: &str,
+    ) -> StoreResult<Option<ContainerRow>> {
+        let sql = format!("{SELECT} WHERE c.id = ? AND (? IS NULL OR c.owner_id = ?)");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(owner)
+            .bind(owner)
+            .fetch_optional(&self.read)
+            .await?;
+        let mut rows: Vec<ContainerRow> = row.iter().map(container_from).collect();
+        self.attach_ports(&mut rows).await?;
+        Ok(rows.pop())
+    }
+
+    /// A user's containers, or everyone's when `owner` is None.
+    pub async fn list_containers(&self, owner: Option<&str>) -> StoreResult<Vec<ContainerRow>> {
+        let sql = format!("{SELECT} WHERE (? IS NULL OR c.owner_id = ?) ORDER BY c.created_at");
+        let rows = sqlx::query(&sql)
+            .bind(owner)
+            .bind(owner)
+            .fetch_all(&self.read)
+            .await?;
+        let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();
+        self.attach_ports(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Moves a container to `to` if its state is one of `from`; false when it was not.
+    pub async fn transition(
+        &self,
+        id: &str,
+        from: &[ContainerState],
+        to: ContainerState,
+        desired: Option<DesiredState>,
+    ) -> StoreResult<bool> {
+        let marks = vec!["?"; from.len()].join(",");
+        let sql = format!(
+            "UPDATE containers SET state = ?, desired_state = COALESCE(?, desired_state), updated_at = ? \
+             WHERE id = ? AND state IN ({marks})"
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(to.as_str())
+            .bind(desired.map(DesiredState::as_str))
+            .bind(now_ms())
+            .bind(id);
+        for st in from {
+            q = q.bind(st.as_str());
+        }
+        let mut tx = self.begin().await?;
+        let changed = q.execute(&mut *tx).await?.rows_affected() > 0;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// Records the state a worker reported.
+    pub async fn set_actual_state(
+        &self,
+        id: &str,
+        state: ContainerState,
+        exit_code: Option<i64>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE containers SET state = ?, exit_code = ?, updated_at = ? WHERE id = ?")
+            .bind(state.as_str())
+            .bind(exit_code)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets a container and frees its ports in one transaction.
+    pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM port_allocations WHERE container_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM containers WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces a host port Docker could not bind with the next free one in the node's range,
+    /// skipping `bad`. Returns the new port, or None when the range is full.
+    pub async fn replace_port(
+        &self,
+        container_id: &str,
+        node_id: &str,
+        bad: u16,
+        range: (u16, u16),
+        skip: &[u16],
+    ) -> StoreResult<Option<u16>> {
+        let mut tx = self.begin().await?;
+        let used: Vec<i64> =
+            sqlx::query_scalar("SELECT host_port FROM port_allocations WHERE node_id = ?")
+                .bind(node_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        let used: std::collections::HashSet<u16> = used.into_iter().map(|p| p as u16).collect();
+        let Some(port) =
+            (range.0..=range.1).find(|p| *p != bad && !used.contains(p) && !skip.contains(p))
+        else {
+            return Ok(None);
+        };
+        sqlx::query(
+            "UPDATE port_allocations SET host_port = ? WHERE node_id = ? AND host_port = ? AND container_id = ?",
+        )
+        .bind(i64::from(port))
+        .bind(node_id)
+        .bind(i64::from(bad))
+        .bind(container_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(port))
+    }
+}
+
+pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) -> StoreResult<()> {
+    let now = now_ms();
+    let env: Vec<(&str, &str)> = c
+        .env
+        .iter()
+        .map(|e| (e.key.as_str(), e.value.as_str()))
+        .collect();
+    sqlx::query(
+        "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
+         node_id, state, desired_state, exit_code, command, env, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+    )
+    .bind(&c.id)
+    .bind(&c.owner_id)
+    .bind(&c.name)
+    .bind(&c.image_id)
+    .bind(&c.image_ref)
+    .bind(&c.plan)
+    .bind(i64::from(c.cpu_millis))
+    .bind(c.memory_bytes as i64)
+    .bind(i64::from(c.pids))
+    .bind(&c.node_id)
+    .bind(ContainerState::Creating.as_str())
+    .bind(DesiredState::Running.as_str())
+    .bind(serde_json::to_string(&c.command).expect("command serialises"))
+    .bind(serde_json::to_string(&env).expect("env serialises"))
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        super::conflict_on_unique(
+            e,
+            format!("you already have a container named '{}'; choose another name", c.name),
+        )
+    })?;
+    for p in &c.ports {
+        sqlx::query(
+            "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&c.node_id)
+        .bind(i64::from(p.host_port))
+        .bind(&c.id)
+        .bind(i64::from(p.container_port))
+        .bind(&p.protocol)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            super::conflict_on_unique(e, format!("host port {} is already taken on this node", p.host_port))
+        })?;
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The image catalog: public images (owner '') and each user's private ones.
+
+use super::{conflict_on_unique, now_ms, Store, StoreResult};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct ImageRow {
+    pub id: String,
+    pub reference: String,
+    /// Empty for the public catalog.
+    pub owner_id: String,
+    pub size_bytes: u64,
+    /// `(port, protocol)` from the image's EXPOSE lines.
+    pub exposed_ports: Vec<(u16, String)>,
+    pub created_at: i64,
+}
+
+fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
+    let ports: String = r.get("exposed_ports");
+    ImageRow {
+        id: r.get("id"),
+        reference: r.get("reference"),
+        owner_id: r.get("owner_id"),
+        size_bytes: r.get::<i64, _>("size_bytes") as u64,
+        exposed_ports: serde_json::from_str(&ports).unwrap_or_default(),
+        created_at: r.get("created_at"),
+    }
+}
+
+impl Store {
+    /// Adds an image to the catalog (owner '' = public), or refreshes its size and ports.
+    pub async fn upsert_image(
+        &self,
+        owner_id: &str,
+        reference: &str,
+        size_bytes: u64,
+        exposed_ports: &[(u16, String)],
+    ) -> StoreResult<ImageRow> {
+        let mut tx = self.begin().await?;
+        let ports = serde_json::to_string(exposed_ports).expect("ports serialise");
+        sqlx::query(
+            "INSERT INTO images (id, reference, owner_id, size_bytes, exposed_ports, created_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(owner_id, reference) DO UPDATE SET size_bytes = excluded.size_bytes, exposed_ports = excluded.exposed_ports",
+        )
+        .bind(yun_core::new_id())
+        .bind(reference)
+        .bind(owner_id)
+        .bind(size_bytes as i64)
+        .bind(ports)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM images WHERE owner_id = ? AND reference = ?")
+            .bind(owner_id)
+            .bind(reference)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(image_from(&row))
+    }
+
+    /// The public catalog and the user's own images.
+    pub async fn visible_images(&self, user_id: &str) -> StoreResult<Vec<ImageRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM images WHERE owner_id = '' OR owner_id = ? ORDER BY owner_id, reference",
+        )
+        .bind(user_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(image_from).collect())
+    }
+
+    /// Resolves a platform id or a reference; the user's own image wins over a public one.
+    pub async fn resolve_image(
+        &self,
+        user_id: &str,
+        id_or_ref: &str,
+    ) -> StoreResult<Option<ImageRow>> {
+        let row = sqlx::query(
+            "SELECT * FROM images WHERE (owner_id = '' OR owner_id = ?) AND (id = ? OR reference = ?) \
+             ORDER BY CASE WHEN id = ? THEN 0 ELSE 1 END, CASE WHEN owner_id = '' THEN 1 ELSE 0 END LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(id_or_ref)
+        .bind(id_or_ref)
+        .bind(id_or_ref)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.as_ref().map(image_from))
+    }
+
+    pub async fn image_by_id(&self, id: &str) -> StoreResult<Option<ImageRow>> {
+        let row = sqlx::query("SELECT * FROM images WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(image_from))
+    }
+
+    /// Deletes an image record unless a container still uses it.
+    pub async fn delete_image(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM containers WHERE image_id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if in_use > 0 {
+            return Err(super::StoreError::Conflict(format!(
+                "{in_use} container(s) still use this image; remove them first"
+            )));
+        }
+        sqlx::query("DELETE FROM images WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| conflict_on_unique(e, "image in use"))?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

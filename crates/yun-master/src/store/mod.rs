@@ -1,0 +1,112 @@
+//! All SQL lives here. Callers see typed rows and operations, so PostgreSQL can plug in behind
+//! the same API later. SQLite runs in WAL mode; every write goes through one writer connection
+//! with `BEGIN IMMEDIATE`, so concurrent requests queue instead of failing with SQLITE_BUSY.
+
+mod containers;
+mod images;
+mod nodes;
+mod placement;
+mod users;
+
+pub use containers::{ContainerRow, NewContainer, PortRow};
+pub use images::ImageRow;
+pub use nodes::{NodeRow, NodeUpsert};
+pub use placement::Placement;
+pub use users::{SessionUser, UserRow};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0}: use sqlite://PATH")]
+    UnsupportedUrl(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone)]
+pub struct Store {
+    /// Many readers (WAL lets them run beside the writer).
+    read: SqlitePool,
+    /// Exactly one connection: writes are serialised here rather than racing for the lock.
+    write: SqlitePool,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        if !url.starts_with("sqlite:") {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A commit is on disk before the API answers; never OFF.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { read, write })
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// The cluster's id, made on first start; it scopes every Docker label this cluster writes.
+    pub async fn cluster_id(&self) -> StoreResult<String> {
+        let mut tx = self.begin().await?;
+        if let Some(id) = sqlx::query_scalar::<_, String>("SELECT id FROM cluster LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?
+        {
+            return Ok(id);
+        }
+        let id = yun_core::new_id();
+        sqlx::query("INSERT INTO cluster (id, created_at) VALUES (?, ?)")
+            .bind(&id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+}
+
+/// Turns a unique-constraint failure into a conflict the API can explain.
+fn conflict_on_unique(e: sqlx::Error, message: impl Into<String>) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(message.into())
+        }
+        _ => StoreError::Db(e),
+    }
+}

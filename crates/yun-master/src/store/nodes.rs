@@ -1,0 +1,126 @@
+//! Nodes as registered: a worker that registers again under its name keeps its id.
+//! Leases and heartbeats live in memory (`nodes::registry`), never here.
+
+use super::{now_ms, Store, StoreResult};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct NodeUpsert {
+    pub name: String,
+    pub advertise: String,
+    pub public_host: String,
+    pub port_range: (u16, u16),
+    pub cpu_cores: u32,
+    pub memory_bytes: u64,
+    pub version: String,
+    pub unenforced_limits: Vec<String>,
+    pub allow_unenforced: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NodeRow {
+    pub id: String,
+    pub name: String,
+    pub advertise: String,
+    pub public_host: String,
+    pub port_range: (u16, u16),
+    pub cpu_cores: u32,
+    pub memory_bytes: u64,
+    pub version: String,
+    pub unenforced_limits: Vec<String>,
+    pub allow_unenforced: bool,
+    pub registered_at: i64,
+}
+
+fn node_from(r: &sqlx::sqlite::SqliteRow) -> NodeRow {
+    let limits: String = r.get("unenforced_limits");
+    NodeRow {
+        id: r.get("id"),
+        name: r.get("name"),
+        advertise: r.get("advertise"),
+        public_host: r.get("public_host"),
+        port_range: (
+            r.get::<i64, _>("port_start") as u16,
+            r.get::<i64, _>("port_end") as u16,
+        ),
+        cpu_cores: r.get::<i64, _>("cpu_cores") as u32,
+        memory_bytes: r.get::<i64, _>("memory_bytes") as u64,
+        version: r.get("version"),
+        unenforced_limits: limits
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        allow_unenforced: r.get::<i64, _>("allow_unenforced") != 0,
+        registered_at: r.get("registered_at"),
+    }
+}
+
+impl Store {
+    /// Records a registration and returns the node; a known name keeps its id.
+    pub async fn upsert_node(&self, n: &NodeUpsert) -> StoreResult<NodeRow> {
+        let mut tx = self.begin().await?;
+        let id: String = sqlx::query_scalar("SELECT id FROM nodes WHERE name = ?")
+            .bind(&n.name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_else(yun_core::new_id);
+        sqlx::query(
+            "INSERT INTO nodes (id, name, advertise, public_host, port_start, port_end, cpu_cores, memory_bytes, \
+             version, unenforced_limits, allow_unenforced, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET advertise = excluded.advertise, public_host = excluded.public_host, \
+             port_start = excluded.port_start, port_end = excluded.port_end, cpu_cores = excluded.cpu_cores, \
+             memory_bytes = excluded.memory_bytes, version = excluded.version, \
+             unenforced_limits = excluded.unenforced_limits, allow_unenforced = excluded.allow_unenforced, \
+             registered_at = excluded.registered_at",
+        )
+        .bind(&id)
+        .bind(&n.name)
+        .bind(&n.advertise)
+        .bind(&n.public_host)
+        .bind(i64::from(n.port_range.0))
+        .bind(i64::from(n.port_range.1))
+        .bind(i64::from(n.cpu_cores))
+        .bind(n.memory_bytes as i64)
+        .bind(&n.version)
+        .bind(n.unenforced_limits.join(","))
+        .bind(n.allow_unenforced as i64)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM nodes WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(node_from(&row))
+    }
+
+    pub async fn list_nodes(&self) -> StoreResult<Vec<NodeRow>> {
+        let rows = sqlx::query("SELECT * FROM nodes ORDER BY name")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(node_from).collect())
+    }
+
+    /// Per node: (cpu millis, memory bytes, containers) reserved by containers not yet removed.
+    pub async fn node_allocations(&self) -> StoreResult<Vec<(String, u64, u64, u64)>> {
+        let rows = sqlx::query(
+            "SELECT node_id, SUM(cpu_millis) AS cpu, SUM(memory_bytes) AS mem, COUNT(*) AS n \
+             FROM containers GROUP BY node_id",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("node_id"),
+                    r.get::<i64, _>("cpu") as u64,
+                    r.get::<i64, _>("mem") as u64,
+                    r.get::<i64, _>("n") as u64,
+                )
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,76 @@
+//! The first step of the create path: one short write transaction in which the caller admits
+//! the request, chooses a node, allocates ports and writes the row as `creating`. Because every
+//! write goes through the one writer connection, placements are serialised: two requests can
+//! never book the same port or the same last gigabyte.
+
+use super::containers::{insert, NewContainer};
+use super::{Store, StoreResult};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+
+pub struct Placement {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
+impl Store {
+    pub async fn begin_placement(&self) -> StoreResult<Placement> {
+        Ok(Placement {
+            tx: self.begin().await?,
+        })
+    }
+}
+
+impl Placement {
+    pub async fn count_containers(&mut self, owner_id: &str) -> StoreResult<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM containers WHERE owner_id = ?")
+            .bind(owner_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(n as u64)
+    }
+
+    pub async fn name_taken(&mut self, owner_id: &str, name: &str) -> StoreResult<bool> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM containers WHERE owner_id = ? AND name = ?")
+                .bind(owner_id)
+                .bind(name)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        Ok(n > 0)
+    }
+
+    /// CPU millis and memory bytes reserved on each node.
+    pub async fn reserved(&mut self) -> StoreResult<HashMap<String, (u64, u64)>> {
+        let rows = sqlx::query(
+            "SELECT node_id, SUM(cpu_millis) AS cpu, SUM(memory_bytes) AS mem FROM containers GROUP BY node_id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                (
+                    r.get("node_id"),
+                    (r.get::<i64, _>("cpu") as u64, r.get::<i64, _>("mem") as u64),
+                )
+            })
+            .collect())
+    }
+
+    pub async fn used_ports(&mut self, node_id: &str) -> StoreResult<HashSet<u16>> {
+        let ports: Vec<i64> =
+            sqlx::query_scalar("SELECT host_port FROM port_allocations WHERE node_id = ?")
+                .bind(node_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        Ok(ports.into_iter().map(|p| p as u16).collect())
+    }
+
+    pub async fn insert(&mut self, c: &NewContainer) -> StoreResult<()> {
+        insert(&mut self.tx, c).await
+    }
+
+    pub async fn commit(self) -> StoreResult<()> {
+        Ok(self.tx.commit().await?)
+    }
+}

@@ -1,0 +1,163 @@
+//! Accounts and sessions.
+
+use super::{conflict_on_unique, now_ms, Store, StoreResult};
+use sqlx::Row;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub password_hash: String,
+    pub role: String,
+    pub banned: bool,
+    pub created_at: i64,
+}
+
+/// The user behind a valid session token.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub banned: bool,
+}
+
+fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
+    UserRow {
+        id: row.get("id"),
+        username: row.get("username"),
+        password_hash: row.get("password_hash"),
+        role: row.get("role"),
+        banned: row.get::<i64, _>("banned") != 0,
+        created_at: row.get("created_at"),
+    }
+}
+
+impl Store {
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password_hash: &str,
+        role: &str,
+    ) -> StoreResult<UserRow> {
+        let row = UserRow {
+            id: yun_core::new_id(),
+            username: username.to_string(),
+            password_hash: password_hash.to_string(),
+            role: role.to_string(),
+            banned: false,
+            created_at: now_ms(),
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, username, password_hash, role, banned, created_at) VALUES (?, ?, ?, ?, 0, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.username)
+        .bind(&row.password_hash)
+        .bind(&row.role)
+        .bind(row.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict_on_unique(e, format!("the username '{username}' is taken; choose another")))?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn count_users(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    pub async fn user_by_name(&self, username: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE username = ?")
+            .bind(username)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(user_from))
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRow>> {
+        let row = sqlx::query("SELECT * FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(user_from))
+    }
+
+    pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
+        let rows = sqlx::query("SELECT * FROM users ORDER BY created_at")
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows.iter().map(user_from).collect())
+    }
+
+    /// Returns false when no such user exists.
+    pub async fn set_banned(&self, user_id: &str, banned: bool) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE users SET banned = ? WHERE id = ?")
+            .bind(banned as i64)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if banned {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        ttl_ms: i64,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(now + ttl_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.banned FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now_ms())
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| SessionUser {
+            id: r.get("id"),
+            username: r.get("username"),
+            role: r.get("role"),
+            banned: r.get::<i64, _>("banned") != 0,
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

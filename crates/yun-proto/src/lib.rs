@@ -1,0 +1,11 @@
+//! The generated gRPC code for the master<->worker contract and its conversions to domain types.
+//! This is the only crate that knows protobuf.
+
+pub mod v1 {
+    tonic::include_proto!("yun.v1");
+}
+
+pub mod auth;
+mod convert;
+
+pub use convert::ProtoError;

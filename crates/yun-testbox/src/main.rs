@@ -1,0 +1,146 @@
+//! yun-testbox: the tiny static program test images are built from (`FROM scratch`), so tests
+//! need no registry. It runs as PID 1 and exits promptly on SIGTERM.
+//!
+//! Commands (combine freely, run in order; the last long-running one keeps the process up):
+//!   serve PORT BODY      answer every HTTP request on PORT with BODY
+//!   print N TEXT         print N lines "TEXT i" to stdout (and "err TEXT i" to stderr)
+//!   alloc MIB            allocate and touch MIB mebibytes, then hold them
+//!   burn                 spin one core forever
+//!   fork N               start N child processes that sleep
+//!   exit CODE            exit with CODE
+//!   sleep SECONDS        sleep (0 = forever)
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_term(_: i32) {
+    // As PID 1 the kernel ignores SIGTERM unless we handle it; exit at once.
+    unsafe { exit_now(0) }
+}
+
+extern "C" {
+    fn signal(signum: i32, handler: extern "C" fn(i32)) -> usize;
+    #[link_name = "_exit"]
+    fn exit_now(code: i32) -> !;
+    fn fork() -> i32;
+}
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
+fn serve(port: u16, body: String) {
+    let listener = TcpListener::bind(("0.0.0.0", port)).expect("bind");
+    println!("serving on {port}");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let body = body.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    body.len(),
+                    body
+                );
+                let _ = s.write_all(resp.as_bytes());
+            });
+        }
+    });
+}
+
+fn hold_forever() -> ! {
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn main() {
+    unsafe {
+        signal(SIGTERM, on_term);
+        signal(SIGINT, on_term);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut keep_running = false;
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let mut i = 0;
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    while i < args.len() {
+        match args[i].as_str() {
+            "serve" => {
+                serve(arg(i + 1).parse().expect("port"), arg(i + 2));
+                keep_running = true;
+                i += 3;
+            }
+            "print" => {
+                let n: u64 = arg(i + 1).parse().expect("count");
+                let text = arg(i + 2);
+                let mut out = std::io::stdout().lock();
+                let mut err = std::io::stderr().lock();
+                for k in 0..n {
+                    let _ = writeln!(out, "{text} {k}");
+                    let _ = writeln!(err, "err {text} {k}");
+                }
+                i += 3;
+            }
+            "alloc" => {
+                let mib: usize = arg(i + 1).parse().expect("MiB");
+                let mut v = vec![0u8; mib << 20];
+                for b in v.iter_mut().step_by(4096) {
+                    *b = 1;
+                }
+                held.push(v);
+                println!("allocated {mib} MiB");
+                keep_running = true;
+                i += 2;
+            }
+            "burn" => {
+                std::thread::spawn(|| {
+                    let mut x: u64 = 0;
+                    while !STOP.load(Ordering::Relaxed) {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        std::hint::black_box(x);
+                    }
+                });
+                keep_running = true;
+                i += 1;
+            }
+            "fork" => {
+                let n: u32 = arg(i + 1).parse().expect("count");
+                for _ in 0..n {
+                    if unsafe { fork() } == 0 {
+                        hold_forever();
+                    }
+                }
+                println!("forked {n}");
+                keep_running = true;
+                i += 2;
+            }
+            "exit" => {
+                let _ = std::io::stdout().flush();
+                std::process::exit(arg(i + 1).parse().expect("code"));
+            }
+            "sleep" => {
+                let s: u64 = arg(i + 1).parse().expect("seconds");
+                if s == 0 {
+                    hold_forever();
+                }
+                std::thread::sleep(Duration::from_secs(s));
+                i += 2;
+            }
+            other => {
+                eprintln!("unknown command {other}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let _ = std::io::stdout().flush();
+    if keep_running {
+        hold_forever();
+    }
+    drop(held);
+}

@@ -1,0 +1,154 @@
+//! Registration and heartbeats: the worker's side of the registry that ZooKeeper was in the
+//! original. It registers until the master accepts it, then heartbeats; when the master has
+//! forgotten it (a restarted master), it registers again under the same name and gets its id back.
+
+use crate::runtime::{Runtime, Scope};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use yun_proto::auth::AttachToken;
+use yun_proto::v1;
+use yun_proto::v1::registry_service_client::RegistryServiceClient;
+
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub name: String,
+    pub advertise: String,
+    pub public_host: String,
+    pub port_range: (u16, u16),
+    pub allow_unenforced_limits: bool,
+}
+
+type Client = RegistryServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, AttachToken>,
+>;
+
+fn client(master: &str, token: &str) -> Result<Client, String> {
+    let endpoint = tonic::transport::Endpoint::from_shared(master.to_string())
+        .map_err(|e| format!("bad --master address {master}: {e}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_while_idle(true);
+    let attach = AttachToken::new(token).map_err(|e| e.message().to_string())?;
+    Ok(RegistryServiceClient::with_interceptor(
+        endpoint.connect_lazy(),
+        attach,
+    ))
+}
+
+async fn register<R: Runtime>(
+    client: &mut Client,
+    runtime: &R,
+    id: &Identity,
+) -> Result<(Scope, Duration), String> {
+    let info = runtime.info().await.map_err(|e| e.to_string())?;
+    let resp = client
+        .register(v1::RegisterRequest {
+            name: id.name.clone(),
+            advertise: id.advertise.clone(),
+            capacity: Some(v1::Capacity {
+                cpu_cores: info.cpu_cores,
+                memory_bytes: info.memory_bytes,
+            }),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            public_host: id.public_host.clone(),
+            port_range_start: id.port_range.0.into(),
+            port_range_end: id.port_range.1.into(),
+            unenforced_limits: info.unenforced_limits,
+            allow_unenforced_limits: id.allow_unenforced_limits,
+        })
+        .await
+        .map_err(|s| s.message().to_string())?
+        .into_inner();
+    let scope = Scope {
+        cluster_id: resp.cluster_id,
+        node_id: resp.node_id,
+    };
+    Ok((scope, interval(resp.heartbeat_interval_ms)))
+}
+
+fn interval(ms: u32) -> Duration {
+    Duration::from_millis(u64::from(ms.max(100)))
+}
+
+/// A digest of what runs here, so the master can tell when its picture is stale.
+async fn inventory<R: Runtime>(runtime: &R) -> (String, u32) {
+    let Ok(mut list) = runtime.list_containers().await else {
+        return (String::new(), 0);
+    };
+    list.sort_by(|a, b| a.container_id.cmp(&b.container_id));
+    let mut h = Sha256::new();
+    for c in &list {
+        h.update(c.container_id.as_bytes());
+        h.update(c.state.as_str().as_bytes());
+    }
+    (hex::encode(&h.finalize()[..8]), list.len() as u32)
+}
+
+pub async fn run<R: Runtime>(
+    runtime: Arc<R>,
+    id: Identity,
+    master: String,
+    token: String,
+    shutdown: CancellationToken,
+) {
+    let mut client = match client(&master, &token) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = e, "worker cannot talk to the master");
+            return;
+        }
+    };
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let (scope, mut every) = loop {
+            match register(&mut client, runtime.as_ref(), &id).await {
+                Ok(ok) => break ok,
+                Err(e) => {
+                    tracing::warn!(master, error = e, "registration failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(backoff) => {}
+                        () = shutdown.cancelled() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        backoff = Duration::from_millis(200);
+        tracing::info!(
+            node = scope.node_id,
+            name = id.name,
+            "registered with the master"
+        );
+        let node_id = scope.node_id.clone();
+        runtime.set_scope(scope);
+        // Heartbeat until the master says it does not know us any more.
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown.cancelled() => return,
+            }
+            let (digest, count) = inventory(runtime.as_ref()).await;
+            let beat = client
+                .heartbeat(v1::HeartbeatRequest {
+                    node_id: node_id.clone(),
+                    inventory_digest: digest,
+                    container_count: count,
+                })
+                .await;
+            match beat {
+                Ok(resp) => {
+                    let resp = resp.into_inner();
+                    if !resp.known {
+                        tracing::info!("the master does not know this node; registering again");
+                        break;
+                    }
+                    every = interval(resp.heartbeat_interval_ms);
+                }
+                Err(s) => tracing::warn!(error = s.message(), "heartbeat failed"),
+            }
+        }
+    }
+}

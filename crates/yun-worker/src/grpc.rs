@@ -1,0 +1,321 @@
+//! `WorkerService` over tonic: a thin layer that converts messages and calls the runtime.
+
+use crate::agent::Identity;
+use crate::runtime::{ContainerStatus, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError};
+use futures::{Stream, StreamExt};
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tonic::{Request, Response, Status, Streaming};
+use yun_core::ContainerSpec;
+use yun_proto::auth::RequireToken;
+use yun_proto::v1;
+use yun_proto::v1::worker_service_server::{WorkerService, WorkerServiceServer};
+
+/// Metadata key naming the host port Docker could not bind, so the master can pick another.
+pub const PORT_UNAVAILABLE_KEY: &str = "yun-port-unavailable";
+
+pub struct WorkerGrpc<R> {
+    runtime: Arc<R>,
+    identity: Identity,
+}
+
+impl<R: Runtime> WorkerGrpc<R> {
+    pub fn new(runtime: Arc<R>, identity: Identity) -> Self {
+        Self { runtime, identity }
+    }
+}
+
+pub async fn serve<R: Runtime>(
+    service: WorkerGrpc<R>,
+    token: String,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), tonic::transport::Error> {
+    let svc = WorkerServiceServer::with_interceptor(service, RequireToken::new(&token));
+    tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
+        .add_service(svc)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}
+
+fn status(e: RuntimeError) -> Status {
+    let msg = e.to_string();
+    match e {
+        RuntimeError::NotRegistered => Status::unavailable(msg),
+        RuntimeError::LimitsUnenforced(_)
+        | RuntimeError::CreateWarning(_)
+        | RuntimeError::ImageUnavailable { .. } => Status::failed_precondition(msg),
+        RuntimeError::SpecConflict { .. } => Status::already_exists(msg),
+        RuntimeError::PortUnavailable { port } => {
+            let mut s = Status::resource_exhausted(msg);
+            s.metadata_mut().insert(
+                PORT_UNAVAILABLE_KEY,
+                port.to_string().parse().expect("digits are valid metadata"),
+            );
+            s
+        }
+        RuntimeError::SubnetsExhausted(_) => Status::resource_exhausted(msg),
+        RuntimeError::NotFound(_) => Status::not_found(msg),
+        RuntimeError::Docker(e) => {
+            tracing::warn!(error = %e, "docker call failed");
+            Status::internal(format!("the Docker engine failed: {e}"))
+        }
+    }
+}
+
+fn to_proto_status(s: ContainerStatus) -> v1::ContainerStatus {
+    v1::ContainerStatus {
+        container_id: s.container_id,
+        owner_id: s.owner_id,
+        docker_state: s.state.as_str().to_string(),
+        exit_code: s.exit_code,
+        oom_killed: s.oom_killed,
+        spec_hash: s.spec_hash,
+        docker_id: s.docker_id,
+    }
+}
+
+fn to_proto_image(i: ImageInfo) -> v1::ImageInfo {
+    v1::ImageInfo {
+        reference: i.reference,
+        docker_id: i.docker_id,
+        size_bytes: i.size_bytes,
+        exposed_ports: i
+            .exposed_ports
+            .into_iter()
+            .map(|(port, protocol)| v1::PortSpec {
+                container_port: port.into(),
+                protocol,
+            })
+            .collect(),
+    }
+}
+
+type RpcStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl<R: Runtime> WorkerService for WorkerGrpc<R> {
+    async fn info(
+        &self,
+        _: Request<v1::InfoRequest>,
+    ) -> Result<Response<v1::InfoResponse>, Status> {
+        let info = self.runtime.info().await.map_err(status)?;
+        Ok(Response::new(v1::InfoResponse {
+            name: self.identity.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            engine_version: info.version,
+            capacity: Some(v1::Capacity {
+                cpu_cores: info.cpu_cores,
+                memory_bytes: info.memory_bytes,
+            }),
+            unenforced_limits: info.unenforced_limits,
+            allow_unenforced_limits: self.identity.allow_unenforced_limits,
+            port_range_start: self.identity.port_range.0.into(),
+            port_range_end: self.identity.port_range.1.into(),
+            public_host: self.identity.public_host.clone(),
+        }))
+    }
+
+    type PullImageStream = RpcStream<v1::PullProgress>;
+
+    async fn pull_image(
+        &self,
+        req: Request<v1::PullImageRequest>,
+    ) -> Result<Response<Self::PullImageStream>, Status> {
+        let req = req.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(64);
+        let (out_tx, out_rx) = tokio::sync::mpsc::channel(64);
+        let runtime = self.runtime.clone();
+        tokio::spawn(async move {
+            let pull =
+                tokio::spawn(
+                    async move { runtime.pull_image(&req.reference, req.always, tx).await },
+                );
+            let mut rx = rx;
+            while let Some(p) = rx.recv().await {
+                let msg = v1::PullProgress {
+                    status: p.status,
+                    layer: p.layer,
+                    current: p.current,
+                    total: p.total,
+                    image: None,
+                };
+                if out_tx.send(Ok(msg)).await.is_err() {
+                    break;
+                }
+            }
+            let last = match pull.await {
+                Ok(Ok(image)) => Ok(v1::PullProgress {
+                    status: "done".into(),
+                    image: Some(to_proto_image(image)),
+                    ..Default::default()
+                }),
+                Ok(Err(e)) => Err(status(e)),
+                Err(_) => Err(Status::internal("the pull task failed")),
+            };
+            let _ = out_tx.send(last).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
+    }
+
+    async fn list_images(
+        &self,
+        _: Request<v1::ListImagesRequest>,
+    ) -> Result<Response<v1::ListImagesResponse>, Status> {
+        let images = self.runtime.list_images().await.map_err(status)?;
+        Ok(Response::new(v1::ListImagesResponse {
+            images: images.into_iter().map(to_proto_image).collect(),
+        }))
+    }
+
+    async fn remove_image(
+        &self,
+        req: Request<v1::RemoveImageRequest>,
+    ) -> Result<Response<v1::RemoveImageResponse>, Status> {
+        self.runtime
+            .remove_image(&req.into_inner().reference)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(v1::RemoveImageResponse {}))
+    }
+
+    async fn create_container(
+        &self,
+        req: Request<v1::CreateContainerRequest>,
+    ) -> Result<Response<v1::ContainerStatus>, Status> {
+        let spec = req
+            .into_inner()
+            .spec
+            .ok_or_else(|| Status::invalid_argument("create without a spec"))?;
+        let spec =
+            ContainerSpec::try_from(spec).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let s = self.runtime.create_container(&spec).await.map_err(status)?;
+        Ok(Response::new(to_proto_status(s)))
+    }
+
+    async fn start_container(
+        &self,
+        req: Request<v1::ContainerRef>,
+    ) -> Result<Response<v1::ContainerStatus>, Status> {
+        let s = self
+            .runtime
+            .start_container(&req.into_inner().container_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(to_proto_status(s)))
+    }
+
+    async fn stop_container(
+        &self,
+        req: Request<v1::StopContainerRequest>,
+    ) -> Result<Response<v1::ContainerStatus>, Status> {
+        let req = req.into_inner();
+        let s = self
+            .runtime
+            .stop_container(&req.container_id, req.timeout_seconds)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(to_proto_status(s)))
+    }
+
+    async fn restart_container(
+        &self,
+        req: Request<v1::StopContainerRequest>,
+    ) -> Result<Response<v1::ContainerStatus>, Status> {
+        let req = req.into_inner();
+        let s = self
+            .runtime
+            .restart_container(&req.container_id, req.timeout_seconds)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(to_proto_status(s)))
+    }
+
+    async fn remove_container(
+        &self,
+        req: Request<v1::ContainerRef>,
+    ) -> Result<Response<v1::RemoveContainerResponse>, Status> {
+        self.runtime
+            .remove_container(&req.into_inner().container_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(v1::RemoveContainerResponse {}))
+    }
+
+    async fn inspect_container(
+        &self,
+        req: Request<v1::ContainerRef>,
+    ) -> Result<Response<v1::ContainerStatus>, Status> {
+        let s = self
+            .runtime
+            .inspect_container(&req.into_inner().container_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(to_proto_status(s)))
+    }
+
+    async fn list_containers(
+        &self,
+        _: Request<v1::ListContainersRequest>,
+    ) -> Result<Response<v1::ListContainersResponse>, Status> {
+        let list = self.runtime.list_containers().await.map_err(status)?;
+        Ok(Response::new(v1::ListContainersResponse {
+            containers: list.into_iter().map(to_proto_status).collect(),
+        }))
+    }
+
+    type LogsStream = RpcStream<v1::LogChunk>;
+
+    async fn logs(
+        &self,
+        req: Request<v1::LogsRequest>,
+    ) -> Result<Response<Self::LogsStream>, Status> {
+        let req = req.into_inner();
+        let query = LogsQuery {
+            tail: (req.tail > 0).then_some(req.tail),
+            follow: req.follow,
+            since_unix: req.since_unix,
+        };
+        let stream = self
+            .runtime
+            .logs(&req.container_id, query)
+            .await
+            .map_err(status)?;
+        let out = stream.map(|item| {
+            item.map(|chunk| v1::LogChunk {
+                stream: match chunk.stream {
+                    LogStream::Stdout => v1::log_chunk::Stream::Stdout as i32,
+                    LogStream::Stderr => v1::log_chunk::Stream::Stderr as i32,
+                },
+                data: chunk.data.to_vec(),
+            })
+            .map_err(status)
+        });
+        Ok(Response::new(Box::pin(out)))
+    }
+
+    type StatsStream = RpcStream<v1::StatsSample>;
+
+    async fn stats(
+        &self,
+        _: Request<v1::StatsRequest>,
+    ) -> Result<Response<Self::StatsStream>, Status> {
+        Err(Status::unimplemented(
+            "live stats are not served by this worker version",
+        ))
+    }
+
+    type ExecStream = RpcStream<v1::ExecOutput>;
+
+    async fn exec(
+        &self,
+        _: Request<Streaming<v1::ExecInput>>,
+    ) -> Result<Response<Self::ExecStream>, Status> {
+        Err(Status::unimplemented(
+            "exec is not served by this worker version",
+        ))
+    }
+}

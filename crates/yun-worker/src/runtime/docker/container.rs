@@ -1,0 +1,304 @@
+//! Creating, inspecting, listing and removing containers, with the hardening every tenant gets.
+
+use super::super::{ContainerStatus, DockerState, RuntimeError, RuntimeResult};
+use super::{
+    docker_name, is_not_found, DockerRuntime, LABEL_CLUSTER, LABEL_CONTAINER, LABEL_NODE,
+    LABEL_OWNER, LABEL_SPEC,
+};
+use bollard::container::{
+    Config, CreateContainerOptions, InspectContainerOptions, ListContainersOptions,
+    NetworkingConfig, RemoveContainerOptions,
+};
+use bollard::models::{
+    ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary, EndpointSettings,
+    HostConfig, HostConfigLogConfig, PortBinding,
+};
+use std::collections::HashMap;
+use yun_core::ContainerSpec;
+
+/// Capabilities no tenant needs. Dropping ALL would break ordinary images such as nginx.
+const DROPPED_CAPABILITIES: [&str; 5] =
+    ["NET_RAW", "MKNOD", "AUDIT_WRITE", "SETFCAP", "SYS_CHROOT"];
+const CPU_PERIOD_US: i64 = 100_000;
+
+impl DockerRuntime {
+    pub(super) async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
+        let scope = self.scope()?;
+        let hash = spec.hash();
+        if let Some(existing) = self.inspect_owned(&spec.container_id).await? {
+            if existing.spec_hash != hash {
+                return Err(RuntimeError::SpecConflict {
+                    container_id: spec.container_id.clone(),
+                });
+            }
+            // A retried create finishes what the first attempt began.
+            if existing.state != DockerState::Running {
+                return self.start(&spec.container_id).await;
+            }
+            return Ok(existing);
+        }
+        super::images::ensure_present(&self.docker, &spec.image).await?;
+
+        let lock = self.owner_lock(&spec.owner_id);
+        let _guard = lock.lock().await;
+        let network = self.ensure_tenant_network(&scope, &spec.owner_id).await?;
+        let labels = HashMap::from([
+            (LABEL_CLUSTER.to_string(), scope.cluster_id.clone()),
+            (LABEL_NODE.to_string(), scope.node_id.clone()),
+            (LABEL_CONTAINER.to_string(), spec.container_id.clone()),
+            (LABEL_OWNER.to_string(), spec.owner_id.clone()),
+            (LABEL_SPEC.to_string(), hash),
+        ]);
+        let config = container_config(spec, labels, &network);
+        let name = docker_name(&spec.container_id);
+        let created = self
+            .docker
+            .create_container(
+                Some(CreateContainerOptions {
+                    name: name.clone(),
+                    platform: None,
+                }),
+                config,
+            )
+            .await?;
+        // Docker drops limits the kernel cannot enforce with only a warning; we do not run those.
+        if !created.warnings.is_empty() {
+            self.force_remove(&name).await;
+            return Err(RuntimeError::CreateWarning(created.warnings.join("; ")));
+        }
+        if let Err(e) = self.docker.start_container::<String>(&name, None).await {
+            self.force_remove(&name).await;
+            return Err(port_error(&e, spec).unwrap_or(RuntimeError::Docker(e)));
+        }
+        self.inspect(&spec.container_id).await
+    }
+
+    pub(super) async fn inspect(&self, id: &str) -> RuntimeResult<ContainerStatus> {
+        Ok(self
+            .inspect_owned(id)
+            .await?
+            .unwrap_or_else(|| ContainerStatus::missing(id)))
+    }
+
+    /// Inspects `yun-<id>` and returns it only if it belongs to this cluster and node.
+    pub(super) async fn inspect_owned(&self, id: &str) -> RuntimeResult<Option<ContainerStatus>> {
+        let scope = self.scope()?;
+        match self
+            .docker
+            .inspect_container(&docker_name(id), None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(c) => {
+                let labels = c
+                    .config
+                    .as_ref()
+                    .and_then(|cfg| cfg.labels.clone())
+                    .unwrap_or_default();
+                let ours = labels.get(LABEL_CLUSTER) == Some(&scope.cluster_id)
+                    && labels.get(LABEL_NODE) == Some(&scope.node_id);
+                Ok(ours.then(|| status_from_inspect(id, &labels, &c)))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(super) async fn list(&self) -> RuntimeResult<Vec<ContainerStatus>> {
+        let scope = self.scope()?;
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![
+                format!("{LABEL_CLUSTER}={}", scope.cluster_id),
+                format!("{LABEL_NODE}={}", scope.node_id),
+            ],
+        )]);
+        let list = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters,
+                ..Default::default()
+            }))
+            .await?;
+        Ok(list.iter().filter_map(status_from_summary).collect())
+    }
+
+    pub(super) async fn remove(&self, id: &str) -> RuntimeResult<()> {
+        let scope = self.scope()?;
+        let Some(status) = self.inspect_owned(id).await? else {
+            return Ok(());
+        };
+        let lock = self.owner_lock(&status.owner_id);
+        let _guard = lock.lock().await;
+        self.force_remove(&docker_name(id)).await;
+        self.remove_tenant_network_if_unused(&scope, &status.owner_id)
+            .await;
+        Ok(())
+    }
+
+    pub(super) async fn force_remove(&self, name: &str) {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        match self.docker.remove_container(name, Some(options)).await {
+            Ok(()) => {}
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => tracing::warn!(container = name, error = %e, "could not remove container"),
+        }
+    }
+
+    /// Whether the owner still has a container of this cluster and node.
+    pub(super) async fn owner_has_containers(
+        &self,
+        scope: &super::Scope,
+        owner: &str,
+    ) -> RuntimeResult<bool> {
+        let filters = HashMap::from([(
+            "label".to_string(),
+            vec![
+                format!("{LABEL_CLUSTER}={}", scope.cluster_id),
+                format!("{LABEL_NODE}={}", scope.node_id),
+                format!("{LABEL_OWNER}={owner}"),
+            ],
+        )]);
+        let list = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters,
+                limit: Some(1),
+                ..Default::default()
+            }))
+            .await?;
+        Ok(!list.is_empty())
+    }
+}
+
+fn container_config(
+    spec: &ContainerSpec,
+    labels: HashMap<String, String>,
+    network: &str,
+) -> Config<String> {
+    let mut exposed = HashMap::new();
+    let mut bindings = HashMap::new();
+    for p in &spec.ports {
+        let key = format!("{}/{}", p.container_port, p.protocol.as_str());
+        exposed.insert(key.clone(), HashMap::new());
+        bindings.insert(
+            key,
+            Some(vec![PortBinding {
+                host_ip: Some("0.0.0.0".into()),
+                host_port: Some(p.host_port.to_string()),
+            }]),
+        );
+    }
+    let memory = spec.limits.memory_bytes as i64;
+    let host_config = HostConfig {
+        memory: Some(memory),
+        // Swap equal to memory means no swap at all on top of the limit.
+        memory_swap: Some(memory),
+        cpu_period: Some(CPU_PERIOD_US),
+        cpu_quota: Some(i64::from(spec.limits.cpu_millis) * CPU_PERIOD_US / 1000),
+        pids_limit: Some(i64::from(spec.limits.pids)),
+        privileged: Some(false),
+        security_opt: Some(vec!["no-new-privileges:true".into()]),
+        cap_drop: Some(DROPPED_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
+        network_mode: Some(network.to_string()),
+        port_bindings: Some(bindings),
+        publish_all_ports: Some(false),
+        binds: None,
+        mounts: None,
+        log_config: Some(HostConfigLogConfig {
+            typ: Some("json-file".into()),
+            config: Some(HashMap::from([
+                ("max-size".to_string(), "10m".to_string()),
+                ("max-file".to_string(), "5".to_string()),
+            ])),
+        }),
+        ..Default::default()
+    };
+    Config {
+        image: Some(spec.image.clone()),
+        cmd: (!spec.command.is_empty()).then(|| spec.command.clone()),
+        env: Some(
+            spec.env
+                .iter()
+                .map(|e| format!("{}={}", e.key, e.value))
+                .collect(),
+        ),
+        labels: Some(labels),
+        exposed_ports: Some(exposed),
+        host_config: Some(host_config),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: HashMap::from([(network.to_string(), EndpointSettings::default())]),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Recognises Docker's "port is already allocated" / "address already in use" at start.
+fn port_error(e: &bollard::errors::Error, spec: &ContainerSpec) -> Option<RuntimeError> {
+    let msg = e.to_string();
+    if !(msg.contains("port is already allocated") || msg.contains("address already in use")) {
+        return None;
+    }
+    let port = spec
+        .ports
+        .iter()
+        .map(|p| p.host_port)
+        .find(|p| msg.contains(&format!(":{p} ")) || msg.contains(&format!(":{p}:")))
+        .or_else(|| spec.ports.first().map(|p| p.host_port))?;
+    Some(RuntimeError::PortUnavailable { port })
+}
+
+fn docker_state(s: Option<ContainerStateStatusEnum>) -> DockerState {
+    match s {
+        Some(ContainerStateStatusEnum::RUNNING) => DockerState::Running,
+        Some(ContainerStateStatusEnum::RESTARTING) => DockerState::Restarting,
+        Some(ContainerStateStatusEnum::PAUSED) => DockerState::Paused,
+        Some(ContainerStateStatusEnum::DEAD) => DockerState::Dead,
+        Some(ContainerStateStatusEnum::CREATED) => DockerState::Created,
+        _ => DockerState::Exited,
+    }
+}
+
+fn status_from_inspect(
+    id: &str,
+    labels: &HashMap<String, String>,
+    c: &ContainerInspectResponse,
+) -> ContainerStatus {
+    let state = c.state.as_ref();
+    ContainerStatus {
+        container_id: id.to_string(),
+        owner_id: labels.get(LABEL_OWNER).cloned().unwrap_or_default(),
+        state: docker_state(state.and_then(|s| s.status)),
+        exit_code: state.and_then(|s| s.exit_code).unwrap_or(0),
+        oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
+        spec_hash: labels.get(LABEL_SPEC).cloned().unwrap_or_default(),
+        docker_id: c.id.clone().unwrap_or_default(),
+    }
+}
+
+fn status_from_summary(c: &ContainerSummary) -> Option<ContainerStatus> {
+    let labels = c.labels.as_ref()?;
+    let state = match c.state.as_deref() {
+        Some("running") => DockerState::Running,
+        Some("restarting") => DockerState::Restarting,
+        Some("paused") => DockerState::Paused,
+        Some("dead") => DockerState::Dead,
+        Some("created") => DockerState::Created,
+        _ => DockerState::Exited,
+    };
+    Some(ContainerStatus {
+        container_id: labels.get(LABEL_CONTAINER)?.clone(),
+        owner_id: labels.get(LABEL_OWNER).cloned().unwrap_or_default(),
+        state,
+        // The summary carries no exit code; callers inspect when they need it.
+        exit_code: 0,
+        oom_killed: false,
+        spec_hash: labels.get(LABEL_SPEC).cloned().unwrap_or_default(),
+        docker_id: c.id.clone().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,168 @@
+//! The Docker implementation of `Runtime`, over bollard. Docker labels are the worker's only
+//! memory: every object it makes carries `yun.cluster` and `yun.node`, and it lists, touches
+//! and removes nothing else, so clusters, test runs and workers can share one engine.
+
+mod container;
+mod engine;
+mod images;
+mod logs;
+mod network;
+mod power;
+
+use super::{
+    ContainerStatus, EngineInfo, ImageInfo, LogChunk, LogsQuery, PullProgress, Runtime,
+    RuntimeError, RuntimeResult, Scope,
+};
+use bollard::Docker;
+use futures::stream::BoxStream;
+use ipnet::Ipv4Net;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+use yun_core::ContainerSpec;
+
+pub const LABEL_CLUSTER: &str = "yun.cluster";
+pub const LABEL_NODE: &str = "yun.node";
+pub const LABEL_CONTAINER: &str = "yun.container";
+pub const LABEL_OWNER: &str = "yun.owner";
+pub const LABEL_SPEC: &str = "yun.spec";
+
+#[derive(Debug, Clone)]
+pub struct DockerOptions {
+    /// `unix:///var/run/docker.sock` or `tcp://host:2375`.
+    pub endpoint: String,
+    pub tenant_subnets: Ipv4Net,
+    pub allow_unenforced_limits: bool,
+}
+
+pub struct DockerRuntime {
+    docker: Docker,
+    options: DockerOptions,
+    scope: RwLock<Option<Scope>>,
+    /// Limits the engine cannot enforce, read once at start.
+    unenforced: Vec<String>,
+    /// One lock per owner serialises creating and removing their tenant network.
+    owner_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl DockerRuntime {
+    /// Connects, agrees an API version with the engine and reads which limits it enforces.
+    pub async fn connect(options: DockerOptions) -> RuntimeResult<Self> {
+        let docker = engine::connect(&options.endpoint).await?;
+        let unenforced = engine::unenforced_limits(&docker).await?;
+        Ok(Self {
+            docker,
+            options,
+            scope: RwLock::new(None),
+            unenforced,
+            owner_locks: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn unenforced_limits(&self) -> &[String] {
+        &self.unenforced
+    }
+
+    fn scope(&self) -> RuntimeResult<Scope> {
+        self.scope
+            .read()
+            .expect("scope lock")
+            .clone()
+            .ok_or(RuntimeError::NotRegistered)
+    }
+
+    fn owner_lock(&self, owner: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.owner_locks
+            .lock()
+            .expect("owner locks")
+            .entry(owner.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Refuses to run anything on an engine that would drop limits, unless the operator said so.
+    fn check_limits_enforced(&self) -> RuntimeResult<()> {
+        if !self.unenforced.is_empty() && !self.options.allow_unenforced_limits {
+            return Err(RuntimeError::LimitsUnenforced(self.unenforced.join(", ")));
+        }
+        Ok(())
+    }
+}
+
+pub fn docker_name(container_id: &str) -> String {
+    format!("yun-{container_id}")
+}
+
+/// True for Docker's "no such container/image/network" answers, which idempotent calls treat as done.
+fn is_not_found(e: &bollard::errors::Error) -> bool {
+    matches!(
+        e,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
+}
+
+impl Runtime for DockerRuntime {
+    async fn info(&self) -> RuntimeResult<EngineInfo> {
+        engine::info(&self.docker, &self.unenforced).await
+    }
+
+    fn set_scope(&self, scope: Scope) {
+        *self.scope.write().expect("scope lock") = Some(scope);
+    }
+
+    async fn pull_image(
+        &self,
+        reference: &str,
+        always: bool,
+        progress: tokio::sync::mpsc::Sender<PullProgress>,
+    ) -> RuntimeResult<ImageInfo> {
+        images::pull(&self.docker, reference, always, progress).await
+    }
+
+    async fn list_images(&self) -> RuntimeResult<Vec<ImageInfo>> {
+        images::list(&self.docker).await
+    }
+
+    async fn remove_image(&self, reference: &str) -> RuntimeResult<()> {
+        images::remove(&self.docker, reference).await
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
+        self.check_limits_enforced()?;
+        self.create(spec).await
+    }
+
+    async fn start_container(&self, id: &str) -> RuntimeResult<ContainerStatus> {
+        self.start(id).await
+    }
+
+    async fn stop_container(&self, id: &str, timeout: u32) -> RuntimeResult<ContainerStatus> {
+        self.stop(id, timeout).await
+    }
+
+    async fn restart_container(&self, id: &str, timeout: u32) -> RuntimeResult<ContainerStatus> {
+        self.restart(id, timeout).await
+    }
+
+    async fn remove_container(&self, id: &str) -> RuntimeResult<()> {
+        self.remove(id).await
+    }
+
+    async fn inspect_container(&self, id: &str) -> RuntimeResult<ContainerStatus> {
+        self.inspect(id).await
+    }
+
+    async fn list_containers(&self) -> RuntimeResult<Vec<ContainerStatus>> {
+        self.list().await
+    }
+
+    async fn logs(
+        &self,
+        id: &str,
+        query: LogsQuery,
+    ) -> RuntimeResult<BoxStream<'static, RuntimeResult<LogChunk>>> {
+        self.log_stream(id, query).await
+    }
+}

@@ -1,0 +1,115 @@
+//! Each owner's own bridge network on this node, with a subnet cut from the tenant pool
+//! (Docker's default pools hold only about 31 bridges).
+
+use super::super::{RuntimeError, RuntimeResult, Scope};
+use super::{is_not_found, DockerRuntime, LABEL_CLUSTER, LABEL_NODE, LABEL_OWNER};
+use bollard::models::{Ipam, IpamConfig};
+use bollard::network::{CreateNetworkOptions, ListNetworksOptions};
+use ipnet::Ipv4Net;
+use std::collections::HashMap;
+
+const TENANT_PREFIX_LEN: u8 = 26;
+
+pub fn tenant_network_name(scope: &Scope, owner: &str) -> String {
+    format!("yun-{}-{}", scope.cluster_id, owner)
+}
+
+impl DockerRuntime {
+    /// Returns the owner's network name, creating it when missing. Callers hold the owner lock.
+    pub(super) async fn ensure_tenant_network(
+        &self,
+        scope: &Scope,
+        owner: &str,
+    ) -> RuntimeResult<String> {
+        let name = tenant_network_name(scope, owner);
+        match self.docker.inspect_network::<String>(&name, None).await {
+            Ok(_) => return Ok(name),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        // Another worker on this engine may take a subnet between our listing and our create;
+        // Docker then refuses the overlap and we try the next free one.
+        for _ in 0..16 {
+            let subnet = self.free_subnet().await?;
+            let options = CreateNetworkOptions {
+                name: name.clone(),
+                driver: "bridge".to_string(),
+                check_duplicate: true,
+                ipam: Ipam {
+                    config: Some(vec![IpamConfig {
+                        subnet: Some(subnet.to_string()),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                },
+                labels: HashMap::from([
+                    (LABEL_CLUSTER.to_string(), scope.cluster_id.clone()),
+                    (LABEL_NODE.to_string(), scope.node_id.clone()),
+                    (LABEL_OWNER.to_string(), owner.to_string()),
+                ]),
+                ..Default::default()
+            };
+            match self.docker.create_network(options).await {
+                Ok(_) => return Ok(name),
+                Err(e) => {
+                    let msg = e.to_string();
+                    if msg.contains("already exists") {
+                        return Ok(name);
+                    }
+                    if !msg.contains("overlap") {
+                        return Err(e.into());
+                    }
+                }
+            }
+        }
+        Err(RuntimeError::SubnetsExhausted(
+            self.options.tenant_subnets.to_string(),
+        ))
+    }
+
+    /// The first /26 of the pool that no network on this engine uses.
+    async fn free_subnet(&self) -> RuntimeResult<Ipv4Net> {
+        let networks = self
+            .docker
+            .list_networks(None::<ListNetworksOptions<String>>)
+            .await?;
+        let used: Vec<Ipv4Net> = networks
+            .iter()
+            .filter_map(|n| n.ipam.as_ref()?.config.as_ref())
+            .flatten()
+            .filter_map(|c| c.subnet.as_ref()?.parse::<Ipv4Net>().ok())
+            .collect();
+        let pool = self.options.tenant_subnets;
+        let candidates = pool
+            .subnets(TENANT_PREFIX_LEN.max(pool.prefix_len()))
+            .map_err(|_| RuntimeError::SubnetsExhausted(pool.to_string()))?;
+        candidates
+            .into_iter()
+            .find(|c| {
+                !used
+                    .iter()
+                    .any(|u| u.contains(&c.network()) || c.contains(&u.network()))
+            })
+            .ok_or_else(|| RuntimeError::SubnetsExhausted(pool.to_string()))
+    }
+
+    /// Removes the owner's network once their last container on this node is gone.
+    /// Callers hold the owner lock.
+    pub(super) async fn remove_tenant_network_if_unused(&self, scope: &Scope, owner: &str) {
+        match self.owner_has_containers(scope, owner).await {
+            Ok(false) => {}
+            Ok(true) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list containers before removing a network");
+                return;
+            }
+        }
+        let name = tenant_network_name(scope, owner);
+        if let Err(e) = self.docker.remove_network(&name).await {
+            // Another worker of this cluster on the same engine may still have endpoints on it.
+            if !is_not_found(&e) {
+                tracing::debug!(network = name, error = %e, "tenant network kept");
+            }
+        }
+    }
+}

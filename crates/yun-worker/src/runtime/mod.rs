@@ -1,0 +1,182 @@
+//! The seam between the worker and a container engine. The Docker implementation lives in
+//! `docker/`; the gRPC layer only ever sees this trait.
+
+pub mod docker;
+
+use futures::stream::BoxStream;
+use std::future::Future;
+use yun_core::ContainerSpec;
+
+/// Which cluster and node this worker acts for; known once the master has accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub cluster_id: String,
+    pub node_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineInfo {
+    pub version: String,
+    pub cpu_cores: u32,
+    pub memory_bytes: u64,
+    /// Limits this engine would silently drop: `memory`, `swap`, `cpu_quota`, `pids`.
+    pub unenforced_limits: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImageInfo {
+    pub reference: String,
+    pub docker_id: String,
+    pub size_bytes: u64,
+    /// `(port, protocol)` pairs from the image's EXPOSE lines.
+    pub exposed_ports: Vec<(u16, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PullProgress {
+    pub status: String,
+    pub layer: String,
+    pub current: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DockerState {
+    Created,
+    Running,
+    Restarting,
+    Exited,
+    Paused,
+    Dead,
+    Missing,
+}
+
+impl DockerState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Restarting => "restarting",
+            Self::Exited => "exited",
+            Self::Paused => "paused",
+            Self::Dead => "dead",
+            Self::Missing => "missing",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ContainerStatus {
+    pub container_id: String,
+    pub owner_id: String,
+    pub state: DockerState,
+    pub exit_code: i64,
+    pub oom_killed: bool,
+    pub spec_hash: String,
+    pub docker_id: String,
+}
+
+impl ContainerStatus {
+    pub fn missing(container_id: &str) -> Self {
+        Self {
+            container_id: container_id.to_string(),
+            owner_id: String::new(),
+            state: DockerState::Missing,
+            exit_code: 0,
+            oom_killed: false,
+            spec_hash: String::new(),
+            docker_id: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogChunk {
+    pub stream: LogStream,
+    pub data: bytes::Bytes,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct LogsQuery {
+    /// `None` means every line.
+    pub tail: Option<u32>,
+    pub follow: bool,
+    pub since_unix: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("the worker has not been accepted by the master yet; retry in a moment")]
+    NotRegistered,
+    #[error("this engine cannot enforce {0}; start the worker with --allow-unenforced-limits to run containers anyway")]
+    LimitsUnenforced(String),
+    #[error("container {container_id} already exists with a different spec")]
+    SpecConflict { container_id: String },
+    #[error("host port {port} cannot be bound on this node")]
+    PortUnavailable { port: u16 },
+    #[error("image {reference} is not on this node and could not be pulled: {message}")]
+    ImageUnavailable { reference: String, message: String },
+    #[error("container {0} does not exist on this node")]
+    NotFound(String),
+    #[error("the engine accepted the container with a warning, so it was removed: {0}")]
+    CreateWarning(String),
+    #[error("no free subnet is left in the tenant pool {0}")]
+    SubnetsExhausted(String),
+    #[error("docker: {0}")]
+    Docker(#[from] bollard::errors::Error),
+}
+
+pub type RuntimeResult<T> = Result<T, RuntimeError>;
+
+/// Everything the worker asks of a container engine. Every operation is idempotent:
+/// creating an existing container returns it, stopping a stopped one or removing a
+/// missing one succeeds.
+pub trait Runtime: Send + Sync + 'static {
+    fn info(&self) -> impl Future<Output = RuntimeResult<EngineInfo>> + Send;
+    fn set_scope(&self, scope: Scope);
+
+    fn pull_image(
+        &self,
+        reference: &str,
+        always: bool,
+        progress: tokio::sync::mpsc::Sender<PullProgress>,
+    ) -> impl Future<Output = RuntimeResult<ImageInfo>> + Send;
+    fn list_images(&self) -> impl Future<Output = RuntimeResult<Vec<ImageInfo>>> + Send;
+    fn remove_image(&self, reference: &str) -> impl Future<Output = RuntimeResult<()>> + Send;
+
+    fn create_container(
+        &self,
+        spec: &ContainerSpec,
+    ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
+    fn start_container(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
+    fn stop_container(
+        &self,
+        id: &str,
+        timeout_seconds: u32,
+    ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
+    fn restart_container(
+        &self,
+        id: &str,
+        timeout_seconds: u32,
+    ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
+    fn remove_container(&self, id: &str) -> impl Future<Output = RuntimeResult<()>> + Send;
+    fn inspect_container(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
+    fn list_containers(&self) -> impl Future<Output = RuntimeResult<Vec<ContainerStatus>>> + Send;
+    fn logs(
+        &self,
+        id: &str,
+        query: LogsQuery,
+    ) -> impl Future<Output = RuntimeResult<BoxStream<'static, RuntimeResult<LogChunk>>>> + Send;
+}

@@ -1,0 +1,85 @@
+//! `yun dev`: the master, one in-process worker on the local engine and SQLite under
+//! --data-dir; one command to a working platform.
+
+use super::file::FileConfig;
+use super::master::{apply_policies, print_ready};
+use super::worker::{default_name, docker_options};
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use yun_master::MasterConfig;
+use yun_worker::WorkerConfig;
+
+#[derive(Args)]
+pub struct DevArgs {
+    /// Address of the HTTP API (default 127.0.0.1:8088).
+    #[arg(long, env = "YUN_HTTP")]
+    http: Option<SocketAddr>,
+    /// Where the SQLite store lives (default ./yun-data).
+    #[arg(long, env = "YUN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Host ports containers are published on (default 20000-29999).
+    #[arg(long, env = "YUN_PORT_RANGE")]
+    port_range: Option<String>,
+    /// The cluster join token; generated when not given.
+    #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
+    join_token: Option<String>,
+    /// The Docker engine (default unix:///var/run/docker.sock).
+    #[arg(long, env = "YUN_DOCKER")]
+    docker: Option<String>,
+}
+
+pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
+    let data_dir = args
+        .data_dir
+        .or(file.data_dir.as_deref().map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("yun-data"));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let token = args
+        .join_token
+        .or(file.join_token.clone())
+        .unwrap_or_else(yun_master::accounts::new_token);
+    let database = format!("sqlite://{}", data_dir.join("yun.db").display());
+    let mut cfg = MasterConfig::new(database, token.clone());
+    cfg.http = match args.http {
+        Some(h) => h,
+        None => file.http.as_deref().unwrap_or("127.0.0.1:8088").parse()?,
+    };
+    // Workers of the dev platform live in this process: the registry stays on loopback.
+    cfg.rpc = "127.0.0.1:0".parse()?;
+    apply_policies(&mut cfg, &file, None, None)?;
+    let master = yun_master::start(cfg).await?;
+    let port_range = super::parse_port_range(
+        &args
+            .port_range
+            .or(file.port_range.clone())
+            .unwrap_or_else(|| "20000-29999".into()),
+    )?;
+    let worker = yun_worker::start(WorkerConfig {
+        name: file.name.clone().unwrap_or_else(default_name),
+        master: format!("http://{}", master.rpc_addr),
+        rpc: "127.0.0.1:0".parse()?,
+        advertise: None,
+        public_host: Some(
+            file.public_host
+                .clone()
+                .unwrap_or_else(|| "127.0.0.1".into()),
+        ),
+        port_range,
+        join_token: token,
+        docker: docker_options(args.docker, None, false, &file)?,
+    })
+    .await?;
+    if master.wait_for_nodes(1, Duration::from_secs(10)).await == 0 {
+        anyhow::bail!("the in-process worker did not register within 10 s; see the log above");
+    }
+    print_ready(master.http_addr, master.generated_admin_password.as_deref());
+    super::stop_signal().await;
+    worker.shutdown.cancel();
+    master.shutdown.cancel();
+    let _ = tokio::join!(worker.task, master.task);
+    Ok(())
+}

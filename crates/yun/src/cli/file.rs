@@ -1,0 +1,46 @@
+//! The optional yun.toml: every key is a flag's long name with '_' for '-'.
+
+use anyhow::Context;
+use serde::Deserialize;
+use std::path::Path;
+use yun_core::Plan;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub http: Option<String>,
+    pub rpc: Option<String>,
+    pub database: Option<String>,
+    pub join_token: Option<String>,
+    pub data_dir: Option<String>,
+    pub master: Option<String>,
+    pub advertise: Option<String>,
+    pub public_host: Option<String>,
+    pub name: Option<String>,
+    pub port_range: Option<String>,
+    pub docker: Option<String>,
+    pub tenant_subnets: Option<String>,
+    pub allow_unenforced_limits: Option<bool>,
+    pub max_containers_per_user: Option<u64>,
+    pub cpu_overcommit: Option<f64>,
+    pub default_plan: Option<String>,
+    pub plans: Option<Vec<Plan>>,
+}
+
+impl FileConfig {
+    /// Reads the named file, or ./yun.toml when present, or nothing.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => (Path::new("yun.toml").to_path_buf(), false),
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default())
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}

@@ -1,0 +1,122 @@
+//! `yun master`: the API for renters and operators, and the registry workers join.
+
+use super::file::FileConfig;
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use yun_master::MasterConfig;
+
+#[derive(Args)]
+pub struct MasterArgs {
+    /// Address of the HTTP API (default 0.0.0.0:8088).
+    #[arg(long, env = "YUN_HTTP")]
+    http: Option<SocketAddr>,
+    /// Address workers register with (default 0.0.0.0:8090).
+    #[arg(long, env = "YUN_RPC")]
+    rpc: Option<SocketAddr>,
+    /// The store, e.g. sqlite://./yun-data/yun.db.
+    #[arg(long, env = "YUN_DATABASE")]
+    database: Option<String>,
+    /// The cluster join token every worker must present.
+    #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
+    join_token: Option<String>,
+    /// Containers one user may hold (default 20).
+    #[arg(long, env = "YUN_MAX_CONTAINERS_PER_USER")]
+    max_containers_per_user: Option<u64>,
+    /// CPU is reserved against cores x this factor (default 4).
+    #[arg(long, env = "YUN_CPU_OVERCOMMIT")]
+    cpu_overcommit: Option<f64>,
+}
+
+/// Settings that only the file or the defaults give, shared with `yun dev`.
+pub fn apply_policies(
+    cfg: &mut MasterConfig,
+    file: &FileConfig,
+    max: Option<u64>,
+    overcommit: Option<f64>,
+) -> anyhow::Result<()> {
+    if let Some(plans) = &file.plans {
+        anyhow::ensure!(
+            !plans.is_empty(),
+            "yun.toml: 'plans' must list at least one plan"
+        );
+        cfg.plans = plans.clone();
+    }
+    if let Some(p) = &file.default_plan {
+        cfg.default_plan = p.clone();
+    }
+    anyhow::ensure!(
+        cfg.plan(&cfg.default_plan).is_some(),
+        "the default plan '{}' is not among the plans",
+        cfg.default_plan
+    );
+    if let Some(n) = max.or(file.max_containers_per_user) {
+        cfg.max_containers_per_user = n;
+    }
+    if let Some(f) = overcommit.or(file.cpu_overcommit) {
+        anyhow::ensure!(f >= 1.0, "--cpu-overcommit must be at least 1");
+        cfg.cpu_overcommit = f;
+    }
+    cfg.admin_password = std::env::var("YUN_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
+    Ok(())
+}
+
+pub fn print_ready(http: SocketAddr, generated_password: Option<&str>) {
+    let host = if http.ip().is_unspecified() {
+        format!("127.0.0.1:{}", http.port())
+    } else {
+        http.to_string()
+    };
+    println!("yun is ready: API at http://{host}/api/v1");
+    if let Some(p) = generated_password {
+        // Printed once, to the terminal only; it is never logged.
+        println!("admin account created: username 'admin', password '{p}' (shown only this once)");
+    }
+}
+
+pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
+    let database = args
+        .database
+        .or(file.database.clone())
+        .unwrap_or_else(|| "sqlite://./yun-data/yun.db".into());
+    if let Some(path) = database.strip_prefix("sqlite://") {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+    }
+    let token = args
+        .join_token
+        .or(file.join_token.clone())
+        .context("the master needs a join token: pass --join-token or set YUN_JOIN_TOKEN, and give workers the same")?;
+    let mut cfg = MasterConfig::new(database, token);
+    if let Some(h) = args
+        .http
+        .or(file.http.as_deref().map(str::parse).transpose()?)
+    {
+        cfg.http = h;
+    }
+    if let Some(r) = args
+        .rpc
+        .or(file.rpc.as_deref().map(str::parse).transpose()?)
+    {
+        cfg.rpc = r;
+    }
+    apply_policies(
+        &mut cfg,
+        &file,
+        args.max_containers_per_user,
+        args.cpu_overcommit,
+    )?;
+    let master = yun_master::start(cfg).await?;
+    tracing::info!(http = %master.http_addr, rpc = %master.rpc_addr, cluster = master.cluster_id, "master started");
+    print_ready(master.http_addr, master.generated_admin_password.as_deref());
+    super::stop_signal().await;
+    master.shutdown.cancel();
+    let _ = master.task.await;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Subcommands, one file each. Every flag also reads an environment variable and a key of the
+//! optional yun.toml; precedence is flag > env > file > default.
+
+mod dev;
+mod file;
+mod master;
+mod worker;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "yun", version, about = "A multi-tenant container cloud")]
+pub struct Cli {
+    /// Settings file; flags and environment variables override it.
+    #[arg(long, global = true, env = "YUN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Master, one in-process worker and SQLite: the whole platform on this machine.
+    Dev(dev::DevArgs),
+    /// The master: HTTP API for renters and operators, RPC for workers.
+    Master(master::MasterArgs),
+    /// A worker on this Docker host, registering with the master.
+    Worker(worker::WorkerArgs),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let file = file::FileConfig::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Dev(args) => dev::run(args, file).await,
+        Command::Master(args) => master::run(args, file).await,
+        Command::Worker(args) => worker::run(args, file).await,
+    }
+}
+
+/// Parses `START-END`, e.g. `20000-29999`.
+pub fn parse_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| anyhow::anyhow!("port range '{s}' must look like 20000-29999"))?;
+    let a: u16 = a
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("port range start '{a}' is not a port"))?;
+    let b: u16 = b
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("port range end '{b}' is not a port"))?;
+    anyhow::ensure!(a > 0 && a <= b, "port range {a}-{b} is empty");
+    Ok((a, b))
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
+pub async fn stop_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing a SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_port_range;
+
+    #[test]
+    fn port_ranges() {
+        assert_eq!(parse_port_range("20000-29999").unwrap(), (20000, 29999));
+        assert!(parse_port_range("3-1").is_err());
+        assert!(parse_port_range("x").is_err());
+        assert!(parse_port_range("0-10").is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! `yun worker`: does the Docker work on this host for the master.
+
+use super::file::FileConfig;
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use yun_worker::runtime::docker::DockerOptions;
+use yun_worker::WorkerConfig;
+
+#[derive(Args)]
+pub struct WorkerArgs {
+    /// The master's RPC address, e.g. http://10.0.0.1:8090.
+    #[arg(long, env = "YUN_MASTER")]
+    master: Option<String>,
+    /// Address this worker's RPC listens on (default 0.0.0.0:8089).
+    #[arg(long, env = "YUN_RPC")]
+    rpc: Option<SocketAddr>,
+    /// host:port where the master reaches this worker.
+    #[arg(long, env = "YUN_ADVERTISE")]
+    advertise: Option<String>,
+    /// Host renters use to reach published ports (default: the advertise host).
+    #[arg(long, env = "YUN_PUBLIC_HOST")]
+    public_host: Option<String>,
+    /// This node's name; a worker registering again under it keeps its node id.
+    #[arg(long, env = "YUN_NAME")]
+    name: Option<String>,
+    /// Host ports containers are published on (default 20000-29999).
+    #[arg(long, env = "YUN_PORT_RANGE")]
+    port_range: Option<String>,
+    /// The Docker engine (default unix:///var/run/docker.sock).
+    #[arg(long, env = "YUN_DOCKER")]
+    docker: Option<String>,
+    /// The pool tenant networks take their /26 subnets from (default 10.210.0.0/16).
+    #[arg(long, env = "YUN_TENANT_SUBNETS")]
+    tenant_subnets: Option<String>,
+    /// Run containers even when the engine cannot enforce memory, swap, CPU or pids limits.
+    #[arg(long, env = "YUN_ALLOW_UNENFORCED_LIMITS")]
+    allow_unenforced_limits: bool,
+    /// The cluster join token (the master's --join-token).
+    #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
+    join_token: Option<String>,
+}
+
+pub fn docker_options(
+    docker: Option<String>,
+    subnets: Option<String>,
+    allow: bool,
+    file: &FileConfig,
+) -> anyhow::Result<DockerOptions> {
+    let subnets = subnets
+        .or(file.tenant_subnets.clone())
+        .unwrap_or_else(|| "10.210.0.0/16".into());
+    Ok(DockerOptions {
+        endpoint: docker
+            .or(file.docker.clone())
+            .unwrap_or_else(|| "unix:///var/run/docker.sock".into()),
+        tenant_subnets: subnets.parse().with_context(|| {
+            format!("--tenant-subnets '{subnets}' is not an IPv4 network like 10.210.0.0/16")
+        })?,
+        allow_unenforced_limits: allow || file.allow_unenforced_limits.unwrap_or(false),
+    })
+}
+
+pub fn default_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| yun_core::validate::container_name(h).is_ok())
+        .unwrap_or_else(|| "local".into())
+}
+
+pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
+    let master = args
+        .master
+        .or(file.master.clone())
+        .context("the worker needs --master (e.g. http://10.0.0.1:8090) or YUN_MASTER")?;
+    let join_token = args
+        .join_token
+        .or(file.join_token.clone())
+        .context("the worker needs the cluster's --join-token or YUN_JOIN_TOKEN")?;
+    let port_range = super::parse_port_range(
+        &args
+            .port_range
+            .or(file.port_range.clone())
+            .unwrap_or_else(|| "20000-29999".into()),
+    )?;
+    let rpc = match args.rpc {
+        Some(r) => r,
+        None => file.rpc.as_deref().unwrap_or("0.0.0.0:8089").parse()?,
+    };
+    let config = WorkerConfig {
+        name: args.name.or(file.name.clone()).unwrap_or_else(default_name),
+        master,
+        rpc,
+        advertise: args.advertise.or(file.advertise.clone()),
+        public_host: args.public_host.or(file.public_host.clone()),
+        port_range,
+        join_token,
+        docker: docker_options(
+            args.docker,
+            args.tenant_subnets,
+            args.allow_unenforced_limits,
+            &file,
+        )?,
+    };
+    anyhow::ensure!(
+        config.advertise.is_some() || !rpc.ip().is_unspecified(),
+        "--advertise is needed when --rpc listens on all interfaces: give the host:port the master should call"
+    );
+    let worker = yun_worker::start(config).await?;
+    tracing::info!(rpc = %worker.rpc_addr, "worker started");
+    super::stop_signal().await;
+    // Stopping the worker never stops the containers it runs.
+    worker.shutdown.cancel();
+    let _ = worker.task.await;
+    Ok(())
+}
