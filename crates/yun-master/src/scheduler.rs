@@ -38,10 +38,28 @@ fn mib(b: u64) -> String {
     format!("{} MiB", b / (1024 * 1024))
 }
 
-/// The chosen node's id, or a sentence saying why nothing fits.
-pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, String> {
+/// Why nothing fits, in a sentence for the renter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unplaceable {
+    /// No node has room (or none is ready).
+    NoCapacity(String),
+    /// A host port the renter asked for is in no node's range.
+    PortOutOfRange(String),
+}
+
+impl Unplaceable {
+    pub fn message(&self) -> &str {
+        match self {
+            Self::NoCapacity(m) | Self::PortOutOfRange(m) => m,
+        }
+    }
+}
+
+/// The chosen node's id, or why nothing fits.
+pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, Unplaceable> {
+    use Unplaceable::*;
     if nodes.is_empty() {
-        return Err("no node is ready; an operator must start a worker (yun worker) or wait for one to heartbeat".into());
+        return Err(NoCapacity("no node is ready; an operator must start a worker (yun worker) or wait for one to heartbeat".into()));
     }
     let mut refusals = Vec::new();
     let feasible = nodes.iter().filter(|n| {
@@ -61,10 +79,10 @@ pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, S
         return Ok(best.id.clone());
     }
     if !refusals.is_empty() && refusals.len() == nodes.len() {
-        return Err(format!(
+        return Err(NoCapacity(format!(
             "every ready node refuses containers ({})",
             refusals.join("; ")
-        ));
+        )));
     }
     let largest = nodes
         .iter()
@@ -82,19 +100,19 @@ pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, S
             .iter()
             .map(|n| format!("{} {}-{}", n.name, n.port_range.0, n.port_range.1))
             .collect();
-        return Err(format!(
+        return Err(PortOutOfRange(format!(
             "no ready node has host port(s) {:?} in its range ({}); leave host_port out to get a free one",
             req.fixed_host_ports,
             ranges.join(", ")
-        ));
+        )));
     }
-    Err(format!(
+    Err(NoCapacity(format!(
         "no ready node has {} and {} millicores free; largest free memory is {} on node {}",
         mib(req.memory_bytes),
         req.cpu_millis,
         mib(largest.free_memory()),
         largest.name
-    ))
+    )))
 }
 
 #[cfg(test)]
@@ -131,7 +149,7 @@ mod tests {
     #[test]
     fn says_why_nothing_fits() {
         let nodes = [node("w1", 2048, 512)];
-        let why = place(&req(2048), &nodes).unwrap_err();
+        let why = place(&req(2048), &nodes).unwrap_err().message().to_string();
         assert!(why.contains("2048 MiB"), "{why}");
         assert!(why.contains("1536 MiB on node w1"), "{why}");
     }
@@ -147,7 +165,10 @@ mod tests {
     fn refusing_nodes_are_skipped_and_named() {
         let mut n = node("w1", 4096, 0);
         n.refuses = Some("cannot enforce swap".into());
-        let why = place(&req(64), &[n.clone()]).unwrap_err();
+        let why = place(&req(64), &[n.clone()])
+            .unwrap_err()
+            .message()
+            .to_string();
         assert!(why.contains("w1: cannot enforce swap"), "{why}");
         assert_eq!(place(&req(64), &[n, node("w2", 1024, 0)]).unwrap(), "id-w2");
     }
@@ -157,7 +178,10 @@ mod tests {
         let mut r = req(64);
         r.fixed_host_ports = vec![30000];
         let why = place(&r, &[node("w1", 4096, 0)]).unwrap_err();
-        assert!(why.contains("30000"), "{why}");
+        assert!(
+            matches!(&why, Unplaceable::PortOutOfRange(m) if m.contains("30000")),
+            "{why:?}"
+        );
         r.fixed_host_ports = vec![20050];
         assert!(place(&r, &[node("w1", 4096, 0)]).is_ok());
     }
@@ -166,6 +190,7 @@ mod tests {
     fn no_nodes() {
         assert!(place(&req(64), &[])
             .unwrap_err()
+            .message()
             .contains("no node is ready"));
     }
 }

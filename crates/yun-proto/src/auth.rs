@@ -9,11 +9,13 @@ pub struct AttachToken {
     header: MetadataValue<tonic::metadata::Ascii>,
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("the join token has characters a header cannot carry; use letters, digits and punctuation")]
+pub struct BadToken;
+
 impl AttachToken {
-    pub fn new(token: &str) -> Result<Self, Status> {
-        let header = format!("Bearer {token}").parse().map_err(|_| {
-            Status::invalid_argument("the join token has characters a header cannot carry")
-        })?;
+    pub fn new(token: &str) -> Result<Self, BadToken> {
+        let header = format!("Bearer {token}").parse().map_err(|_| BadToken)?;
         Ok(Self { header })
     }
 }

@@ -6,7 +6,7 @@
 //!   print N TEXT         print N lines "TEXT i" to stdout (and "err TEXT i" to stderr)
 //!   alloc MIB            allocate and touch MIB mebibytes, then hold them
 //!   burn                 spin one core forever
-//!   fork N               start N child processes that sleep
+//!   fork N               start N child processes that sleep (says when fork fails)
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -111,12 +111,19 @@ fn main() {
             }
             "fork" => {
                 let n: u32 = arg(i + 1).parse().expect("count");
+                let mut made = 0;
                 for _ in 0..n {
-                    if unsafe { fork() } == 0 {
-                        hold_forever();
+                    match unsafe { fork() } {
+                        0 => hold_forever(),
+                        -1 => break,
+                        _ => made += 1,
                     }
                 }
-                println!("forked {n}");
+                if made < n {
+                    println!("fork failed after {made}");
+                } else {
+                    println!("forked {n}");
+                }
                 keep_running = true;
                 i += 2;
             }

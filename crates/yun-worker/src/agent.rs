@@ -31,7 +31,7 @@ fn client(master: &str, token: &str) -> Result<Client, String> {
         .timeout(Duration::from_secs(10))
         .http2_keep_alive_interval(Duration::from_secs(20))
         .keep_alive_while_idle(true);
-    let attach = AttachToken::new(token).map_err(|e| e.message().to_string())?;
+    let attach = AttachToken::new(token).map_err(|e| e.to_string())?;
     Ok(RegistryServiceClient::with_interceptor(
         endpoint.connect_lazy(),
         attach,

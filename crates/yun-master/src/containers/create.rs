@@ -4,7 +4,7 @@
 
 use super::observed_state;
 use crate::error::{ApiError, ApiResult};
-use crate::scheduler::{self, NodeSnapshot, PlacementRequest};
+use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
 use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, SessionUser};
 use axum::http::StatusCode;
@@ -227,8 +227,10 @@ async fn admit_and_place(
         memory_bytes: row.memory_bytes,
         fixed_host_ports: wanted.iter().filter_map(|w| w.host_port).collect(),
     };
-    let node_id = scheduler::place(&request, &nodes)
-        .map_err(|why| ApiError::unavailable("no_capacity", why))?;
+    let node_id = scheduler::place(&request, &nodes).map_err(|why| match why {
+        Unplaceable::NoCapacity(m) => ApiError::unavailable("no_capacity", m),
+        Unplaceable::PortOutOfRange(m) => ApiError::conflict("port_out_of_range", m),
+    })?;
     let node = nodes
         .iter()
         .find(|n| n.id == node_id)

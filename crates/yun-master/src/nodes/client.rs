@@ -68,7 +68,7 @@ impl WorkerClient {
             .keep_alive_timeout(Duration::from_secs(5))
             .keep_alive_while_idle(true)
             .tcp_nodelay(true);
-        let attach = AttachToken::new(token).map_err(|e| e.message().to_string())?;
+        let attach = AttachToken::new(token).map_err(|e| e.to_string())?;
         Ok(Self {
             inner: WorkerServiceClient::with_interceptor(endpoint.connect_lazy(), attach),
         })

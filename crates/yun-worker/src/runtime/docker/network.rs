@@ -27,10 +27,12 @@ impl DockerRuntime {
             Err(e) if is_not_found(&e) => {}
             Err(e) => return Err(e.into()),
         }
-        // Another worker on this engine may take a subnet between our listing and our create;
-        // Docker then refuses the overlap and we try the next free one.
+        // Another worker on this engine may take a subnet between our listing and our create,
+        // or the engine may still hold one it has not finished releasing; Docker then refuses
+        // the overlap and we try the next free one.
+        let mut refused = Vec::new();
         for _ in 0..16 {
-            let subnet = self.free_subnet().await?;
+            let subnet = self.free_subnet(&refused).await?;
             let options = CreateNetworkOptions {
                 name: name.clone(),
                 driver: "bridge".to_string(),
@@ -59,6 +61,8 @@ impl DockerRuntime {
                     if !msg.contains("overlap") {
                         return Err(e.into());
                     }
+                    tracing::debug!(%subnet, error = msg, "subnet refused; trying the next");
+                    refused.push(subnet);
                 }
             }
         }
@@ -67,8 +71,8 @@ impl DockerRuntime {
         ))
     }
 
-    /// The first /26 of the pool that no network on this engine uses.
-    async fn free_subnet(&self) -> RuntimeResult<Ipv4Net> {
+    /// The first /26 of the pool that no network on this engine uses, skipping `refused`.
+    async fn free_subnet(&self, refused: &[Ipv4Net]) -> RuntimeResult<Ipv4Net> {
         let networks = self
             .docker
             .list_networks(None::<ListNetworksOptions<String>>)
@@ -85,6 +89,7 @@ impl DockerRuntime {
             .map_err(|_| RuntimeError::SubnetsExhausted(pool.to_string()))?;
         candidates
             .into_iter()
+            .filter(|c| !refused.contains(c))
             .find(|c| {
                 !used
                     .iter()

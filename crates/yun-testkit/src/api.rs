@@ -1,0 +1,118 @@
+//! A small client of yun's HTTP API, as a renter's script would use it.
+
+use reqwest::header::HeaderMap;
+use serde_json::{json, Value};
+
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error envelope's code, if this is an error.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn message(&self) -> &str {
+        self.body["error"]["message"].as_str().unwrap_or("")
+    }
+}
+
+impl Api {
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("http client"),
+            base: base.trim_end_matches('/').to_string(),
+            token: None,
+        }
+    }
+
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self.http.request(method, self.url(path));
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    pub async fn send(r: reqwest::RequestBuilder) -> Reply {
+        let resp = r.send().await.expect("the API answers");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.expect("a body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        Self::send(self.request(reqwest::Method::POST, path).json(&body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// Registers `username` and returns a client logged in as them.
+    pub async fn sign_up(&self, username: &str, password: &str) -> Api {
+        let r = self
+            .post(
+                "/auth/register",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "register {username}: {}", r.text);
+        self.log_in(username, password).await
+    }
+
+    pub async fn log_in(&self, username: &str, password: &str) -> Api {
+        let r = self
+            .post(
+                "/auth/login",
+                json!({"username": username, "password": password}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "login {username}: {}", r.text);
+        self.with_token(r.body["token"].as_str().expect("a token"))
+    }
+
+    /// Runs a container and returns its JSON; panics unless the API answers 201.
+    pub async fn run(&self, spec: Value) -> Value {
+        let r = self.post("/containers", spec).await;
+        assert_eq!(r.status, 201, "create: {}", r.text);
+        r.body["container"].clone()
+    }
+}

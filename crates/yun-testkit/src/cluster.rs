@@ -1,0 +1,209 @@
+//! A whole cluster for one test: a master on a fresh SQLite file, an in-process worker on the
+//! real engine with its own port block, and an admin client. Dropping it removes every Docker
+//! object labelled with its cluster id.
+
+use crate::{testbox_image, Api, PortBlock};
+use serde_json::json;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use yun_master::{MasterConfig, RunningMaster};
+use yun_worker::runtime::docker::DockerOptions;
+use yun_worker::{RunningWorker, WorkerConfig};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+pub struct TestCluster {
+    pub master: RunningMaster,
+    pub worker: Option<RunningWorker>,
+    pub api: Api,
+    pub admin: Api,
+    pub ports: PortBlock,
+    pub join_token: String,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn docker_options() -> DockerOptions {
+    DockerOptions {
+        endpoint: "unix:///var/run/docker.sock".into(),
+        tenant_subnets: "10.210.0.0/16".parse().expect("literal subnet"),
+        allow_unenforced_limits: false,
+    }
+}
+
+impl TestCluster {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts a cluster after `tune` adjusts the master's settings.
+    pub async fn start_with(tune: impl FnOnce(&mut MasterConfig)) -> Self {
+        Self::launch(tune, true).await
+    }
+
+    /// A master with no worker yet: the test brings its own (`spawn_worker`).
+    pub async fn master_only() -> Self {
+        Self::launch(|_| {}, false).await
+    }
+
+    async fn launch(tune: impl FnOnce(&mut MasterConfig), with_worker: bool) -> Self {
+        crate::docker().await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let join_token = format!("test-token-{}", yun_core::new_id());
+        let mut cfg = MasterConfig::new(
+            format!("sqlite://{}", dir.path().join("yun.db").display()),
+            join_token.clone(),
+        );
+        cfg.http = "127.0.0.1:0".parse().unwrap();
+        cfg.rpc = "127.0.0.1:0".parse().unwrap();
+        cfg.admin_password = Some(ADMIN_PASSWORD.into());
+        tune(&mut cfg);
+        let master = yun_master::start(cfg).await.expect("master starts");
+        let ports = PortBlock::claim();
+        let api = Api::new(&format!("http://{}/api/v1", master.http_addr));
+        let admin = api.log_in("admin", ADMIN_PASSWORD).await;
+        let mut cluster = Self {
+            master,
+            worker: None,
+            api,
+            admin,
+            ports,
+            join_token,
+            dir,
+        };
+        if with_worker {
+            cluster.start_worker().await;
+        }
+        cluster
+    }
+
+    /// Starts the in-process worker `w1` on the cluster's port block.
+    pub async fn start_worker(&mut self) {
+        let master = &self.master;
+        let (ports, join_token) = (&self.ports, &self.join_token);
+        let worker = yun_worker::start(WorkerConfig {
+            name: "w1".into(),
+            master: format!("http://{}", master.rpc_addr),
+            rpc: "127.0.0.1:0".parse().unwrap(),
+            advertise: None,
+            public_host: Some("127.0.0.1".into()),
+            port_range: (ports.start, ports.end),
+            join_token: join_token.clone(),
+            docker: docker_options(),
+        })
+        .await
+        .expect("worker starts");
+        assert_eq!(
+            master.wait_for_nodes(1, Duration::from_secs(10)).await,
+            1,
+            "the worker registers"
+        );
+        self.worker = Some(worker);
+    }
+
+    pub fn cluster_id(&self) -> &str {
+        &self.master.cluster_id
+    }
+
+    /// Publishes the testbox image in the public catalog and returns its reference.
+    pub async fn publish_testbox(&self) -> String {
+        let reference = testbox_image();
+        let r = self
+            .admin
+            .post("/admin/images", json!({"reference": reference}))
+            .await;
+        assert_eq!(r.status, 201, "publishing the testbox image: {}", r.text);
+        reference
+    }
+
+    /// Starts a worker as its own `yun worker` process, as an operator would.
+    pub fn spawn_worker(&self, yun_bin: &str, name: &str, ports: &PortBlock) -> WorkerProcess {
+        let child = Command::new(yun_bin)
+            .args([
+                "worker",
+                "--name",
+                name,
+                "--rpc",
+                "127.0.0.1:0",
+                "--public-host",
+                "127.0.0.1",
+            ])
+            .arg("--master")
+            .arg(format!("http://{}", self.master.rpc_addr))
+            .arg("--port-range")
+            .arg(format!("{}-{}", ports.start, ports.end))
+            .env("YUN_JOIN_TOKEN", &self.join_token)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning yun worker");
+        WorkerProcess { child }
+    }
+
+    /// Waits until `n` nodes hold a lease.
+    pub async fn wait_for_nodes(&self, n: usize) {
+        let got = self.master.wait_for_nodes(n, Duration::from_secs(20)).await;
+        assert!(got >= n, "expected {n} ready nodes, have {got}");
+    }
+}
+
+impl Drop for TestCluster {
+    fn drop(&mut self) {
+        self.master.shutdown.cancel();
+        if let Some(w) = &self.worker {
+            w.shutdown.cancel();
+        }
+        remove_labelled(self.cluster_id());
+    }
+}
+
+/// Removes the containers and networks of one cluster, and nothing else.
+pub fn remove_labelled(cluster_id: &str) {
+    let filter = format!("label=yun.cluster={cluster_id}");
+    let ids = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    let ids: Vec<&str> = ids.split_whitespace().collect();
+    if !ids.is_empty() {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v"])
+            .args(&ids)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let nets = Command::new("docker")
+        .args(["network", "ls", "-q", "--filter", &filter])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    let nets: Vec<&str> = nets.split_whitespace().collect();
+    if !nets.is_empty() {
+        let _ = Command::new("docker")
+            .args(["network", "rm"])
+            .args(&nets)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A `yun worker` child process; killed when dropped.
+pub struct WorkerProcess {
+    pub child: Child,
+}
+
+impl WorkerProcess {
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

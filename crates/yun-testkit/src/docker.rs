@@ -1,0 +1,106 @@
+//! The Docker engine the tests need, and the testbox image built from source.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// A client for the local engine; panics with a clear message when there is none, because a
+/// test that needs Docker must fail, never pass by skipping.
+pub async fn docker() -> bollard::Docker {
+    let d = bollard::Docker::connect_with_local_defaults()
+        .expect("yun's tests need a Docker engine: could not find one (start dockerd)");
+    let d = d
+        .negotiate_version()
+        .await
+        .expect("yun's tests need a running Docker engine at /var/run/docker.sock: start dockerd");
+    d.ping()
+        .await
+        .expect("yun's tests need a running Docker engine: it did not answer a ping");
+    d
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn host_target() -> String {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .expect("running rustc -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .expect("rustc -vV names the host target")
+}
+
+/// Builds yun-testbox as a static binary in its own target directory and an image
+/// `FROM scratch` around it, tagged by content so that parallel test processes share it.
+/// Returns the image reference.
+pub fn testbox_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE.get_or_init(build_testbox).clone()
+}
+
+fn build_testbox() -> String {
+    let root = workspace_root();
+    let target = host_target();
+    let target_dir = root.join("target/testbox");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "yun-testbox",
+            "--target",
+            &target,
+        ])
+        .arg("--target-dir")
+        .arg(&target_dir)
+        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .current_dir(&root)
+        .status()
+        .expect("running cargo to build yun-testbox");
+    assert!(status.success(), "building yun-testbox failed");
+    let binary = target_dir.join(&target).join("release/yun-testbox");
+    let bytes = std::fs::read(&binary).expect("reading the testbox binary");
+    let tag = format!("{:016x}", fnv1a(&bytes));
+    let reference = format!("yun-testbox:{tag}");
+    let present = Command::new("docker")
+        .args(["image", "inspect", &reference])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if present {
+        return reference;
+    }
+    let ctx = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(&binary, ctx.path().join("testbox")).expect("copying testbox");
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM scratch\nCOPY testbox /testbox\nEXPOSE 8080\nENTRYPOINT [\"/testbox\"]\nCMD [\"serve\", \"8080\", \"hello from testbox\"]\n",
+    )
+    .expect("writing Dockerfile");
+    let out = Command::new("docker")
+        .args(["build", "-q", "-t", &reference])
+        .arg(ctx.path())
+        .env("DOCKER_BUILDKIT", "0")
+        .output()
+        .expect("yun's tests need the docker CLI to build the testbox image");
+    assert!(
+        out.status.success(),
+        "docker build of the testbox image failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    reference
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}

@@ -1,0 +1,16 @@
+//! What yun's tests and benchmarks share: the testbox image built locally (no registry is
+//! needed), a cluster (master + worker) on the real Docker engine, and a typed API client.
+//! Everything a cluster makes carries its own cluster id, so tests on one engine never touch
+//! each other's containers, networks or ports.
+
+mod api;
+mod cluster;
+mod docker;
+mod ports;
+mod registry;
+
+pub use api::{Api, Reply};
+pub use cluster::{TestCluster, WorkerProcess};
+pub use docker::{docker, testbox_image};
+pub use ports::PortBlock;
+pub use registry::LocalRegistry;

@@ -1,0 +1,169 @@
+//! Workers as separate processes: a second worker registers and takes containers, a wrong join
+//! token is refused, and restarting a worker never stops what it runs.
+
+use serde_json::json;
+use std::time::Duration;
+use yun_proto_check::wrong_token_is_rejected;
+use yun_testkit::{PortBlock, TestCluster};
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+
+mod yun_proto_check {
+    use std::net::SocketAddr;
+
+    /// Calls the master's registry with a wrong token; returns the gRPC error message.
+    pub async fn wrong_token_is_rejected(rpc: SocketAddr) -> String {
+        use yun_proto::auth::AttachToken;
+        use yun_proto::v1::registry_service_client::RegistryServiceClient;
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{rpc}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client =
+            RegistryServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
+        let err = client
+            .register(yun_proto::v1::RegisterRequest {
+                name: "intruder".into(),
+                advertise: "127.0.0.1:1".into(),
+                port_range_start: 1,
+                port_range_end: 2,
+                ..Default::default()
+            })
+            .await
+            .expect_err("a wrong token must be refused");
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        err.message().to_string()
+    }
+}
+
+async fn node_named(cluster: &TestCluster, name: &str) -> serde_json::Value {
+    let nodes = cluster.admin.get("/admin/nodes").await;
+    nodes.body["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .cloned()
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_worker_process_registers_and_takes_containers() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let msg = wrong_token_is_rejected(cluster.master.rpc_addr).await;
+    assert!(msg.contains("join token"), "{msg}");
+    assert!(node_named(&cluster, "intruder").await.is_null());
+
+    let gina = cluster.api.sign_up("gina", "gina-password").await;
+    // Fill the in-process worker's node a little so the new, emptier node is preferred.
+    gina.run(json!({"image": image, "ports": [], "plan": "small"}))
+        .await;
+
+    let ports = PortBlock::claim();
+    let _w2 = cluster.spawn_worker(YUN, "w2", &ports);
+    cluster.wait_for_nodes(2).await;
+    let w2 = node_named(&cluster, "w2").await;
+    assert_eq!(w2["state"], "ready");
+    assert_eq!(w2["port_range"], format!("{}-{}", ports.start, ports.end));
+    assert_eq!(w2["unenforced_limits"], json!([]));
+    assert!(w2["capacity"]["memory_bytes"].as_u64().unwrap() > 0);
+
+    let c = gina
+        .run(json!({"image": image, "command": ["serve", "8080", "from w2"]}))
+        .await;
+    assert_eq!(c["node"], "w2", "{c}");
+    let port = c["ports"][0]["host_port"].as_u64().unwrap() as u16;
+    assert!((ports.start..=ports.end).contains(&port));
+    let body = get_with_retry(c["ports"][0]["endpoint"].as_str().unwrap()).await;
+    assert_eq!(body, "from w2");
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(
+        gina.post(&format!("/containers/{id}/stop"), json!({}))
+            .await
+            .body["container"]["state"],
+        "stopped"
+    );
+    assert_eq!(gina.delete(&format!("/containers/{id}")).await.status, 204);
+}
+
+async fn get_with_retry(endpoint: &str) -> String {
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    for _ in 0..50 {
+        if let Ok(r) = client.get(format!("http://{endpoint}/")).send().await {
+            return r.text().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{endpoint} never answered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn restarting_a_worker_keeps_its_containers_running() {
+    // Only the worker process takes containers in this test.
+    let cluster = TestCluster::master_only().await;
+    let ports = PortBlock::claim();
+    let mut worker = cluster.spawn_worker(YUN, "w2", &ports);
+    cluster.wait_for_nodes(1).await;
+    let image = cluster.publish_testbox().await;
+    let hana = cluster.api.sign_up("hana", "hana-password").await;
+    let node_id = node_named(&cluster, "w2").await["id"].clone();
+    let c = hana
+        .run(json!({"image": image, "command": ["serve", "8080", "still here"]}))
+        .await;
+    assert_eq!(c["node"], "w2");
+    let id = c["id"].as_str().unwrap().to_string();
+    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
+    assert_eq!(get_with_retry(&endpoint).await, "still here");
+
+    // kill -9 the worker: the container does not notice.
+    worker.kill();
+    let docker = yun_testkit::docker().await;
+    let inspect = docker
+        .inspect_container(&format!("yun-{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(inspect.state.unwrap().running, Some(true));
+    assert_eq!(get_with_retry(&endpoint).await, "still here");
+
+    // Started again under its name, it gets its node id back and serves the same container.
+    let _worker = cluster.spawn_worker(YUN, "w2", &ports);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let stopped = hana
+            .post(&format!("/containers/{id}/stop"), json!({}))
+            .await;
+        if stopped.status == 200 {
+            assert_eq!(stopped.body["container"]["state"], "stopped");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the restarted worker never took the stop: {}",
+            stopped.text
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(node_named(&cluster, "w2").await["id"], node_id);
+    let started = hana
+        .post(&format!("/containers/{id}/start"), json!({}))
+        .await;
+    assert_eq!(
+        started.body["container"]["state"], "running",
+        "{}",
+        started.text
+    );
+    let after = docker
+        .inspect_container(&format!("yun-{id}"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        after.id, inspect.id,
+        "the same Docker container, not a new one"
+    );
+}
