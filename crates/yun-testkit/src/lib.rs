@@ -10,7 +10,7 @@ mod ports;
 mod registry;
 
 pub use api::{Api, Reply};
-pub use cluster::{TestCluster, WorkerProcess};
+pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use docker::{docker, testbox_image};
 pub use ports::PortBlock;
 pub use registry::LocalRegistry;

@@ -124,12 +124,17 @@ pub async fn run<R: Runtime>(
         );
         let node_id = scope.node_id.clone();
         runtime.set_scope(scope);
-        // Heartbeat until the master says it does not know us any more.
+        // Heartbeat at once (the master takes the node as ready only then, when we know our
+        // id), then every interval, until the master says it does not know us any more.
+        let mut first = true;
         loop {
-            tokio::select! {
-                () = tokio::time::sleep(every) => {}
-                () = shutdown.cancelled() => return,
+            if !first {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = shutdown.cancelled() => return,
+                }
             }
+            first = false;
             let (digest, count) = inventory(runtime.as_ref()).await;
             let beat = client
                 .heartbeat(v1::HeartbeatRequest {

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use yun_proto_check::wrong_token_is_rejected;
+use yun_proto_check::{worker_refuses_wrong_token, wrong_token_is_rejected};
 use yun_testkit::{PortBlock, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
@@ -35,6 +35,23 @@ mod yun_proto_check {
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
         err.message().to_string()
     }
+
+    /// Calls a worker with a wrong token: it must refuse, or anyone could run containers.
+    pub async fn worker_refuses_wrong_token(rpc: SocketAddr) {
+        use yun_proto::auth::AttachToken;
+        use yun_proto::v1::worker_service_client::WorkerServiceClient;
+        let channel = tonic::transport::Endpoint::from_shared(format!("http://{rpc}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = WorkerServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
+        let err = client
+            .list_containers(yun_proto::v1::ListContainersRequest {})
+            .await
+            .expect_err("a wrong token must be refused");
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+    }
 }
 
 async fn node_named(cluster: &TestCluster, name: &str) -> serde_json::Value {
@@ -55,6 +72,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     let msg = wrong_token_is_rejected(cluster.master.rpc_addr).await;
     assert!(msg.contains("join token"), "{msg}");
     assert!(node_named(&cluster, "intruder").await.is_null());
+    worker_refuses_wrong_token(cluster.worker.as_ref().unwrap().rpc_addr).await;
 
     let gina = cluster.api.sign_up("gina", "gina-password").await;
     // Fill the in-process worker's node a little so the new, emptier node is preferred.

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeState {
+    /// Registered, but its first heartbeat (sent once it knows its id) has not come yet.
+    Joining,
     Ready,
     Down,
 }
@@ -16,6 +18,7 @@ pub enum NodeState {
 impl NodeState {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Joining => "joining",
             Self::Ready => "ready",
             Self::Down => "down",
         }
@@ -29,6 +32,8 @@ pub struct NodeLease {
     pub last_heartbeat: Instant,
     pub last_heartbeat_unix_ms: i64,
     pub container_count: u32,
+    /// A heartbeat came after the registration, so the worker knows its node id.
+    pub confirmed: bool,
 }
 
 #[derive(Clone)]
@@ -64,6 +69,7 @@ impl Registry {
             last_heartbeat: Instant::now(),
             last_heartbeat_unix_ms: crate::store::now_ms(),
             container_count: 0,
+            confirmed: false,
         };
         self.inner
             .write()
@@ -80,6 +86,7 @@ impl Registry {
                 lease.last_heartbeat = Instant::now();
                 lease.last_heartbeat_unix_ms = crate::store::now_ms();
                 lease.container_count = container_count;
+                lease.confirmed = true;
                 true
             }
             None => false,
@@ -87,10 +94,12 @@ impl Registry {
     }
 
     pub fn state_of(&self, lease: &NodeLease) -> NodeState {
-        if lease.last_heartbeat.elapsed() <= self.lease_ttl() {
-            NodeState::Ready
-        } else {
+        if lease.last_heartbeat.elapsed() > self.lease_ttl() {
             NodeState::Down
+        } else if !lease.confirmed {
+            NodeState::Joining
+        } else {
+            NodeState::Ready
         }
     }
 

@@ -1,0 +1,136 @@
+//! `yun dev` as a newcomer runs it: one command, then the API answers and a container runs.
+
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use yun_testkit::{testbox_image, Api, PortBlock};
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+
+struct Dev {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Drop for Dev {
+    fn drop(&mut self) {
+        // SIGTERM, as Ctrl-C would: the platform stops cleanly.
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `yun dev` and reads stdout until it says it is ready.
+fn start_dev(data_dir: &std::path::Path, ports: &PortBlock, admin_password: Option<&str>) -> Dev {
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut cmd = Command::new(YUN);
+    cmd.args(["dev", "--http", &http.to_string(), "--port-range"])
+        .arg(format!("{}-{}", ports.start, ports.end))
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("YUN_ADMIN_PASSWORD")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(p) = admin_password {
+        cmd.env("YUN_ADMIN_PASSWORD", p);
+    }
+    let mut child = cmd.spawn().expect("spawning yun dev");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut dev = Dev { child, lines: Vec::new() };
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("yun dev prints that it is ready within 30 s");
+        let ready = line.starts_with("yun is ready");
+        dev.lines.push(line);
+        if ready {
+            // The admin line, when there is one, follows at once.
+            if let Ok(l) = rx.recv_timeout(Duration::from_millis(300)) {
+                dev.lines.push(l);
+            }
+            return dev;
+        }
+    }
+}
+
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        yun_testkit::remove_labelled(&self.0);
+    }
+}
+
+fn api_url(dev: &Dev) -> String {
+    let ready = dev.lines.iter().find(|l| l.starts_with("yun is ready")).unwrap();
+    ready.rsplit(' ').next().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn yun_dev_is_one_command_to_a_working_platform() {
+    yun_testkit::docker().await;
+    let data = tempfile::tempdir().unwrap();
+    let ports = PortBlock::claim();
+
+    // Without YUN_ADMIN_PASSWORD a password is generated and printed once.
+    let dev = start_dev(data.path(), &ports, None);
+    let admin_line = dev.lines.iter().find(|l| l.contains("admin account created")).expect("the password is printed");
+    let password = admin_line.split('\'').nth(3).unwrap().to_string();
+    let url = api_url(&dev);
+    let api = Api::new(&url);
+    let health = api.http.get(url.replace("/api/v1", "/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = api.http.get(url.replace("/api/v1", "/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let admin = api.log_in("admin", &password).await;
+    let nodes = admin.get("/admin/nodes").await;
+    assert_eq!(nodes.body["nodes"][0]["state"], "ready", "{}", nodes.text);
+
+    // A renter runs a container and reaches it at its endpoint.
+    let image = testbox_image();
+    assert_eq!(admin.post("/admin/images", json!({"reference": image})).await.status, 201);
+    let ivy = api.sign_up("ivy", "ivy-password").await;
+    let c = ivy.run(json!({"image": image, "command": ["serve", "8080", "dev works"]})).await;
+    let docker = yun_testkit::docker().await;
+    let labels = docker
+        .inspect_container(&format!("yun-{}", c["id"].as_str().unwrap()), None)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .labels
+        .unwrap();
+    // Whatever happens below, this cluster's Docker objects go when the test ends.
+    let _cleanup = Cleanup(labels["yun.cluster"].clone());
+    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
+    assert!(endpoint.starts_with("127.0.0.1:"), "{endpoint}");
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut body = String::new();
+    for _ in 0..50 {
+        if let Ok(r) = client.get(format!("http://{endpoint}/")).send().await {
+            body = r.text().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(body, "dev works");
+    let id = c["id"].as_str().unwrap().to_string();
+    drop(dev);
+
+    // Started again on the same data, nothing is printed about the admin and the store is kept;
+    // the container kept running while the platform was down.
+    let dev = start_dev(data.path(), &ports, None);
+    assert!(!dev.lines.iter().any(|l| l.contains("admin account created")));
+    let ivy = Api::new(&api_url(&dev)).log_in("ivy", "ivy-password").await;
+    let got = ivy.get(&format!("/containers/{id}")).await;
+    assert_eq!(got.body["container"]["state"], "running", "{}", got.text);
+    assert_eq!(ivy.delete(&format!("/containers/{id}")).await.status, 204);
+}
