@@ -16,14 +16,19 @@ struct Dev {
 impl Drop for Dev {
     fn drop(&mut self) {
         // SIGTERM, as Ctrl-C would: the platform stops cleanly.
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let _ = self.child.wait();
     }
 }
 
 /// Starts `yun dev` and reads stdout until it says it is ready.
 fn start_dev(data_dir: &std::path::Path, ports: &PortBlock, admin_password: Option<&str>) -> Dev {
-    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
     let mut cmd = Command::new(YUN);
     cmd.args(["dev", "--http", &http.to_string(), "--port-range"])
         .arg(format!("{}-{}", ports.start, ports.end))
@@ -44,7 +49,10 @@ fn start_dev(data_dir: &std::path::Path, ports: &PortBlock, admin_password: Opti
             let _ = tx.send(line);
         }
     });
-    let mut dev = Dev { child, lines: Vec::new() };
+    let mut dev = Dev {
+        child,
+        lines: Vec::new(),
+    };
     loop {
         let line = rx
             .recv_timeout(Duration::from_secs(30))
@@ -70,7 +78,11 @@ impl Drop for Cleanup {
 }
 
 fn api_url(dev: &Dev) -> String {
-    let ready = dev.lines.iter().find(|l| l.starts_with("yun is ready")).unwrap();
+    let ready = dev
+        .lines
+        .iter()
+        .find(|l| l.starts_with("yun is ready"))
+        .unwrap();
     ready.rsplit(' ').next().unwrap().to_string()
 }
 
@@ -82,13 +94,27 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
 
     // Without YUN_ADMIN_PASSWORD a password is generated and printed once.
     let dev = start_dev(data.path(), &ports, None);
-    let admin_line = dev.lines.iter().find(|l| l.contains("admin account created")).expect("the password is printed");
+    let admin_line = dev
+        .lines
+        .iter()
+        .find(|l| l.contains("admin account created"))
+        .expect("the password is printed");
     let password = admin_line.split('\'').nth(3).unwrap().to_string();
     let url = api_url(&dev);
     let api = Api::new(&url);
-    let health = api.http.get(url.replace("/api/v1", "/healthz")).send().await.unwrap();
+    let health = api
+        .http
+        .get(url.replace("/api/v1", "/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
-    let ready = api.http.get(url.replace("/api/v1", "/readyz")).send().await.unwrap();
+    let ready = api
+        .http
+        .get(url.replace("/api/v1", "/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let admin = api.log_in("admin", &password).await;
     let nodes = admin.get("/admin/nodes").await;
@@ -96,9 +122,17 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
 
     // A renter runs a container and reaches it at its endpoint.
     let image = testbox_image();
-    assert_eq!(admin.post("/admin/images", json!({"reference": image})).await.status, 201);
+    assert_eq!(
+        admin
+            .post("/admin/images", json!({"reference": image}))
+            .await
+            .status,
+        201
+    );
     let ivy = api.sign_up("ivy", "ivy-password").await;
-    let c = ivy.run(json!({"image": image, "command": ["serve", "8080", "dev works"]})).await;
+    let c = ivy
+        .run(json!({"image": image, "command": ["serve", "8080", "dev works"]}))
+        .await;
     let docker = yun_testkit::docker().await;
     let labels = docker
         .inspect_container(&format!("yun-{}", c["id"].as_str().unwrap()), None)
@@ -128,7 +162,10 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     // Started again on the same data, nothing is printed about the admin and the store is kept;
     // the container kept running while the platform was down.
     let dev = start_dev(data.path(), &ports, None);
-    assert!(!dev.lines.iter().any(|l| l.contains("admin account created")));
+    assert!(!dev
+        .lines
+        .iter()
+        .any(|l| l.contains("admin account created")));
     let ivy = Api::new(&api_url(&dev)).log_in("ivy", "ivy-password").await;
     let got = ivy.get(&format!("/containers/{id}")).await;
     assert_eq!(got.body["container"]["state"], "running", "{}", got.text);

@@ -45,7 +45,8 @@ mod yun_proto_check {
             .connect()
             .await
             .unwrap();
-        let mut client = WorkerServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
+        let mut client =
+            WorkerServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
         let err = client
             .list_containers(yun_proto::v1::ListContainersRequest {})
             .await

@@ -176,7 +176,9 @@ impl DockerRuntime {
     }
 }
 
-fn container_config(
+/// The Docker settings of one tenant container: limits, hardening, ports, network, log cap.
+/// Public so the lifecycle benchmark can give Docker exactly what the worker gives it.
+pub fn container_config(
     spec: &ContainerSpec,
     labels: HashMap<String, String>,
     network: &str,

@@ -3,6 +3,7 @@
 //! and removes nothing else, so clusters, test runs and workers can share one engine.
 
 mod container;
+pub use container::container_config;
 mod engine;
 mod images;
 mod logs;
