@@ -116,7 +116,13 @@ impl TestCluster {
     }
 
     /// Starts a worker as its own `yun worker` process, as an operator would.
-    pub fn spawn_worker(&self, yun_bin: &str, name: &str, ports: &PortBlock) -> WorkerProcess {
+    pub fn spawn_worker(
+        &self,
+        yun_bin: &str,
+        name: &str,
+        ports: &PortBlock,
+        extra_args: &[&str],
+    ) -> WorkerProcess {
         let child = Command::new(yun_bin)
             .args([
                 "worker",
@@ -131,6 +137,7 @@ impl TestCluster {
             .arg(format!("http://{}", self.master.rpc_addr))
             .arg("--port-range")
             .arg(format!("{}-{}", ports.start, ports.end))
+            .args(extra_args)
             .env("YUN_JOIN_TOKEN", &self.join_token)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

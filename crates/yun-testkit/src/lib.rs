@@ -8,9 +8,11 @@ mod cluster;
 mod docker;
 mod ports;
 mod registry;
+mod service;
 
 pub use api::{Api, Reply};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use docker::{docker, testbox_image};
 pub use ports::PortBlock;
 pub use registry::LocalRegistry;
+pub use service::{fetch, fetch_eventually};

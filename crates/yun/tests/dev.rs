@@ -4,7 +4,7 @@ use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use yun_testkit::{testbox_image, Api, PortBlock};
+use yun_testkit::{fetch_eventually, testbox_image, Api, PortBlock};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -146,15 +146,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     let _cleanup = Cleanup(labels["yun.cluster"].clone());
     let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
     assert!(endpoint.starts_with("127.0.0.1:"), "{endpoint}");
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let mut body = String::new();
-    for _ in 0..50 {
-        if let Ok(r) = client.get(format!("http://{endpoint}/")).send().await {
-            body = r.text().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let body = fetch_eventually(&endpoint).await;
     assert_eq!(body, "dev works");
     let id = c["id"].as_str().unwrap().to_string();
     drop(dev);

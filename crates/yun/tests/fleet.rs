@@ -4,32 +4,38 @@
 use serde_json::json;
 use std::time::Duration;
 use yun_proto_check::{worker_refuses_wrong_token, wrong_token_is_rejected};
-use yun_testkit::{PortBlock, TestCluster};
+use yun_testkit::{fetch_eventually, PortBlock, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
 mod yun_proto_check {
     use std::net::SocketAddr;
+    use tonic::service::interceptor::InterceptedService;
+    use tonic::transport::Channel;
+    use yun_proto::auth::AttachToken;
 
-    /// Calls the master's registry with a wrong token; returns the gRPC error message.
-    pub async fn wrong_token_is_rejected(rpc: SocketAddr) -> String {
-        use yun_proto::auth::AttachToken;
-        use yun_proto::v1::registry_service_client::RegistryServiceClient;
+    async fn with_wrong_token(rpc: SocketAddr) -> InterceptedService<Channel, AttachToken> {
         let channel = tonic::transport::Endpoint::from_shared(format!("http://{rpc}"))
             .unwrap()
             .connect()
             .await
             .unwrap();
-        let mut client =
-            RegistryServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
+        InterceptedService::new(channel, AttachToken::new("wrong").unwrap())
+    }
+
+    /// Calls the master's registry with a wrong token; returns the gRPC error message.
+    pub async fn wrong_token_is_rejected(rpc: SocketAddr) -> String {
+        use yun_proto::v1::registry_service_client::RegistryServiceClient;
+        let mut client = RegistryServiceClient::new(with_wrong_token(rpc).await);
+        let request = yun_proto::v1::RegisterRequest {
+            name: "intruder".into(),
+            advertise: "127.0.0.1:1".into(),
+            port_range_start: 1,
+            port_range_end: 2,
+            ..Default::default()
+        };
         let err = client
-            .register(yun_proto::v1::RegisterRequest {
-                name: "intruder".into(),
-                advertise: "127.0.0.1:1".into(),
-                port_range_start: 1,
-                port_range_end: 2,
-                ..Default::default()
-            })
+            .register(request)
             .await
             .expect_err("a wrong token must be refused");
         assert_eq!(err.code(), tonic::Code::Unauthenticated);
@@ -38,15 +44,8 @@ mod yun_proto_check {
 
     /// Calls a worker with a wrong token: it must refuse, or anyone could run containers.
     pub async fn worker_refuses_wrong_token(rpc: SocketAddr) {
-        use yun_proto::auth::AttachToken;
         use yun_proto::v1::worker_service_client::WorkerServiceClient;
-        let channel = tonic::transport::Endpoint::from_shared(format!("http://{rpc}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        let mut client =
-            WorkerServiceClient::with_interceptor(channel, AttachToken::new("wrong").unwrap());
+        let mut client = WorkerServiceClient::new(with_wrong_token(rpc).await);
         let err = client
             .list_containers(yun_proto::v1::ListContainersRequest {})
             .await
@@ -81,12 +80,16 @@ async fn a_second_worker_process_registers_and_takes_containers() {
         .await;
 
     let ports = PortBlock::claim();
-    let _w2 = cluster.spawn_worker(YUN, "w2", &ports);
+    let _w2 = cluster.spawn_worker(YUN, "w2", &ports, &["--allow-unenforced-limits"]);
     cluster.wait_for_nodes(2).await;
     let w2 = node_named(&cluster, "w2").await;
     assert_eq!(w2["state"], "ready");
     assert_eq!(w2["port_range"], format!("{}-{}", ports.start, ports.end));
     assert_eq!(w2["unenforced_limits"], json!([]));
+    assert_eq!(
+        w2["allow_unenforced_limits"], true,
+        "the node list shows the flag"
+    );
     assert!(w2["capacity"]["memory_bytes"].as_u64().unwrap() > 0);
 
     let c = gina
@@ -95,7 +98,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     assert_eq!(c["node"], "w2", "{c}");
     let port = c["ports"][0]["host_port"].as_u64().unwrap() as u16;
     assert!((ports.start..=ports.end).contains(&port));
-    let body = get_with_retry(c["ports"][0]["endpoint"].as_str().unwrap()).await;
+    let body = fetch_eventually(c["ports"][0]["endpoint"].as_str().unwrap()).await;
     assert_eq!(body, "from w2");
     let id = c["id"].as_str().unwrap();
     assert_eq!(
@@ -107,27 +110,12 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     assert_eq!(gina.delete(&format!("/containers/{id}")).await.status, 204);
 }
 
-async fn get_with_retry(endpoint: &str) -> String {
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    for _ in 0..50 {
-        if let Ok(r) = client.get(format!("http://{endpoint}/")).send().await {
-            return r.text().await.unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{endpoint} never answered");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn restarting_a_worker_keeps_its_containers_running() {
     // Only the worker process takes containers in this test.
     let cluster = TestCluster::master_only().await;
     let ports = PortBlock::claim();
-    let mut worker = cluster.spawn_worker(YUN, "w2", &ports);
+    let mut worker = cluster.spawn_worker(YUN, "w2", &ports, &[]);
     cluster.wait_for_nodes(1).await;
     let image = cluster.publish_testbox().await;
     let hana = cluster.api.sign_up("hana", "hana-password").await;
@@ -138,7 +126,7 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     assert_eq!(c["node"], "w2");
     let id = c["id"].as_str().unwrap().to_string();
     let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
-    assert_eq!(get_with_retry(&endpoint).await, "still here");
+    assert_eq!(fetch_eventually(&endpoint).await, "still here");
 
     // kill -9 the worker: the container does not notice.
     worker.kill();
@@ -148,10 +136,10 @@ async fn restarting_a_worker_keeps_its_containers_running() {
         .await
         .unwrap();
     assert_eq!(inspect.state.unwrap().running, Some(true));
-    assert_eq!(get_with_retry(&endpoint).await, "still here");
+    assert_eq!(fetch_eventually(&endpoint).await, "still here");
 
     // Started again under its name, it gets its node id back and serves the same container.
-    let _worker = cluster.spawn_worker(YUN, "w2", &ports);
+    let _worker = cluster.spawn_worker(YUN, "w2", &ports, &[]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let stopped = hana

@@ -128,14 +128,7 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
         .run(json!({"image": image, "ports": [], "command": ["fork", "100"]}))
         .await;
     let fid = forker["id"].as_str().unwrap();
-    let mut logs = String::new();
-    for _ in 0..50 {
-        logs = alice.get(&format!("/containers/{fid}/logs")).await.text;
-        if !logs.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let logs = alice.wait_for_logs(fid, "fork").await;
     assert!(
         logs.contains("fork failed after"),
         "100 forks must not fit in 64 pids: {logs}"
@@ -145,17 +138,7 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
         .run(json!({"image": image, "ports": [], "command": ["alloc", "200"]}))
         .await;
     let hid = hog["id"].as_str().unwrap();
-    let mut state = String::new();
-    for _ in 0..50 {
-        state = alice.get(&format!("/containers/{hid}")).await.body["container"]["state"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        if state == "exited" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let state = alice.wait_for(hid, |c| c["state"] == "exited").await["state"].clone();
     assert_eq!(state, "exited", "200 MiB does not fit in 64 MiB");
     let oom = docker
         .inspect_container(&format!("yun-{hid}"), None)

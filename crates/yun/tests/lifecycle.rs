@@ -2,32 +2,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use yun_testkit::TestCluster;
-
-async fn http_body(endpoint: &str) -> Option<String> {
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .unwrap();
-    let resp = client
-        .get(format!("http://{endpoint}/"))
-        .send()
-        .await
-        .ok()?;
-    resp.text().await.ok()
-}
-
-/// Polls the endpoint until it answers (a process needs a moment to bind).
-async fn wait_for_body(endpoint: &str) -> String {
-    for _ in 0..50 {
-        if let Some(b) = http_body(endpoint).await {
-            return b;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{endpoint} never answered");
-}
+use yun_testkit::{fetch, fetch_eventually, TestCluster};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn run_reach_stop_start_restart_logs_remove() {
@@ -69,7 +44,7 @@ async fn run_reach_stop_start_restart_logs_remove() {
     assert!((cluster.ports.start..=cluster.ports.end).contains(&host_port));
     assert_eq!(port["endpoint"], format!("127.0.0.1:{host_port}"));
     let endpoint = port["endpoint"].as_str().unwrap().to_string();
-    assert_eq!(wait_for_body(&endpoint).await, "hello alice");
+    assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
 
     // It is in the list and can be fetched.
     let list = alice.get("/containers").await;
@@ -86,7 +61,7 @@ async fn run_reach_stop_start_restart_logs_remove() {
     assert_eq!(stopped.body["container"]["state"], "stopped");
     assert_eq!(stopped.body["container"]["desired_state"], "stopped");
     assert!(
-        http_body(&endpoint).await.is_none(),
+        fetch(&endpoint).await.is_none(),
         "a stopped container does not answer"
     );
     // Stopping again is fine.
@@ -106,7 +81,7 @@ async fn run_reach_stop_start_restart_logs_remove() {
         "{}",
         started.text
     );
-    assert_eq!(wait_for_body(&endpoint).await, "hello alice");
+    assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
 
     let restarted = alice
         .post(&format!("/containers/{id}/restart"), json!({}))
@@ -116,7 +91,7 @@ async fn run_reach_stop_start_restart_logs_remove() {
         "{}",
         restarted.text
     );
-    assert_eq!(wait_for_body(&endpoint).await, "hello alice");
+    assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
 
     let logs = alice.get(&format!("/containers/{id}/logs")).await;
     assert_eq!(logs.status, 200);
@@ -186,17 +161,9 @@ async fn follow_streams_new_lines_and_exits_are_reported() {
         .run(json!({"image": image, "ports": [], "command": ["print", "1", "bye", "exit", "7"]}))
         .await;
     let id = c["id"].as_str().unwrap();
-    let mut state = c["state"].clone();
-    for _ in 0..30 {
-        if state == "exited" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        state = bob.get(&format!("/containers/{id}")).await.body["container"]["state"].clone();
-    }
-    let got = bob.get(&format!("/containers/{id}")).await;
-    assert_eq!(got.body["container"]["state"], "exited", "{}", got.text);
-    assert_eq!(got.body["container"]["exit_code"], 7);
+    let got = bob.wait_for(id, |c| c["state"] == "exited").await;
+    assert_eq!(got["state"], "exited", "{got}");
+    assert_eq!(got["exit_code"], 7);
     // Logs work for exited containers.
     assert!(bob
         .get(&format!("/containers/{id}/logs"))
