@@ -1,14 +1,15 @@
 //! The platform's overhead on the container lifecycle: create+start, stop and remove of the
 //! testbox image timed N times through yun's HTTP API and N times straight against the Docker
 //! Engine API with the same container settings (limits, hardening, network, ports), alternating
-//! in one run. Run: `cargo bench -p yun-testkit --bench lifecycle` (N from BENCH_N, default 100).
+//! in one run. Before each stop, both paths wait (untimed) until the program answers on its port.
+//! Run: `cargo bench -p yun-testkit --bench lifecycle` (N from BENCH_N, default 100).
 
 use bollard::container::{CreateContainerOptions, RemoveContainerOptions, StopContainerOptions};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use yun_core::{ContainerSpec, Limits, PortBinding, Protocol};
-use yun_testkit::{PortBlock, TestCluster};
+use yun_testkit::{fetch_eventually, PortBlock, TestCluster};
 use yun_worker::runtime::docker::container_config;
 
 #[derive(Default)]
@@ -40,6 +41,14 @@ async fn through_yun(api: &yun_testkit::Api, image: &str, out: &mut Phases) {
     out.create.push(t.elapsed());
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["container"]["id"].as_str().unwrap().to_string();
+    // Untimed: let the program install its SIGTERM handler, as any renter's service would
+    // before anyone stops it (a signal to PID 1 before that is dropped, and Docker waits 10 s).
+    fetch_eventually(
+        r.body["container"]["ports"][0]["endpoint"]
+            .as_str()
+            .unwrap(),
+    )
+    .await;
     let t = Instant::now();
     let r = api.post(&format!("/containers/{id}/stop"), json!({})).await;
     out.stop.push(t.elapsed());
@@ -80,6 +89,7 @@ async fn direct(
         .await
         .expect("direct start");
     out.create.push(t.elapsed());
+    fetch_eventually(&format!("127.0.0.1:{}", spec.ports[0].host_port)).await;
     let t = Instant::now();
     docker
         .stop_container(&name, Some(StopContainerOptions { t: 10 }))

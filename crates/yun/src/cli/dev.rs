@@ -1,6 +1,7 @@
 //! `yun dev`: the master, one in-process worker on the local engine and SQLite under
 //! --data-dir; one command to a working platform.
 
+use super::drain;
 use super::file::FileConfig;
 use super::master::{apply_policies, print_ready};
 use super::worker::{default_name, docker_options};
@@ -80,6 +81,6 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     super::stop_signal().await;
     worker.shutdown.cancel();
     master.shutdown.cancel();
-    let _ = tokio::join!(worker.task, master.task);
+    tokio::join!(drain(worker.task), drain(master.task));
     Ok(())
 }

@@ -117,6 +117,6 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
     print_ready(master.http_addr, master.generated_admin_password.as_deref());
     super::stop_signal().await;
     master.shutdown.cancel();
-    let _ = master.task.await;
+    super::drain(master.task).await;
     Ok(())
 }

@@ -66,6 +66,17 @@ pub async fn stop_signal() {
     }
 }
 
+/// Waits for a stopping server, but not forever: a followed log stream would hold a graceful
+/// shutdown open as long as its client stays.
+pub async fn drain(task: tokio::task::JoinHandle<()>) {
+    if tokio::time::timeout(std::time::Duration::from_secs(5), task)
+        .await
+        .is_err()
+    {
+        tracing::warn!("open streams did not end within 5 s; stopping anyway");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_port_range;

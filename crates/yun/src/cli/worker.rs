@@ -112,6 +112,6 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
     super::stop_signal().await;
     // Stopping the worker never stops the containers it runs.
     worker.shutdown.cancel();
-    let _ = worker.task.await;
+    super::drain(worker.task).await;
     Ok(())
 }
