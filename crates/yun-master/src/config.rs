@@ -1,5 +1,6 @@
 //! What an operator sets for the master (flags, env or yun.toml, resolved by the binary).
 
+use crate::scheduler::Ranking;
 use std::net::SocketAddr;
 use std::time::Duration;
 use yun_core::Plan;
@@ -18,8 +19,14 @@ pub struct MasterConfig {
     pub max_containers_per_user: u64,
     /// CPU is reserved against cores x this factor; memory is never overcommitted.
     pub cpu_overcommit: f64,
+    /// The shortest heartbeat interval; large fleets get max(this, nodes ÷ 250 s).
     pub heartbeat_interval: Duration,
     pub max_body_bytes: usize,
+    /// How often every node's inventory is compared with the store.
+    pub reconcile_interval: Duration,
+    /// How long a labelled container that no record owns may live before it is removed.
+    pub orphan_grace: Duration,
+    pub placement: Ranking,
 }
 
 impl MasterConfig {
@@ -36,6 +43,9 @@ impl MasterConfig {
             cpu_overcommit: 4.0,
             heartbeat_interval: Duration::from_secs(5),
             max_body_bytes: 64 * 1024,
+            reconcile_interval: Duration::from_secs(10),
+            orphan_grace: Duration::from_secs(60),
+            placement: Ranking::Spread,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod containers;
 pub mod error;
 pub mod http;
 pub mod nodes;
+pub mod reconciler;
 pub mod scheduler;
 pub mod state;
 pub mod store;
@@ -61,6 +62,14 @@ async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), MasterError
     Ok((listener, local))
 }
 
+/// A master of a large fleet holds a connection per worker and per open stream.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => tracing::debug!(limit = n, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}
+
 /// On first start with an empty store, makes the `admin` account.
 async fn ensure_admin(
     store: &Store,
@@ -105,25 +114,41 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
             source,
         })?;
     let generated_admin_password = ensure_admin(&store, config.admin_password.as_deref()).await?;
+    raise_open_file_limit();
     let registry = Registry::new(config.heartbeat_interval, config.join_token.clone());
+    // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
+    registry.remember(
+        store
+            .list_nodes()
+            .await
+            .map_err(|source| MasterError::Store {
+                url: config.database.clone(),
+                source,
+            })?,
+    );
     let (http_listener, http_addr) = bind(config.http).await?;
     let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
-    let rpc = RegistryServiceServer::with_interceptor(
-        RegistryGrpc {
-            store: store.clone(),
-            registry: registry.clone(),
-            cluster_id: cluster_id.clone(),
-        },
-        RequireToken::new(&config.join_token),
-    );
+    let token = config.join_token.clone();
     let state = AppState {
         store,
         registry: registry.clone(),
         config: Arc::new(config),
         locks: ContainerLocks::default(),
+        reconciler: reconciler::Reconciler::default(),
     };
-    let app = http::router(state);
+    let rpc = RegistryServiceServer::with_interceptor(
+        RegistryGrpc {
+            state: state.clone(),
+            cluster_id: cluster_id.clone(),
+        },
+        RequireToken::new(&token),
+    );
     let shutdown = CancellationToken::new();
+    state
+        .reconciler
+        .spawn_workers(state.clone(), shutdown.clone());
+    tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
+    let app = http::router(state);
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();
     let task = tokio::spawn(async move {

@@ -1,5 +1,28 @@
 //! Placement as a pure function of (request, node snapshot): no I/O, so it is tested without
-//! Docker. For now it ranks feasible nodes by free memory; spread/binpack come later.
+//! Docker. Feasibility (the node takes containers, has the CPU with overcommit and the memory
+//! without, and has every asked-for host port in its range), then ranking (spread or binpack by
+//! the share of memory left); the caller's serialised apply step then re-checks ports.
+
+/// How the scheduler ranks the nodes that fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranking {
+    /// The emptiest node first: fewer renters share a failure.
+    Spread,
+    /// The fullest node that fits first: whole nodes stay free.
+    Binpack,
+}
+
+impl std::str::FromStr for Ranking {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "spread" => Ok(Self::Spread),
+            "binpack" => Ok(Self::Binpack),
+            other => Err(format!("placement '{other}' is not 'spread' or 'binpack'")),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct NodeSnapshot {
@@ -23,6 +46,11 @@ impl NodeSnapshot {
     fn free_cpu(&self) -> u64 {
         self.cpu_capacity_millis
             .saturating_sub(self.reserved_cpu_millis)
+    }
+
+    /// Share of memory left, in millionths (integers keep ranking exact and ties stable).
+    fn free_share(&self) -> u64 {
+        (self.free_memory() as u128 * 1_000_000 / u128::from(self.memory_bytes.max(1))) as u64
     }
 }
 
@@ -56,7 +84,11 @@ impl Unplaceable {
 }
 
 /// The chosen node's id, or why nothing fits.
-pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, Unplaceable> {
+pub fn place(
+    req: &PlacementRequest,
+    nodes: &[NodeSnapshot],
+    ranking: Ranking,
+) -> Result<String, Unplaceable> {
     use Unplaceable::*;
     if nodes.is_empty() {
         return Err(NoCapacity("no node is ready; an operator must start a worker (yun worker) or wait for one to heartbeat".into()));
@@ -73,9 +105,14 @@ pub fn place(req: &PlacementRequest, nodes: &[NodeSnapshot]) -> Result<String, U
             .all(|p| (n.port_range.0..=n.port_range.1).contains(p));
         ports_ok && n.free_memory() >= req.memory_bytes && n.free_cpu() >= req.cpu_millis
     });
-    if let Some(best) =
-        feasible.max_by_key(|n| (n.free_memory(), std::cmp::Reverse(n.name.clone())))
-    {
+    // Ties go to the name that sorts first, so placement is deterministic.
+    let best = match ranking {
+        Ranking::Spread => {
+            feasible.max_by_key(|n| (n.free_share(), std::cmp::Reverse(n.name.clone())))
+        }
+        Ranking::Binpack => feasible.min_by_key(|n| (n.free_share(), n.name.clone())),
+    };
+    if let Some(best) = best {
         return Ok(best.id.clone());
     }
     if !refusals.is_empty() && refusals.len() == nodes.len() {
@@ -143,13 +180,16 @@ mod tests {
     #[test]
     fn picks_the_node_with_most_free_memory() {
         let nodes = [node("w1", 4096, 3000), node("w2", 2048, 0)];
-        assert_eq!(place(&req(64), &nodes).unwrap(), "id-w2");
+        assert_eq!(place(&req(64), &nodes, Ranking::Spread).unwrap(), "id-w2");
     }
 
     #[test]
     fn says_why_nothing_fits() {
         let nodes = [node("w1", 2048, 512)];
-        let why = place(&req(2048), &nodes).unwrap_err().message().to_string();
+        let why = place(&req(2048), &nodes, Ranking::Spread)
+            .unwrap_err()
+            .message()
+            .to_string();
         assert!(why.contains("2048 MiB"), "{why}");
         assert!(why.contains("1536 MiB on node w1"), "{why}");
     }
@@ -158,37 +198,58 @@ mod tests {
     fn cpu_is_checked_against_overcommitted_capacity() {
         let mut n = node("w1", 4096, 0);
         n.reserved_cpu_millis = 7950;
-        assert!(place(&req(64), &[n]).is_err());
+        assert!(place(&req(64), &[n], Ranking::Spread).is_err());
     }
 
     #[test]
     fn refusing_nodes_are_skipped_and_named() {
         let mut n = node("w1", 4096, 0);
         n.refuses = Some("cannot enforce swap".into());
-        let why = place(&req(64), &[n.clone()])
+        let why = place(&req(64), &[n.clone()], Ranking::Spread)
             .unwrap_err()
             .message()
             .to_string();
         assert!(why.contains("w1: cannot enforce swap"), "{why}");
-        assert_eq!(place(&req(64), &[n, node("w2", 1024, 0)]).unwrap(), "id-w2");
+        assert_eq!(
+            place(&req(64), &[n, node("w2", 1024, 0)], Ranking::Spread).unwrap(),
+            "id-w2"
+        );
     }
 
     #[test]
     fn fixed_ports_must_be_in_a_nodes_range() {
         let mut r = req(64);
         r.fixed_host_ports = vec![30000];
-        let why = place(&r, &[node("w1", 4096, 0)]).unwrap_err();
+        let why = place(&r, &[node("w1", 4096, 0)], Ranking::Spread).unwrap_err();
         assert!(
             matches!(&why, Unplaceable::PortOutOfRange(m) if m.contains("30000")),
             "{why:?}"
         );
         r.fixed_host_ports = vec![20050];
-        assert!(place(&r, &[node("w1", 4096, 0)]).is_ok());
+        assert!(place(&r, &[node("w1", 4096, 0)], Ranking::Spread).is_ok());
+    }
+
+    #[test]
+    fn spread_takes_the_emptiest_binpack_the_fullest_that_fits() {
+        let nodes = [
+            node("w1", 4096, 1024),
+            node("w2", 4096, 3072),
+            node("w3", 4096, 4064),
+        ];
+        assert_eq!(place(&req(64), &nodes, Ranking::Spread).unwrap(), "id-w1");
+        // w3 has 32 MiB left: too little for 64, so binpack takes w2.
+        assert_eq!(place(&req(64), &nodes, Ranking::Binpack).unwrap(), "id-w2");
+        // Shares, not bytes: a small empty node beats a big half-full one under spread.
+        let mixed = [node("big", 8192, 4096), node("small", 1024, 0)];
+        assert_eq!(
+            place(&req(64), &mixed, Ranking::Spread).unwrap(),
+            "id-small"
+        );
     }
 
     #[test]
     fn no_nodes() {
-        assert!(place(&req(64), &[])
+        assert!(place(&req(64), &[], Ranking::Spread)
             .unwrap_err()
             .message()
             .contains("no node is ready"));

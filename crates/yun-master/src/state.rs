@@ -2,6 +2,7 @@
 
 use crate::config::MasterConfig;
 use crate::nodes::Registry;
+use crate::reconciler::Reconciler;
 use crate::store::Store;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,7 @@ pub struct AppState {
     pub registry: Registry,
     pub config: Arc<MasterConfig>,
     pub locks: ContainerLocks,
+    pub reconciler: Reconciler,
 }
 
 /// One lock per container serialises its power actions, as Wings does per server.

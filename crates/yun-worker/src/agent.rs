@@ -3,9 +3,11 @@
 //! forgotten it (a restarted master), it registers again under the same name and gets its id back.
 
 use crate::runtime::{Runtime, Scope};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
 use yun_proto::auth::AttachToken;
 use yun_proto::v1;
@@ -24,13 +26,18 @@ type Client = RegistryServiceClient<
     tonic::service::interceptor::InterceptedService<tonic::transport::Channel, AttachToken>,
 >;
 
-fn client(master: &str, token: &str) -> Result<Client, String> {
-    let endpoint = tonic::transport::Endpoint::from_shared(master.to_string())
+/// A client of the master's registry. Unary calls get a deadline; the event stream must not,
+/// as it stays open for as long as the worker runs.
+fn client(master: &str, token: &str, deadline: Option<Duration>) -> Result<Client, String> {
+    let mut endpoint = tonic::transport::Endpoint::from_shared(master.to_string())
         .map_err(|e| format!("bad --master address {master}: {e}"))?
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
         .http2_keep_alive_interval(Duration::from_secs(20))
+        .keep_alive_timeout(Duration::from_secs(10))
         .keep_alive_while_idle(true);
+    if let Some(d) = deadline {
+        endpoint = endpoint.timeout(d);
+    }
     let attach = AttachToken::new(token).map_err(|e| e.to_string())?;
     Ok(RegistryServiceClient::with_interceptor(
         endpoint.connect_lazy(),
@@ -58,6 +65,7 @@ async fn register<R: Runtime>(
             port_range_end: id.port_range.1.into(),
             unenforced_limits: info.unenforced_limits,
             allow_unenforced_limits: id.allow_unenforced_limits,
+            boot_id: boot_id(),
         })
         .await
         .map_err(|s| s.message().to_string())?
@@ -67,6 +75,57 @@ async fn register<R: Runtime>(
         node_id: resp.node_id,
     };
     Ok((scope, interval(resp.heartbeat_interval_ms)))
+}
+
+/// The kernel's id for this boot; it changes when the host reboots.
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Streams this node's container events to the master until the stream breaks, then again.
+async fn forward_events<R: Runtime>(runtime: Arc<R>, mut client: Client, node_id: String) {
+    loop {
+        match runtime.events() {
+            Ok(mut events) => {
+                let (tx, rx) = tokio::sync::mpsc::channel(256);
+                let node = node_id.clone();
+                let read = async move {
+                    while let Some(item) = events.next().await {
+                        let e = match item {
+                            Ok(e) => e,
+                            Err(err) => {
+                                tracing::warn!(error = %err, "the engine's event stream broke");
+                                return;
+                            }
+                        };
+                        let msg = v1::ContainerEvent {
+                            node_id: node.clone(),
+                            container_id: e.container_id,
+                            action: e.action,
+                            exit_code: e.exit_code,
+                            ts_unix_ms: e.ts_unix_ms,
+                        };
+                        if tx.send(msg).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                // Whichever side ends first ends this round: the engine's stream or the master's.
+                tokio::select! {
+                    () = read => {}
+                    r = client.report_events(ReceiverStream::new(rx)) => {
+                        if let Err(s) = r {
+                            tracing::warn!(error = s.message(), "event stream to the master ended");
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot watch the engine's events"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 fn interval(ms: u32) -> Duration {
@@ -87,6 +146,14 @@ async fn inventory<R: Runtime>(runtime: &R) -> (String, u32) {
     (hex::encode(&h.finalize()[..8]), list.len() as u32)
 }
 
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub async fn run<R: Runtime>(
     runtime: Arc<R>,
     id: Identity,
@@ -94,7 +161,9 @@ pub async fn run<R: Runtime>(
     token: String,
     shutdown: CancellationToken,
 ) {
-    let mut client = match client(&master, &token) {
+    let clients = client(&master, &token, Some(Duration::from_secs(10)))
+        .and_then(|unary| Ok((unary, client(&master, &token, None)?)));
+    let (mut client, events_client) = match clients {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = e, "worker cannot talk to the master");
@@ -124,6 +193,13 @@ pub async fn run<R: Runtime>(
         );
         let node_id = scope.node_id.clone();
         runtime.set_scope(scope);
+        let events = tokio::spawn(forward_events(
+            runtime.clone(),
+            events_client.clone(),
+            node_id.clone(),
+        ));
+        // Stops forwarding when this registration ends (or the worker stops).
+        let _events = AbortOnDrop(events);
         // Heartbeat at once (the master takes the node as ready only then, when we know our
         // id), then every interval, until the master says it does not know us any more.
         let mut first = true;

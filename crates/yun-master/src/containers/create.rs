@@ -6,7 +6,7 @@ use super::observed_state;
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
-use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, SessionUser};
+use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, RestartPolicy, SessionUser};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -32,6 +32,41 @@ pub struct CreateInput {
     pub env: Option<BTreeMap<String, String>>,
     /// Omitted: the image's exposed ports are published. `[]`: nothing is.
     pub ports: Option<Vec<PortInput>>,
+    pub restart_policy: Option<RestartInput>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestartInput {
+    /// `no` or `on-failure`.
+    pub name: String,
+    pub max_retries: Option<u32>,
+}
+
+const MAX_RETRIES_LIMIT: u32 = 100;
+
+fn restart_policy(input: Option<RestartInput>) -> ApiResult<RestartPolicy> {
+    let Some(r) = input else {
+        return Ok(RestartPolicy::No);
+    };
+    match (r.name.as_str(), r.max_retries) {
+        ("no", None | Some(0)) => Ok(RestartPolicy::No),
+        ("on-failure", max) => {
+            let max_retries = max.unwrap_or(5);
+            if max_retries == 0 || max_retries > MAX_RETRIES_LIMIT {
+                return Err(invalid(
+                    "restart_policy.max_retries",
+                    format!("use 1 to {MAX_RETRIES_LIMIT} retries"),
+                ));
+            }
+            Ok(RestartPolicy::OnFailure { max_retries })
+        }
+        ("no", Some(_)) => Err(invalid("restart_policy", "'no' takes no max_retries")),
+        (other, _) => Err(invalid(
+            "restart_policy.name",
+            format!("'{other}' is not 'no' or 'on-failure'"),
+        )),
+    }
 }
 
 /// A port as asked for: the host port is None when any free one will do.
@@ -170,17 +205,21 @@ fn snapshots(
 ) -> Vec<NodeSnapshot> {
     state
         .registry
-        .ready_nodes()
+        .live_nodes()
         .into_iter()
         .map(|lease| {
             let n = lease.node;
             let (cpu, mem) = reserved.get(&n.id).copied().unwrap_or((0, 0));
-            let refuses = (!n.unenforced_limits.is_empty() && !n.allow_unenforced).then(|| {
-                format!(
+            let refuses = if n.cordoned {
+                Some("cordoned by an operator".to_string())
+            } else if !n.unenforced_limits.is_empty() && !n.allow_unenforced {
+                Some(format!(
                     "its engine cannot enforce {}",
                     n.unenforced_limits.join(", ")
-                )
-            });
+                ))
+            } else {
+                None
+            };
             NodeSnapshot {
                 cpu_capacity_millis: (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit)
                     as u64,
@@ -227,10 +266,11 @@ async fn admit_and_place(
         memory_bytes: row.memory_bytes,
         fixed_host_ports: wanted.iter().filter_map(|w| w.host_port).collect(),
     };
-    let node_id = scheduler::place(&request, &nodes).map_err(|why| match why {
-        Unplaceable::NoCapacity(m) => ApiError::unavailable("no_capacity", m),
-        Unplaceable::PortOutOfRange(m) => ApiError::conflict("port_out_of_range", m),
-    })?;
+    let node_id =
+        scheduler::place(&request, &nodes, state.config.placement).map_err(|why| match why {
+            Unplaceable::NoCapacity(m) => ApiError::unavailable("no_capacity", m),
+            Unplaceable::PortOutOfRange(m) => ApiError::conflict("port_out_of_range", m),
+        })?;
     let node = nodes
         .iter()
         .find(|n| n.id == node_id)
@@ -303,11 +343,26 @@ fn spec_of(row: &NewContainer) -> ContainerSpec {
     }
 }
 
+/// Runs a container. With an idempotency key, a repeated request returns the container the
+/// first one made (and `false`: nothing new was made) instead of making another.
 pub async fn create(
     state: &AppState,
     user: &SessionUser,
     input: CreateInput,
-) -> ApiResult<ContainerRow> {
+    idempotency_key: Option<String>,
+) -> ApiResult<(ContainerRow, bool)> {
+    if let Some(key) = &idempotency_key {
+        if key.is_empty() || key.len() > 255 {
+            return Err(invalid("Idempotency-Key", "use 1 to 255 characters"));
+        }
+        if let Some(row) = state
+            .store
+            .container_by_idempotency_key(&user.id, key)
+            .await?
+        {
+            return Ok((row, false));
+        }
+    }
     let plan_name = input
         .plan
         .unwrap_or_else(|| state.config.default_plan.clone());
@@ -317,6 +372,7 @@ pub async fn create(
             format!("there is no plan '{plan_name}'; see GET /api/v1/plans"),
         )
     })?;
+    let restart = restart_policy(input.restart_policy)?;
     let command = input.command.unwrap_or_default();
     check_command(&command)?;
     let env = check_env(&input.env.unwrap_or_default())?;
@@ -344,12 +400,31 @@ pub async fn create(
         command,
         env,
         ports: Vec::new(),
+        restart,
+        idempotency_key: idempotency_key.clone(),
     };
-    let (mut row, range) = admit_and_place(state, user, row, &wanted).await?;
-
-    // Step 2: the worker call, outside any transaction.
+    // Held from before the row exists until its outcome is recorded, so the reconciler never
+    // takes an in-flight create for one whose master died.
     let lock = state.locks.get(&id);
     let _guard = lock.lock().await;
+    let (mut row, range) = match admit_and_place(state, user, row, &wanted).await {
+        Ok(placed) => placed,
+        // Two requests with one key raced: the other one's row answers this one too.
+        Err(e) if e.status == StatusCode::CONFLICT && idempotency_key.is_some() => {
+            let key = idempotency_key.as_deref().unwrap_or_default();
+            return match state
+                .store
+                .container_by_idempotency_key(&user.id, key)
+                .await?
+            {
+                Some(row) => Ok((row, false)),
+                None => Err(e),
+            };
+        }
+        Err(e) => return Err(e),
+    };
+
+    // Step 2: the worker call, outside any transaction.
     let result = run_on_node(state, &mut row, &wanted, range).await;
 
     // Step 3: the outcome.
@@ -368,7 +443,7 @@ pub async fn create(
             return Err(e);
         }
     }
-    super::find(state, Some(&user.id), &id).await
+    Ok((super::find(state, Some(&user.id), &id).await?, true))
 }
 
 /// Calls the worker; a host port Docker cannot bind is swapped for another unless the renter chose it.

@@ -59,6 +59,8 @@ pub async fn start(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult
             Some(DesiredState::Running),
         )
         .await?;
+    // A deliberate start gives the restart policy its full allowance again.
+    state.store.set_restart_count(&row.id, 0).await?;
     match client.start(&row.id).await {
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {

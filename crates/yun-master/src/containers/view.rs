@@ -23,7 +23,16 @@ pub struct ContainerView {
     pub desired_state: String,
     pub ports: Vec<PortView>,
     pub exit_code: Option<i64>,
+    pub restart_policy: RestartView,
     pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RestartView {
+    pub name: &'static str,
+    pub max_retries: u32,
+    /// Automatic restarts since the last deliberate start.
+    pub restarts: u32,
 }
 
 pub fn rfc3339(ms: i64) -> String {
@@ -53,6 +62,11 @@ impl From<&ContainerRow> for ContainerView {
                 })
                 .collect(),
             exit_code: c.exit_code,
+            restart_policy: RestartView {
+                name: c.restart.name(),
+                max_retries: c.restart.max_retries(),
+                restarts: c.restart_count,
+            },
             created_at: rfc3339(c.created_at),
         }
     }

@@ -16,6 +16,8 @@ use std::collections::HashMap;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/nodes", get(nodes))
+        .route("/admin/nodes/{id}/cordon", post(cordon))
+        .route("/admin/nodes/{id}/uncordon", post(uncordon))
         .route("/admin/users", get(users))
         .route("/admin/users/{id}/ban", post(ban))
         .route("/admin/users/{id}/unban", post(unban))
@@ -63,6 +65,32 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
         })
         .collect();
     Ok(Json(json!({ "nodes": nodes })))
+}
+
+async fn set_cordon(state: &AppState, id: &str, cordoned: bool) -> ApiResult<StatusCode> {
+    if !state.store.set_cordoned(id, cordoned).await? {
+        return Err(ApiError::not_found("admin/node"));
+    }
+    state.registry.set_cordoned(id, cordoned);
+    tracing::info!(node = id, cordoned, "cordon changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A cordoned node keeps running what it has and takes nothing new.
+async fn cordon(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    set_cordon(&state, &id, true).await
+}
+
+async fn uncordon(
+    State(state): State<AppState>,
+    _: AdminUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    set_cordon(&state, &id, false).await
 }
 
 async fn users(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {

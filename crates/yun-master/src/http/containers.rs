@@ -7,7 +7,7 @@ use crate::state::AppState;
 use crate::store::SessionUser;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -36,10 +36,27 @@ fn scope(u: &SessionUser) -> Option<&str> {
 async fn create(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<CreateInput>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let row = containers::create(&state, &u, input).await?;
-    Ok((StatusCode::CREATED, one(&row)))
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::bad_request("invalid_header", "Idempotency-Key must be plain text")
+                })?
+                .to_string(),
+        ),
+    };
+    let (row, made) = containers::create(&state, &u, input, key).await?;
+    // A repeat of an earlier request made nothing new.
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, one(&row)))
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ pub fn router() -> Router<AppState> {
 /// Ready when the store answers and at least one node holds a lease.
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
     let store_ok = state.store.ping().await.is_ok();
-    let nodes = state.registry.ready_nodes().len();
+    let nodes = state.registry.live_nodes().len();
     let ready = store_ok && nodes > 0;
     let status = if ready {
         StatusCode::OK

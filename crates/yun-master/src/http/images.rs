@@ -54,7 +54,7 @@ pub async fn pull_into_catalog(
     yun_core::validate::image_reference(reference)?;
     let node = state
         .registry
-        .ready_nodes()
+        .live_nodes()
         .into_iter()
         .max_by_key(|l| l.node.memory_bytes)
         .ok_or_else(|| {

@@ -155,6 +155,15 @@ impl WorkerClient {
         .await
     }
 
+    /// The node's inventory: every container of this cluster and node.
+    pub async fn list(&self) -> Result<Vec<v1::ContainerStatus>, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::ListContainersRequest {};
+        Self::call(QUICK, c.list_containers(Self::request(req, QUICK)))
+            .await
+            .map(|r| r.containers)
+    }
+
     /// Pulls an image on the node and returns what the engine reports of it.
     pub async fn pull(
         &self,

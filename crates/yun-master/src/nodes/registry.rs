@@ -1,5 +1,6 @@
 //! Node leases live in memory: a heartbeat refreshes one and writes nothing to the store.
-//! A node is `down` after 2 x interval + 5 s without a heartbeat.
+//! The heartbeat interval is max(base, nodes ÷ 250 per second); a node is `down` after
+//! 2 × interval + 5 s without a heartbeat.
 
 use super::WorkerClient;
 use crate::store::NodeRow;
@@ -9,9 +10,12 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeState {
-    /// Registered, but its first heartbeat (sent once it knows its id) has not come yet.
+    /// Registered (or remembered from before a master restart), but no heartbeat has confirmed
+    /// it since.
     Joining,
     Ready,
+    /// Alive, but takes no new containers.
+    Cordoned,
     Down,
 }
 
@@ -20,6 +24,7 @@ impl NodeState {
         match self {
             Self::Joining => "joining",
             Self::Ready => "ready",
+            Self::Cordoned => "cordoned",
             Self::Down => "down",
         }
     }
@@ -34,43 +39,69 @@ pub struct NodeLease {
     pub container_count: u32,
     /// A heartbeat came after the registration, so the worker knows its node id.
     pub confirmed: bool,
+    /// Remembered from the store at master start: the worker must register again (its address
+    /// may have changed), but the node gets a full lease before it counts as down.
+    pub remembered: bool,
 }
 
 #[derive(Clone)]
 pub struct Registry {
     inner: Arc<RwLock<HashMap<String, NodeLease>>>,
-    interval: Duration,
+    base_interval: Duration,
     token: String,
 }
 
+/// Nodes one heartbeat per second of the master's budget covers (DESIGN: nodes ÷ 250 per second).
+const HEARTBEATS_PER_SECOND: u32 = 250;
+
 impl Registry {
-    pub fn new(interval: Duration, token: String) -> Self {
+    pub fn new(base_interval: Duration, token: String) -> Self {
         Self {
             inner: Arc::default(),
-            interval,
+            base_interval,
             token,
         }
     }
 
     pub fn heartbeat_interval(&self) -> Duration {
-        self.interval
+        let nodes = self.inner.read().expect("registry lock").len() as u32;
+        self.base_interval
+            .max(Duration::from_secs(1) * nodes / HEARTBEATS_PER_SECOND)
     }
 
-    fn lease_ttl(&self) -> Duration {
-        self.interval * 2 + Duration::from_secs(5)
+    pub fn lease_ttl(&self) -> Duration {
+        self.heartbeat_interval() * 2 + Duration::from_secs(5)
     }
 
-    /// Records a registration; the worker's client is made (lazily connected) here.
-    pub fn register(&self, node: NodeRow) -> Result<(), String> {
-        let client = WorkerClient::new(&node.advertise, &self.token)?;
-        let lease = NodeLease {
+    fn lease(&self, node: NodeRow, remembered: bool) -> Result<NodeLease, String> {
+        Ok(NodeLease {
+            client: WorkerClient::new(&node.advertise, &self.token)?,
             node,
-            client,
             last_heartbeat: Instant::now(),
             last_heartbeat_unix_ms: crate::store::now_ms(),
             container_count: 0,
             confirmed: false,
-        };
+            remembered,
+        })
+    }
+
+    /// At master start: every known node gets a fresh lease, so none is taken for down before
+    /// it had a fair chance to heartbeat.
+    pub fn remember(&self, nodes: Vec<NodeRow>) {
+        let mut map = self.inner.write().expect("registry lock");
+        for node in nodes {
+            match self.lease(node, true) {
+                Ok(lease) => {
+                    map.insert(lease.node.id.clone(), lease);
+                }
+                Err(e) => tracing::warn!(error = e, "cannot remember a node"),
+            }
+        }
+    }
+
+    /// Records a registration; the worker's client is made (lazily connected) here.
+    pub fn register(&self, node: NodeRow) -> Result<(), String> {
+        let lease = self.lease(node, false)?;
         self.inner
             .write()
             .expect("registry lock")
@@ -78,18 +109,24 @@ impl Registry {
         Ok(())
     }
 
-    /// Refreshes a lease; false when the node is unknown (it must register again).
+    /// Refreshes a lease; false when the worker must register (again).
     pub fn heartbeat(&self, node_id: &str, container_count: u32) -> bool {
         let mut map = self.inner.write().expect("registry lock");
         match map.get_mut(node_id) {
-            Some(lease) => {
+            Some(lease) if !lease.remembered => {
                 lease.last_heartbeat = Instant::now();
                 lease.last_heartbeat_unix_ms = crate::store::now_ms();
                 lease.container_count = container_count;
                 lease.confirmed = true;
                 true
             }
-            None => false,
+            _ => false,
+        }
+    }
+
+    pub fn set_cordoned(&self, node_id: &str, cordoned: bool) {
+        if let Some(lease) = self.inner.write().expect("registry lock").get_mut(node_id) {
+            lease.node.cordoned = cordoned;
         }
     }
 
@@ -98,9 +135,15 @@ impl Registry {
             NodeState::Down
         } else if !lease.confirmed {
             NodeState::Joining
+        } else if lease.node.cordoned {
+            NodeState::Cordoned
         } else {
             NodeState::Ready
         }
+    }
+
+    fn is_live(&self, lease: &NodeLease) -> bool {
+        matches!(self.state_of(lease), NodeState::Ready | NodeState::Cordoned)
     }
 
     pub fn get(&self, node_id: &str) -> Option<NodeLease> {
@@ -111,10 +154,10 @@ impl Registry {
             .cloned()
     }
 
-    /// The client of a node that holds a live lease.
+    /// The client of a node that holds a live lease (ready or cordoned).
     pub fn ready_client(&self, node_id: &str) -> Option<WorkerClient> {
         let lease = self.get(node_id)?;
-        (self.state_of(&lease) == NodeState::Ready).then_some(lease.client)
+        self.is_live(&lease).then_some(lease.client)
     }
 
     pub fn snapshot(&self) -> Vec<NodeLease> {
@@ -126,6 +169,15 @@ impl Registry {
             .collect()
     }
 
+    /// Nodes that answer: ready or cordoned.
+    pub fn live_nodes(&self) -> Vec<NodeLease> {
+        self.snapshot()
+            .into_iter()
+            .filter(|l| self.is_live(l))
+            .collect()
+    }
+
+    /// Nodes that take new containers.
     pub fn ready_nodes(&self) -> Vec<NodeLease> {
         self.snapshot()
             .into_iter()

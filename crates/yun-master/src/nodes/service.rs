@@ -4,15 +4,26 @@
 #![allow(clippy::result_large_err)]
 
 use super::Registry;
-use crate::store::{NodeUpsert, Store};
+use crate::reconciler::Reconciler;
+use crate::state::AppState;
+use crate::store::NodeUpsert;
 use tonic::{Request, Response, Status, Streaming};
 use yun_proto::v1;
 use yun_proto::v1::registry_service_server::RegistryService;
 
 pub struct RegistryGrpc {
-    pub store: Store,
-    pub registry: Registry,
+    pub state: AppState,
     pub cluster_id: String,
+}
+
+impl RegistryGrpc {
+    fn registry(&self) -> &Registry {
+        &self.state.registry
+    }
+
+    fn reconciler(&self) -> &Reconciler {
+        &self.state.reconciler
+    }
 }
 
 fn port(n: u32, what: &str) -> Result<u16, Status> {
@@ -46,8 +57,9 @@ impl RegistryService for RegistryGrpc {
             version: r.version,
             unenforced_limits: r.unenforced_limits,
             allow_unenforced: r.allow_unenforced_limits,
+            boot_id: r.boot_id,
         };
-        let node = self.store.upsert_node(&upsert).await.map_err(|e| {
+        let (node, rebooted) = self.state.store.upsert_node(&upsert).await.map_err(|e| {
             tracing::error!(error = %e, "recording a node failed");
             Status::internal("the master could not record this node")
         })?;
@@ -58,13 +70,23 @@ impl RegistryService for RegistryGrpc {
             advertise = node.advertise,
             "node registered"
         );
-        self.registry
+        self.registry()
             .register(node)
             .map_err(Status::invalid_argument)?;
+        if rebooted {
+            tracing::warn!(
+                node = node_id,
+                "node's host rebooted; starting what should run there"
+            );
+            tokio::spawn(crate::reconciler::start_after_reboot(
+                self.state.clone(),
+                node_id.clone(),
+            ));
+        }
         Ok(Response::new(v1::RegisterResponse {
             node_id,
             cluster_id: self.cluster_id.clone(),
-            heartbeat_interval_ms: self.registry.heartbeat_interval().as_millis() as u32,
+            heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
         }))
     }
 
@@ -73,19 +95,35 @@ impl RegistryService for RegistryGrpc {
         req: Request<v1::HeartbeatRequest>,
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
         let r = req.into_inner();
-        let known = self.registry.heartbeat(&r.node_id, r.container_count);
+        let known = self.registry().heartbeat(&r.node_id, r.container_count);
         Ok(Response::new(v1::HeartbeatResponse {
             known,
-            heartbeat_interval_ms: self.registry.heartbeat_interval().as_millis() as u32,
+            heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
         }))
     }
 
+    /// Docker events are hints: each puts its container on the reconcile queue, and the
+    /// reconciler asks the container's own node what is true. So a worker's events can never
+    /// change another node's containers.
     async fn report_events(
         &self,
-        _: Request<Streaming<v1::ContainerEvent>>,
+        req: Request<Streaming<v1::ContainerEvent>>,
     ) -> Result<Response<v1::ReportEventsResponse>, Status> {
-        Err(Status::unimplemented(
-            "this master does not take container events yet",
-        ))
+        let mut stream = req.into_inner();
+        while let Some(event) = stream.message().await? {
+            if self.registry().get(&event.node_id).is_none() {
+                return Err(Status::failed_precondition(
+                    "events from an unregistered node; register first",
+                ));
+            }
+            tracing::debug!(
+                node = event.node_id,
+                container = event.container_id,
+                action = event.action,
+                "event"
+            );
+            self.reconciler().enqueue(&event.container_id);
+        }
+        Ok(Response::new(v1::ReportEventsResponse {}))
     }
 }

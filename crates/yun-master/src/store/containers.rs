@@ -33,7 +33,44 @@ pub struct ContainerRow {
     pub command: Vec<String>,
     pub env: Vec<EnvVar>,
     pub ports: Vec<PortRow>,
+    pub restart: RestartPolicy,
+    pub restart_count: u32,
     pub created_at: i64,
+}
+
+/// What the platform does when a container exits on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartPolicy {
+    No,
+    /// Restart after a non-zero exit, with exponential backoff, at most this many times.
+    OnFailure {
+        max_retries: u32,
+    },
+}
+
+impl RestartPolicy {
+    fn from_row(name: &str, max: i64) -> Self {
+        match name {
+            "on-failure" => Self::OnFailure {
+                max_retries: max.max(0) as u32,
+            },
+            _ => Self::No,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::No => "no",
+            Self::OnFailure { .. } => "on-failure",
+        }
+    }
+
+    pub fn max_retries(self) -> u32 {
+        match self {
+            Self::No => 0,
+            Self::OnFailure { max_retries } => max_retries,
+        }
+    }
 }
 
 /// What the create path writes in its first transaction.
@@ -52,6 +89,8 @@ pub struct NewContainer {
     pub command: Vec<String>,
     pub env: Vec<EnvVar>,
     pub ports: Vec<PortRow>,
+    pub restart: RestartPolicy,
+    pub idempotency_key: Option<String>,
 }
 
 const SELECT: &str = "SELECT c.*, n.name AS node_name, n.public_host FROM containers c JOIN nodes n ON n.id = c.node_id";
@@ -84,6 +123,11 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
             .map(|(key, value)| EnvVar { key, value })
             .collect(),
         ports: Vec::new(),
+        restart: RestartPolicy::from_row(
+            &r.get::<String, _>("restart_policy"),
+            r.get("max_restarts"),
+        ),
+        restart_count: r.get::<i64, _>("restart_count") as u32,
         created_at: r.get("created_at"),
     }
 }
@@ -196,6 +240,64 @@ impl Store {
         Ok(())
     }
 
+    /// Every container the store places on a node.
+    pub async fn containers_on_node(&self, node_id: &str) -> StoreResult<Vec<ContainerRow>> {
+        let sql = format!("{SELECT} WHERE c.node_id = ? ORDER BY c.created_at");
+        let rows = sqlx::query(&sql)
+            .bind(node_id)
+            .fetch_all(&self.read)
+            .await?;
+        let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();
+        self.attach_ports(&mut rows).await?;
+        Ok(rows)
+    }
+
+    /// The container an earlier create with this Idempotency-Key made, if any.
+    pub async fn container_by_idempotency_key(
+        &self,
+        owner_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<ContainerRow>> {
+        let sql = format!("{SELECT} WHERE c.owner_id = ? AND c.idempotency_key = ?");
+        let row = sqlx::query(&sql)
+            .bind(owner_id)
+            .bind(key)
+            .fetch_optional(&self.read)
+            .await?;
+        let mut rows: Vec<ContainerRow> = row.iter().map(container_from).collect();
+        self.attach_ports(&mut rows).await?;
+        Ok(rows.pop())
+    }
+
+    /// Marks every container of a node that stopped answering as `lost`, except those being
+    /// created or removed (their own paths settle them). Returns how many changed.
+    pub async fn mark_node_lost(&self, node_id: &str) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE containers SET state = 'lost', updated_at = ? \
+             WHERE node_id = ? AND state NOT IN ('lost', 'creating', 'removing')",
+        )
+        .bind(now_ms())
+        .bind(node_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Counts one more automatic restart; a deliberate start resets the count to zero.
+    pub async fn set_restart_count(&self, id: &str, count: u32) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE containers SET restart_count = ? WHERE id = ?")
+            .bind(i64::from(count))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets a container and frees its ports in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
         let mut tx = self.begin().await?;
@@ -256,8 +358,8 @@ pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) ->
         .collect();
     sqlx::query(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
-         node_id, state, desired_state, exit_code, command, env, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+         node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
+         idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.id)
     .bind(&c.owner_id)
@@ -275,6 +377,9 @@ pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) ->
     .bind(serde_json::to_string(&env).expect("env serialises"))
     .bind(now)
     .bind(now)
+    .bind(c.restart.name())
+    .bind(i64::from(c.restart.max_retries()))
+    .bind(&c.idempotency_key)
     .execute(&mut *tx)
     .await
     .map_err(|e| {

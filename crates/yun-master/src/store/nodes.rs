@@ -15,6 +15,7 @@ pub struct NodeUpsert {
     pub version: String,
     pub unenforced_limits: Vec<String>,
     pub allow_unenforced: bool,
+    pub boot_id: String,
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +31,9 @@ pub struct NodeRow {
     pub unenforced_limits: Vec<String>,
     pub allow_unenforced: bool,
     pub registered_at: i64,
+    /// Takes no new containers.
+    pub cordoned: bool,
+    pub boot_id: String,
 }
 
 fn node_from(r: &sqlx::sqlite::SqliteRow) -> NodeRow {
@@ -53,26 +57,33 @@ fn node_from(r: &sqlx::sqlite::SqliteRow) -> NodeRow {
             .collect(),
         allow_unenforced: r.get::<i64, _>("allow_unenforced") != 0,
         registered_at: r.get("registered_at"),
+        cordoned: r.get::<i64, _>("cordoned") != 0,
+        boot_id: r.get("boot_id"),
     }
 }
 
 impl Store {
-    /// Records a registration and returns the node; a known name keeps its id.
-    pub async fn upsert_node(&self, n: &NodeUpsert) -> StoreResult<NodeRow> {
+    /// Records a registration and returns the node, and whether its host rebooted since the
+    /// last one; a known name keeps its id.
+    pub async fn upsert_node(&self, n: &NodeUpsert) -> StoreResult<(NodeRow, bool)> {
         let mut tx = self.begin().await?;
-        let id: String = sqlx::query_scalar("SELECT id FROM nodes WHERE name = ?")
-            .bind(&n.name)
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_else(yun_core::new_id);
+        let known: Option<(String, String)> =
+            sqlx::query_as("SELECT id, boot_id FROM nodes WHERE name = ?")
+                .bind(&n.name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let rebooted = known.as_ref().is_some_and(|(_, boot)| {
+            !boot.is_empty() && !n.boot_id.is_empty() && *boot != n.boot_id
+        });
+        let id = known.map(|(id, _)| id).unwrap_or_else(yun_core::new_id);
         sqlx::query(
             "INSERT INTO nodes (id, name, advertise, public_host, port_start, port_end, cpu_cores, memory_bytes, \
-             version, unenforced_limits, allow_unenforced, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             version, unenforced_limits, allow_unenforced, registered_at, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT(id) DO UPDATE SET advertise = excluded.advertise, public_host = excluded.public_host, \
              port_start = excluded.port_start, port_end = excluded.port_end, cpu_cores = excluded.cpu_cores, \
              memory_bytes = excluded.memory_bytes, version = excluded.version, \
              unenforced_limits = excluded.unenforced_limits, allow_unenforced = excluded.allow_unenforced, \
-             registered_at = excluded.registered_at",
+             registered_at = excluded.registered_at, boot_id = excluded.boot_id",
         )
         .bind(&id)
         .bind(&n.name)
@@ -86,6 +97,7 @@ impl Store {
         .bind(n.unenforced_limits.join(","))
         .bind(n.allow_unenforced as i64)
         .bind(now_ms())
+        .bind(&n.boot_id)
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query("SELECT * FROM nodes WHERE id = ?")
@@ -93,7 +105,21 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(node_from(&row))
+        Ok((node_from(&row), rebooted))
+    }
+
+    /// Returns false when no such node exists.
+    pub async fn set_cordoned(&self, node_id: &str, cordoned: bool) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE nodes SET cordoned = ? WHERE id = ?")
+            .bind(cordoned as i64)
+            .bind(node_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        tx.commit().await?;
+        Ok(done)
     }
 
     pub async fn list_nodes(&self) -> StoreResult<Vec<NodeRow>> {

@@ -110,6 +110,16 @@ pub struct LogsQuery {
     pub since_unix: i64,
 }
 
+/// Something that happened to one of this node's containers.
+#[derive(Debug, Clone)]
+pub struct ContainerEvent {
+    pub container_id: String,
+    /// `start`, `die`, `oom` or `destroy`.
+    pub action: String,
+    pub exit_code: i64,
+    pub ts_unix_ms: i64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     #[error("the worker has not been accepted by the master yet; retry in a moment")]
@@ -179,4 +189,6 @@ pub trait Runtime: Send + Sync + 'static {
         id: &str,
         query: LogsQuery,
     ) -> impl Future<Output = RuntimeResult<BoxStream<'static, RuntimeResult<LogChunk>>>> + Send;
+    /// Events of this cluster's and node's containers, as they happen.
+    fn events(&self) -> RuntimeResult<BoxStream<'static, RuntimeResult<ContainerEvent>>>;
 }

@@ -24,6 +24,10 @@ pub struct FileConfig {
     pub max_containers_per_user: Option<u64>,
     pub cpu_overcommit: Option<f64>,
     pub default_plan: Option<String>,
+    pub heartbeat_interval: Option<String>,
+    pub reconcile_interval: Option<String>,
+    pub orphan_grace: Option<String>,
+    pub placement: Option<String>,
     pub plans: Option<Vec<Plan>>,
 }
 

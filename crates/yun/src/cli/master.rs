@@ -26,6 +26,52 @@ pub struct MasterArgs {
     /// CPU is reserved against cores x this factor (default 4).
     #[arg(long, env = "YUN_CPU_OVERCOMMIT")]
     cpu_overcommit: Option<f64>,
+    #[command(flatten)]
+    fleet: FleetArgs,
+}
+
+/// How the master runs the fleet; shared with `yun dev`.
+#[derive(Args, Default)]
+pub struct FleetArgs {
+    /// Shortest heartbeat interval told to workers (default 5s); large fleets get nodes ÷ 250 s.
+    #[arg(long, env = "YUN_HEARTBEAT_INTERVAL")]
+    heartbeat_interval: Option<String>,
+    /// How often each node's inventory is compared with the store (default 10s).
+    #[arg(long, env = "YUN_RECONCILE_INTERVAL")]
+    reconcile_interval: Option<String>,
+    /// How long a labelled container no record owns may live before removal (default 60s).
+    #[arg(long, env = "YUN_ORPHAN_GRACE")]
+    orphan_grace: Option<String>,
+    /// How new containers are placed: spread (default) or binpack.
+    #[arg(long, env = "YUN_PLACEMENT")]
+    placement: Option<String>,
+}
+
+impl FleetArgs {
+    pub fn apply(&self, cfg: &mut MasterConfig, file: &FileConfig) -> anyhow::Result<()> {
+        let pick = |flag: &Option<String>, key: &Option<String>| flag.clone().or(key.clone());
+        if let Some(d) = pick(&self.heartbeat_interval, &file.heartbeat_interval) {
+            cfg.heartbeat_interval = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                !cfg.heartbeat_interval.is_zero(),
+                "--heartbeat-interval must be above zero"
+            );
+        }
+        if let Some(d) = pick(&self.reconcile_interval, &file.reconcile_interval) {
+            cfg.reconcile_interval = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                !cfg.reconcile_interval.is_zero(),
+                "--reconcile-interval must be above zero"
+            );
+        }
+        if let Some(d) = pick(&self.orphan_grace, &file.orphan_grace) {
+            cfg.orphan_grace = super::parse_duration(&d)?;
+        }
+        if let Some(p) = pick(&self.placement, &file.placement) {
+            cfg.placement = p.parse().map_err(anyhow::Error::msg)?;
+        }
+        Ok(())
+    }
 }
 
 /// Settings that only the file or the defaults give, shared with `yun dev`.
@@ -112,6 +158,7 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
         args.max_containers_per_user,
         args.cpu_overcommit,
     )?;
+    args.fleet.apply(&mut cfg, &file)?;
     let master = yun_master::start(cfg).await?;
     tracing::info!(http = %master.http_addr, rpc = %master.rpc_addr, cluster = master.cluster_id, "master started");
     print_ready(master.http_addr, master.generated_admin_password.as_deref());

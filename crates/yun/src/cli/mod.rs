@@ -55,6 +55,23 @@ pub fn parse_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
     Ok((a, b))
 }
 
+/// Parses a duration like `500ms`, `5s`, `2m` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> anyhow::Result<std::time::Duration> {
+    use std::time::Duration;
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| anyhow::anyhow!("'{s}' is not a duration like 500ms, 5s or 2m"))?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => anyhow::bail!("'{s}' is not a duration like 500ms, 5s or 2m"),
+    })
+}
+
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
 pub async fn stop_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -80,6 +97,17 @@ pub async fn drain(task: tokio::task::JoinHandle<()>) {
 #[cfg(test)]
 mod tests {
     use super::parse_port_range;
+
+    #[test]
+    fn durations() {
+        use super::parse_duration;
+        use std::time::Duration;
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+    }
 
     #[test]
     fn port_ranges() {

@@ -5,14 +5,15 @@
 mod container;
 pub use container::container_config;
 mod engine;
+mod events;
 mod images;
 mod logs;
 mod network;
 mod power;
 
 use super::{
-    ContainerStatus, EngineInfo, ImageInfo, LogChunk, LogsQuery, PullProgress, Runtime,
-    RuntimeError, RuntimeResult, Scope,
+    ContainerEvent, ContainerStatus, EngineInfo, ImageInfo, LogChunk, LogsQuery, PullProgress,
+    Runtime, RuntimeError, RuntimeResult, Scope,
 };
 use bollard::Docker;
 use futures::stream::BoxStream;
@@ -165,5 +166,9 @@ impl Runtime for DockerRuntime {
         query: LogsQuery,
     ) -> RuntimeResult<BoxStream<'static, RuntimeResult<LogChunk>>> {
         self.log_stream(id, query).await
+    }
+
+    fn events(&self) -> RuntimeResult<BoxStream<'static, RuntimeResult<ContainerEvent>>> {
+        self.event_stream()
     }
 }

@@ -1,0 +1,43 @@
+//! After a host reboot, containers whose desired state is running are started again. (A restart
+//! policy, by contrast, acts only on exits a live worker reports.)
+
+use crate::containers::observed_state;
+use crate::state::AppState;
+use std::time::Duration;
+use yun_core::{ContainerState, DesiredState};
+
+/// Waits until the node answers, then starts what should run on it.
+pub async fn start_after_reboot(state: AppState, node_id: String) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let client = loop {
+        if let Some(c) = state.registry.ready_client(&node_id) {
+            break c;
+        }
+        if tokio::time::Instant::now() > deadline {
+            tracing::warn!(node = node_id, "node rebooted but never became ready");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let Ok(rows) = state.store.containers_on_node(&node_id).await else {
+        return;
+    };
+    for row in rows
+        .into_iter()
+        .filter(|r| r.desired_state == DesiredState::Running)
+    {
+        let lock = state.locks.get(&row.id);
+        let _guard = lock.lock().await;
+        match client.start(&row.id).await {
+            Ok(s) => {
+                let observed = observed_state(&s.docker_state, DesiredState::Running);
+                let code = (observed != ContainerState::Running).then_some(s.exit_code);
+                let _ = state.store.set_actual_state(&row.id, observed, code).await;
+                tracing::info!(container = row.id, "started again after a host reboot");
+            }
+            Err(e) => {
+                tracing::warn!(container = row.id, error = %e, "could not start after reboot")
+            }
+        }
+    }
+}
