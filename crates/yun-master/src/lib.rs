@@ -135,11 +135,11 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         config: Arc::new(config),
         locks: ContainerLocks::default(),
         reconciler: reconciler::Reconciler::default(),
+        cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(
         RegistryGrpc {
             state: state.clone(),
-            cluster_id: cluster_id.clone(),
         },
         RequireToken::new(&token),
     );

@@ -14,6 +14,8 @@ pub struct AppState {
     pub config: Arc<MasterConfig>,
     pub locks: ContainerLocks,
     pub reconciler: Reconciler,
+    /// Scopes every Docker label this cluster writes.
+    pub cluster_id: String,
 }
 
 /// One lock per container serialises its power actions, as Wings does per server.

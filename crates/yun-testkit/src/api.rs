@@ -109,6 +109,18 @@ impl Api {
         self.with_token(r.body["token"].as_str().expect("a token"))
     }
 
+    /// An admin's view of the node with this name (Null when there is none).
+    pub async fn node(&self, name: &str) -> Value {
+        let nodes = self.get("/admin/nodes").await;
+        nodes.body["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|n| n["name"] == name)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
     /// Runs a container and returns its JSON; panics unless the API answers 201.
     pub async fn run(&self, spec: Value) -> Value {
         let r = self.post("/containers", spec).await;

@@ -123,28 +123,14 @@ impl TestCluster {
         ports: &PortBlock,
         extra_args: &[&str],
     ) -> WorkerProcess {
-        let child = Command::new(yun_bin)
-            .args([
-                "worker",
-                "--name",
-                name,
-                "--rpc",
-                "127.0.0.1:0",
-                "--public-host",
-                "127.0.0.1",
-            ])
-            .arg("--master")
-            .arg(format!("http://{}", self.master.rpc_addr))
-            .arg("--port-range")
-            .arg(format!("{}-{}", ports.start, ports.end))
-            .args(extra_args)
-            .env("YUN_JOIN_TOKEN", &self.join_token)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawning yun worker");
-        WorkerProcess { child }
+        WorkerProcess::spawn(
+            yun_bin,
+            self.master.rpc_addr,
+            &self.join_token,
+            name,
+            ports,
+            extra_args,
+        )
     }
 
     /// Waits until `n` nodes hold a lease.
@@ -203,6 +189,49 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
+    pub fn spawn(
+        yun_bin: &str,
+        master_rpc: std::net::SocketAddr,
+        join_token: &str,
+        name: &str,
+        ports: &PortBlock,
+        extra_args: &[&str],
+    ) -> Self {
+        let child = Command::new(yun_bin)
+            .args([
+                "worker",
+                "--name",
+                name,
+                "--rpc",
+                "127.0.0.1:0",
+                "--public-host",
+                "127.0.0.1",
+            ])
+            .arg("--master")
+            .arg(format!("http://{master_rpc}"))
+            .arg("--port-range")
+            .arg(format!("{}-{}", ports.start, ports.end))
+            .args(extra_args)
+            .env("YUN_JOIN_TOKEN", join_token)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning yun worker");
+        Self { child }
+    }
+
+    /// Sends a signal by name (`STOP`, `CONT`, `KILL`).
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill -{signal} {}", self.child.id());
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

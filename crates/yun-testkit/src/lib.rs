@@ -7,6 +7,7 @@ mod api;
 mod cluster;
 mod docker;
 mod ports;
+mod process;
 mod registry;
 mod service;
 
@@ -14,5 +15,6 @@ pub use api::{Api, Reply};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use docker::{docker, testbox_image};
 pub use ports::PortBlock;
+pub use process::ProcessCluster;
 pub use registry::LocalRegistry;
 pub use service::{fetch, fetch_eventually};

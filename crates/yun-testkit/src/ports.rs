@@ -9,8 +9,8 @@ pub struct PortBlock {
     _lock: File,
 }
 
-const FIRST: u16 = 22000;
-const BLOCK: u16 = 40;
+const FIRST: u16 = 20000;
+const BLOCK: u16 = 60;
 const BLOCKS: u16 = 200;
 
 impl PortBlock {

@@ -195,7 +195,13 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .ok_or_else(|| Status::invalid_argument("create without a spec"))?;
         let spec =
             ContainerSpec::try_from(spec).map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let s = self.runtime.create_container(&spec).await.map_err(status)?;
+        // Finish the Docker work even if the caller goes away mid-way (a master that dies),
+        // so a create is never left half done between Docker's create and start.
+        let runtime = self.runtime.clone();
+        let s = tokio::spawn(async move { runtime.create_container(&spec).await })
+            .await
+            .map_err(|_| Status::internal("the create task failed"))?
+            .map_err(status)?;
         Ok(Response::new(to_proto_status(s)))
     }
 

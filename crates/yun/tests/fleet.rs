@@ -54,24 +54,13 @@ mod yun_proto_check {
     }
 }
 
-async fn node_named(cluster: &TestCluster, name: &str) -> serde_json::Value {
-    let nodes = cluster.admin.get("/admin/nodes").await;
-    nodes.body["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["name"] == name)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_worker_process_registers_and_takes_containers() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
     let msg = wrong_token_is_rejected(cluster.master.rpc_addr).await;
     assert!(msg.contains("join token"), "{msg}");
-    assert!(node_named(&cluster, "intruder").await.is_null());
+    assert!(cluster.admin.node("intruder").await.is_null());
     worker_refuses_wrong_token(cluster.worker.as_ref().unwrap().rpc_addr).await;
 
     let gina = cluster.api.sign_up("gina", "gina-password").await;
@@ -82,7 +71,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     let ports = PortBlock::claim();
     let _w2 = cluster.spawn_worker(YUN, "w2", &ports, &["--allow-unenforced-limits"]);
     cluster.wait_for_nodes(2).await;
-    let w2 = node_named(&cluster, "w2").await;
+    let w2 = cluster.admin.node("w2").await;
     assert_eq!(w2["state"], "ready");
     assert_eq!(w2["port_range"], format!("{}-{}", ports.start, ports.end));
     assert_eq!(w2["unenforced_limits"], json!([]));
@@ -119,7 +108,7 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     cluster.wait_for_nodes(1).await;
     let image = cluster.publish_testbox().await;
     let hana = cluster.api.sign_up("hana", "hana-password").await;
-    let node_id = node_named(&cluster, "w2").await["id"].clone();
+    let node_id = cluster.admin.node("w2").await["id"].clone();
     let c = hana
         .run(json!({"image": image, "command": ["serve", "8080", "still here"]}))
         .await;
@@ -156,7 +145,7 @@ async fn restarting_a_worker_keeps_its_containers_running() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(node_named(&cluster, "w2").await["id"], node_id);
+    assert_eq!(cluster.admin.node("w2").await["id"], node_id);
     let started = hana
         .post(&format!("/containers/{id}/start"), json!({}))
         .await;

@@ -2,7 +2,7 @@
 //! writes the row as `creating` with its ports; (2) the worker call, with no transaction open;
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
-use super::observed_state;
+use super::{observed_state, spec_of};
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
@@ -10,9 +10,7 @@ use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, RestartPolicy,
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
-use yun_core::{
-    validate, ContainerSpec, DesiredState, EnvVar, Invalid, Limits, PortBinding, Protocol,
-};
+use yun_core::{validate, DesiredState, EnvVar, Invalid, Protocol};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -319,30 +317,6 @@ async fn admit_and_place(
     Ok((row, node.port_range))
 }
 
-fn spec_of(row: &NewContainer) -> ContainerSpec {
-    ContainerSpec {
-        container_id: row.id.clone(),
-        owner_id: row.owner_id.clone(),
-        image: row.image_ref.clone(),
-        command: row.command.clone(),
-        env: row.env.clone(),
-        ports: row
-            .ports
-            .iter()
-            .map(|p| PortBinding {
-                container_port: p.container_port,
-                host_port: p.host_port,
-                protocol: Protocol::parse(&p.protocol).unwrap_or(Protocol::Tcp),
-            })
-            .collect(),
-        limits: Limits {
-            cpu_millis: row.cpu_millis,
-            memory_bytes: row.memory_bytes,
-            pids: row.pids,
-        },
-    }
-}
-
 /// Runs a container. With an idempotency key, a repeated request returns the container the
 /// first one made (and `false`: nothing new was made) instead of making another.
 pub async fn create(
@@ -407,7 +381,7 @@ pub async fn create(
     // takes an in-flight create for one whose master died.
     let lock = state.locks.get(&id);
     let _guard = lock.lock().await;
-    let (mut row, range) = match admit_and_place(state, user, row, &wanted).await {
+    let (placed, range) = match admit_and_place(state, user, row, &wanted).await {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
         Err(e) if e.status == StatusCode::CONFLICT && idempotency_key.is_some() => {
@@ -423,6 +397,8 @@ pub async fn create(
         }
         Err(e) => return Err(e),
     };
+
+    let mut row = super::find(state, None, &placed.id).await?;
 
     // Step 2: the worker call, outside any transaction.
     let result = run_on_node(state, &mut row, &wanted, range).await;
@@ -449,7 +425,7 @@ pub async fn create(
 /// Calls the worker; a host port Docker cannot bind is swapped for another unless the renter chose it.
 async fn run_on_node(
     state: &AppState,
-    row: &mut NewContainer,
+    row: &mut ContainerRow,
     wanted: &[WantedPort],
     range: (u16, u16),
 ) -> ApiResult<yun_proto::v1::ContainerStatus> {

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
 use crate::store::ContainerRow;
-use yun_core::{ContainerState, DesiredState};
+use yun_core::{ContainerSpec, ContainerState, DesiredState, Limits, PortBinding, Protocol};
 
 /// The renter-facing state for what a worker reports.
 pub fn observed_state(docker_state: &str, desired: DesiredState) -> ContainerState {
@@ -52,6 +52,32 @@ pub fn node_client(state: &AppState, row: &ContainerRow) -> ApiResult<WorkerClie
             ),
         )
     })
+}
+
+/// What the node needs to run this container; the same row always gives the same spec (and
+/// spec hash), so a create can be repeated safely.
+pub fn spec_of(row: &ContainerRow) -> ContainerSpec {
+    ContainerSpec {
+        container_id: row.id.clone(),
+        owner_id: row.owner_id.clone(),
+        image: row.image_ref.clone(),
+        command: row.command.clone(),
+        env: row.env.clone(),
+        ports: row
+            .ports
+            .iter()
+            .map(|p| PortBinding {
+                container_port: p.container_port,
+                host_port: p.host_port,
+                protocol: Protocol::parse(&p.protocol).unwrap_or(Protocol::Tcp),
+            })
+            .collect(),
+        limits: Limits {
+            cpu_millis: row.cpu_millis,
+            memory_bytes: row.memory_bytes,
+            pids: row.pids,
+        },
+    }
 }
 
 #[cfg(test)]

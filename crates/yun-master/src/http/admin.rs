@@ -64,7 +64,9 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
             })
         })
         .collect();
-    Ok(Json(json!({ "nodes": nodes })))
+    Ok(Json(
+        json!({ "cluster_id": state.cluster_id, "heartbeat_interval_ms": state.registry.heartbeat_interval().as_millis() as u64, "nodes": nodes }),
+    ))
 }
 
 async fn set_cordon(state: &AppState, id: &str, cordoned: bool) -> ApiResult<StatusCode> {

@@ -13,6 +13,10 @@ type Inner =
 
 /// Deadline for calls that only talk to the engine.
 const QUICK: Duration = Duration::from_secs(30);
+/// Calls that only look at one container, made by background loops.
+const PROBE: Duration = Duration::from_secs(3);
+/// Listing a node's containers; a busy engine may take a while, and each node is listed apart.
+const INVENTORY: Duration = Duration::from_secs(10);
 /// A create may have to pull the image first.
 const SLOW: Duration = Duration::from_secs(600);
 /// Seconds a container gets to exit on SIGTERM before it is killed.
@@ -148,18 +152,14 @@ impl WorkerClient {
         let req = v1::ContainerRef {
             container_id: id.to_string(),
         };
-        Self::call(
-            Duration::from_secs(3),
-            c.inspect_container(Self::request(req, QUICK)),
-        )
-        .await
+        Self::call(PROBE, c.inspect_container(Self::request(req, PROBE))).await
     }
 
     /// The node's inventory: every container of this cluster and node.
     pub async fn list(&self) -> Result<Vec<v1::ContainerStatus>, WorkerCallError> {
         let mut c = self.inner.clone();
         let req = v1::ListContainersRequest {};
-        Self::call(QUICK, c.list_containers(Self::request(req, QUICK)))
+        Self::call(INVENTORY, c.list_containers(Self::request(req, INVENTORY)))
             .await
             .map(|r| r.containers)
     }

@@ -13,7 +13,6 @@ use yun_proto::v1::registry_service_server::RegistryService;
 
 pub struct RegistryGrpc {
     pub state: AppState,
-    pub cluster_id: String,
 }
 
 impl RegistryGrpc {
@@ -85,7 +84,7 @@ impl RegistryService for RegistryGrpc {
         }
         Ok(Response::new(v1::RegisterResponse {
             node_id,
-            cluster_id: self.cluster_id.clone(),
+            cluster_id: self.state.cluster_id.clone(),
             heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
         }))
     }

@@ -2,14 +2,14 @@
 //! actual state disagree. Runs under the container's lock; a busy container is looked at again
 //! shortly after.
 
-use crate::containers::observed_state;
+use crate::containers::{observed_state, spec_of};
+use crate::nodes::WorkerClient;
 use crate::state::AppState;
 use crate::store::{ContainerRow, RestartPolicy};
 use std::time::Duration;
 use yun_core::{ContainerState, DesiredState};
-use yun_proto::v1;
 
-const BUSY_RETRY: Duration = Duration::from_millis(250);
+const BUSY_RETRY: Duration = Duration::from_secs(1);
 
 pub async fn reconcile(state: &AppState, id: &str) {
     let lock = state.locks.get(id);
@@ -50,15 +50,10 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
         tracing::info!(container = id, "finished an interrupted removal");
         return store.delete_container(id).await.map_err(|e| e.to_string());
     }
+    if row.state == ContainerState::Creating {
+        return finish_create(state, &row, &client).await;
+    }
     if !present {
-        if row.state == ContainerState::Creating {
-            // The create never reached the node (its master died first): forget it, free its ports.
-            tracing::info!(
-                container = id,
-                "dropping a create that never reached its node"
-            );
-            return store.delete_container(id).await.map_err(|e| e.to_string());
-        }
         if row.state != ContainerState::Lost {
             tracing::warn!(
                 container = id,
@@ -91,11 +86,58 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    let fresh_exit = observed == ContainerState::Exited && row.state != ContainerState::Exited;
-    if fresh_exit && status.exit_code != 0 {
-        schedule_restart(state, &row, &status);
+    // Whoever saw the exit first (an event, a create, a refresh), the policy decides here.
+    let after = ContainerRow {
+        state: observed,
+        exit_code: code,
+        ..row
+    };
+    if wants_restart(&after) {
+        schedule_restart(state, &after);
     }
     Ok(())
+}
+
+/// A `creating` row that no create in this master is working on: its master died between the
+/// row and the outcome. The create is repeated (it is idempotent by label and spec hash), so
+/// it ends as it would have: the container runs, or the row goes and frees its ports.
+async fn finish_create(
+    state: &AppState,
+    row: &ContainerRow,
+    client: &WorkerClient,
+) -> Result<(), String> {
+    match client.create(&spec_of(row)).await {
+        Ok(s) => {
+            tracing::info!(container = row.id, "finished an interrupted create");
+            let observed = observed_state(&s.docker_state, DesiredState::Running);
+            let code = (observed != ContainerState::Running).then_some(s.exit_code);
+            state
+                .store
+                .set_actual_state(&row.id, observed, code)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        // The node answered and refused: the create fails for good, as it would have.
+        Err(e) if e.code().is_some_and(|c| c != tonic::Code::Unavailable) => {
+            tracing::warn!(container = row.id, error = %e, "an interrupted create failed; dropping it");
+            let _ = client.remove(&row.id).await;
+            state
+                .store
+                .delete_container(&row.id)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Releases a container's restart claim however the restart task ends.
+struct RestartClaim<'a>(&'a AppState, &'a str);
+
+impl Drop for RestartClaim<'_> {
+    fn drop(&mut self) {
+        self.0.reconciler.release_restart(self.1);
+    }
 }
 
 /// Backoff before the n-th automatic restart: 1 s, 2 s, 4 s … at most a minute.
@@ -103,30 +145,35 @@ pub fn restart_backoff(restarts_so_far: u32) -> Duration {
     Duration::from_secs(1u64 << restarts_so_far.min(6)).min(Duration::from_secs(60))
 }
 
-/// The on-failure policy: restart after a backoff, up to its limit. It acts only on exits a
-/// live worker reported, never on a lost container.
-fn schedule_restart(state: &AppState, row: &ContainerRow, status: &v1::ContainerStatus) {
+/// Whether the on-failure policy wants this container started again: it exited non-zero
+/// while meant to run, and has restarts left. Lost containers never qualify.
+pub(super) fn wants_restart(row: &ContainerRow) -> bool {
     let RestartPolicy::OnFailure { max_retries } = row.restart else {
-        return;
+        return false;
     };
-    if row.restart_count >= max_retries {
-        tracing::info!(
-            container = row.id,
-            max_retries,
-            "restart limit reached; leaving it exited"
-        );
+    row.state == ContainerState::Exited
+        && row.desired_state == DesiredState::Running
+        && row.exit_code.is_some_and(|c| c != 0)
+        && row.restart_count < max_retries
+}
+
+/// Restarts after a backoff. It acts only on exits a live worker reported (the caller has just
+/// asked the node), and once per exit.
+fn schedule_restart(state: &AppState, row: &ContainerRow) {
+    if !state.reconciler.claim_restart(&row.id) {
         return;
     }
     let delay = restart_backoff(row.restart_count);
     tracing::info!(
         container = row.id,
-        exit_code = status.exit_code,
+        exit_code = ?row.exit_code,
         ?delay,
         "restarting after a failure"
     );
     let (state, id, count) = (state.clone(), row.id.clone(), row.restart_count + 1);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
+        let _claim = RestartClaim(&state, &id);
         let lock = state.locks.get(&id);
         let _guard = lock.lock().await;
         let Ok(Some(row)) = state.store.get_container(None, &id).await else {

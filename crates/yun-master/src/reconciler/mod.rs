@@ -24,6 +24,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Reconciler {
     tx: mpsc::UnboundedSender<String>,
     queued: Arc<Mutex<HashSet<String>>>,
+    /// Containers with an automatic restart scheduled: one per exit.
+    restarting: Arc<Mutex<HashSet<String>>>,
     rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>>,
 }
 
@@ -36,6 +38,7 @@ impl Default for Reconciler {
         Self {
             tx,
             queued: Arc::default(),
+            restarting: Arc::default(),
             rx: Arc::new(tokio::sync::Mutex::new(rx)),
         }
     }
@@ -47,6 +50,18 @@ impl Reconciler {
         if self.queued.lock().expect("queue").insert(id.to_string()) {
             let _ = self.tx.send(id.to_string());
         }
+    }
+
+    /// Claims the one scheduled restart of a container; false when one is scheduled already.
+    pub fn claim_restart(&self, id: &str) -> bool {
+        self.restarting
+            .lock()
+            .expect("restarts")
+            .insert(id.to_string())
+    }
+
+    pub fn release_restart(&self, id: &str) {
+        self.restarting.lock().expect("restarts").remove(id);
     }
 
     /// Queues a container again after `delay` (it was busy).

@@ -1,7 +1,7 @@
 //! The periodic pass: every node's inventory against the store.
 
 use crate::containers::observed_state;
-use crate::nodes::NodeState;
+use crate::nodes::{NodeLease, NodeState};
 use crate::state::AppState;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -22,69 +22,86 @@ pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>) {
-    let mut seen_orphans = HashSet::new();
-    for lease in state.registry.snapshot() {
-        let node_id = lease.node.id.clone();
-        match state.registry.state_of(&lease) {
-            NodeState::Joining => continue,
-            NodeState::Down => {
-                match state.store.mark_node_lost(&node_id).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::warn!(
-                        node = lease.node.name,
-                        containers = n,
-                        "node is down; its containers are lost"
-                    ),
-                    Err(e) => tracing::warn!(error = %e, "could not mark containers lost"),
-                }
-                continue;
-            }
-            NodeState::Ready | NodeState::Cordoned => {}
-        }
-        let Ok(inventory) = lease.client.list().await else {
-            continue;
-        };
-        let Ok(rows) = state.store.containers_on_node(&node_id).await else {
-            continue;
-        };
-        let on_node: HashMap<&str, &str> = inventory
-            .iter()
-            .map(|c| (c.container_id.as_str(), c.docker_state.as_str()))
-            .collect();
-        let owned: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        for row in &rows {
-            let settled = match on_node.get(row.id.as_str()) {
-                Some(docker_state) => {
-                    row.state != ContainerState::Lost
-                        && observed_state(docker_state, row.desired_state) == row.state
-                }
-                // Missing and already lost: nothing more to learn.
-                None => row.state == ContainerState::Lost,
-            };
-            if !settled {
-                state.reconciler.enqueue(&row.id);
-            }
-        }
-        // Labelled for this cluster and node, yet no record owns it: removed after the grace.
-        for c in inventory
-            .iter()
-            .filter(|c| !owned.contains(c.container_id.as_str()))
-        {
-            let key = (node_id.clone(), c.container_id.clone());
-            seen_orphans.insert(key.clone());
-            let first_seen = *orphans.entry(key).or_insert_with(Instant::now);
-            if first_seen.elapsed() >= state.config.orphan_grace {
-                tracing::warn!(
+/// Diffs one node's inventory against the store; returns the containers on it that no
+/// record owns.
+async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, String)> {
+    let node_id = lease.node.id.clone();
+    match state.registry.state_of(&lease) {
+        NodeState::Joining => return Vec::new(),
+        NodeState::Down => {
+            match state.store.mark_node_lost(&node_id).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
                     node = lease.node.name,
-                    container = c.container_id,
-                    "removing a container no record owns"
-                );
-                if let Err(e) = lease.client.remove(&c.container_id).await {
-                    tracing::warn!(error = %e, "could not remove an orphan");
-                }
+                    containers = n,
+                    "node is down; its containers are lost"
+                ),
+                Err(e) => tracing::warn!(error = %e, "could not mark containers lost"),
+            }
+            return Vec::new();
+        }
+        NodeState::Ready | NodeState::Cordoned => {}
+    }
+    let Ok(inventory) = lease.client.list().await else {
+        return Vec::new();
+    };
+    let Ok(rows) = state.store.containers_on_node(&node_id).await else {
+        return Vec::new();
+    };
+    let on_node: HashMap<&str, &str> = inventory
+        .iter()
+        .map(|c| (c.container_id.as_str(), c.docker_state.as_str()))
+        .collect();
+    for row in &rows {
+        let settled = match on_node.get(row.id.as_str()) {
+            Some(docker_state) => {
+                row.state != ContainerState::Lost
+                    && observed_state(docker_state, row.desired_state) == row.state
+                    && !super::container::wants_restart(row)
+            }
+            // Missing and already lost: nothing more to learn.
+            None => row.state == ContainerState::Lost,
+        };
+        if !settled {
+            state.reconciler.enqueue(&row.id);
+        }
+    }
+    let owned: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    inventory
+        .iter()
+        .filter(|c| !owned.contains(c.container_id.as_str()))
+        .map(|c| (lease.clone(), c.container_id.clone()))
+        .collect()
+}
+
+/// One pass over every node at once, so a frozen node holds up no other.
+async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>) {
+    let checks = state
+        .registry
+        .snapshot()
+        .into_iter()
+        .map(|lease| check_node(state, lease));
+    let found: Vec<(NodeLease, String)> = futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Labelled for this cluster and node, yet no record owns it: removed after the grace.
+    let mut seen = HashSet::new();
+    for (lease, container_id) in found {
+        let key = (lease.node.id.clone(), container_id.clone());
+        let first_seen = *orphans.entry(key.clone()).or_insert_with(Instant::now);
+        seen.insert(key);
+        if first_seen.elapsed() >= state.config.orphan_grace {
+            tracing::warn!(
+                node = lease.node.name,
+                container = container_id,
+                "removing a container no record owns"
+            );
+            if let Err(e) = lease.client.remove(&container_id).await {
+                tracing::warn!(error = %e, "could not remove an orphan");
             }
         }
     }
-    orphans.retain(|k, _| seen_orphans.contains(k));
+    orphans.retain(|k, _| seen.contains(k));
 }

@@ -25,6 +25,12 @@ impl DockerRuntime {
     pub(super) async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
         let scope = self.scope()?;
         let hash = spec.hash();
+        super::images::ensure_present(&self.docker, &spec.image).await?;
+        // The owner's lock serialises their creates and removals on this node: two creates of
+        // one container (a retry beside a first attempt) meet here, and the second finds the
+        // first's container.
+        let lock = self.owner_lock(&spec.owner_id);
+        let _guard = lock.lock().await;
         if let Some(existing) = self.inspect_owned(&spec.container_id).await? {
             if existing.spec_hash != hash {
                 return Err(RuntimeError::SpecConflict {
@@ -37,10 +43,6 @@ impl DockerRuntime {
             }
             return Ok(existing);
         }
-        super::images::ensure_present(&self.docker, &spec.image).await?;
-
-        let lock = self.owner_lock(&spec.owner_id);
-        let _guard = lock.lock().await;
         let network = self.ensure_tenant_network(&scope, &spec.owner_id).await?;
         let labels = HashMap::from([
             (LABEL_CLUSTER.to_string(), scope.cluster_id.clone()),

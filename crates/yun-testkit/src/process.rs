@@ -1,0 +1,144 @@
+//! A cluster of separate processes (`yun master`, `yun worker`), for the fault tests that kill
+//! them. The master keeps its addresses and store across a restart.
+
+use crate::{remove_labelled, Api, PortBlock, WorkerProcess};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const PROCESS_ADMIN_PASSWORD: &str = "admin-password-for-fault-tests";
+
+pub struct ProcessCluster {
+    yun_bin: String,
+    dir: tempfile::TempDir,
+    pub http: SocketAddr,
+    pub rpc: SocketAddr,
+    pub join_token: String,
+    master: Option<Child>,
+    pub api: Api,
+    pub admin: Api,
+    pub cluster_id: String,
+    extra_args: Vec<String>,
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+}
+
+impl ProcessCluster {
+    /// Starts `yun master` with fast fleet timings: 1 s heartbeats (a node is down after 7 s),
+    /// a reconcile pass every second, and a 3 s orphan grace.
+    pub async fn start(yun_bin: &str, extra_args: &[&str]) -> Self {
+        crate::docker().await;
+        let http = free_addr();
+        let api = Api::new(&format!("http://{http}/api/v1"));
+        let mut me = Self {
+            yun_bin: yun_bin.to_string(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            http,
+            rpc: free_addr(),
+            join_token: format!("fault-token-{}", yun_core::new_id()),
+            master: None,
+            admin: api.clone(),
+            api,
+            cluster_id: String::new(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        me.start_master().await;
+        me.admin = me.api.log_in("admin", PROCESS_ADMIN_PASSWORD).await;
+        me.cluster_id = me.admin.get("/admin/nodes").await.body["cluster_id"]
+            .as_str()
+            .expect("the node list names the cluster")
+            .to_string();
+        me
+    }
+
+    pub async fn start_master(&mut self) {
+        let child = Command::new(&self.yun_bin)
+            .args([
+                "master",
+                "--http",
+                &self.http.to_string(),
+                "--rpc",
+                &self.rpc.to_string(),
+            ])
+            .arg("--database")
+            .arg(format!(
+                "sqlite://{}",
+                self.dir.path().join("yun.db").display()
+            ))
+            .args([
+                "--heartbeat-interval",
+                "1s",
+                "--reconcile-interval",
+                "1s",
+                "--orphan-grace",
+                "3s",
+            ])
+            .args(&self.extra_args)
+            .env("YUN_JOIN_TOKEN", &self.join_token)
+            .env("YUN_ADMIN_PASSWORD", PROCESS_ADMIN_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawning yun master");
+        self.master = Some(child);
+        for _ in 0..100 {
+            if self
+                .api
+                .http
+                .get(format!("http://{}/healthz", self.http))
+                .send()
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("yun master did not answer on {}", self.http);
+    }
+
+    /// kill -9 the master.
+    pub fn kill_master(&mut self) {
+        if let Some(mut c) = self.master.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn spawn_worker(&self, name: &str, ports: &PortBlock) -> WorkerProcess {
+        WorkerProcess::spawn(&self.yun_bin, self.rpc, &self.join_token, name, ports, &[])
+    }
+
+    /// The admin's view of one node.
+    pub async fn node(&self, name: &str) -> serde_json::Value {
+        self.admin.node(name).await
+    }
+
+    /// Polls until `check` holds, for at most `limit`; panics with `what` otherwise.
+    pub async fn eventually<F, Fut>(&self, limit: Duration, what: &str, check: F)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !check().await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "within {limit:?}: {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for ProcessCluster {
+    fn drop(&mut self) {
+        self.kill_master();
+        remove_labelled(&self.cluster_id);
+    }
+}

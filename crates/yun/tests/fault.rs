@@ -1,0 +1,310 @@
+//! The fleet under failure, with real processes on the real engine: a worker killed or frozen
+//! past its lease, and a master killed during a burst of creates. Nothing is leaked, duplicated
+//! or silently lost.
+
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use yun_testkit::{testbox_image, Api, PortBlock, ProcessCluster};
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+
+async fn states(api: &Api) -> HashMap<String, String> {
+    let list = api.get("/containers").await;
+    list.body["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn all_in(api: &Api, state: &str) -> bool {
+    let s = states(api).await;
+    !s.is_empty() && s.values().all(|v| v == state)
+}
+
+/// Docker ids of this cluster's containers, by platform id.
+async fn docker_ids(cluster_id: &str) -> HashMap<String, String> {
+    let docker = yun_testkit::docker().await;
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("yun.cluster={cluster_id}")],
+    )]);
+    let list = docker
+        .list_containers(Some(bollard::container::ListContainersOptions {
+            all: true,
+            filters,
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    list.into_iter()
+        .map(|c| (c.labels.unwrap()["yun.container"].clone(), c.id.unwrap()))
+        .collect()
+}
+
+async fn publish(cluster: &ProcessCluster) -> String {
+    let image = testbox_image();
+    let r = cluster
+        .admin
+        .post("/admin/images", json!({"reference": image}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    image
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
+    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let ports = PortBlock::claim();
+    let mut worker = cluster.spawn_worker("w1", &ports);
+    cluster
+        .eventually(Duration::from_secs(10), "w1 is ready", || async {
+            cluster.node("w1").await["state"] == "ready"
+        })
+        .await;
+    let image = publish(&cluster).await;
+    let kim = cluster.api.sign_up("kim", "kim-password").await;
+    for _ in 0..2 {
+        kim.run(json!({"image": image, "ports": []})).await;
+    }
+    let before = docker_ids(&cluster.cluster_id).await;
+    assert_eq!(before.len(), 2);
+
+    worker.kill();
+    // The lease is 2 x 1 s + 5 s; a pass runs every second.
+    cluster
+        .eventually(Duration::from_secs(12), "w1 is down", || async {
+            cluster.node("w1").await["state"] == "down"
+        })
+        .await;
+    cluster
+        .eventually(Duration::from_secs(5), "its containers are lost", || {
+            all_in(&kim, "lost")
+        })
+        .await;
+    // The containers themselves never noticed.
+    let docker = yun_testkit::docker().await;
+    for id in before.values() {
+        let c = docker.inspect_container(id, None).await.unwrap();
+        assert_eq!(c.state.unwrap().running, Some(true));
+    }
+    // A stop now is refused clearly rather than hanging.
+    let some = before.keys().next().unwrap();
+    let r = kim
+        .post(&format!("/containers/{some}/stop"), json!({}))
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+
+    let _worker = cluster.spawn_worker("w1", &ports);
+    cluster
+        .eventually(
+            Duration::from_secs(10),
+            "the containers are re-attached",
+            || all_in(&kim, "running"),
+        )
+        .await;
+    assert_eq!(
+        docker_ids(&cluster.cluster_id).await,
+        before,
+        "the same Docker containers, none recreated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_frozen_worker_converges_without_duplicates() {
+    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let ports = PortBlock::claim();
+    let worker = cluster.spawn_worker("w1", &ports);
+    cluster
+        .eventually(Duration::from_secs(10), "w1 is ready", || async {
+            cluster.node("w1").await["state"] == "ready"
+        })
+        .await;
+    let image = publish(&cluster).await;
+    let lee = cluster.api.sign_up("lee", "lee-password").await;
+    let c = lee
+        .run(json!({"image": image, "command": ["serve", "8080", "frozen"]}))
+        .await;
+    let before = docker_ids(&cluster.cluster_id).await;
+
+    worker.signal("STOP");
+    cluster
+        .eventually(
+            Duration::from_secs(12),
+            "the frozen node is down",
+            || async { cluster.node("w1").await["state"] == "down" },
+        )
+        .await;
+    cluster
+        .eventually(Duration::from_secs(5), "its container is lost", || {
+            all_in(&lee, "lost")
+        })
+        .await;
+    // A call to a frozen worker has a deadline; the API answers instead of hanging.
+    let r = lee
+        .get(&format!("/containers/{}/logs", c["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(r.status, 503, "{}", r.text);
+    worker.signal("CONT");
+    cluster
+        .eventually(Duration::from_secs(15), "the container runs again", || {
+            all_in(&lee, "running")
+        })
+        .await;
+    assert_eq!(cluster.node("w1").await["state"], "ready");
+    assert_eq!(
+        docker_ids(&cluster.cluster_id).await,
+        before,
+        "no duplicate, nothing recreated"
+    );
+    assert_eq!(
+        yun_testkit::fetch_eventually(c["ports"][0]["endpoint"].as_str().unwrap()).await,
+        "frozen"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
+    let mut cluster = ProcessCluster::start(YUN, &["--max-containers-per-user", "100"]).await;
+    let ports = PortBlock::claim();
+    let _worker = cluster.spawn_worker("w1", &ports);
+    cluster
+        .eventually(Duration::from_secs(10), "w1 is ready", || async {
+            cluster.node("w1").await["state"] == "ready"
+        })
+        .await;
+    let image = publish(&cluster).await;
+    let max = cluster.api.sign_up("max", "max-password").await;
+
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut burst = Vec::new();
+    for i in 0..50 {
+        let (max, image, answered) = (max.clone(), image.clone(), answered.clone());
+        burst.push(tokio::spawn(async move {
+            let r = max
+                .request(reqwest::Method::POST, "/containers")
+                .header("idempotency-key", format!("burst-{i}"))
+                .json(&json!({"image": image, "name": format!("b{i}")}))
+                .send()
+                .await;
+            let id = match r {
+                Ok(resp) if resp.status() == 201 => {
+                    let body: Value = resp.json().await.unwrap();
+                    Some(body["container"]["id"].as_str().unwrap().to_string())
+                }
+                _ => None,
+            };
+            answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (i, id)
+        }));
+    }
+    // Let part of the burst land, then kill -9 the master in the middle of the rest.
+    while answered.load(std::sync::atomic::Ordering::SeqCst) < 8 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    cluster.kill_master();
+    let mut acknowledged = HashMap::new();
+    for t in burst {
+        if let (i, Some(id)) = t.await.unwrap() {
+            acknowledged.insert(i, id);
+        }
+    }
+    assert!(
+        !acknowledged.is_empty() && acknowledged.len() < 50,
+        "the kill fell inside the burst: {} of 50 answered",
+        acknowledged.len()
+    );
+
+    cluster.start_master().await;
+    // The worker re-registers by itself, then passes settle what the crash left.
+    cluster
+        .eventually(Duration::from_secs(15), "w1 is ready again", || async {
+            cluster.node("w1").await["state"] == "ready"
+        })
+        .await;
+    cluster
+        .eventually(
+            Duration::from_secs(20),
+            "records and containers agree",
+            || async {
+                let records = states(&max).await;
+                let on_host = docker_ids(&cluster.cluster_id).await;
+                let settled = records.values().all(|s| s == "running");
+                settled
+                    && records.keys().collect::<HashSet<_>>()
+                        == on_host.keys().collect::<HashSet<_>>()
+            },
+        )
+        .await;
+    let records = states(&max).await;
+    for id in acknowledged.values() {
+        assert_eq!(
+            records.get(id).map(String::as_str),
+            Some("running"),
+            "{id} got a 201, so it exists and runs"
+        );
+    }
+    // Ports in the store are the ports Docker publishes.
+    let docker = yun_testkit::docker().await;
+    let list = max.get("/containers").await;
+    let mut seen_ports = HashSet::new();
+    for c in list.body["containers"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        let host_port = c["ports"][0]["host_port"].as_u64().unwrap().to_string();
+        assert!(
+            seen_ports.insert(host_port.clone()),
+            "port {host_port} recorded twice"
+        );
+        let info = docker
+            .inspect_container(&format!("yun-{id}"), None)
+            .await
+            .unwrap();
+        let bound = info.host_config.unwrap().port_bindings.unwrap()["8080/tcp"]
+            .clone()
+            .unwrap()[0]
+            .host_port
+            .clone();
+        assert_eq!(bound.as_deref(), Some(host_port.as_str()), "{id}");
+    }
+    // Clients retry the whole burst with the same keys: exactly one container per key.
+    for i in 0..50 {
+        let retry = max
+            .request(reqwest::Method::POST, "/containers")
+            .header("idempotency-key", format!("burst-{i}"))
+            .json(&json!({"image": image, "name": format!("b{i}")}));
+        let r = Api::send(retry).await;
+        match acknowledged.get(&i) {
+            Some(id) => {
+                assert_eq!(
+                    r.status, 200,
+                    "a repeat answers with the first result: {}",
+                    r.text
+                );
+                assert_eq!(r.body["container"]["id"], id.as_str());
+            }
+            None => assert!(r.status == 200 || r.status == 201, "{}", r.text),
+        }
+    }
+    cluster
+        .eventually(
+            Duration::from_secs(20),
+            "50 containers, all running",
+            || async {
+                let s = states(&max).await;
+                s.len() == 50 && s.values().all(|v| v == "running")
+            },
+        )
+        .await;
+    assert_eq!(
+        docker_ids(&cluster.cluster_id).await.len(),
+        50,
+        "no duplicate on the host"
+    );
+}
