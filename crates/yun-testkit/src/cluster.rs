@@ -89,6 +89,7 @@ impl TestCluster {
             port_range: (ports.start, ports.end),
             join_token: join_token.clone(),
             docker: docker_options(),
+            boot_id: None,
         })
         .await
         .expect("worker starts");

@@ -110,8 +110,20 @@ impl ProcessCluster {
         }
     }
 
-    pub fn spawn_worker(&self, name: &str, ports: &PortBlock) -> WorkerProcess {
-        WorkerProcess::spawn(&self.yun_bin, self.rpc, &self.join_token, name, ports, &[])
+    pub fn spawn_worker(
+        &self,
+        name: &str,
+        ports: &PortBlock,
+        extra_args: &[&str],
+    ) -> WorkerProcess {
+        WorkerProcess::spawn(
+            &self.yun_bin,
+            self.rpc,
+            &self.join_token,
+            name,
+            ports,
+            extra_args,
+        )
     }
 
     /// The admin's view of one node.

@@ -20,6 +20,7 @@ pub struct Identity {
     pub public_host: String,
     pub port_range: (u16, u16),
     pub allow_unenforced_limits: bool,
+    pub boot_id: String,
 }
 
 type Client = RegistryServiceClient<
@@ -65,7 +66,7 @@ async fn register<R: Runtime>(
             port_range_end: id.port_range.1.into(),
             unenforced_limits: info.unenforced_limits,
             allow_unenforced_limits: id.allow_unenforced_limits,
-            boot_id: boot_id(),
+            boot_id: id.boot_id.clone(),
         })
         .await
         .map_err(|s| s.message().to_string())?
@@ -78,7 +79,7 @@ async fn register<R: Runtime>(
 }
 
 /// The kernel's id for this boot; it changes when the host reboots.
-fn boot_id() -> String {
+pub fn host_boot_id() -> String {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()

@@ -24,6 +24,8 @@ pub struct WorkerConfig {
     pub port_range: (u16, u16),
     pub join_token: String,
     pub docker: DockerOptions,
+    /// Overrides the host's boot id; only for tests that simulate a reboot.
+    pub boot_id: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +101,7 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
         public_host: public_host.clone(),
         port_range: config.port_range,
         allow_unenforced_limits: config.docker.allow_unenforced_limits,
+        boot_id: config.boot_id.clone().unwrap_or_else(agent::host_boot_id),
     };
     let service = grpc::WorkerGrpc::new(runtime.clone(), identity.clone());
     let serve = grpc::serve(

@@ -63,7 +63,7 @@ async fn publish(cluster: &ProcessCluster) -> String {
 async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
     let ports = PortBlock::claim();
-    let mut worker = cluster.spawn_worker("w1", &ports);
+    let mut worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(Duration::from_secs(10), "w1 is ready", || async {
             cluster.node("w1").await["state"] == "ready"
@@ -102,7 +102,7 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
 
-    let _worker = cluster.spawn_worker("w1", &ports);
+    let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(
             Duration::from_secs(10),
@@ -121,7 +121,7 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
 async fn a_frozen_worker_converges_without_duplicates() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
     let ports = PortBlock::claim();
-    let worker = cluster.spawn_worker("w1", &ports);
+    let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(Duration::from_secs(10), "w1 is ready", || async {
             cluster.node("w1").await["state"] == "ready"
@@ -174,7 +174,7 @@ async fn a_frozen_worker_converges_without_duplicates() {
 async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
     let mut cluster = ProcessCluster::start(YUN, &["--max-containers-per-user", "100"]).await;
     let ports = PortBlock::claim();
-    let _worker = cluster.spawn_worker("w1", &ports);
+    let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(Duration::from_secs(10), "w1 is ready", || async {
             cluster.node("w1").await["state"] == "ready"
@@ -307,4 +307,63 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
         50,
         "no duplicate on the host"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_host_reboot_what_should_run_runs_again() {
+    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let ports = PortBlock::claim();
+    let mut worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-one"]);
+    cluster
+        .eventually(Duration::from_secs(10), "w1 is ready", || async {
+            cluster.node("w1").await["state"] == "ready"
+        })
+        .await;
+    let image = publish(&cluster).await;
+    let rae = cluster.api.sign_up("rae", "rae-password").await;
+    let up = rae.run(json!({"image": image, "ports": []})).await;
+    let down = rae.run(json!({"image": image, "ports": []})).await;
+    let (up, down) = (up["id"].as_str().unwrap(), down["id"].as_str().unwrap());
+    assert_eq!(
+        rae.post(&format!("/containers/{down}/stop"), json!({}))
+            .await
+            .status,
+        200
+    );
+
+    // The host goes down: the worker dies and the engine stops every container.
+    worker.kill();
+    let docker = yun_testkit::docker().await;
+    for id in [up, down] {
+        docker
+            .stop_container(
+                &format!("yun-{id}"),
+                Some(bollard::container::StopContainerOptions { t: 1 }),
+            )
+            .await
+            .unwrap();
+    }
+    // It comes back with a new boot id.
+    let _worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-two"]);
+    cluster
+        .eventually(
+            Duration::from_secs(15),
+            "the running one runs again",
+            || async {
+                let s = states(&rae).await;
+                s.get(up).map(String::as_str) == Some("running")
+            },
+        )
+        .await;
+    let s = states(&rae).await;
+    assert_eq!(
+        s.get(down).map(String::as_str),
+        Some("stopped"),
+        "what was stopped stays stopped"
+    );
+    let info = docker
+        .inspect_container(&format!("yun-{down}"), None)
+        .await
+        .unwrap();
+    assert_eq!(info.state.unwrap().running, Some(false));
 }

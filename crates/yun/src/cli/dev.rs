@@ -72,6 +72,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         ),
         port_range,
         join_token: token,
+        boot_id: None,
         docker: docker_options(args.docker, None, false, &file)?,
     })
     .await?;

@@ -39,6 +39,9 @@ pub struct WorkerArgs {
     /// The cluster join token (the master's --join-token).
     #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
     join_token: Option<String>,
+    /// Pretends another host boot id: lets tests simulate a reboot.
+    #[arg(long, env = "YUN_BOOT_ID", hide = true)]
+    boot_id: Option<String>,
 }
 
 pub fn docker_options(
@@ -96,6 +99,7 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
         public_host: args.public_host.or(file.public_host.clone()),
         port_range,
         join_token,
+        boot_id: args.boot_id,
         docker: docker_options(
             args.docker,
             args.tenant_subnets,
