@@ -11,7 +11,18 @@ use sha2::{Digest, Sha256};
 pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const SESSION_COOKIE: &str = "yun_session";
 
+/// At most one argon2 computation per core at once: each takes ~19 MiB and a core for tens of
+/// milliseconds, so a burst of logins must queue rather than exhaust memory and threads.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 pub async fn hash_password(password: String) -> Result<String, String> {
+    let _slot = hashing_slots().acquire().await.map_err(|e| e.to_string())?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -26,6 +37,9 @@ pub async fn hash_password(password: String) -> Result<String, String> {
 /// Verifies off the runtime. With no stored hash it still does the work, so a wrong username
 /// takes as long as a wrong password.
 pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+    let Ok(_slot) = hashing_slots().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let real = stored.is_some();
         let decoy;

@@ -6,6 +6,7 @@ mod grpc;
 pub mod runtime;
 
 use runtime::docker::{DockerOptions, DockerRuntime};
+use runtime::Runtime;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -71,7 +72,15 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
             "the engine cannot enforce some limits"
         );
     }
-    let runtime = Arc::new(runtime);
+    start_with_runtime(config, Arc::new(runtime)).await
+}
+
+/// Serves and registers a worker over any runtime. Production uses Docker (`start`); the
+/// simulated runtime is only for scale benchmarks.
+pub async fn start_with_runtime<R: Runtime>(
+    config: WorkerConfig,
+    runtime: Arc<R>,
+) -> Result<RunningWorker, WorkerError> {
     let listener = TcpListener::bind(config.rpc)
         .await
         .map_err(|source| WorkerError::Listen {

@@ -57,6 +57,8 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
                 },
                 "allocated": {"cpu_millis": cpu, "memory_bytes": mem},
                 "containers": count,
+                // What the node itself last reported holding, to compare with the store's count.
+                "reported_containers": lease.as_ref().map(|l| l.container_count),
                 "last_heartbeat": lease.map(|l| rfc3339(l.last_heartbeat_unix_ms)),
                 "version": n.version,
                 "unenforced_limits": n.unenforced_limits,
@@ -65,7 +67,8 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
         })
         .collect();
     Ok(Json(
-        json!({ "cluster_id": state.cluster_id, "heartbeat_interval_ms": state.registry.heartbeat_interval().as_millis() as u64, "nodes": nodes }),
+        json!({ "cluster_id": state.cluster_id, "heartbeat_interval_ms": state.registry.heartbeat_interval().as_millis() as u64,
+            "heartbeats_total": state.registry.heartbeats_total(), "nodes": nodes }),
     ))
 }
 

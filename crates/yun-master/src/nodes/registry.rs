@@ -47,6 +47,8 @@ pub struct NodeLease {
 #[derive(Clone)]
 pub struct Registry {
     inner: Arc<RwLock<HashMap<String, NodeLease>>>,
+    /// Heartbeats taken since start, for operators watching the fleet's chatter.
+    heartbeats: Arc<std::sync::atomic::AtomicU64>,
     base_interval: Duration,
     token: String,
 }
@@ -58,6 +60,7 @@ impl Registry {
     pub fn new(base_interval: Duration, token: String) -> Self {
         Self {
             inner: Arc::default(),
+            heartbeats: Arc::default(),
             base_interval,
             token,
         }
@@ -111,6 +114,8 @@ impl Registry {
 
     /// Refreshes a lease; false when the worker must register (again).
     pub fn heartbeat(&self, node_id: &str, container_count: u32) -> bool {
+        self.heartbeats
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut map = self.inner.write().expect("registry lock");
         match map.get_mut(node_id) {
             Some(lease) if !lease.remembered => {
@@ -122,6 +127,10 @@ impl Registry {
             }
             _ => false,
         }
+    }
+
+    pub fn heartbeats_total(&self) -> u64 {
+        self.heartbeats.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn set_cordoned(&self, node_id: &str, cordoned: bool) {

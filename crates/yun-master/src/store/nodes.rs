@@ -132,8 +132,7 @@ impl Store {
     /// Per node: (cpu millis, memory bytes, containers) reserved by containers not yet removed.
     pub async fn node_allocations(&self) -> StoreResult<Vec<(String, u64, u64, u64)>> {
         let rows = sqlx::query(
-            "SELECT node_id, SUM(cpu_millis) AS cpu, SUM(memory_bytes) AS mem, COUNT(*) AS n \
-             FROM containers GROUP BY node_id",
+            "SELECT node_id, cpu_millis AS cpu, memory_bytes AS mem, containers AS n FROM node_usage",
         )
         .fetch_all(&self.read)
         .await?;

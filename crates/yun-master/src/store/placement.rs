@@ -42,7 +42,7 @@ impl Placement {
     /// CPU millis and memory bytes reserved on each node.
     pub async fn reserved(&mut self) -> StoreResult<HashMap<String, (u64, u64)>> {
         let rows = sqlx::query(
-            "SELECT node_id, SUM(cpu_millis) AS cpu, SUM(memory_bytes) AS mem FROM containers GROUP BY node_id",
+            "SELECT node_id, cpu_millis AS cpu, memory_bytes AS mem FROM node_usage",
         )
         .fetch_all(&mut *self.tx)
         .await?;

@@ -1,0 +1,262 @@
+//! SCALE BENCHMARK ON A SIMULATED RUNTIME. 1,000 workers whose containers live in memory
+//! (`yun_worker::runtime::sim`, never Docker) run in processes other than the master's, behind
+//! the real gRPC, registration and heartbeat path; a real `yun master` (release build, SQLite with
+//! durability on) takes 100,000 creates through its HTTP API from 1,000 users. A placement counts
+//! only when its 201 came back, which the master sends after the simulated worker holds the
+//! container. Afterwards every node's count in the store is compared with what the node reports.
+//!
+//! Run: `cargo bench -p yun --bench scale` (SCALE_NODES, SCALE_CONTAINERS, SCALE_USERS,
+//! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64).
+
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use yun_testkit::Api;
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+const WORKER_PROCESSES: usize = 4;
+
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// CPU seconds a process has used (user + system).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        + f.get(12).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// Peak resident memory (VmHWM) in MiB.
+fn peak_rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+/// The worker-host role: `count` simulated workers in this process.
+async fn host_workers() {
+    let first = env_or("SCALE_FIRST", 0);
+    let count = env_or("SCALE_COUNT", 250);
+    let master = std::env::var("SCALE_MASTER").unwrap();
+    let token = std::env::var("SCALE_TOKEN").unwrap();
+    let mut workers = Vec::new();
+    for i in first..first + count {
+        let runtime = Arc::new(yun_worker::runtime::sim::SimRuntime::new(8, 64 << 30));
+        let config = yun_worker::WorkerConfig {
+            name: format!("sim-{i:04}"),
+            master: master.clone(),
+            rpc: "127.0.0.1:0".parse().unwrap(),
+            advertise: None,
+            public_host: Some("127.0.0.1".into()),
+            port_range: (20000, 29999),
+            join_token: token.clone(),
+            docker: yun_worker::runtime::docker::DockerOptions {
+                endpoint: "simulated".into(),
+                tenant_subnets: "10.210.0.0/16".parse().unwrap(),
+                allow_unenforced_limits: false,
+            },
+            boot_id: Some("simulated".into()),
+        };
+        workers.push(yun_worker::start_with_runtime(config, runtime).await.expect("sim worker"));
+    }
+    std::future::pending::<()>().await;
+}
+
+struct Procs(Vec<Child>);
+
+impl Drop for Procs {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+async fn fleet(admin: &Api) -> Value {
+    admin.get("/admin/nodes").await.body
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::var("SCALE_ROLE").as_deref() == Ok("workers") {
+        return host_workers().await;
+    }
+    let nodes = env_or("SCALE_NODES", 1000);
+    let total = env_or("SCALE_CONTAINERS", 100_000);
+    let users = env_or("SCALE_USERS", 1000);
+    let concurrency = env_or("SCALE_CONCURRENCY", 64);
+    println!("SIMULATED RUNTIME: {nodes} workers keep containers in memory; the master is real.");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (http, rpc) = (free_addr(), free_addr());
+    let token = format!("scale-{}", yun_core::new_id());
+    let master = Command::new(YUN)
+        .args(["master", "--http", &http.to_string(), "--rpc", &rpc.to_string()])
+        .arg("--database")
+        .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
+        .args(["--max-containers-per-user", "1000"])
+        .env("YUN_JOIN_TOKEN", &token)
+        .env("YUN_ADMIN_PASSWORD", "scale-admin-password")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let master_pid = master.id();
+    let mut procs = Procs(vec![master]);
+    let api = Api::new(&format!("http://{http}/api/v1"));
+    for _ in 0..100 {
+        if api.http.get(format!("http://{http}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let per = nodes.div_ceil(WORKER_PROCESSES);
+    let exe = std::env::current_exe().unwrap();
+    let mut worker_pids = Vec::new();
+    for p in 0..WORKER_PROCESSES {
+        let first = p * per;
+        let count = per.min(nodes.saturating_sub(first));
+        if count == 0 {
+            break;
+        }
+        let child = Command::new(&exe)
+            .env("SCALE_ROLE", "workers")
+            .env("SCALE_FIRST", first.to_string())
+            .env("SCALE_COUNT", count.to_string())
+            .env("SCALE_MASTER", format!("http://{rpc}"))
+            .env("SCALE_TOKEN", &token)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        worker_pids.push(child.id());
+        procs.0.push(child);
+    }
+    let admin = api.log_in("admin", "scale-admin-password").await;
+    let start = Instant::now();
+    loop {
+        let f = fleet(&admin).await;
+        let ready = f["nodes"].as_array().map(|n| n.iter().filter(|n| n["state"] == "ready").count()).unwrap_or(0);
+        if ready == nodes {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "only {ready} of {nodes} nodes became ready");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    println!("{nodes} nodes ready after {:.1} s", start.elapsed().as_secs_f64());
+    let r = admin.post("/admin/images", json!({"reference": "sim/app:1"})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+
+    // Idle fleet: heartbeats per second and the master's CPU.
+    let (hb0, cpu0, t0) = (fleet(&admin).await["heartbeats_total"].as_u64().unwrap(), cpu_seconds(master_pid), Instant::now());
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let idle_secs = t0.elapsed().as_secs_f64();
+    let idle_beats = (fleet(&admin).await["heartbeats_total"].as_u64().unwrap() - hb0) as f64 / idle_secs;
+    let idle_cpu = (cpu_seconds(master_pid) - cpu0) / idle_secs * 100.0;
+
+    // Users.
+    let mut clients = Vec::with_capacity(users);
+    let sem = Arc::new(tokio::sync::Semaphore::new(16));
+    let mut tasks = Vec::new();
+    for u in 0..users {
+        let (api, sem) = (api.clone(), sem.clone());
+        tasks.push(tokio::spawn(async move {
+            let _p = sem.acquire().await.unwrap();
+            api.sign_up(&format!("user{u:05}"), "scale-password").await
+        }));
+    }
+    for t in tasks {
+        clients.push(t.await.unwrap());
+    }
+    let clients = Arc::new(clients);
+
+    // The load: `total` creates, `concurrency` at a time.
+    let cpu_master0 = cpu_seconds(master_pid);
+    let cpu_workers0: Vec<f64> = worker_pids.iter().map(|p| cpu_seconds(*p)).collect();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut runners = Vec::new();
+    for _ in 0..concurrency {
+        let (clients, next) = (clients.clone(), next.clone());
+        runners.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = Vec::new();
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= total {
+                    return (latencies, failures);
+                }
+                let client = &clients[i % clients.len()];
+                let t = Instant::now();
+                let r = client.post("/containers", json!({"image": "sim/app:1"})).await;
+                if r.status == 201 {
+                    latencies.push(t.elapsed());
+                } else {
+                    failures.push(format!("{} {}", r.status, r.text));
+                }
+            }
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    let mut failures = Vec::new();
+    for r in runners {
+        let (l, f) = r.await.unwrap();
+        latencies.extend(l);
+        failures.extend(f);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let master_cpu = (cpu_seconds(master_pid) - cpu_master0) / elapsed * 100.0;
+    let worker_cpu: Vec<String> = worker_pids
+        .iter()
+        .zip(&cpu_workers0)
+        .map(|(p, c0)| format!("{:.0}%", (cpu_seconds(*p) - c0) / elapsed * 100.0))
+        .collect();
+    let rss = peak_rss_mib(master_pid);
+    latencies.sort();
+
+    // Agreement: each node's rows in the store against what the node itself reports.
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let f = fleet(&admin).await;
+    let node_list = f["nodes"].as_array().unwrap();
+    let disagree = node_list.iter().filter(|n| n["containers"] != n["reported_containers"]).count();
+    let stored: u64 = node_list.iter().map(|n| n["containers"].as_u64().unwrap()).sum();
+    let reported: u64 = node_list.iter().map(|n| n["reported_containers"].as_u64().unwrap_or(0)).sum();
+
+    println!("\n| figure | value |\n|---|---|");
+    println!("| placements (201s) | {} of {total} ({} failed) |", latencies.len(), failures.len());
+    println!("| sustained placements/s | {:.0} |", latencies.len() as f64 / elapsed);
+    println!("| API p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |", ms(percentile(&latencies, 50.0)), ms(percentile(&latencies, 99.0)), ms(*latencies.last().unwrap()));
+    println!("| master peak RSS (VmHWM) | {rss:.0} MiB |");
+    println!("| master CPU during the load | {master_cpu:.0}% of one core |");
+    println!("| worker-host processes' CPU during the load | {} |", worker_cpu.join(", "));
+    println!("| idle fleet: heartbeats/s | {idle_beats:.0} |");
+    println!("| idle fleet: master CPU | {idle_cpu:.1}% of one core |");
+    println!("| store vs nodes | {stored} rows, {reported} reported, {disagree} nodes disagree |");
+    if let Some(f) = failures.first() {
+        println!("\nfirst failure: {f}");
+    }
+    drop(procs);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
