@@ -226,8 +226,8 @@ fn snapshots(
                 reserved_memory_bytes: mem,
                 port_range: n.port_range,
                 refuses,
-                id: n.id,
-                name: n.name,
+                id: n.id.clone(),
+                name: n.name.clone(),
             }
         })
         .collect()
@@ -432,7 +432,7 @@ async fn run_on_node(
     let node_name = state
         .registry
         .get(&row.node_id)
-        .map(|l| l.node.name)
+        .map(|l| l.node.name.clone())
         .unwrap_or_default();
     let client = state.registry.ready_client(&row.node_id).ok_or_else(|| {
         ApiError::unavailable(

@@ -30,10 +30,11 @@ impl NodeState {
     }
 }
 
+/// One node's lease. Cloned for every placement's snapshot, so the big parts are shared.
 #[derive(Clone)]
 pub struct NodeLease {
-    pub node: NodeRow,
-    pub client: WorkerClient,
+    pub node: Arc<NodeRow>,
+    pub client: Arc<WorkerClient>,
     pub last_heartbeat: Instant,
     pub last_heartbeat_unix_ms: i64,
     pub container_count: u32,
@@ -78,8 +79,8 @@ impl Registry {
 
     fn lease(&self, node: NodeRow, remembered: bool) -> Result<NodeLease, String> {
         Ok(NodeLease {
-            client: WorkerClient::new(&node.advertise, &self.token)?,
-            node,
+            client: Arc::new(WorkerClient::new(&node.advertise, &self.token)?),
+            node: Arc::new(node),
             last_heartbeat: Instant::now(),
             last_heartbeat_unix_ms: crate::store::now_ms(),
             container_count: 0,
@@ -135,7 +136,7 @@ impl Registry {
 
     pub fn set_cordoned(&self, node_id: &str, cordoned: bool) {
         if let Some(lease) = self.inner.write().expect("registry lock").get_mut(node_id) {
-            lease.node.cordoned = cordoned;
+            Arc::make_mut(&mut lease.node).cordoned = cordoned;
         }
     }
 
@@ -164,7 +165,7 @@ impl Registry {
     }
 
     /// The client of a node that holds a live lease (ready or cordoned).
-    pub fn ready_client(&self, node_id: &str) -> Option<WorkerClient> {
+    pub fn ready_client(&self, node_id: &str) -> Option<Arc<WorkerClient>> {
         let lease = self.get(node_id)?;
         self.is_live(&lease).then_some(lease.client)
     }

@@ -27,6 +27,8 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unreadable data in the store: {0}")]
+    Decode(String),
     #[error("unsupported database URL {0}: use sqlite://PATH")]
     UnsupportedUrl(String),
 }
