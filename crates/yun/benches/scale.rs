@@ -18,11 +18,17 @@ const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const WORKER_PROCESSES: usize = 4;
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn free_addr() -> std::net::SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
 }
 
 /// CPU seconds a process has used (user + system).
@@ -70,7 +76,11 @@ async fn host_workers() {
             },
             boot_id: Some("simulated".into()),
         };
-        workers.push(yun_worker::start_with_runtime(config, runtime).await.expect("sim worker"));
+        workers.push(
+            yun_worker::start_with_runtime(config, runtime)
+                .await
+                .expect("sim worker"),
+        );
     }
     std::future::pending::<()>().await;
 }
@@ -110,7 +120,13 @@ async fn main() {
     let (http, rpc) = (free_addr(), free_addr());
     let token = format!("scale-{}", yun_core::new_id());
     let master = Command::new(YUN)
-        .args(["master", "--http", &http.to_string(), "--rpc", &rpc.to_string()])
+        .args([
+            "master",
+            "--http",
+            &http.to_string(),
+            "--rpc",
+            &rpc.to_string(),
+        ])
         .arg("--database")
         .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
         .args(["--max-containers-per-user", "1000"])
@@ -124,7 +140,13 @@ async fn main() {
     let mut procs = Procs(vec![master]);
     let api = Api::new(&format!("http://{http}/api/v1"));
     for _ in 0..100 {
-        if api.http.get(format!("http://{http}/healthz")).send().await.is_ok() {
+        if api
+            .http
+            .get(format!("http://{http}/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -155,22 +177,38 @@ async fn main() {
     let start = Instant::now();
     loop {
         let f = fleet(&admin).await;
-        let ready = f["nodes"].as_array().map(|n| n.iter().filter(|n| n["state"] == "ready").count()).unwrap_or(0);
+        let ready = f["nodes"]
+            .as_array()
+            .map(|n| n.iter().filter(|n| n["state"] == "ready").count())
+            .unwrap_or(0);
         if ready == nodes {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "only {ready} of {nodes} nodes became ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "only {ready} of {nodes} nodes became ready"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    println!("{nodes} nodes ready after {:.1} s", start.elapsed().as_secs_f64());
-    let r = admin.post("/admin/images", json!({"reference": "sim/app:1"})).await;
+    println!(
+        "{nodes} nodes ready after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let r = admin
+        .post("/admin/images", json!({"reference": "sim/app:1"}))
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
 
     // Idle fleet: heartbeats per second and the master's CPU.
-    let (hb0, cpu0, t0) = (fleet(&admin).await["heartbeats_total"].as_u64().unwrap(), cpu_seconds(master_pid), Instant::now());
+    let (hb0, cpu0, t0) = (
+        fleet(&admin).await["heartbeats_total"].as_u64().unwrap(),
+        cpu_seconds(master_pid),
+        Instant::now(),
+    );
     tokio::time::sleep(Duration::from_secs(30)).await;
     let idle_secs = t0.elapsed().as_secs_f64();
-    let idle_beats = (fleet(&admin).await["heartbeats_total"].as_u64().unwrap() - hb0) as f64 / idle_secs;
+    let idle_beats =
+        (fleet(&admin).await["heartbeats_total"].as_u64().unwrap() - hb0) as f64 / idle_secs;
     let idle_cpu = (cpu_seconds(master_pid) - cpu0) / idle_secs * 100.0;
 
     // Users.
@@ -207,7 +245,9 @@ async fn main() {
                 }
                 let client = &clients[i % clients.len()];
                 let t = Instant::now();
-                let r = client.post("/containers", json!({"image": "sim/app:1"})).await;
+                let r = client
+                    .post("/containers", json!({"image": "sim/app:1"}))
+                    .await;
                 if r.status == 201 {
                     latencies.push(t.elapsed());
                 } else {
@@ -237,17 +277,41 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     let f = fleet(&admin).await;
     let node_list = f["nodes"].as_array().unwrap();
-    let disagree = node_list.iter().filter(|n| n["containers"] != n["reported_containers"]).count();
-    let stored: u64 = node_list.iter().map(|n| n["containers"].as_u64().unwrap()).sum();
-    let reported: u64 = node_list.iter().map(|n| n["reported_containers"].as_u64().unwrap_or(0)).sum();
+    let disagree = node_list
+        .iter()
+        .filter(|n| n["containers"] != n["reported_containers"])
+        .count();
+    let stored: u64 = node_list
+        .iter()
+        .map(|n| n["containers"].as_u64().unwrap())
+        .sum();
+    let reported: u64 = node_list
+        .iter()
+        .map(|n| n["reported_containers"].as_u64().unwrap_or(0))
+        .sum();
 
     println!("\n| figure | value |\n|---|---|");
-    println!("| placements (201s) | {} of {total} ({} failed) |", latencies.len(), failures.len());
-    println!("| sustained placements/s | {:.0} |", latencies.len() as f64 / elapsed);
-    println!("| API p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |", ms(percentile(&latencies, 50.0)), ms(percentile(&latencies, 99.0)), ms(*latencies.last().unwrap()));
+    println!(
+        "| placements (201s) | {} of {total} ({} failed) |",
+        latencies.len(),
+        failures.len()
+    );
+    println!(
+        "| sustained placements/s | {:.0} |",
+        latencies.len() as f64 / elapsed
+    );
+    println!(
+        "| API p50 / p99 / max | {:.1} / {:.1} / {:.1} ms |",
+        ms(percentile(&latencies, 50.0)),
+        ms(percentile(&latencies, 99.0)),
+        ms(*latencies.last().unwrap())
+    );
     println!("| master peak RSS (VmHWM) | {rss:.0} MiB |");
     println!("| master CPU during the load | {master_cpu:.0}% of one core |");
-    println!("| worker-host processes' CPU during the load | {} |", worker_cpu.join(", "));
+    println!(
+        "| worker-host processes' CPU during the load | {} |",
+        worker_cpu.join(", ")
+    );
     println!("| idle fleet: heartbeats/s | {idle_beats:.0} |");
     println!("| idle fleet: master CPU | {idle_cpu:.1}% of one core |");
     println!("| store vs nodes | {stored} rows, {reported} reported, {disagree} nodes disagree |");

@@ -42,7 +42,10 @@ pub async fn find(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<
         .ok_or_else(|| ApiError::not_found("container"))
 }
 
-pub fn node_client(state: &AppState, row: &ContainerRow) -> ApiResult<std::sync::Arc<WorkerClient>> {
+pub fn node_client(
+    state: &AppState,
+    row: &ContainerRow,
+) -> ApiResult<std::sync::Arc<WorkerClient>> {
     state.registry.ready_client(&row.node_id).ok_or_else(|| {
         ApiError::unavailable(
             "node_unavailable",

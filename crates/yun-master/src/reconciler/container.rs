@@ -5,7 +5,7 @@
 use crate::containers::{observed_state, spec_of};
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
-use crate::store::{ContainerRow, RestartPolicy};
+use crate::store::{ContainerBrief, ContainerRow, RestartPolicy};
 use std::time::Duration;
 use yun_core::{ContainerState, DesiredState};
 
@@ -92,7 +92,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
         exit_code: code,
         ..row
     };
-    if wants_restart(&after) {
+    if wants_restart(&ContainerBrief::from(&after)) {
         schedule_restart(state, &after);
     }
     Ok(())
@@ -147,7 +147,7 @@ pub fn restart_backoff(restarts_so_far: u32) -> Duration {
 
 /// Whether the on-failure policy wants this container started again: it exited non-zero
 /// while meant to run, and has restarts left. Lost containers never qualify.
-pub(super) fn wants_restart(row: &ContainerRow) -> bool {
+pub(super) fn wants_restart(row: &ContainerBrief) -> bool {
     let RestartPolicy::OnFailure { max_retries } = row.restart else {
         return false;
     };

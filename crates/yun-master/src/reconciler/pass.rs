@@ -45,7 +45,7 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, Strin
     let Ok(inventory) = lease.client.list().await else {
         return Vec::new();
     };
-    let Ok(rows) = state.store.containers_on_node(&node_id).await else {
+    let Ok(rows) = state.store.container_briefs_on_node(&node_id).await else {
         return Vec::new();
     };
     let on_node: HashMap<&str, &str> = inventory

@@ -73,6 +73,30 @@ impl RestartPolicy {
     }
 }
 
+/// The few fields the reconcile pass compares, for every container of a node.
+#[derive(Debug, Clone)]
+pub struct ContainerBrief {
+    pub id: String,
+    pub state: ContainerState,
+    pub desired_state: DesiredState,
+    pub exit_code: Option<i64>,
+    pub restart: RestartPolicy,
+    pub restart_count: u32,
+}
+
+impl From<&ContainerRow> for ContainerBrief {
+    fn from(r: &ContainerRow) -> Self {
+        Self {
+            id: r.id.clone(),
+            state: r.state,
+            desired_state: r.desired_state,
+            exit_code: r.exit_code,
+            restart: r.restart,
+            restart_count: r.restart_count,
+        }
+    }
+}
+
 /// What the create path writes in its first transaction.
 #[derive(Debug, Clone)]
 pub struct NewContainer {
@@ -250,6 +274,40 @@ impl Store {
         let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();
         self.attach_ports(&mut rows).await?;
         Ok(rows)
+    }
+
+    /// Briefs of every container on a node, as one row of JSON: the pass reads every container
+    /// of the fleet each round, and per-row driver overhead dominated it at 100,000 containers.
+    pub async fn container_briefs_on_node(
+        &self,
+        node_id: &str,
+    ) -> StoreResult<Vec<ContainerBrief>> {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(id, state, desired_state, exit_code, restart_policy, \
+             max_restarts, restart_count)) FROM containers WHERE node_id = ?",
+        )
+        .bind(node_id)
+        .fetch_one(&self.read)
+        .await?;
+        type Raw = (String, String, String, Option<i64>, String, i64, i64);
+        let raw: Vec<Raw> = match json {
+            None => Vec::new(),
+            Some(j) => serde_json::from_str(&j)
+                .map_err(|e| super::StoreError::Decode(format!("container briefs: {e}")))?,
+        };
+        Ok(raw
+            .into_iter()
+            .map(
+                |(id, state, desired, exit_code, policy, max, count)| ContainerBrief {
+                    id,
+                    state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
+                    desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
+                    exit_code,
+                    restart: RestartPolicy::from_row(&policy, max),
+                    restart_count: count as u32,
+                },
+            )
+            .collect())
     }
 
     /// The container an earlier create with this Idempotency-Key made, if any.

@@ -8,7 +8,7 @@ mod nodes;
 mod placement;
 mod users;
 
-pub use containers::{ContainerRow, NewContainer, PortRow, RestartPolicy};
+pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use images::ImageRow;
 pub use nodes::{NodeRow, NodeUpsert};
 pub use placement::Placement;

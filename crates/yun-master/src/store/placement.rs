@@ -49,8 +49,9 @@ impl Placement {
         .await?;
         match json {
             None => Ok(HashMap::new()),
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| StoreError::Decode(format!("node usage: {e}"))),
+            Some(j) => {
+                serde_json::from_str(&j).map_err(|e| StoreError::Decode(format!("node usage: {e}")))
+            }
         }
     }
 

@@ -141,7 +141,13 @@ impl Runtime for SimRuntime {
     }
 
     async fn list_containers(&self) -> RuntimeResult<Vec<ContainerStatus>> {
-        Ok(self.containers.lock().expect("sim").values().cloned().collect())
+        Ok(self
+            .containers
+            .lock()
+            .expect("sim")
+            .values()
+            .cloned()
+            .collect())
     }
 
     async fn logs(
