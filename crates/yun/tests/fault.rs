@@ -96,25 +96,37 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
         assert_eq!(c.state.unwrap().running, Some(true));
     }
     // A stop now is refused clearly rather than hanging.
-    let some = before.keys().next().unwrap();
+    let mut ids = before.keys();
+    let (kept, dropped) = (ids.next().unwrap().clone(), ids.next().unwrap().clone());
     let r = kim
-        .post(&format!("/containers/{some}/stop"), json!({}))
+        .post(&format!("/containers/{kept}/stop"), json!({}))
         .await;
     assert_eq!(r.status, 409, "{}", r.text);
+    // A removal waits for the node: accepted now, done when the node is back.
+    let r = kim.delete(&format!("/containers/{dropped}")).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["container"]["state"], "removing");
 
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(
             Duration::from_secs(10),
-            "the containers are re-attached",
+            "the kept one is re-attached",
             || all_in(&kim, "running"),
         )
         .await;
+    let after = docker_ids(&cluster.cluster_id).await;
     assert_eq!(
-        docker_ids(&cluster.cluster_id).await,
-        before,
-        "the same Docker containers, none recreated"
+        after.len(),
+        1,
+        "the removed one went when its node came back"
     );
+    assert_eq!(
+        after.get(&kept),
+        before.get(&kept),
+        "the same Docker container, not recreated"
+    );
+    assert!(!states(&kim).await.contains_key(&dropped));
 }
 
 #[tokio::test(flavor = "multi_thread")]

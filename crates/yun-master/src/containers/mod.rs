@@ -10,7 +10,7 @@ pub mod view;
 pub use create::{create, CreateInput, PortInput};
 pub use logs::{open_logs, LogsQuery};
 pub use power::{refresh, restart, start, stop};
-pub use remove::remove;
+pub use remove::{remove, Removal};
 pub use view::{ContainerView, PortView};
 
 use crate::error::{ApiError, ApiResult};

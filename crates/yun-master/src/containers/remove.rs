@@ -1,11 +1,19 @@
 //! Removal: the container leaves the node first, then the store, which frees its ports.
 
-use super::{find, node_client};
+use super::find;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use yun_core::{ContainerState, DesiredState};
 
-pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<()> {
+/// How a removal ended.
+pub enum Removal {
+    Done,
+    /// The node is down: the container is marked `removing` and goes when the node returns
+    /// (its ports stay held until then, as the container may still hold them there).
+    Deferred,
+}
+
+pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<Removal> {
     let row = find(state, owner, id).await?;
     let lock = state.locks.get(&row.id);
     let _guard = lock.lock().await;
@@ -19,7 +27,6 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResul
             ),
         ));
     }
-    let client = node_client(state, &row)?;
     state
         .store
         .transition(
@@ -29,6 +36,14 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResul
             Some(DesiredState::Removed),
         )
         .await?;
+    let Some(client) = state.registry.ready_client(&row.node_id) else {
+        tracing::info!(
+            container = row.id,
+            node = row.node_name,
+            "removal waits for its node"
+        );
+        return Ok(Removal::Deferred);
+    };
     if let Err(e) = client.remove(&row.id).await {
         // Keep the record: the container may still hold its ports on the node.
         if let Err(err) = state
@@ -41,5 +56,5 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResul
         return Err(ApiError::from_worker(&row.node_name, e));
     }
     state.store.delete_container(&row.id).await?;
-    Ok(())
+    Ok(Removal::Done)
 }

@@ -8,7 +8,7 @@ use crate::store::SessionUser;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -112,13 +112,20 @@ async fn restart(
     Ok(one(&containers::restart(&state, scope(&u), &id).await?))
 }
 
+/// 204 when the container is gone; 202 with the container (now `removing`) when its node is
+/// down and the removal finishes once the node is back.
 async fn remove(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    containers::remove(&state, scope(&u), &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Response> {
+    match containers::remove(&state, scope(&u), &id).await? {
+        containers::Removal::Done => Ok(StatusCode::NO_CONTENT.into_response()),
+        containers::Removal::Deferred => {
+            let row = containers::find(&state, scope(&u), &id).await?;
+            Ok((StatusCode::ACCEPTED, one(&row)).into_response())
+        }
+    }
 }
 
 #[derive(Deserialize)]
