@@ -135,6 +135,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         config: Arc::new(config),
         locks: ContainerLocks::default(),
         reconciler: reconciler::Reconciler::default(),
+        placer: containers::Placer::default(),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(
@@ -148,6 +149,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         .reconciler
         .spawn_workers(state.clone(), shutdown.clone());
     tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
+    state.placer.spawn(state.clone(), shutdown.clone());
     let app = http::router(state);
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();

@@ -14,6 +14,7 @@ pub struct AppState {
     pub config: Arc<MasterConfig>,
     pub locks: ContainerLocks,
     pub reconciler: Reconciler,
+    pub placer: crate::containers::Placer,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

@@ -6,7 +6,9 @@ use super::{observed_state, spec_of};
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
-use crate::store::{ContainerRow, ImageRow, NewContainer, PortRow, RestartPolicy, SessionUser};
+use crate::store::{
+    ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, SessionUser,
+};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -68,7 +70,8 @@ fn restart_policy(input: Option<RestartInput>) -> ApiResult<RestartPolicy> {
 }
 
 /// A port as asked for: the host port is None when any free one will do.
-struct WantedPort {
+#[derive(Debug, Clone)]
+pub(super) struct WantedPort {
     container_port: u16,
     host_port: Option<u16>,
     protocol: Protocol,
@@ -233,22 +236,23 @@ fn snapshots(
         .collect()
 }
 
-/// Step 1: admit, place, allocate ports and write the row, in one short transaction.
-async fn admit_and_place(
+/// Step 1 for one request, inside the placer's batch transaction: admit, place, allocate
+/// ports and write the row.
+pub(super) async fn admit_and_place(
     state: &AppState,
-    user: &SessionUser,
+    tx: &mut Placement,
+    user_id: &str,
     mut row: NewContainer,
     wanted: &[WantedPort],
 ) -> ApiResult<(NewContainer, (u16, u16))> {
-    let mut tx = state.store.begin_placement().await?;
     let limit = state.config.max_containers_per_user;
-    if tx.count_containers(&user.id).await? >= limit {
+    if tx.count_containers(user_id).await? >= limit {
         return Err(ApiError::forbidden(
             "quota_exceeded",
             format!("you have reached the limit of {limit} containers; remove one first"),
         ));
     }
-    if tx.name_taken(&user.id, &row.name).await? {
+    if tx.name_taken(user_id, &row.name).await? {
         return Err(ApiError::conflict(
             "name_taken",
             format!(
@@ -313,7 +317,6 @@ async fn admit_and_place(
     row.node_id = node_id;
     row.ports = ports;
     tx.insert(&row).await?;
-    tx.commit().await?;
     Ok((row, node.port_range))
 }
 
@@ -381,7 +384,7 @@ pub async fn create(
     // takes an in-flight create for one whose master died.
     let lock = state.locks.get(&id);
     let _guard = lock.lock().await;
-    let (placed, range) = match admit_and_place(state, user, row, &wanted).await {
+    let (placed, range) = match state.placer.place(&user.id, row, wanted.clone()).await {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
         Err(e) if e.status == StatusCode::CONFLICT && idempotency_key.is_some() => {

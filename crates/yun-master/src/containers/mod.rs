@@ -3,12 +3,14 @@
 
 mod create;
 mod logs;
+mod placer;
 mod power;
 mod remove;
 pub mod view;
 
 pub use create::{create, CreateInput, PortInput};
 pub use logs::{open_logs, LogsQuery};
+pub use placer::Placer;
 pub use power::{refresh, restart, start, stop};
 pub use remove::{remove, Removal};
 pub use view::{ContainerView, PortView};

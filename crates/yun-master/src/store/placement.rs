@@ -1,7 +1,8 @@
 //! The first step of the create path: one short write transaction in which the caller admits
-//! the request, chooses a node, allocates ports and writes the row as `creating`. Because every
-//! write goes through the one writer connection, placements are serialised: two requests can
-//! never book the same port or the same last gigabyte.
+//! requests, chooses nodes, allocates ports and writes rows as `creating`. Because every write
+//! goes through the one writer connection, placements are serialised: two requests can never
+//! book the same port or the same last gigabyte. A batch of requests shares one transaction
+//! (one commit), each inside a savepoint.
 
 use super::containers::{insert, NewContainer};
 use super::{Store, StoreError, StoreResult};
@@ -66,6 +67,31 @@ impl Placement {
 
     pub async fn insert(&mut self, c: &NewContainer) -> StoreResult<()> {
         insert(&mut self.tx, c).await
+    }
+
+    /// Starts one request's part of a batch; `undo` takes back only that part.
+    pub async fn mark(&mut self) -> StoreResult<()> {
+        sqlx::query("SAVEPOINT placement")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn keep(&mut self) -> StoreResult<()> {
+        sqlx::query("RELEASE placement")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn undo(&mut self) -> StoreResult<()> {
+        sqlx::query("ROLLBACK TO placement")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE placement")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn commit(self) -> StoreResult<()> {
