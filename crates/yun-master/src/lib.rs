@@ -136,6 +136,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         locks: ContainerLocks::default(),
         reconciler: reconciler::Reconciler::default(),
         placer: containers::Placer::default(),
+        outcomes: containers::Outcomes::default(),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(
@@ -150,6 +151,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         .spawn_workers(state.clone(), shutdown.clone());
     tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
     state.placer.spawn(state.clone(), shutdown.clone());
+    state.outcomes.spawn(state.clone(), shutdown.clone());
     let app = http::router(state);
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();

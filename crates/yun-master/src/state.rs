@@ -15,6 +15,7 @@ pub struct AppState {
     pub locks: ContainerLocks,
     pub reconciler: Reconciler,
     pub placer: crate::containers::Placer,
+    pub outcomes: crate::containers::Outcomes,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

@@ -411,7 +411,7 @@ pub async fn create(
         Ok(status) => {
             let st = observed_state(&status.docker_state, DesiredState::Running);
             let code = (status.docker_state != "running").then_some(status.exit_code);
-            state.store.set_actual_state(&id, st, code).await?;
+            state.outcomes.record(&id, st, code).await?;
         }
         Err(e) => {
             // The worker may have made it before failing (a timeout): removal is idempotent.

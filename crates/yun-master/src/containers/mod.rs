@@ -1,8 +1,10 @@
 //! What a renter does with containers: create (the three-step create path), power actions,
 //! removal, logs. Handlers in `http/containers.rs` only parse and answer.
 
+mod batch;
 mod create;
 mod logs;
+mod outcomes;
 mod placer;
 mod power;
 mod remove;
@@ -10,6 +12,7 @@ pub mod view;
 
 pub use create::{create, CreateInput, PortInput};
 pub use logs::{open_logs, LogsQuery};
+pub use outcomes::Outcomes;
 pub use placer::Placer;
 pub use power::{refresh, restart, start, stop};
 pub use remove::{remove, Removal};

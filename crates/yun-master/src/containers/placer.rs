@@ -3,12 +3,12 @@
 //! Every request runs inside its own savepoint, so a refusal undoes only its own writes, and each
 //! sees the requests before it (their ports, their memory), so nothing is double-booked.
 
+use super::batch::{stopped, Batches};
 use super::create::{admit_and_place, WantedPort};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::NewContainer;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 type Placed = ApiResult<(NewContainer, (u16, u16))>;
@@ -20,30 +20,9 @@ struct Job {
     reply: oneshot::Sender<Placed>,
 }
 
-/// Requests placed in one transaction at most; more wait for the next.
-const BATCH: usize = 64;
-
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Placer {
-    tx: mpsc::Sender<Job>,
-    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
-}
-
-impl Default for Placer {
-    fn default() -> Self {
-        let (tx, rx) = mpsc::channel(1024);
-        Self {
-            tx,
-            rx: Arc::new(Mutex::new(rx)),
-        }
-    }
-}
-
-fn stopped() -> ApiError {
-    ApiError::unavailable(
-        "shutting_down",
-        "the master is stopping; try again in a moment",
-    )
+    jobs: Batches<Job>,
 }
 
 impl Placer {
@@ -61,30 +40,15 @@ impl Placer {
             wanted,
             reply,
         };
-        self.tx.send(job).await.map_err(|_| stopped())?;
+        self.jobs.send(job).await?;
         answer.await.map_err(|_| stopped())?
     }
 
     /// Runs the apply loop until `shutdown`.
     pub fn spawn(&self, state: AppState, shutdown: CancellationToken) {
-        let rx = self.rx.clone();
-        tokio::spawn(async move {
-            let mut rx = rx.lock().await;
-            loop {
-                let first = tokio::select! {
-                    job = rx.recv() => job,
-                    () = shutdown.cancelled() => return,
-                };
-                let Some(first) = first else { return };
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
-                }
-                apply(&state, batch).await;
-            }
+        self.jobs.spawn(shutdown, move |batch| {
+            let state = state.clone();
+            async move { apply(&state, batch).await }
         });
     }
 }

@@ -356,6 +356,28 @@ impl Store {
         Ok(())
     }
 
+    /// Records several reported states in one transaction (one durable commit).
+    pub async fn set_actual_states(
+        &self,
+        updates: &[(String, ContainerState, Option<i64>)],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        for (id, state, exit_code) in updates {
+            sqlx::query(
+                "UPDATE containers SET state = ?, exit_code = ?, updated_at = ? WHERE id = ?",
+            )
+            .bind(state.as_str())
+            .bind(exit_code)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets a container and frees its ports in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
         let mut tx = self.begin().await?;
