@@ -2,7 +2,7 @@
 //! writes the row as `creating` with its ports; (2) the worker call, with no transaction open;
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
-use super::{observed_state, spec_of};
+use super::{observed, spec_of};
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
@@ -409,8 +409,7 @@ pub async fn create(
     // Step 3: the outcome.
     match result {
         Ok(status) => {
-            let st = observed_state(&status.docker_state, DesiredState::Running);
-            let code = (status.docker_state != "running").then_some(status.exit_code);
+            let (st, code) = observed(&status, DesiredState::Running);
             state.outcomes.record(&id, st, code).await?;
         }
         Err(e) => {

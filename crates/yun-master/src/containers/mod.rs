@@ -35,6 +35,19 @@ pub fn observed_state(docker_state: &str, desired: DesiredState) -> ContainerSta
     }
 }
 
+/// The state and exit code to record for what a worker reported; a running container has no
+/// exit code.
+pub fn observed(
+    status: &yun_proto::v1::ContainerStatus,
+    desired: DesiredState,
+) -> (ContainerState, Option<i64>) {
+    let state = observed_state(&status.docker_state, desired);
+    (
+        state,
+        (state != ContainerState::Running).then_some(status.exit_code),
+    )
+}
+
 /// The container if `owner` may see it (None = an admin, who sees all); else 404, never 403.
 pub async fn find(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
     if !yun_core::id::looks_like_id(id) {

@@ -1,7 +1,7 @@
 //! Start, stop and restart. One lock per container serialises them; a deliberate stop passes
 //! through `stopping` so that crash detection does not take it for a crash.
 
-use super::{find, node_client, observed_state};
+use super::{find, node_client, observed};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::ContainerRow;
@@ -24,8 +24,7 @@ async fn record(
     desired: DesiredState,
     s: &v1::ContainerStatus,
 ) -> ApiResult<()> {
-    let st = observed_state(&s.docker_state, desired);
-    let code = (st != ContainerState::Running).then_some(s.exit_code);
+    let (st, code) = observed(s, desired);
     state.store.set_actual_state(&row.id, st, code).await?;
     Ok(())
 }
@@ -161,8 +160,7 @@ pub async fn refresh(state: &AppState, row: ContainerRow) -> ContainerRow {
     let Ok(s) = client.inspect(&row.id).await else {
         return row;
     };
-    let st = observed_state(&s.docker_state, row.desired_state);
-    let code = (st != ContainerState::Running).then_some(s.exit_code);
+    let (st, code) = observed(&s, row.desired_state);
     if st == row.state && code == row.exit_code {
         return row;
     }

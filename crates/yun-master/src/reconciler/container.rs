@@ -2,7 +2,7 @@
 //! actual state disagree. Runs under the container's lock; a busy container is looked at again
 //! shortly after.
 
-use crate::containers::{observed_state, spec_of};
+use crate::containers::{observed, spec_of};
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
 use crate::store::{ContainerBrief, ContainerRow, RestartPolicy};
@@ -71,8 +71,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
     if row.desired_state == DesiredState::Stopped && status.docker_state == "running" {
         status = client.stop(id).await.map_err(|e| e.to_string())?;
     }
-    let observed = observed_state(&status.docker_state, row.desired_state);
-    let code = (observed != ContainerState::Running).then_some(status.exit_code);
+    let (observed, code) = observed(&status, row.desired_state);
     if observed != row.state || code != row.exit_code {
         if row.state == ContainerState::Lost {
             tracing::info!(
@@ -109,8 +108,7 @@ async fn finish_create(
     match client.create(&spec_of(row)).await {
         Ok(s) => {
             tracing::info!(container = row.id, "finished an interrupted create");
-            let observed = observed_state(&s.docker_state, DesiredState::Running);
-            let code = (observed != ContainerState::Running).then_some(s.exit_code);
+            let (observed, code) = observed(&s, DesiredState::Running);
             state
                 .store
                 .set_actual_state(&row.id, observed, code)
@@ -188,8 +186,7 @@ fn schedule_restart(state: &AppState, row: &ContainerRow) {
         };
         match client.start(&id).await {
             Ok(s) => {
-                let observed = observed_state(&s.docker_state, DesiredState::Running);
-                let code = (observed != ContainerState::Running).then_some(s.exit_code);
+                let (observed, code) = observed(&s, DesiredState::Running);
                 let _ = state.store.set_restart_count(&id, count).await;
                 let _ = state.store.set_actual_state(&id, observed, code).await;
             }

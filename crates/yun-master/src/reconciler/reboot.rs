@@ -1,10 +1,10 @@
 //! After a host reboot, containers whose desired state is running are started again. (A restart
 //! policy, by contrast, acts only on exits a live worker reports.)
 
-use crate::containers::observed_state;
+use crate::containers::observed;
 use crate::state::AppState;
 use std::time::Duration;
-use yun_core::{ContainerState, DesiredState};
+use yun_core::DesiredState;
 
 /// Waits until the node answers, then starts what should run on it.
 pub async fn start_after_reboot(state: AppState, node_id: String) {
@@ -30,8 +30,7 @@ pub async fn start_after_reboot(state: AppState, node_id: String) {
         let _guard = lock.lock().await;
         match client.start(&row.id).await {
             Ok(s) => {
-                let observed = observed_state(&s.docker_state, DesiredState::Running);
-                let code = (observed != ContainerState::Running).then_some(s.exit_code);
+                let (observed, code) = observed(&s, DesiredState::Running);
                 let _ = state.store.set_actual_state(&row.id, observed, code).await;
                 tracing::info!(container = row.id, "started again after a host reboot");
             }

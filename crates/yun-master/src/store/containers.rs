@@ -252,16 +252,8 @@ impl Store {
         state: ContainerState,
         exit_code: Option<i64>,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE containers SET state = ?, exit_code = ?, updated_at = ? WHERE id = ?")
-            .bind(state.as_str())
-            .bind(exit_code)
-            .bind(now_ms())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.set_actual_states(&[(id.to_string(), state, exit_code)])
+            .await
     }
 
     /// Every container the store places on a node.
