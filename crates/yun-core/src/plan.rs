@@ -9,6 +9,9 @@ pub struct Plan {
     pub cpu_millis: u32,
     pub memory_mib: u64,
     pub pids: u32,
+    /// Credits per hour of running, metered per second. A plan without a price is free.
+    #[serde(default)]
+    pub price_per_hour: i64,
 }
 
 impl Plan {
@@ -18,17 +21,19 @@ impl Plan {
 
     /// The plans a fresh install offers; operators replace them in yun.toml.
     pub fn defaults() -> Vec<Plan> {
-        let plan = |name: &str, cpu_millis, memory_mib, pids| Plan {
+        let plan = |name: &str, cpu_millis, memory_mib, pids, price_per_hour| Plan {
             name: name.to_string(),
             cpu_millis,
             memory_mib,
             pids,
+            price_per_hour,
         };
+        // Priced so that the 1,000 credits a new account gets run a nano for about 13 hours.
         vec![
-            plan("nano", 100, 64, 64),
-            plan("small", 500, 256, 256),
-            plan("medium", 1000, 1024, 512),
-            plan("large", 2000, 4096, 1024),
+            plan("nano", 100, 64, 64, 60),
+            plan("small", 500, 256, 256, 240),
+            plan("medium", 1000, 1024, 512, 600),
+            plan("large", 2000, 4096, 1024, 1800),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! What an operator sets for the master (flags, env or yun.toml, resolved by the binary).
 
+use crate::billing::Pricing;
+use crate::payments::PaymentsConfig;
 use crate::scheduler::Ranking;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -27,6 +29,8 @@ pub struct MasterConfig {
     /// How long a labelled container that no record owns may live before it is removed.
     pub orphan_grace: Duration,
     pub placement: Ranking,
+    pub pricing: Pricing,
+    pub payments: PaymentsConfig,
 }
 
 impl MasterConfig {
@@ -46,6 +50,8 @@ impl MasterConfig {
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             placement: Ranking::Spread,
+            pricing: Pricing::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 

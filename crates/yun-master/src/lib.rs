@@ -2,11 +2,13 @@
 //! over gRPC. It never touches Docker. `start` binds both listeners and returns a handle.
 
 pub mod accounts;
+pub mod billing;
 pub mod config;
 pub mod containers;
 pub mod error;
 pub mod http;
 pub mod nodes;
+pub mod payments;
 pub mod reconciler;
 pub mod scheduler;
 pub mod state;
@@ -39,6 +41,8 @@ pub enum MasterError {
     },
     #[error("creating the admin account: {0}")]
     Admin(String),
+    #[error("setting up payments: {0}")]
+    Payments(String),
 }
 
 pub struct RunningMaster {
@@ -92,7 +96,7 @@ async fn ensure_admin(
         .await
         .map_err(MasterError::Admin)?;
     store
-        .create_user("admin", &hash, "admin")
+        .create_user("admin", &hash, "admin", 0)
         .await
         .map_err(|e| MasterError::Admin(e.to_string()))?;
     tracing::info!("created the admin account");
@@ -100,6 +104,8 @@ async fn ensure_admin(
 }
 
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
+    let payments =
+        payments::Provider::load(&config.payments.provider).map_err(MasterError::Payments)?;
     let store = Store::open(&config.database)
         .await
         .map_err(|source| MasterError::Store {
@@ -137,6 +143,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         reconciler: reconciler::Reconciler::default(),
         placer: containers::Placer::default(),
         outcomes: containers::Outcomes::default(),
+        payments: Arc::new(payments),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(
@@ -152,6 +159,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
     state.placer.spawn(state.clone(), shutdown.clone());
     state.outcomes.spawn(state.clone(), shutdown.clone());
+    billing::spawn(state.clone(), shutdown.clone());
     let app = http::router(state);
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();

@@ -56,6 +56,9 @@ impl TestCluster {
         cfg.http = "127.0.0.1:0".parse().unwrap();
         cfg.rpc = "127.0.0.1:0".parse().unwrap();
         cfg.admin_password = Some(ADMIN_PASSWORD.into());
+        // Tests that are not about money get enough of it not to meet its limits; billing
+        // tests set their own figures in `tune`.
+        cfg.pricing.signup_credits = 1_000_000_000;
         tune(&mut cfg);
         let master = yun_master::start(cfg).await.expect("master starts");
         let ports = PortBlock::claim();

@@ -78,6 +78,13 @@ impl ProcessCluster {
                 "3s",
             ])
             .args(&self.extra_args)
+            // Tests that are not about money get enough of it not to meet its limits.
+            .args(
+                (!self.extra_args.iter().any(|a| a == "--signup-credits"))
+                    .then_some(["--signup-credits", "1000000000"])
+                    .into_iter()
+                    .flatten(),
+            )
             .env("YUN_JOIN_TOKEN", &self.join_token)
             .env("YUN_ADMIN_PASSWORD", PROCESS_ADMIN_PASSWORD)
             .env("RUST_LOG", "warn")
@@ -132,6 +139,27 @@ impl ProcessCluster {
     }
 
     /// Polls until `check` holds, for at most `limit`; panics with `what` otherwise.
+    /// Publishes the testbox image in the public catalog and returns its reference.
+    pub async fn publish_testbox(&self) -> String {
+        let image = crate::testbox_image();
+        let r = self
+            .admin
+            .post("/admin/images", serde_json::json!({"reference": image}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        image
+    }
+
+    /// Waits until the node called `name` is ready.
+    pub async fn wait_ready(&self, name: &str) {
+        self.eventually(
+            Duration::from_secs(15),
+            &format!("{name} is ready"),
+            || async { self.node(name).await["state"] == "ready" },
+        )
+        .await;
+    }
+
     pub async fn eventually<F, Fut>(&self, limit: Duration, what: &str, check: F)
     where
         F: Fn() -> Fut,

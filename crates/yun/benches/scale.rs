@@ -130,6 +130,8 @@ async fn main() {
         .arg("--database")
         .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
         .args(["--max-containers-per-user", "1000"])
+        // Billing is on (deposits, metering); each user gets enough for their 100 runs.
+        .args(["--signup-credits", "1000000"])
         .env("YUN_JOIN_TOKEN", &token)
         .env("YUN_ADMIN_PASSWORD", "scale-admin-password")
         .env("RUST_LOG", "error")

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use yun_testkit::{testbox_image, Api, PortBlock, ProcessCluster};
+use yun_testkit::{Api, PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -49,27 +49,13 @@ async fn docker_ids(cluster_id: &str) -> HashMap<String, String> {
         .collect()
 }
 
-async fn publish(cluster: &ProcessCluster) -> String {
-    let image = testbox_image();
-    let r = cluster
-        .admin
-        .post("/admin/images", json!({"reference": image}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    image
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker("w1", &ports, &[]);
-    cluster
-        .eventually(Duration::from_secs(10), "w1 is ready", || async {
-            cluster.node("w1").await["state"] == "ready"
-        })
-        .await;
-    let image = publish(&cluster).await;
+    cluster.wait_ready("w1").await;
+    let image = cluster.publish_testbox().await;
     let kim = cluster.api.sign_up("kim", "kim-password").await;
     for _ in 0..2 {
         kim.run(json!({"image": image, "ports": []})).await;
@@ -134,12 +120,8 @@ async fn a_frozen_worker_converges_without_duplicates() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
     let ports = PortBlock::claim();
     let worker = cluster.spawn_worker("w1", &ports, &[]);
-    cluster
-        .eventually(Duration::from_secs(10), "w1 is ready", || async {
-            cluster.node("w1").await["state"] == "ready"
-        })
-        .await;
-    let image = publish(&cluster).await;
+    cluster.wait_ready("w1").await;
+    let image = cluster.publish_testbox().await;
     let lee = cluster.api.sign_up("lee", "lee-password").await;
     let c = lee
         .run(json!({"image": image, "command": ["serve", "8080", "frozen"]}))
@@ -187,12 +169,8 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
     let mut cluster = ProcessCluster::start(YUN, &["--max-containers-per-user", "100"]).await;
     let ports = PortBlock::claim();
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
-    cluster
-        .eventually(Duration::from_secs(10), "w1 is ready", || async {
-            cluster.node("w1").await["state"] == "ready"
-        })
-        .await;
-    let image = publish(&cluster).await;
+    cluster.wait_ready("w1").await;
+    let image = cluster.publish_testbox().await;
     let max = cluster.api.sign_up("max", "max-password").await;
 
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -236,11 +214,7 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
 
     cluster.start_master().await;
     // The worker re-registers by itself, then passes settle what the crash left.
-    cluster
-        .eventually(Duration::from_secs(15), "w1 is ready again", || async {
-            cluster.node("w1").await["state"] == "ready"
-        })
-        .await;
+    cluster.wait_ready("w1").await;
     cluster
         .eventually(
             Duration::from_secs(20),
@@ -326,12 +300,8 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-one"]);
-    cluster
-        .eventually(Duration::from_secs(10), "w1 is ready", || async {
-            cluster.node("w1").await["state"] == "ready"
-        })
-        .await;
-    let image = publish(&cluster).await;
+    cluster.wait_ready("w1").await;
+    let image = cluster.publish_testbox().await;
     let rae = cluster.api.sign_up("rae", "rae-password").await;
     let up = rae.run(json!({"image": image, "ports": []})).await;
     let down = rae.run(json!({"image": image, "ports": []})).await;

@@ -3,11 +3,12 @@
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
 use super::{observed, spec_of};
+use crate::billing::pricing::cost;
 use crate::error::{ApiError, ApiResult};
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
 use crate::store::{
-    ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, SessionUser,
+    ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, RunCharge, SessionUser,
 };
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -33,6 +34,8 @@ pub struct CreateInput {
     /// Omitted: the image's exposed ports are published. `[]`: nothing is.
     pub ports: Option<Vec<PortInput>>,
     pub restart_policy: Option<RestartInput>,
+    /// Seconds the container may live; at the end it is removed and its deposit refunded.
+    pub expires_in: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -44,6 +47,8 @@ pub struct RestartInput {
 }
 
 const MAX_RETRIES_LIMIT: u32 = 100;
+/// A lifetime from a minute to a year.
+const LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=366 * 24 * 3600;
 
 fn restart_policy(input: Option<RestartInput>) -> ApiResult<RestartPolicy> {
     let Some(r) = input else {
@@ -236,6 +241,17 @@ fn snapshots(
         .collect()
 }
 
+/// What a new run pays up front: the deposit and the first interval, if the balance reaches the
+/// minimum (checked before anything is taken) and covers both.
+fn run_charge(state: &AppState, row: &NewContainer) -> RunCharge {
+    let p = &state.config.pricing;
+    RunCharge {
+        deposit: row.deposit,
+        usage: row.charged,
+        require: p.min_balance_to_run.max(row.deposit + row.charged),
+    }
+}
+
 /// Step 1 for one request, inside the placer's batch transaction: admit, place, allocate
 /// ports and write the row.
 pub(super) async fn admit_and_place(
@@ -260,6 +276,21 @@ pub(super) async fn admit_and_place(
                 row.name
             ),
         ));
+    }
+    let charge = run_charge(state, &row);
+    if !tx.charge_run(user_id, &row.id, charge).await? {
+        let balance = tx.balance(user_id).await?;
+        let p = &state.config.pricing;
+        return Err(ApiError::payment_required(format!(
+            "running a container needs a balance of at least {} (a minimum of {}; a refundable deposit of {} and {} for the first {} s of plan {} are taken now), \
+             and your balance is {balance}; top up with POST /api/v1/orders",
+            charge.require,
+            p.min_balance_to_run,
+            charge.deposit,
+            charge.usage,
+            p.metering_interval.as_secs(),
+            row.plan,
+        )));
     }
     let reserved = tx.reserved().await?;
     let nodes = snapshots(state, &reserved);
@@ -350,11 +381,26 @@ pub async fn create(
         )
     })?;
     let restart = restart_policy(input.restart_policy)?;
+    let interval_ms = state.config.pricing.metering_interval.as_millis() as i64;
     let command = input.command.unwrap_or_default();
     check_command(&command)?;
     let env = check_env(&input.env.unwrap_or_default())?;
     let image = resolve_image(state, user, &input.image).await?;
     let wanted = wanted_ports(input.ports, &image)?;
+    let expires_at = match input.expires_in {
+        None => None,
+        Some(s) if LIFETIME_SECS.contains(&s) => Some(crate::store::now_ms() + s * 1000),
+        Some(_) => {
+            return Err(invalid(
+                "expires_in",
+                format!(
+                    "give the lifetime in seconds, from {} to {}",
+                    LIFETIME_SECS.start(),
+                    LIFETIME_SECS.end()
+                ),
+            ))
+        }
+    };
     let id = yun_core::new_id();
     let name = match input.name {
         Some(n) => {
@@ -379,6 +425,11 @@ pub async fn create(
         ports: Vec::new(),
         restart,
         idempotency_key: idempotency_key.clone(),
+        price_per_hour: plan.price_per_hour,
+        deposit: state.config.pricing.run_deposit,
+        paid_ms: interval_ms,
+        charged: cost(plan.price_per_hour, interval_ms),
+        expires_at,
     };
     // Held from before the row exists until its outcome is recorded, so the reconciler never
     // takes an in-flight create for one whose master died.

@@ -14,7 +14,7 @@ pub use create::{create, CreateInput, PortInput};
 pub use logs::{open_logs, LogsQuery};
 pub use outcomes::Outcomes;
 pub use placer::Placer;
-pub use power::{refresh, restart, start, stop};
+pub use power::{refresh, restart, start, stop, suspend};
 pub use remove::{remove, Removal};
 pub use view::{ContainerView, PortView};
 

@@ -4,7 +4,7 @@
 use super::{find, node_client, observed};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::ContainerRow;
+use crate::store::{ContainerRow, Prepaid};
 use yun_core::{ContainerState, DesiredState};
 use yun_proto::v1;
 
@@ -29,6 +29,30 @@ async fn record(
     Ok(())
 }
 
+/// Pays the next interval of running time before a stopped container runs again.
+async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ApiResult<()> {
+    if matches!(
+        row.state,
+        ContainerState::Running | ContainerState::Restarting
+    ) {
+        return Ok(());
+    }
+    let interval = state.config.pricing.metering_interval;
+    match state
+        .store
+        .prepay(&row.id, interval.as_millis() as i64)
+        .await?
+    {
+        Prepaid::Paid(_) => Ok(()),
+        Prepaid::Short { balance, needed } => Err(ApiError::payment_required(format!(
+            "running container {} for the next {} s costs {needed} credits and your balance is {balance}; \
+             top up with POST /api/v1/orders, then start it again",
+            row.id,
+            interval.as_secs()
+        ))),
+    }
+}
+
 /// Puts the state back when the worker call failed, so the container is not stuck mid-action.
 async fn revert(state: &AppState, row: &ContainerRow) {
     if let Err(e) = state
@@ -49,6 +73,7 @@ pub async fn start(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult
         return Err(refused(&row, "start"));
     }
     let client = node_client(state, &row)?;
+    pay_ahead(state, &row).await?;
     state
         .store
         .transition(
@@ -93,23 +118,8 @@ pub async fn stop(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<
             .await?;
         return find(state, owner, id).await;
     }
-    let client = node_client(state, &row)?;
-    state
-        .store
-        .transition(
-            &row.id,
-            &[row.state],
-            ContainerState::Stopping,
-            Some(DesiredState::Stopped),
-        )
-        .await?;
-    match client.stop(&row.id).await {
-        Ok(s) => record(state, &row, DesiredState::Stopped, &s).await?,
-        Err(e) => {
-            revert(state, &row).await;
-            return Err(ApiError::from_worker(&row.node_name, e));
-        }
-    }
+    let s = stop_on_node(state, &row).await?;
+    record(state, &row, DesiredState::Stopped, &s).await?;
     find(state, owner, id).await
 }
 
@@ -122,6 +132,7 @@ pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResu
         return Err(refused(&row, "restart"));
     }
     let client = node_client(state, &row)?;
+    pay_ahead(state, &row).await?;
     state
         .store
         .transition(
@@ -139,6 +150,45 @@ pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResu
         }
     }
     find(state, owner, id).await
+}
+
+/// Stops a container on its node, passing through `stopping` (so the exit is not taken for a
+/// crash); puts the state back if the node could not do it.
+async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ApiResult<v1::ContainerStatus> {
+    let client = node_client(state, row)?;
+    state
+        .store
+        .transition(
+            &row.id,
+            &[row.state],
+            ContainerState::Stopping,
+            Some(DesiredState::Stopped),
+        )
+        .await?;
+    match client.stop(&row.id).await {
+        Ok(s) => Ok(s),
+        Err(e) => {
+            revert(state, row).await;
+            Err(ApiError::from_worker(&row.node_name, e))
+        }
+    }
+}
+
+/// Stops a running container because its owner cannot pay for it; it keeps its filesystem and
+/// deposit and shows `suspended` with the reason until they top up and start it.
+pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ApiResult<()> {
+    let lock = state.locks.get(id);
+    let _guard = lock.lock().await;
+    let row = find(state, None, id).await?;
+    if !matches!(
+        row.state,
+        ContainerState::Running | ContainerState::Restarting
+    ) {
+        return Ok(());
+    }
+    stop_on_node(state, &row).await?;
+    state.store.set_suspended(&row.id, reason).await?;
+    Ok(())
 }
 
 /// Asks the node for the container's actual state when it may have changed on its own

@@ -24,7 +24,23 @@ pub struct ContainerView {
     pub ports: Vec<PortView>,
     pub exit_code: Option<i64>,
     pub restart_policy: RestartView,
+    /// Why the platform stopped it (e.g. a balance that ran out), when it did.
+    pub status_reason: Option<String>,
+    pub billing: BillingView,
+    /// When its lifetime ends and it is removed, if it has one.
+    pub expires_at: Option<String>,
     pub created_at: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BillingView {
+    pub price_per_hour: i64,
+    /// Held while the container exists; refunded on removal.
+    pub deposit: i64,
+    /// Seconds it has run (time spent stopped or lost is free).
+    pub run_seconds: i64,
+    /// Credits charged for running so far, net of refunds (paid in advance per interval).
+    pub charged: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -67,6 +83,14 @@ impl From<&ContainerRow> for ContainerView {
                 max_retries: c.restart.max_retries(),
                 restarts: c.restart_count,
             },
+            status_reason: c.status_reason.clone(),
+            billing: BillingView {
+                price_per_hour: c.price_per_hour,
+                deposit: c.deposit,
+                run_seconds: c.run_ms / 1000,
+                charged: c.charged,
+            },
+            expires_at: c.expires_at.map(rfc3339),
             created_at: rfc3339(c.created_at),
         }
     }

@@ -37,6 +37,7 @@ pub fn user_json(u: &UserRow) -> Value {
         "username": u.username,
         "role": u.role,
         "banned": u.banned,
+        "balance": u.balance,
         "created_at": rfc3339(u.created_at),
     })
 }
@@ -52,7 +53,12 @@ async fn register(
         .map_err(ApiError::internal)?;
     let user = state
         .store
-        .create_user(&c.username, &hash, "user")
+        .create_user(
+            &c.username,
+            &hash,
+            "user",
+            state.config.pricing.signup_credits,
+        )
         .await
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(m) => ApiError::conflict("username_taken", m),

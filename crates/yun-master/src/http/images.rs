@@ -52,6 +52,20 @@ pub async fn pull_into_catalog(
     always: bool,
 ) -> ApiResult<ImageRow> {
     yun_core::validate::image_reference(reference)?;
+    let per_mib = if owner.is_empty() {
+        0
+    } else {
+        state.config.pricing.pull_price_per_mib
+    };
+    // Checked before pulling: at least one MiB's price must be there.
+    if per_mib > 0 {
+        let balance = state.store.balance(owner).await?.unwrap_or(0);
+        if balance < per_mib {
+            return Err(ApiError::payment_required(format!(
+                "pulling a private image costs {per_mib} credit(s) per MiB and your balance is {balance}; top up with POST /api/v1/orders"
+            )));
+        }
+    }
     let node = state
         .registry
         .live_nodes()
@@ -77,10 +91,19 @@ pub async fn pull_into_catalog(
         .iter()
         .filter_map(|p| Some((u16::try_from(p.container_port).ok()?, p.protocol.clone())))
         .collect();
-    Ok(state
+    const MIB: u64 = 1024 * 1024;
+    let price = per_mib.saturating_mul(info.size_bytes.div_ceil(MIB) as i64);
+    state
         .store
-        .upsert_image(owner, reference, info.size_bytes, &ports)
-        .await?)
+        .upsert_image(owner, reference, info.size_bytes, &ports, price)
+        .await?
+        .ok_or_else(|| {
+            ApiError::payment_required(format!(
+                "'{reference}' is {} MiB, so pulling it costs {price} credits, more than your balance; \
+                 top up with POST /api/v1/orders and pull again",
+                info.size_bytes.div_ceil(MIB)
+            ))
+        })
 }
 
 async fn pull(

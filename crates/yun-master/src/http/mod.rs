@@ -1,12 +1,15 @@
 //! The HTTP API under `/api/v1`: one router per resource, merged here.
 
 mod admin;
+mod admin_billing;
 mod auth;
+mod billing;
 mod containers;
 mod error;
 mod extract;
 mod health;
 mod images;
+mod payments;
 mod plans;
 
 use crate::error::ApiError;
@@ -22,6 +25,9 @@ pub fn router(state: AppState) -> Router {
         .merge(plans::router())
         .merge(containers::router())
         .merge(admin::router())
+        .merge(admin_billing::router())
+        .merge(billing::router())
+        .merge(payments::router())
         .fallback(|| async {
             ApiError::new(
                 StatusCode::NOT_FOUND,

@@ -36,6 +36,15 @@ pub struct ContainerRow {
     pub restart: RestartPolicy,
     pub restart_count: u32,
     pub created_at: i64,
+    pub price_per_hour: i64,
+    pub deposit: i64,
+    /// Credits charged for running time so far (paid in advance, net of refunds).
+    pub charged: i64,
+    /// Running time so far, in milliseconds, the open span included.
+    pub run_ms: i64,
+    pub expires_at: Option<i64>,
+    /// Why the platform stopped it (e.g. a balance that ran out), if it did.
+    pub status_reason: Option<String>,
 }
 
 /// What the platform does when a container exits on its own.
@@ -115,6 +124,12 @@ pub struct NewContainer {
     pub ports: Vec<PortRow>,
     pub restart: RestartPolicy,
     pub idempotency_key: Option<String>,
+    pub price_per_hour: i64,
+    pub deposit: i64,
+    /// Running time paid in advance at placement, and what it cost.
+    pub paid_ms: i64,
+    pub charged: i64,
+    pub expires_at: Option<i64>,
 }
 
 const SELECT: &str = "SELECT c.*, n.name AS node_name, n.public_host FROM containers c JOIN nodes n ON n.id = c.node_id";
@@ -153,6 +168,14 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
         ),
         restart_count: r.get::<i64, _>("restart_count") as u32,
         created_at: r.get("created_at"),
+        price_per_hour: r.get("price_per_hour"),
+        deposit: r.get("deposit"),
+        charged: r.get("charged"),
+        run_ms: r.get::<i64, _>("run_ms")
+            + r.get::<Option<i64>, _>("run_since")
+                .map_or(0, |s| (now_ms() - s).max(0)),
+        expires_at: r.get("expires_at"),
+        status_reason: r.get("status_reason"),
     }
 }
 
@@ -356,8 +379,12 @@ impl Store {
         let mut tx = self.begin().await?;
         let now = now_ms();
         for (id, state, exit_code) in updates {
+            // A container the platform suspended stays suspended while it is stopped; once it
+            // runs again the reason no longer applies.
             sqlx::query(
-                "UPDATE containers SET state = ?, exit_code = ?, updated_at = ? WHERE id = ?",
+                "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
+                 THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
+                 status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
             )
             .bind(state.as_str())
             .bind(exit_code)
@@ -370,9 +397,11 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets a container and frees its ports in one transaction.
+    /// Forgets a container, frees its ports and settles its money (unused running time and
+    /// the deposit come back) in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
         let mut tx = self.begin().await?;
+        super::metering::close_account(&mut tx, id).await?;
         sqlx::query("DELETE FROM port_allocations WHERE container_id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -431,7 +460,8 @@ pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) ->
     sqlx::query(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
-         idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)",
+         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.id)
     .bind(&c.owner_id)
@@ -452,6 +482,11 @@ pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) ->
     .bind(c.restart.name())
     .bind(i64::from(c.restart.max_retries()))
     .bind(&c.idempotency_key)
+    .bind(c.price_per_hour)
+    .bind(c.deposit)
+    .bind(c.paid_ms)
+    .bind(c.charged)
+    .bind(c.expires_at)
     .execute(&mut *tx)
     .await
     .map_err(|e| {

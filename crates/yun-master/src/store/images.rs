@@ -35,7 +35,8 @@ impl Store {
         reference: &str,
         size_bytes: u64,
         exposed_ports: &[(u16, String)],
-    ) -> StoreResult<ImageRow> {
+        price: i64,
+    ) -> StoreResult<Option<ImageRow>> {
         let mut tx = self.begin().await?;
         let ports = serde_json::to_string(exposed_ports).expect("ports serialise");
         sqlx::query(
@@ -55,8 +56,26 @@ impl Store {
             .bind(reference)
             .fetch_one(&mut *tx)
             .await?;
+        let image = image_from(&row);
+        // The pull's price is paid in the transaction that records the image, or neither is.
+        if price > 0 {
+            let entry = super::Entry {
+                user_id: owner_id.to_string(),
+                kind: super::EntryKind::Pull,
+                amount: -price,
+                reference: format!("image:{}", image.id),
+                idempotency_key: format!("pull:{}:{}", image.id, yun_core::new_id()),
+                note: format!("pulled {reference} ({size_bytes} bytes)"),
+            };
+            if super::ledger::post(&mut tx, owner_id, 0, &[entry])
+                .await?
+                .is_none()
+            {
+                return Ok(None);
+            }
+        }
         tx.commit().await?;
-        Ok(image_from(&row))
+        Ok(Some(image))
     }
 
     /// The public catalog and the user's own images.

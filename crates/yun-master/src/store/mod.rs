@@ -4,13 +4,19 @@
 
 mod containers;
 mod images;
+mod ledger;
+mod metering;
 mod nodes;
+mod orders;
 mod placement;
 mod users;
 
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use images::ImageRow;
+pub use ledger::{Adjusted, Entry, EntryKind, LedgerRow};
+pub use metering::{MeterTick, Prepaid, RunCharge};
 pub use nodes::{NodeRow, NodeUpsert};
+pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
 pub use users::{SessionUser, UserRow};
 

@@ -9,7 +9,7 @@ use super::{Store, StoreError, StoreResult};
 use std::collections::{HashMap, HashSet};
 
 pub struct Placement {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    pub(super) tx: sqlx::Transaction<'static, sqlx::Sqlite>,
 }
 
 impl Store {

@@ -10,6 +10,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub role: String,
     pub banned: bool,
+    /// Credits, in whole units; always the sum of the user's ledger.
+    pub balance: i64,
     pub created_at: i64,
 }
 
@@ -29,6 +31,7 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
         password_hash: row.get("password_hash"),
         role: row.get("role"),
         banned: row.get::<i64, _>("banned") != 0,
+        balance: row.get("balance"),
         created_at: row.get("created_at"),
     }
 }
@@ -39,6 +42,7 @@ impl Store {
         username: &str,
         password_hash: &str,
         role: &str,
+        signup_credits: i64,
     ) -> StoreResult<UserRow> {
         let row = UserRow {
             id: yun_core::new_id(),
@@ -46,6 +50,7 @@ impl Store {
             password_hash: password_hash.to_string(),
             role: role.to_string(),
             banned: false,
+            balance: signup_credits.max(0),
             created_at: now_ms(),
         };
         let mut tx = self.begin().await?;
@@ -60,6 +65,21 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, format!("the username '{username}' is taken; choose another")))?;
+        // The starting balance is an entry like any other, so balance = sum of the ledger.
+        if signup_credits > 0 {
+            super::ledger::credit(
+                &mut tx,
+                super::Entry {
+                    user_id: row.id.clone(),
+                    kind: super::EntryKind::SignupCredit,
+                    amount: signup_credits,
+                    reference: format!("user:{}", row.id),
+                    idempotency_key: format!("signup:{}", row.id),
+                    note: "credits every new account starts with".into(),
+                },
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(row)
     }

@@ -53,6 +53,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     cfg.rpc = "127.0.0.1:0".parse()?;
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
+    super::billing::BillingArgs::default().apply(&mut cfg, &file)?;
     let master = yun_master::start(cfg).await?;
     let port_range = super::parse_port_range(
         &args

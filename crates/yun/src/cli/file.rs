@@ -29,6 +29,21 @@ pub struct FileConfig {
     pub orphan_grace: Option<String>,
     pub placement: Option<String>,
     pub plans: Option<Vec<Plan>>,
+    pub signup_credits: Option<i64>,
+    pub min_balance_to_run: Option<i64>,
+    pub run_deposit: Option<i64>,
+    pub pull_price_per_mib: Option<i64>,
+    pub metering_interval: Option<String>,
+    pub order_ttl: Option<String>,
+    pub currency: Option<String>,
+    pub minor_per_credit: Option<i64>,
+    pub payment_provider: Option<String>,
+    pub alipay_app_id: Option<String>,
+    pub alipay_gateway: Option<String>,
+    pub alipay_private_key_file: Option<String>,
+    pub alipay_public_key_file: Option<String>,
+    pub alipay_notify_url: Option<String>,
+    pub alipay_return_url: Option<String>,
 }
 
 impl FileConfig {

@@ -28,6 +28,8 @@ pub struct MasterArgs {
     cpu_overcommit: Option<f64>,
     #[command(flatten)]
     fleet: FleetArgs,
+    #[command(flatten)]
+    billing: super::billing::BillingArgs,
 }
 
 /// How the master runs the fleet; shared with `yun dev`.
@@ -159,6 +161,7 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
         args.cpu_overcommit,
     )?;
     args.fleet.apply(&mut cfg, &file)?;
+    args.billing.apply(&mut cfg, &file)?;
     let master = yun_master::start(cfg).await?;
     tracing::info!(http = %master.http_addr, rpc = %master.rpc_addr, cluster = master.cluster_id, "master started");
     print_ready(master.http_addr, master.generated_admin_password.as_deref());

@@ -1,0 +1,237 @@
+//! The ledger: every change of a balance is an entry written in the same transaction as the
+//! balance itself, so a balance always equals the sum of its entries. A debit is one
+//! conditional update; no row changed means the balance could not pay.
+
+use super::{now_ms, Store, StoreError, StoreResult};
+use sqlx::{Row, SqliteConnection};
+
+/// Why a balance changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    SignupCredit,
+    TopUp,
+    Deposit,
+    DepositRefund,
+    Usage,
+    UsageRefund,
+    Pull,
+    AdminAdjustment,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SignupCredit => "signup_credit",
+            Self::TopUp => "top_up",
+            Self::Deposit => "deposit",
+            Self::DepositRefund => "deposit_refund",
+            Self::Usage => "usage",
+            Self::UsageRefund => "usage_refund",
+            Self::Pull => "pull",
+            Self::AdminAdjustment => "admin_adjustment",
+        }
+    }
+}
+
+/// One entry to post. `amount` is signed: positive credits the balance, negative debits it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub user_id: String,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub reference: String,
+    pub idempotency_key: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub id: i64,
+    pub kind: String,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub reference: String,
+    pub note: String,
+    pub created_at: i64,
+}
+
+/// Moves a balance by the sum of `entries` (all one user's) and writes them, if the balance
+/// before is at least `require` and stays at or above zero. Returns the new balance, or None
+/// when it could not pay (nothing is written then).
+pub(super) async fn post(
+    tx: &mut SqliteConnection,
+    user_id: &str,
+    require: i64,
+    entries: &[Entry],
+) -> StoreResult<Option<i64>> {
+    let total: i64 = entries.iter().map(|e| e.amount).sum();
+    let floor = require.max(-total).max(0);
+    let balance: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET balance = balance + ? WHERE id = ? AND balance >= ? RETURNING balance",
+    )
+    .bind(total)
+    .bind(user_id)
+    .bind(floor)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(balance) = balance else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    let mut running = balance - total;
+    for e in entries {
+        debug_assert_eq!(e.user_id, user_id, "one user's entries per post");
+        running += e.amount;
+        sqlx::query(
+            "INSERT INTO ledger (user_id, kind, amount, balance_after, reference, idempotency_key, note, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(user_id)
+        .bind(e.kind.as_str())
+        .bind(e.amount)
+        .bind(running)
+        .bind(&e.reference)
+        .bind(&e.idempotency_key)
+        .bind(&e.note)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| {
+            super::conflict_on_unique(
+                err,
+                format!("ledger entry {} was already written", e.idempotency_key),
+            )
+        })?;
+    }
+    Ok(Some(balance))
+}
+
+/// Posts a single entry that must not fail for want of money (a credit or a refund).
+pub(super) async fn credit(tx: &mut SqliteConnection, entry: Entry) -> StoreResult<i64> {
+    debug_assert!(entry.amount >= 0);
+    let user = entry.user_id.clone();
+    post(tx, &user, 0, &[entry])
+        .await?
+        .ok_or_else(|| StoreError::Decode(format!("user {user} vanished while being credited")))
+}
+
+pub(super) async fn audit(
+    tx: &mut SqliteConnection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(now_ms())
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What happened to an admin's adjustment.
+pub enum Adjusted {
+    Done(i64),
+    NoSuchUser,
+    WouldGoNegative(i64),
+}
+
+impl Store {
+    pub async fn balance(&self, user_id: &str) -> StoreResult<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.read)
+            .await?)
+    }
+
+    /// A user's entries, newest first, older than `before` (an entry id) when given.
+    pub async fn ledger_page(
+        &self,
+        user_id: &str,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<LedgerRow>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, amount, balance_after, reference, note, created_at FROM ledger \
+             WHERE user_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        )
+        .bind(user_id)
+        .bind(before)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| LedgerRow {
+                id: r.get("id"),
+                kind: r.get("kind"),
+                amount: r.get("amount"),
+                balance_after: r.get("balance_after"),
+                reference: r.get("reference"),
+                note: r.get("note"),
+                created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
+    /// Users whose balance differs from the sum of their ledger (always empty; checked by
+    /// tests and the operator's audit endpoint).
+    pub async fn unbalanced_users(&self) -> StoreResult<Vec<(String, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.balance, COALESCE(SUM(l.amount), 0) AS total FROM users u \
+             LEFT JOIN ledger l ON l.user_id = u.id GROUP BY u.id HAVING u.balance != total",
+        )
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("id"), r.get("balance"), r.get("total")))
+            .collect())
+    }
+
+    /// An operator's adjustment, with its reason, written to the ledger and the audit log.
+    pub async fn adjust_balance(
+        &self,
+        admin: &str,
+        user_id: &str,
+        amount: i64,
+        reason: &str,
+    ) -> StoreResult<Adjusted> {
+        let mut tx = self.begin().await?;
+        let Some(balance) = sqlx::query_scalar::<_, i64>("SELECT balance FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(Adjusted::NoSuchUser);
+        };
+        let entry = Entry {
+            user_id: user_id.to_string(),
+            kind: EntryKind::AdminAdjustment,
+            amount,
+            reference: format!("user:{user_id}"),
+            idempotency_key: format!("adjust:{}", yun_core::new_id()),
+            note: reason.to_string(),
+        };
+        let Some(after) = post(&mut tx, user_id, 0, &[entry]).await? else {
+            return Ok(Adjusted::WouldGoNegative(balance));
+        };
+        audit(
+            &mut tx,
+            admin,
+            "adjust_balance",
+            &format!("user:{user_id}"),
+            &format!("{amount:+} credits: {reason}"),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Adjusted::Done(after))
+    }
+}

@@ -1,0 +1,364 @@
+//! The money side of containers: the deposit and first interval taken at placement, the next
+//! interval bought before paid time ends, unused time given back when a container stops
+//! running, and everything settled when it is removed. Each runs inside one write transaction
+//! that reads the rows it changes, so no two of them can act on a stale view.
+
+use super::ledger::{credit, post, Entry, EntryKind};
+use super::{now_ms, Placement, Store, StoreResult};
+use crate::billing::pricing::Meter;
+use sqlx::{Row, SqliteConnection};
+use std::collections::BTreeMap;
+
+/// What a new run pays before it is placed.
+#[derive(Debug, Clone, Copy)]
+pub struct RunCharge {
+    pub deposit: i64,
+    pub usage: i64,
+    /// The balance needed before anything is taken.
+    pub require: i64,
+}
+
+/// The answer to "pay the next interval of this container".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepaid {
+    /// Paid (possibly nothing was due).
+    Paid(i64),
+    /// The balance cannot pay `needed`.
+    Short { balance: i64, needed: i64 },
+}
+
+/// What one meter tick did.
+#[derive(Debug, Default)]
+pub struct MeterTick {
+    pub charged: i64,
+    pub refunded: i64,
+    /// Users whose balance could not pay their containers' next interval.
+    pub short: Vec<String>,
+}
+
+fn meter_from(r: &sqlx::sqlite::SqliteRow) -> Meter {
+    Meter {
+        price_per_hour: r.get("price_per_hour"),
+        run_ms: r.get("run_ms"),
+        run_since: r.get("run_since"),
+        paid_ms: r.get("paid_ms"),
+        charged: r.get("charged"),
+    }
+}
+
+fn usage_entry(user_id: &str, container_id: &str, amount: i64, paid_ms: i64) -> Entry {
+    Entry {
+        user_id: user_id.to_string(),
+        kind: EntryKind::Usage,
+        amount: -amount,
+        reference: format!("container:{container_id}"),
+        // Exactly-once comes from the transaction that also moves paid_ms; the key only has
+        // to be unique.
+        idempotency_key: format!("usage:{container_id}:{}", yun_core::new_id()),
+        note: format!("running time paid up to {} s", paid_ms / 1000),
+    }
+}
+
+async fn set_paid(
+    tx: &mut SqliteConnection,
+    id: &str,
+    paid_ms: i64,
+    charged: i64,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE containers SET paid_ms = ?, charged = ? WHERE id = ?")
+        .bind(paid_ms)
+        .bind(charged)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Closes a container's account with what it actually ran: unused paid time comes back; time
+/// run past what was paid (only while the master was down) is charged as far as the balance
+/// allows and the rest is forgiven, never owed.
+async fn settle(
+    tx: &mut SqliteConnection,
+    id: &str,
+    owner: &str,
+    meter: Meter,
+    now: i64,
+) -> StoreResult<i64> {
+    let closed = Meter {
+        run_ms: meter.used_ms(now),
+        run_since: None,
+        ..meter
+    };
+    let (owed, delta) = closed.settle();
+    let reference = format!("container:{id}");
+    let key = format!("settle:{id}:{}", yun_core::new_id());
+    if delta < 0 {
+        credit(
+            tx,
+            Entry {
+                user_id: owner.to_string(),
+                kind: EntryKind::UsageRefund,
+                amount: -delta,
+                reference,
+                idempotency_key: key,
+                note: format!("unused running time after {} s", closed.run_ms / 1000),
+            },
+        )
+        .await?;
+    } else if delta > 0 {
+        let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+            .bind(owner)
+            .fetch_one(&mut *tx)
+            .await?;
+        let take = delta.min(balance);
+        if take > 0 {
+            let entry = Entry {
+                user_id: owner.to_string(),
+                kind: EntryKind::Usage,
+                amount: -take,
+                reference,
+                idempotency_key: key,
+                note: format!(
+                    "running time past what was paid, up to {} s",
+                    closed.run_ms / 1000
+                ),
+            };
+            post(tx, owner, 0, &[entry]).await?;
+        }
+        if take < delta {
+            tracing::warn!(
+                container = id,
+                forgiven = delta - take,
+                "balance could not pay time run while unmetered"
+            );
+        }
+    }
+    sqlx::query("UPDATE containers SET paid_ms = ?, charged = ? WHERE id = ?")
+        .bind(closed.run_ms)
+        .bind(owed)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(delta)
+}
+
+impl Placement {
+    /// Takes a new run's deposit and first interval, if the balance is at least `require`.
+    /// False: it could not pay (nothing taken).
+    pub async fn charge_run(
+        &mut self,
+        user_id: &str,
+        container_id: &str,
+        charge: RunCharge,
+    ) -> StoreResult<bool> {
+        let mut entries = Vec::with_capacity(2);
+        if charge.deposit > 0 {
+            entries.push(Entry {
+                user_id: user_id.to_string(),
+                kind: EntryKind::Deposit,
+                amount: -charge.deposit,
+                reference: format!("container:{container_id}"),
+                idempotency_key: format!("deposit:{container_id}"),
+                note: "refunded when the container is removed".into(),
+            });
+        }
+        if charge.usage > 0 {
+            let mut first = usage_entry(user_id, container_id, charge.usage, 0);
+            first.idempotency_key = format!("usage:{container_id}:first");
+            first.note = "first interval of running time, paid in advance".into();
+            entries.push(first);
+        }
+        if entries.is_empty() {
+            return Ok(true);
+        }
+        Ok(post(&mut self.tx, user_id, charge.require, &entries)
+            .await?
+            .is_some())
+    }
+
+    /// The balance as this transaction sees it, for a refusal's message.
+    pub async fn balance(&mut self, user_id: &str) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .unwrap_or(0))
+    }
+}
+
+impl Store {
+    /// Pays a container's next interval before a renter starts it again.
+    pub async fn prepay(&self, id: &str, interval_ms: i64) -> StoreResult<Prepaid> {
+        let mut tx = self.begin().await?;
+        let Some(r) = sqlx::query(
+            "SELECT owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(Prepaid::Paid(0));
+        };
+        let owner: String = r.get("owner_id");
+        let meter = meter_from(&r);
+        let (paid_ms, amount) = meter.extend(now_ms(), interval_ms);
+        if amount > 0 {
+            let entry = usage_entry(&owner, id, amount, paid_ms);
+            if post(&mut tx, &owner, 0, &[entry]).await?.is_none() {
+                let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+                    .bind(&owner)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(Prepaid::Short {
+                    balance,
+                    needed: amount,
+                });
+            }
+        }
+        set_paid(&mut tx, id, paid_ms, meter.charged + amount).await?;
+        tx.commit().await?;
+        Ok(Prepaid::Paid(amount))
+    }
+
+    /// One round of the meter: settles containers that stopped running and buys the next
+    /// interval, one batch per user, for those whose paid time ends within `lead_ms`.
+    pub async fn meter_tick(&self, lead_ms: i64, interval_ms: i64) -> StoreResult<MeterTick> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let mut tick = MeterTick::default();
+        // A container still being created has paid its first interval and not yet run.
+        let stopped = sqlx::query(
+            "SELECT id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers \
+             WHERE run_since IS NULL AND paid_ms != run_ms AND state != 'creating'",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &stopped {
+            let id: String = r.get("id");
+            let owner: String = r.get("owner_id");
+            let delta = settle(&mut tx, &id, &owner, meter_from(r), now).await?;
+            if delta < 0 {
+                tick.refunded -= delta;
+            } else {
+                tick.charged += delta;
+            }
+        }
+        let due = sqlx::query(
+            "SELECT id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers \
+             WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?",
+        )
+        .bind(now + lead_ms)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut by_user: BTreeMap<String, Vec<(String, Meter)>> = BTreeMap::new();
+        for r in &due {
+            by_user
+                .entry(r.get("owner_id"))
+                .or_default()
+                .push((r.get("id"), meter_from(r)));
+        }
+        for (owner, containers) in by_user {
+            let mut entries = Vec::new();
+            let mut updates = Vec::new();
+            for (id, meter) in &containers {
+                let (paid_ms, amount) = meter.extend(now, interval_ms);
+                updates.push((id, paid_ms, meter.charged + amount));
+                if amount > 0 {
+                    entries.push(usage_entry(&owner, id, amount, paid_ms));
+                }
+            }
+            let total: i64 = entries.iter().map(|e| -e.amount).sum();
+            if !entries.is_empty() && post(&mut tx, &owner, 0, &entries).await?.is_none() {
+                tick.short.push(owner);
+                continue;
+            }
+            for (id, paid_ms, charged) in updates {
+                set_paid(&mut tx, id, paid_ms, charged).await?;
+            }
+            tick.charged += total;
+        }
+        tx.commit().await?;
+        Ok(tick)
+    }
+}
+
+/// Settles a container's money as it is forgotten: unused time and the deposit come back.
+pub(super) async fn close_account(tx: &mut SqliteConnection, id: &str) -> StoreResult<()> {
+    let Some(r) = sqlx::query(
+        "SELECT owner_id, price_per_hour, run_ms, run_since, paid_ms, charged, deposit FROM containers WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    else {
+        return Ok(());
+    };
+    let owner: String = r.get("owner_id");
+    let deposit: i64 = r.get("deposit");
+    settle(tx, id, &owner, meter_from(&r), now_ms()).await?;
+    if deposit > 0 {
+        credit(
+            tx,
+            Entry {
+                user_id: owner,
+                kind: EntryKind::DepositRefund,
+                amount: deposit,
+                reference: format!("container:{id}"),
+                idempotency_key: format!("deposit-refund:{id}"),
+                note: "the container was removed".into(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A user's containers that are running now (what a balance that ran out suspends).
+    pub async fn running_containers_of(&self, owner: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM containers WHERE owner_id = ? AND state IN ('running', 'restarting')",
+        )
+        .bind(owner)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Records that the platform stopped a container, and why.
+    pub async fn set_suspended(&self, id: &str, reason: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE containers SET state = 'suspended', desired_state = 'stopped', exit_code = NULL, \
+             status_reason = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(reason)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Containers whose lifetime has ended and that are not already going.
+    pub async fn expired_containers(&self) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM containers WHERE expires_at IS NOT NULL AND expires_at <= ? \
+             AND state NOT IN ('removing', 'creating')",
+        )
+        .bind(now_ms())
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Debits one entry if the balance can pay it; returns the new balance, None if it cannot.
+    pub async fn debit(&self, entry: Entry) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let user = entry.user_id.clone();
+        let balance = post(&mut tx, &user, 0, &[entry]).await?;
+        if balance.is_some() {
+            tx.commit().await?;
+        }
+        Ok(balance)
+    }
+}

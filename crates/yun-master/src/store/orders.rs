@@ -1,0 +1,269 @@
+//! Orders for credits. An order moves out of `pending` exactly once, by a conditional update:
+//! paid (and credited in the same transaction), cancelled by its owner, or expired by the
+//! sweeper. Whichever comes first wins; the others change nothing.
+
+use super::ledger::{audit, credit, Entry, EntryKind};
+use super::{now_ms, Store, StoreResult};
+use sqlx::Row;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderState {
+    Pending,
+    Paid,
+    Cancelled,
+    Expired,
+}
+
+impl OrderState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "paid" => Self::Paid,
+            "cancelled" => Self::Cancelled,
+            "expired" => Self::Expired,
+            _ => Self::Pending,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderRow {
+    pub id: String,
+    pub user_id: String,
+    pub credits: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub provider: String,
+    pub state: OrderState,
+    pub provider_trade_no: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub settled_at: Option<i64>,
+}
+
+pub struct NewOrder {
+    pub user_id: String,
+    pub credits: i64,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub provider: String,
+    pub ttl_ms: i64,
+}
+
+/// How a payment confirmation ended.
+#[derive(Debug)]
+pub enum Settled {
+    /// The order was pending: it is paid now and its credits are on the balance.
+    Credited(OrderRow),
+    /// It was paid before (a repeated notify): nothing more is credited.
+    AlreadyPaid(OrderRow),
+    /// Cancelled or expired: nothing is credited; the audit log has it for an operator.
+    NotPayable(OrderRow),
+    Unknown,
+}
+
+fn order_from(r: &sqlx::sqlite::SqliteRow) -> OrderRow {
+    OrderRow {
+        id: r.get("id"),
+        user_id: r.get("user_id"),
+        credits: r.get("credits"),
+        amount_minor: r.get("amount_minor"),
+        currency: r.get("currency"),
+        provider: r.get("provider"),
+        state: OrderState::parse(&r.get::<String, _>("state")),
+        provider_trade_no: r.get("provider_trade_no"),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        settled_at: r.get("settled_at"),
+    }
+}
+
+impl Store {
+    pub async fn create_order(&self, o: NewOrder) -> StoreResult<OrderRow> {
+        let now = now_ms();
+        let row = OrderRow {
+            id: yun_core::new_id(),
+            user_id: o.user_id,
+            credits: o.credits,
+            amount_minor: o.amount_minor,
+            currency: o.currency,
+            provider: o.provider,
+            state: OrderState::Pending,
+            provider_trade_no: None,
+            created_at: now,
+            expires_at: now + o.ttl_ms,
+            settled_at: None,
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO orders (id, user_id, credits, amount_minor, currency, provider, state, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        )
+        .bind(&row.id)
+        .bind(&row.user_id)
+        .bind(row.credits)
+        .bind(row.amount_minor)
+        .bind(&row.currency)
+        .bind(&row.provider)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// One order; with `owner` set, only if that user placed it.
+    pub async fn order(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<OrderRow>> {
+        let row = sqlx::query("SELECT * FROM orders WHERE id = ? AND (? IS NULL OR user_id = ?)")
+            .bind(id)
+            .bind(owner)
+            .bind(owner)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(row.as_ref().map(order_from))
+    }
+
+    /// A user's orders (everyone's when `owner` is None), newest first.
+    pub async fn list_orders(&self, owner: Option<&str>, limit: i64) -> StoreResult<Vec<OrderRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM orders WHERE (? IS NULL OR user_id = ?) ORDER BY created_at DESC LIMIT ?",
+        )
+        .bind(owner)
+        .bind(owner)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(order_from).collect())
+    }
+
+    /// Cancels a pending order of `owner`; returns the order as it now is (None: no such order).
+    pub async fn cancel_order(&self, owner: &str, id: &str) -> StoreResult<Option<OrderRow>> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "UPDATE orders SET state = 'cancelled', settled_at = ? WHERE id = ? AND user_id = ? AND state = 'pending'",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM orders WHERE id = ? AND user_id = ?")
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(row.as_ref().map(order_from))
+    }
+
+    /// Expires every pending order past its time; returns how many.
+    pub async fn expire_orders(&self) -> StoreResult<u64> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "UPDATE orders SET state = 'expired', settled_at = ? WHERE state = 'pending' AND expires_at <= ?",
+        )
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Marks an order paid and credits it, once. `actor` is the provider or the admin who
+    /// confirmed it; `trade_no` the provider's own reference.
+    pub async fn settle_order(
+        &self,
+        id: &str,
+        trade_no: Option<&str>,
+        actor: &str,
+    ) -> StoreResult<Settled> {
+        let mut tx = self.begin().await?;
+        let now = now_ms();
+        let changed = sqlx::query(
+            "UPDATE orders SET state = 'paid', settled_at = ?, provider_trade_no = ? WHERE id = ? AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(trade_no)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        let Some(order) = sqlx::query("SELECT * FROM orders WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(order_from)
+        else {
+            return Ok(Settled::Unknown);
+        };
+        let outcome = if changed {
+            credit(
+                &mut tx,
+                Entry {
+                    user_id: order.user_id.clone(),
+                    kind: EntryKind::TopUp,
+                    amount: order.credits,
+                    reference: format!("order:{id}"),
+                    idempotency_key: format!("order:{id}"),
+                    note: format!("paid through {}", order.provider),
+                },
+            )
+            .await?;
+            audit(
+                &mut tx,
+                actor,
+                "order_paid",
+                &format!("order:{id}"),
+                trade_no.unwrap_or(""),
+            )
+            .await?;
+            Settled::Credited(order)
+        } else if order.state == OrderState::Paid {
+            Settled::AlreadyPaid(order)
+        } else {
+            audit(
+                &mut tx,
+                actor,
+                "payment_for_closed_order",
+                &format!("order:{id}"),
+                &format!(
+                    "a payment ({}) arrived for an order that is {}; nothing was credited, refund it with the provider",
+                    trade_no.unwrap_or("no trade number"),
+                    order.state.as_str()
+                ),
+            )
+            .await?;
+            Settled::NotPayable(order)
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Records something an operator should look at, outside any other change.
+    pub async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        audit(&mut tx, actor, action, subject, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
