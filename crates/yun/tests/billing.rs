@@ -442,3 +442,101 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
     }
     balanced(&kim, &cluster.admin).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
+    let cluster = TestCluster::start_with(|c| {
+        c.pricing.signup_credits = 1000;
+        c.pricing.pull_price_per_mib = 7;
+    })
+    .await;
+    let registry = yun_testkit::LocalRegistry::start().await;
+    let private = registry.push(
+        &yun_testkit::testbox_image(),
+        &format!("payer-{}/app", cluster.cluster_id()),
+    );
+    let payer = cluster.api.sign_up("payer", "payer-password").await;
+    let r = payer
+        .post("/images/pull", json!({"reference": private}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let size = r.body["image"]["size_bytes"].as_u64().unwrap();
+    let price = 7 * size.div_ceil(1024 * 1024) as i64;
+    assert!(price > 0);
+    let entries = ledger(&payer).await;
+    let pull = entries
+        .iter()
+        .find(|e| e["kind"] == "pull")
+        .expect("a pull entry");
+    assert_eq!(pull["amount"], -price);
+    assert_eq!(
+        pull["reference"],
+        format!("image:{}", r.body["image"]["id"].as_str().unwrap())
+    );
+    assert_eq!(balanced(&payer, &cluster.admin).await, 1000 - price);
+
+    // Someone who cannot pay gets a 402 that says so, and no image.
+    let cluster_broke = TestCluster::start_with(|c| {
+        c.pricing.signup_credits = 0;
+        c.pricing.pull_price_per_mib = 7;
+    })
+    .await;
+    let broke = cluster_broke.api.sign_up("broke", "broke-password").await;
+    let r = broke
+        .post("/images/pull", json!({"reference": private}))
+        .await;
+    assert_eq!(r.status, 402, "{}", r.text);
+    assert!(r.message().contains("top up"), "{}", r.message());
+    let images = broke.get("/images").await;
+    assert!(
+        !images.text.contains(&private),
+        "nothing recorded: {}",
+        images.text
+    );
+    assert_eq!(balanced(&broke, &cluster_broke.admin).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refunded() {
+    let cluster = TestCluster::start_with(|c| {
+        c.plans = vec![metered_plan(3600)];
+        c.default_plan = "metered".into();
+        c.pricing.signup_credits = 1000;
+    })
+    .await;
+    let image = cluster.publish_testbox().await;
+    let tia = cluster.api.sign_up("tia", "tia-password").await;
+    let r = tia
+        .post(
+            "/containers",
+            json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 5}),
+        )
+        .await;
+    assert_eq!(
+        r.status, 422,
+        "a lifetime under a minute is refused: {}",
+        r.text
+    );
+    let c = tia
+        .run(json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 60}))
+        .await;
+    let id = c["id"].as_str().unwrap().to_string();
+    assert!(c["expires_at"].is_string(), "{c}");
+    tokio::time::sleep(Duration::from_secs(58)).await;
+    assert_eq!(tia.get(&format!("/containers/{id}")).await.status, 200);
+    eventually(Duration::from_secs(10), "the container is removed", || {
+        let (tia, id) = (tia.clone(), id.clone());
+        async move { tia.get(&format!("/containers/{id}")).await.status == 404 }
+    })
+    .await;
+    let entries = ledger(&tia).await;
+    assert!(entries
+        .iter()
+        .any(|e| e["kind"] == "deposit_refund" && e["reference"] == format!("container:{id}")));
+    let charged = usage_of(&entries, &id);
+    assert!(
+        (59..=62).contains(&charged),
+        "charged {charged} for about a minute"
+    );
+    assert_eq!(balanced(&tia, &cluster.admin).await, 1000 - charged);
+}
