@@ -7,6 +7,7 @@ pub mod config;
 pub mod containers;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod nodes;
 pub mod payments;
 pub mod reconciler;
@@ -144,6 +145,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         placer: containers::Placer::default(),
         outcomes: containers::Outcomes::default(),
         payments: Arc::new(payments),
+        stats: live::StatsRelay::default(),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(

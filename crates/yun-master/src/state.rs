@@ -16,6 +16,8 @@ pub struct AppState {
     pub reconciler: Reconciler,
     pub placer: crate::containers::Placer,
     pub outcomes: crate::containers::Outcomes,
+    /// Live stats feeds, one per watched container.
+    pub stats: crate::live::StatsRelay,
     /// The payment provider orders are paid through.
     pub payments: Arc<crate::payments::Provider>,
     /// Scopes every Docker label this cluster writes.

@@ -2,11 +2,15 @@
 //! need no registry. It runs as PID 1 and exits promptly on SIGTERM.
 //!
 //! Commands (combine freely, run in order; the last long-running one keeps the process up):
-//!   serve PORT BODY      answer every HTTP request on PORT with BODY
+//!   serve PORT BODY      answer every HTTP request on PORT with BODY; a request for
+//!                        /log/TEXT also prints TEXT to stdout (for log-latency tests)
 //!   print N TEXT         print N lines "TEXT i" to stdout (and "err TEXT i" to stderr)
 //!   alloc MIB            allocate and touch MIB mebibytes, then hold them
 //!   burn                 spin one core forever
 //!   fork N               start N child processes that sleep (says when fork fails)
+//!   cat                  copy stdin to stdout until end of input (for exec consoles)
+//!   lines N WIDTH RATE   write N numbered lines of WIDTH bytes to stdout, RATE lines a
+//!                        second at most (0 = as fast as it can)
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -41,7 +45,16 @@ fn serve(port: u16, body: String) {
             let body = body.clone();
             std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
+                let n = s.read(&mut buf).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]);
+                if let Some(text) = request
+                    .strip_prefix("GET /log/")
+                    .and_then(|r| r.split(' ').next())
+                {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{text}");
+                    let _ = out.flush();
+                }
                 let resp = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
                     body.len(),
@@ -126,6 +139,42 @@ fn main() {
                 }
                 keep_running = true;
                 i += 2;
+            }
+            "cat" => {
+                let mut input = std::io::stdin().lock();
+                let mut out = std::io::stdout().lock();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = input.read(&mut buf) {
+                    if n == 0 || out.write_all(&buf[..n]).and_then(|_| out.flush()).is_err() {
+                        break;
+                    }
+                }
+                i += 1;
+            }
+            "lines" => {
+                let n: u64 = arg(i + 1).parse().expect("count");
+                let width: usize = arg(i + 2).parse().expect("width");
+                let rate: u64 = arg(i + 3).parse().expect("lines per second");
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                let begun = std::time::Instant::now();
+                for k in 0..n {
+                    // Paced in batches of a hundredth of a second's worth.
+                    if rate > 0 && k % (rate / 100).max(1) == 0 {
+                        let due = Duration::from_secs_f64(k as f64 / rate as f64);
+                        if let Some(wait) = due.checked_sub(begun.elapsed()) {
+                            let _ = out.flush();
+                            std::thread::sleep(wait);
+                        }
+                    }
+                    // "line <k> xxxx…" padded to `width` bytes before the newline.
+                    let head = format!("line {k:010} ");
+                    let pad = width.saturating_sub(head.len());
+                    let _ = out.write_all(head.as_bytes());
+                    let _ = out.write_all(&vec![b'x'; pad]);
+                    let _ = out.write_all(b"\n");
+                }
+                let _ = out.flush();
+                i += 4;
             }
             "exit" => {
                 let _ = std::io::stdout().flush();

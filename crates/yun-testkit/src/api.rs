@@ -3,6 +3,9 @@
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
+pub type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
 #[derive(Clone)]
 pub struct Api {
     pub http: reqwest::Client,
@@ -119,6 +122,24 @@ impl Api {
             .find(|n| n["name"] == name)
             .cloned()
             .unwrap_or(Value::Null)
+    }
+
+    /// Opens a WebSocket on `path` as this user; an HTTP refusal comes back as its status.
+    pub async fn websocket(&self, path: &str) -> Result<WebSocket, u16> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = self.url(path).replacen("http", "ws", 1);
+        let mut req = url.into_client_request().expect("a WebSocket URL");
+        if let Some(t) = &self.token {
+            req.headers_mut().insert(
+                "authorization",
+                format!("Bearer {t}").parse().expect("a header value"),
+            );
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+            Err(e) => panic!("WebSocket to {path}: {e}"),
+        }
     }
 
     /// Runs a container and returns its JSON; panics unless the API answers 201.

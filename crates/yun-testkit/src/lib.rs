@@ -11,7 +11,7 @@ mod process;
 mod registry;
 mod service;
 
-pub use api::{Api, Reply};
+pub use api::{Api, Reply, WebSocket};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use docker::{docker, testbox_image};
 pub use ports::PortBlock;

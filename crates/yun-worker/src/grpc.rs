@@ -4,12 +4,18 @@
 #![allow(clippy::result_large_err)]
 
 use crate::agent::Identity;
-use crate::runtime::{ContainerStatus, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError};
+use crate::pulls::{PullUpdate, SharedPulls};
+use crate::runtime::{
+    ContainerStatus, DockerState, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError,
+};
+use crate::stats::{Sample, StatsHub};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
 use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status, Streaming};
 use yun_core::ContainerSpec;
 use yun_proto::auth::RequireToken;
@@ -22,11 +28,51 @@ pub const PORT_UNAVAILABLE_KEY: &str = "yun-port-unavailable";
 pub struct WorkerGrpc<R> {
     runtime: Arc<R>,
     identity: Identity,
+    stats: Arc<StatsHub<R>>,
+    pulls: Arc<SharedPulls<R>>,
 }
 
 impl<R: Runtime> WorkerGrpc<R> {
-    pub fn new(runtime: Arc<R>, identity: Identity) -> Self {
-        Self { runtime, identity }
+    pub fn new(
+        runtime: Arc<R>,
+        identity: Identity,
+        stats: Arc<StatsHub<R>>,
+        pulls: Arc<SharedPulls<R>>,
+    ) -> Self {
+        Self {
+            runtime,
+            identity,
+            stats,
+            pulls,
+        }
+    }
+}
+
+fn to_proto_sample(id: &str, s: Sample) -> v1::StatsSample {
+    v1::StatsSample {
+        container_id: id.to_string(),
+        ts_unix_ms: s.ts_unix_ms,
+        cpu_percent: s.cpu_percent,
+        memory_bytes: s.counters.memory_bytes,
+        memory_limit_bytes: s.counters.memory_limit_bytes,
+        pids: s.counters.pids,
+        net_rx_bytes: s.counters.net_rx_bytes,
+        net_tx_bytes: s.counters.net_tx_bytes,
+        blk_read_bytes: s.counters.blk_read_bytes,
+        blk_write_bytes: s.counters.blk_write_bytes,
+        source: s.source.to_string(),
+        running: s.running,
+    }
+}
+
+/// The stream's end, from a receiver that may lag (missed samples or progress are skipped).
+async fn next_update<T: Clone>(rx: &mut tokio::sync::broadcast::Receiver<T>) -> Option<T> {
+    loop {
+        match rx.recv().await {
+            Ok(v) => return Some(v),
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return None,
+        }
     }
 }
 
@@ -45,6 +91,10 @@ pub async fn serve<R: Runtime>(
 }
 
 fn status(e: RuntimeError) -> Status {
+    status_of(&e)
+}
+
+fn status_of(e: &RuntimeError) -> Status {
     let msg = e.to_string();
     match e {
         RuntimeError::NotRegistered => Status::unavailable(msg),
@@ -52,6 +102,8 @@ fn status(e: RuntimeError) -> Status {
         | RuntimeError::CreateWarning(_)
         | RuntimeError::ImageUnavailable { .. } => Status::failed_precondition(msg),
         RuntimeError::SpecConflict { .. } => Status::already_exists(msg),
+        RuntimeError::NotRunning(_) => Status::failed_precondition(msg),
+        RuntimeError::Unsupported(_) => Status::unimplemented(msg),
         RuntimeError::PortUnavailable { port } => {
             let mut s = Status::resource_exhausted(msg);
             s.metadata_mut().insert(
@@ -119,6 +171,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             port_range_start: self.identity.port_range.0.into(),
             port_range_end: self.identity.port_range.1.into(),
             public_host: self.identity.public_host.clone(),
+            stats_source: self.stats.source().to_string(),
         }))
     }
 
@@ -129,39 +182,33 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::PullImageRequest>,
     ) -> Result<Response<Self::PullImageStream>, Status> {
         let req = req.into_inner();
-        let (tx, rx) = tokio::sync::mpsc::channel(64);
-        let (out_tx, out_rx) = tokio::sync::mpsc::channel(64);
-        let runtime = self.runtime.clone();
-        tokio::spawn(async move {
-            let pull =
-                tokio::spawn(
-                    async move { runtime.pull_image(&req.reference, req.always, tx).await },
-                );
-            let mut rx = rx;
-            while let Some(p) = rx.recv().await {
-                let msg = v1::PullProgress {
-                    status: p.status,
-                    layer: p.layer,
-                    current: p.current,
-                    total: p.total,
-                    image: None,
-                };
-                if out_tx.send(Ok(msg)).await.is_err() {
-                    break;
+        let mut rx = self.pulls.join(&req.reference, req.always);
+        let out = async_stream::stream! {
+            while let Some(update) = next_update(&mut rx).await {
+                match update {
+                    PullUpdate::Progress(p) => yield Ok(v1::PullProgress {
+                        status: p.status,
+                        layer: p.layer,
+                        current: p.current,
+                        total: p.total,
+                        image: None,
+                    }),
+                    PullUpdate::Done(Ok(image)) => {
+                        yield Ok(v1::PullProgress {
+                            status: "done".into(),
+                            image: Some(to_proto_image(image)),
+                            ..Default::default()
+                        });
+                        return;
+                    }
+                    PullUpdate::Done(Err(e)) => {
+                        yield Err(status_of(&e));
+                        return;
+                    }
                 }
             }
-            let last = match pull.await {
-                Ok(Ok(image)) => Ok(v1::PullProgress {
-                    status: "done".into(),
-                    image: Some(to_proto_image(image)),
-                    ..Default::default()
-                }),
-                Ok(Err(e)) => Err(status(e)),
-                Err(_) => Err(Status::internal("the pull task failed")),
-            };
-            let _ = out_tx.send(last).await;
-        });
-        Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
+        };
+        Ok(Response::new(Box::pin(out)))
     }
 
     async fn list_images(
@@ -300,6 +347,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
                     LogStream::Stderr => v1::log_chunk::Stream::Stderr as i32,
                 },
                 data: chunk.data.to_vec(),
+                ts: chunk.ts,
             })
             .map_err(status)
         });
@@ -308,23 +356,96 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
 
     type StatsStream = RpcStream<v1::StatsSample>;
 
+    /// Samples of one container about every `interval_ms` (default 1 s), from the sampler all
+    /// subscribers share; dropping the stream unsubscribes.
     async fn stats(
         &self,
-        _: Request<v1::StatsRequest>,
+        req: Request<v1::StatsRequest>,
     ) -> Result<Response<Self::StatsStream>, Status> {
-        Err(Status::unimplemented(
-            "live stats are not served by this worker version",
-        ))
+        let req = req.into_inner();
+        let [id] = req.container_ids.as_slice() else {
+            return Err(Status::invalid_argument("name exactly one container"));
+        };
+        let found = self.runtime.inspect_container(id).await.map_err(status)?;
+        if found.state == DockerState::Missing {
+            return Err(status(RuntimeError::NotFound(id.clone())));
+        }
+        let interval = std::time::Duration::from_millis(match req.interval_ms {
+            0 => 1000,
+            ms => ms.into(),
+        });
+        let mut rx = self.stats.subscribe(id, interval);
+        let id = id.clone();
+        let out = async_stream::stream! {
+            while let Some(sample) = next_update(&mut rx).await {
+                yield Ok(to_proto_sample(&id, sample));
+            }
+        };
+        Ok(Response::new(Box::pin(out)))
     }
 
     type ExecStream = RpcStream<v1::ExecOutput>;
 
+    /// A TTY session: the first message names the container and command, later ones carry
+    /// stdin and resizes; the output ends with the exit code.
     async fn exec(
         &self,
-        _: Request<Streaming<v1::ExecInput>>,
+        req: Request<Streaming<v1::ExecInput>>,
     ) -> Result<Response<Self::ExecStream>, Status> {
-        Err(Status::unimplemented(
-            "exec is not served by this worker version",
-        ))
+        let mut inbound = req.into_inner();
+        let first = inbound
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("exec without a first message"))?;
+        if first.command.is_empty() {
+            return Err(Status::invalid_argument("exec without a command"));
+        }
+        let size = (first.cols as u16, first.rows as u16);
+        let session = self
+            .runtime
+            .exec(&first.container_id, &first.command, size)
+            .await
+            .map_err(status)?;
+        let (runtime, exec_id) = (self.runtime.clone(), session.exec_id.clone());
+        let mut input = session.input;
+        if !first.stdin.is_empty() {
+            input
+                .write_all(&first.stdin)
+                .await
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let resizer = (runtime.clone(), exec_id.clone());
+        tokio::spawn(async move {
+            while let Ok(Some(msg)) = inbound.message().await {
+                if !msg.stdin.is_empty() && input.write_all(&msg.stdin).await.is_err() {
+                    break;
+                }
+                if msg.cols > 0 && msg.rows > 0 {
+                    let _ = resizer
+                        .0
+                        .exec_resize(&resizer.1, (msg.cols as u16, msg.rows as u16))
+                        .await;
+                }
+            }
+            // The caller is done sending: the command sees end of input.
+            let _ = input.shutdown().await;
+        });
+        let mut output = session.output;
+        let out = async_stream::stream! {
+            while let Some(chunk) = output.next().await {
+                match chunk {
+                    Ok(data) => yield Ok(v1::ExecOutput { data: data.to_vec(), ..Default::default() }),
+                    Err(e) => {
+                        yield Err(status(e));
+                        return;
+                    }
+                }
+            }
+            match runtime.exec_exit_code(&exec_id).await {
+                Ok(code) => yield Ok(v1::ExecOutput { exited: true, exit_code: code, ..Default::default() }),
+                Err(e) => yield Err(status(e)),
+            }
+        };
+        Ok(Response::new(Box::pin(out)))
     }
 }

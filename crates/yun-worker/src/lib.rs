@@ -3,7 +3,9 @@
 
 mod agent;
 mod grpc;
+pub mod pulls;
 pub mod runtime;
+pub mod stats;
 
 use runtime::docker::{DockerOptions, DockerRuntime};
 use runtime::Runtime;
@@ -45,9 +47,33 @@ pub enum WorkerError {
     Config(String),
 }
 
+/// What a started worker is doing, for tests and operators.
+pub trait Activity: Send + Sync {
+    /// Containers whose stats are being sampled now.
+    fn samplers(&self) -> usize;
+    /// Image pulls actually started (overlapping identical pulls count once).
+    fn pulls_started(&self) -> u64;
+}
+
+struct WorkerActivity<R> {
+    stats: Arc<stats::StatsHub<R>>,
+    pulls: Arc<pulls::SharedPulls<R>>,
+}
+
+impl<R: Runtime> Activity for WorkerActivity<R> {
+    fn samplers(&self) -> usize {
+        self.stats.active()
+    }
+
+    fn pulls_started(&self) -> u64 {
+        self.pulls.started()
+    }
+}
+
 /// A started worker: its RPC address, and a handle that stops it.
 pub struct RunningWorker {
     pub rpc_addr: SocketAddr,
+    pub activity: Arc<dyn Activity>,
     pub shutdown: CancellationToken,
     pub task: tokio::task::JoinHandle<()>,
 }
@@ -112,7 +138,14 @@ pub async fn start_with_runtime<R: Runtime>(
         allow_unenforced_limits: config.docker.allow_unenforced_limits,
         boot_id: config.boot_id.clone().unwrap_or_else(agent::host_boot_id),
     };
-    let service = grpc::WorkerGrpc::new(runtime.clone(), identity.clone());
+    let stats = Arc::new(stats::StatsHub::new(runtime.clone()));
+    let pulls = Arc::new(pulls::SharedPulls::new(runtime.clone()));
+    tracing::info!(source = stats.source(), "live stats source");
+    let activity = Arc::new(WorkerActivity {
+        stats: stats.clone(),
+        pulls: pulls.clone(),
+    });
+    let service = grpc::WorkerGrpc::new(runtime.clone(), identity.clone(), stats, pulls);
     let serve = grpc::serve(
         service,
         config.join_token.clone(),
@@ -134,6 +167,7 @@ pub async fn start_with_runtime<R: Runtime>(
     });
     Ok(RunningWorker {
         rpc_addr,
+        activity,
         shutdown,
         task,
     })

@@ -95,7 +95,8 @@ fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
     })
 }
 
-fn check_command(command: &[String]) -> ApiResult<()> {
+/// A command line a renter gives (to run, or to exec in a console).
+pub fn check_command(command: &[String]) -> ApiResult<()> {
     if command.len() > MAX_ARGS {
         return Err(invalid(
             "command",

@@ -3,6 +3,7 @@
 
 mod batch;
 mod create;
+mod log_lines;
 mod logs;
 mod outcomes;
 mod placer;
@@ -10,8 +11,8 @@ mod power;
 mod remove;
 pub mod view;
 
-pub use create::{create, CreateInput, PortInput};
-pub use logs::{open_logs, LogsQuery};
+pub use create::{check_command, create, CreateInput, PortInput};
+pub use logs::{open_logs, LogFormat, LogsQuery};
 pub use outcomes::Outcomes;
 pub use placer::Placer;
 pub use power::{refresh, restart, start, stop, suspend};

@@ -1,7 +1,7 @@
 //! Container routes: parse, call `containers::*`, answer. Another user's container is a 404.
 
 use super::extract::{ApiJson, AuthUser};
-use crate::containers::{self, ContainerView, CreateInput, LogsQuery};
+use crate::containers::{self, ContainerView, CreateInput, LogFormat, LogsQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::SessionUser;
@@ -133,6 +133,9 @@ struct LogsParams {
     tail: Option<String>,
     follow: Option<String>,
     download: Option<String>,
+    /// `ndjson`: one JSON object per line with its stream; also chosen by
+    /// `Accept: application/x-ndjson`.
+    format: Option<String>,
 }
 
 fn flag(v: &Option<String>, name: &str) -> ApiResult<bool> {
@@ -150,8 +153,24 @@ async fn logs(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
+    headers: HeaderMap,
     Query(p): Query<LogsParams>,
 ) -> ApiResult<Response> {
+    let wants_ndjson = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"));
+    let format = match p.format.as_deref() {
+        None if wants_ndjson => LogFormat::Ndjson,
+        None | Some("raw") => LogFormat::Raw,
+        Some("ndjson") => LogFormat::Ndjson,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                format!("format={other} is not known; use format=raw or format=ndjson"),
+            ))
+        }
+    };
     let tail = match p.tail.as_deref() {
         None | Some("all") => None,
         Some(n) => Some(n.parse::<u32>().map_err(|_| {
@@ -166,12 +185,15 @@ async fn logs(
         follow: flag(&p.follow, "follow")?,
     };
     let download = flag(&p.download, "download")?;
-    let (row, stream) = containers::open_logs(&state, scope(&u), &id, query).await?;
+    let (row, stream) = containers::open_logs(&state, scope(&u), &id, query, format).await?;
     let mut resp = Response::new(Body::from_stream(stream));
     let headers = resp.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
+        HeaderValue::from_static(match format {
+            LogFormat::Raw => "text/plain; charset=utf-8",
+            LogFormat::Ndjson => "application/x-ndjson",
+        }),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     // Proxies such as nginx would otherwise hold a followed stream back.

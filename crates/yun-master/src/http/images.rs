@@ -4,10 +4,13 @@
 use super::extract::{ApiJson, AuthUser};
 use crate::containers::view::rfc3339;
 use crate::error::{ApiError, ApiResult};
+use crate::nodes::WorkerCallError;
 use crate::state::AppState;
 use crate::store::ImageRow;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -44,13 +47,35 @@ async fn list(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult
     ))
 }
 
-/// Pulls `reference` on a ready node and records it for `owner` ('' = the public catalog).
-pub async fn pull_into_catalog(
+/// A pull under way on a node, and what it will cost per MiB.
+pub struct PullStarted {
+    node: String,
+    per_mib: i64,
+    progress: tonic::Streaming<yun_proto::v1::PullProgress>,
+}
+
+fn pull_error(reference: &str, node: &str, e: WorkerCallError) -> ApiError {
+    if e.code() == Some(tonic::Code::FailedPrecondition) {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "image_unavailable",
+            format!(
+            "could not pull '{reference}': {e}. Check the name and that its registry is reachable"
+        ),
+        )
+    } else {
+        ApiError::from_worker(node, e)
+    }
+}
+
+/// Starts pulling `reference` on a ready node for `owner` ('' = the public catalog), after
+/// checking the owner can pay for at least a MiB of a private image.
+pub async fn start_pull(
     state: &AppState,
     owner: &str,
     reference: &str,
     always: bool,
-) -> ApiResult<ImageRow> {
+) -> ApiResult<PullStarted> {
     yun_core::validate::image_reference(reference)?;
     let per_mib = if owner.is_empty() {
         0
@@ -66,26 +91,43 @@ pub async fn pull_into_catalog(
             )));
         }
     }
+    // The same node for the same fleet, so identical pulls meet there and share one pull.
     let node = state
         .registry
         .live_nodes()
         .into_iter()
-        .max_by_key(|l| l.node.memory_bytes)
+        .max_by(|a, b| {
+            a.node
+                .memory_bytes
+                .cmp(&b.node.memory_bytes)
+                .then(b.node.id.cmp(&a.node.id))
+        })
         .ok_or_else(|| {
             ApiError::unavailable(
                 "no_ready_node",
                 "no node is ready to pull on; try again shortly",
             )
         })?;
-    let info = node.client.pull(reference, always).await.map_err(|e| {
-        if e.code() == Some(tonic::Code::FailedPrecondition) {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "image_unavailable", format!(
-                "could not pull '{reference}': {e}. Check the name and that its registry is reachable"
-            ))
-        } else {
-            ApiError::from_worker(&node.node.name, e)
-        }
-    })?;
+    let progress = node
+        .client
+        .pull_progress(reference, always)
+        .await
+        .map_err(|e| pull_error(reference, &node.node.name, e))?;
+    Ok(PullStarted {
+        node: node.node.name.clone(),
+        per_mib,
+        progress,
+    })
+}
+
+/// Records a pulled image for `owner` and charges a private pull, in one transaction.
+async fn finish_pull(
+    state: &AppState,
+    owner: &str,
+    reference: &str,
+    per_mib: i64,
+    info: yun_proto::v1::ImageInfo,
+) -> ApiResult<ImageRow> {
     let ports: Vec<(u16, String)> = info
         .exposed_ports
         .iter()
@@ -106,16 +148,100 @@ pub async fn pull_into_catalog(
         })
 }
 
+/// One line of a pull's NDJSON progress, or its answer.
+enum PullEvent {
+    Progress(Value),
+    Done(ApiResult<ImageRow>),
+}
+
+impl PullStarted {
+    /// The next progress message, or the pulled image recorded for `owner`.
+    async fn next(&mut self, state: &AppState, owner: &str, reference: &str) -> PullEvent {
+        match self.progress.message().await {
+            Ok(Some(msg)) => match msg.image {
+                Some(info) => {
+                    PullEvent::Done(finish_pull(state, owner, reference, self.per_mib, info).await)
+                }
+                None => PullEvent::Progress(json!({
+                    "type": "progress",
+                    "status": msg.status,
+                    "layer": msg.layer,
+                    "current": msg.current,
+                    "total": msg.total,
+                })),
+            },
+            Ok(None) => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
+            Err(s) => PullEvent::Done(Err(pull_error(
+                reference,
+                &self.node,
+                WorkerCallError::Status(s),
+            ))),
+        }
+    }
+}
+
+/// Pulls `reference` on a ready node and records it for `owner` ('' = the public catalog).
+pub async fn pull_into_catalog(
+    state: &AppState,
+    owner: &str,
+    reference: &str,
+    always: bool,
+) -> ApiResult<ImageRow> {
+    let mut pull = start_pull(state, owner, reference, always).await?;
+    loop {
+        if let PullEvent::Done(result) = pull.next(state, owner, reference).await {
+            return result;
+        }
+    }
+}
+
+/// `POST /images/pull`: the image as JSON when done, or, with `Accept: application/x-ndjson`,
+/// its progress layer by layer as it happens, ending with `{"type":"done","image":…}` or
+/// `{"type":"error","error":…}`.
 async fn pull(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
+    headers: HeaderMap,
     ApiJson(input): ApiJson<PullInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let image = pull_into_catalog(&state, &u.id, &input.reference, true).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "image": image_json(&image) })),
-    ))
+) -> ApiResult<Response> {
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"));
+    if !streamed {
+        let image = pull_into_catalog(&state, &u.id, &input.reference, true).await?;
+        return Ok((
+            StatusCode::CREATED,
+            Json(json!({ "image": image_json(&image) })),
+        )
+            .into_response());
+    }
+    let mut pull = start_pull(&state, &u.id, &input.reference, true).await?;
+    let lines = async_stream::stream! {
+        loop {
+            let (line, last) = match pull.next(&state, &u.id, &input.reference).await {
+                PullEvent::Progress(p) => (p, false),
+                PullEvent::Done(Ok(image)) => (json!({"type": "done", "image": image_json(&image)}), true),
+                PullEvent::Done(Err(e)) => (json!({"type": "error", "error": {"code": e.code, "message": e.message}}), true),
+            };
+            let mut bytes = line.to_string().into_bytes();
+            bytes.push(b'\n');
+            yield Ok::<_, std::io::Error>(bytes::Bytes::from(bytes));
+            if last {
+                break;
+            }
+        }
+    };
+    let mut resp = Response::new(Body::from_stream(lines));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(resp)
 }
 
 async fn remove(

@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod health;
 mod images;
+mod live;
 mod payments;
 mod plans;
 
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(images::router())
         .merge(plans::router())
         .merge(containers::router())
+        .merge(live::router())
         .merge(admin::router())
         .merge(admin_billing::router())
         .merge(billing::router())

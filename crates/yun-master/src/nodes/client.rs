@@ -164,18 +164,27 @@ impl WorkerClient {
             .map(|r| r.containers)
     }
 
+    /// A pull's progress, ending with the image (identical pulls on a node share one pull).
+    pub async fn pull_progress(
+        &self,
+        reference: &str,
+        always: bool,
+    ) -> Result<tonic::Streaming<v1::PullProgress>, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::PullImageRequest {
+            reference: reference.to_string(),
+            always,
+        };
+        Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await
+    }
+
     /// Pulls an image on the node and returns what the engine reports of it.
     pub async fn pull(
         &self,
         reference: &str,
         always: bool,
     ) -> Result<v1::ImageInfo, WorkerCallError> {
-        let mut c = self.inner.clone();
-        let req = v1::PullImageRequest {
-            reference: reference.to_string(),
-            always,
-        };
-        let mut stream = Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await?;
+        let mut stream = self.pull_progress(reference, always).await?;
         let work = async {
             while let Some(msg) = stream.message().await.map_err(WorkerCallError::Status)? {
                 if let Some(image) = msg.image {
@@ -189,6 +198,29 @@ impl WorkerClient {
         tokio::time::timeout(SLOW, work)
             .await
             .map_err(|_| WorkerCallError::Timeout(SLOW))?
+    }
+
+    /// Live samples of one container, about once a second, until the stream is dropped.
+    pub async fn stats(
+        &self,
+        id: &str,
+    ) -> Result<tonic::Streaming<v1::StatsSample>, WorkerCallError> {
+        let mut c = self.inner.clone();
+        let req = v1::StatsRequest {
+            container_ids: vec![id.to_string()],
+            interval_ms: 1000,
+        };
+        Self::call(QUICK, c.stats(tonic::Request::new(req))).await
+    }
+
+    /// A TTY session: `input` carries the first message (container, command, size), then stdin
+    /// and resizes.
+    pub async fn exec(
+        &self,
+        input: impl futures::Stream<Item = v1::ExecInput> + Send + 'static,
+    ) -> Result<tonic::Streaming<v1::ExecOutput>, WorkerCallError> {
+        let mut c = self.inner.clone();
+        Self::call(QUICK, c.exec(tonic::Request::new(input))).await
     }
 
     /// A stream of log chunks; only opening it has a deadline, a followed stream may run for hours.

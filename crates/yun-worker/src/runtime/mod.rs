@@ -101,6 +101,8 @@ pub enum LogStream {
 pub struct LogChunk {
     pub stream: LogStream,
     pub data: bytes::Bytes,
+    /// When the engine received it (RFC 3339 with nanoseconds); empty if unknown.
+    pub ts: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -109,6 +111,36 @@ pub struct LogsQuery {
     pub tail: Option<u32>,
     pub follow: bool,
     pub since_unix: i64,
+}
+
+/// The running process behind a container, whose cgroup and network counters are read directly.
+#[derive(Debug, Clone)]
+pub struct ContainerProcess {
+    pub pid: u32,
+    /// Docker's full id, which names the container's cgroup.
+    pub docker_id: String,
+}
+
+/// A container's cumulative resource counters at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Counters {
+    pub cpu_usage_ns: u64,
+    /// Usage less inactive file cache, as the docker CLI shows it.
+    pub memory_bytes: u64,
+    /// 0 when unlimited.
+    pub memory_limit_bytes: u64,
+    pub pids: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+    pub blk_read_bytes: u64,
+    pub blk_write_bytes: u64,
+}
+
+/// An interactive command running in a container with a TTY.
+pub struct ExecSession {
+    pub exec_id: String,
+    pub output: BoxStream<'static, RuntimeResult<bytes::Bytes>>,
+    pub input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
 }
 
 /// Something that happened to one of this node's containers.
@@ -137,6 +169,10 @@ pub enum RuntimeError {
     NotFound(String),
     #[error("the engine accepted the container with a warning, so it was removed: {0}")]
     CreateWarning(String),
+    #[error("container {0} is not running; start it first")]
+    NotRunning(String),
+    #[error("this runtime cannot do that: {0}")]
+    Unsupported(&'static str),
     #[error("no free subnet is left in the tenant pool {0}")]
     SubnetsExhausted(String),
     #[error("docker: {0}")]
@@ -192,4 +228,30 @@ pub trait Runtime: Send + Sync + 'static {
     ) -> impl Future<Output = RuntimeResult<BoxStream<'static, RuntimeResult<LogChunk>>>> + Send;
     /// Events of this cluster's and node's containers, as they happen.
     fn events(&self) -> RuntimeResult<BoxStream<'static, RuntimeResult<ContainerEvent>>>;
+
+    /// The container's main process, or None when it is not running.
+    fn container_process(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = RuntimeResult<Option<ContainerProcess>>> + Send;
+    /// One reading from the engine's own stats API: the fallback where cgroups cannot be read.
+    fn engine_stats(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = RuntimeResult<Option<Counters>>> + Send;
+
+    /// Starts `command` with a TTY in a running container.
+    fn exec(
+        &self,
+        id: &str,
+        command: &[String],
+        size: (u16, u16),
+    ) -> impl Future<Output = RuntimeResult<ExecSession>> + Send;
+    fn exec_resize(
+        &self,
+        exec_id: &str,
+        size: (u16, u16),
+    ) -> impl Future<Output = RuntimeResult<()>> + Send;
+    /// The exit code of a finished exec.
+    fn exec_exit_code(&self, exec_id: &str) -> impl Future<Output = RuntimeResult<i64>> + Send;
 }

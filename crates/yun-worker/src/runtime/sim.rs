@@ -3,8 +3,9 @@
 //! so. It never touches Docker and enforces nothing.
 
 use super::{
-    ContainerEvent, ContainerStatus, DockerState, EngineInfo, ImageInfo, LogChunk, LogsQuery,
-    PullProgress, Runtime, RuntimeError, RuntimeResult, Scope,
+    ContainerEvent, ContainerProcess, ContainerStatus, Counters, DockerState, EngineInfo,
+    ExecSession, ImageInfo, LogChunk, LogsQuery, PullProgress, Runtime, RuntimeError,
+    RuntimeResult, Scope,
 };
 use futures::stream::BoxStream;
 use futures::StreamExt;
@@ -161,5 +162,51 @@ impl Runtime for SimRuntime {
     fn events(&self) -> RuntimeResult<BoxStream<'static, RuntimeResult<ContainerEvent>>> {
         // Simulated containers never change on their own.
         Ok(futures::stream::pending().boxed())
+    }
+
+    /// A running simulated container has no process (pid 0), so samplers use `engine_stats`.
+    async fn container_process(&self, id: &str) -> RuntimeResult<Option<ContainerProcess>> {
+        let map = self.containers.lock().expect("sim");
+        Ok(map
+            .get(id)
+            .filter(|c| c.state == DockerState::Running)
+            .map(|_| ContainerProcess {
+                pid: 0,
+                docker_id: id.to_string(),
+            }))
+    }
+
+    /// Made-up figures that move: a tenth of a core busy, 8 MiB in use.
+    async fn engine_stats(&self, id: &str) -> RuntimeResult<Option<Counters>> {
+        if self.container_process(id).await?.is_none() {
+            return Ok(None);
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Ok(Some(Counters {
+            cpu_usage_ns: (now.as_nanos() / 10) as u64,
+            memory_bytes: 8 << 20,
+            memory_limit_bytes: 64 << 20,
+            pids: 1,
+            ..Counters::default()
+        }))
+    }
+
+    async fn exec(
+        &self,
+        _id: &str,
+        _command: &[String],
+        _size: (u16, u16),
+    ) -> RuntimeResult<ExecSession> {
+        Err(RuntimeError::Unsupported("exec in a simulated container"))
+    }
+
+    async fn exec_resize(&self, _exec_id: &str, _size: (u16, u16)) -> RuntimeResult<()> {
+        Err(RuntimeError::Unsupported("exec in a simulated container"))
+    }
+
+    async fn exec_exit_code(&self, _exec_id: &str) -> RuntimeResult<i64> {
+        Err(RuntimeError::Unsupported("exec in a simulated container"))
     }
 }

@@ -84,6 +84,22 @@ impl DockerRuntime {
 
     /// Inspects `yun-<id>` and returns it only if it belongs to this cluster and node.
     pub(super) async fn inspect_owned(&self, id: &str) -> RuntimeResult<Option<ContainerStatus>> {
+        Ok(self
+            .owned(id)
+            .await?
+            .map(|(labels, c)| status_from_inspect(id, &labels, &c)))
+    }
+
+    /// Docker's whole inspect answer for `yun-<id>`, and its labels, if it is ours.
+    pub(super) async fn owned(
+        &self,
+        id: &str,
+    ) -> RuntimeResult<
+        Option<(
+            HashMap<String, String>,
+            bollard::models::ContainerInspectResponse,
+        )>,
+    > {
         let scope = self.scope()?;
         match self
             .docker
@@ -98,7 +114,7 @@ impl DockerRuntime {
                     .unwrap_or_default();
                 let ours = labels.get(LABEL_CLUSTER) == Some(&scope.cluster_id)
                     && labels.get(LABEL_NODE) == Some(&scope.node_id);
-                Ok(ours.then(|| status_from_inspect(id, &labels, &c)))
+                Ok(ours.then_some((labels, c)))
             }
             Err(e) if is_not_found(&e) => Ok(None),
             Err(e) => Err(e.into()),

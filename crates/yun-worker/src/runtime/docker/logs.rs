@@ -1,10 +1,44 @@
 //! A container's logs as a stream straight from the engine: nothing buffered whole, no files.
+//! Lines carry the engine's timestamps, which also let a followed stream drop the lines the
+//! engine sends twice when its json-file log rotates under a reader.
 
 use super::super::{LogChunk, LogStream, LogsQuery, RuntimeError, RuntimeResult};
 use super::{docker_name, DockerRuntime};
 use bollard::container::{LogOutput, LogsOptions};
+use bytes::Bytes;
 use futures::stream::BoxStream;
 use futures::StreamExt;
+
+/// Splits Docker's `<RFC 3339 nano> <message>` into its time and message.
+fn split_timestamp(message: &Bytes) -> Option<(chrono::DateTime<chrono::Utc>, String, Bytes)> {
+    let space = message.iter().position(|b| *b == b' ')?;
+    let text = std::str::from_utf8(&message[..space]).ok()?;
+    let ts = chrono::DateTime::parse_from_rfc3339(text)
+        .ok()?
+        .with_timezone(&chrono::Utc);
+    Some((ts, text.to_string(), message.slice(space + 1..)))
+}
+
+/// Remembers the last line delivered of one stream, to recognise the engine repeating itself.
+/// Per stream: the engine copies stdout and stderr separately, so their lines interleave in
+/// the log file out of timestamp order, while each stream alone is in order.
+#[derive(Default)]
+struct Seen {
+    last: Option<(chrono::DateTime<chrono::Utc>, Bytes)>,
+}
+
+impl Seen {
+    /// False for a line older than the last one delivered, or the same line again.
+    fn fresh(&mut self, ts: chrono::DateTime<chrono::Utc>, data: &Bytes) -> bool {
+        if let Some((last, last_data)) = &self.last {
+            if ts < *last || (ts == *last && data == last_data) {
+                return false;
+            }
+        }
+        self.last = Some((ts, data.clone()));
+        true
+    }
+}
 
 impl DockerRuntime {
     pub(super) async fn log_stream(
@@ -20,31 +54,59 @@ impl DockerRuntime {
             stdout: true,
             stderr: true,
             since: query.since_unix,
+            timestamps: true,
             tail: query
                 .tail
                 .map(|n| n.to_string())
                 .unwrap_or_else(|| "all".into()),
             ..Default::default()
         };
-        let stream = self
-            .docker
-            .logs(&docker_name(id), Some(options))
-            .filter_map(|item| async move {
-                match item {
+        let mut raw = self.docker.logs(&docker_name(id), Some(options));
+        let stream = async_stream::stream! {
+            let mut seen: [Seen; 2] = Default::default();
+            while let Some(item) = raw.next().await {
+                let (stream, message) = match item {
                     Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
-                        Some(Ok(LogChunk {
-                            stream: LogStream::Stdout,
-                            data: message,
-                        }))
+                        (LogStream::Stdout, message)
                     }
-                    Ok(LogOutput::StdErr { message }) => Some(Ok(LogChunk {
-                        stream: LogStream::Stderr,
-                        data: message,
-                    })),
-                    Ok(LogOutput::StdIn { .. }) => None,
-                    Err(e) => Some(Err(RuntimeError::Docker(e))),
+                    Ok(LogOutput::StdErr { message }) => (LogStream::Stderr, message),
+                    Ok(LogOutput::StdIn { .. }) => continue,
+                    Err(e) => {
+                        yield Err(RuntimeError::Docker(e));
+                        return;
+                    }
+                };
+                match split_timestamp(&message) {
+                    Some((at, ts, data)) => {
+                        if seen[usize::from(stream == LogStream::Stderr)].fresh(at, &data) {
+                            yield Ok(LogChunk { stream, data, ts });
+                        }
+                    }
+                    None => yield Ok(LogChunk { stream, data: message, ts: String::new() }),
                 }
-            });
+            }
+        };
         Ok(stream.boxed())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_split_off_and_repeats_dropped() {
+        let first = Bytes::from_static(b"2026-11-24T10:00:00.000000001Z line 1\n");
+        let second = Bytes::from_static(b"2026-11-24T10:00:00.5Z line 2\n");
+        let (t1, text, data) = split_timestamp(&first).unwrap();
+        assert_eq!(text, "2026-11-24T10:00:00.000000001Z");
+        assert_eq!(&data[..], b"line 1\n");
+        let (t2, _, data2) = split_timestamp(&second).unwrap();
+        let mut seen = Seen::default();
+        assert!(seen.fresh(t1, &data));
+        assert!(seen.fresh(t2, &data2));
+        // After a rotation the engine sends older lines again: dropped.
+        assert!(!seen.fresh(t1, &data));
+        assert!(!seen.fresh(t2, &data2));
     }
 }

@@ -6,14 +6,16 @@ mod container;
 pub use container::container_config;
 mod engine;
 mod events;
+mod exec;
 mod images;
 mod logs;
 mod network;
 mod power;
+mod stats;
 
 use super::{
-    ContainerEvent, ContainerStatus, EngineInfo, ImageInfo, LogChunk, LogsQuery, PullProgress,
-    Runtime, RuntimeError, RuntimeResult, Scope,
+    ContainerEvent, ContainerProcess, ContainerStatus, Counters, EngineInfo, ExecSession,
+    ImageInfo, LogChunk, LogsQuery, PullProgress, Runtime, RuntimeError, RuntimeResult, Scope,
 };
 use bollard::Docker;
 use futures::stream::BoxStream;
@@ -170,5 +172,30 @@ impl Runtime for DockerRuntime {
 
     fn events(&self) -> RuntimeResult<BoxStream<'static, RuntimeResult<ContainerEvent>>> {
         self.event_stream()
+    }
+
+    async fn container_process(&self, id: &str) -> RuntimeResult<Option<ContainerProcess>> {
+        self.process(id).await
+    }
+
+    async fn engine_stats(&self, id: &str) -> RuntimeResult<Option<Counters>> {
+        self.one_shot_stats(id).await
+    }
+
+    async fn exec(
+        &self,
+        id: &str,
+        command: &[String],
+        size: (u16, u16),
+    ) -> RuntimeResult<ExecSession> {
+        self.exec_in(id, command, size).await
+    }
+
+    async fn exec_resize(&self, exec_id: &str, size: (u16, u16)) -> RuntimeResult<()> {
+        self.resize(exec_id, size).await
+    }
+
+    async fn exec_exit_code(&self, exec_id: &str) -> RuntimeResult<i64> {
+        self.exit_code(exec_id).await
     }
 }

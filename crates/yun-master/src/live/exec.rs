@@ -1,0 +1,113 @@
+//! The exec console: a WebSocket relayed to the node's TTY session. Binary frames carry the
+//! terminal's bytes both ways; text frames are control messages (`{"type":"resize","cols",
+//! "rows"}` from the browser, `{"type":"exit","exit_code"}` at the end).
+
+use crate::nodes::WorkerClient;
+use axum::extract::ws::{Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use yun_proto::v1;
+
+/// What to run, and the terminal's size.
+#[derive(Debug, Clone)]
+pub struct ExecRequest {
+    pub command: Vec<String>,
+    pub cols: u16,
+    pub rows: u16,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Control {
+    Resize { cols: u16, rows: u16 },
+}
+
+/// Runs the session until the command exits or either side goes away.
+pub async fn relay(
+    socket: WebSocket,
+    client: Arc<WorkerClient>,
+    container_id: String,
+    req: ExecRequest,
+) {
+    let (mut to_browser, mut from_browser) = socket.split();
+    let (input_tx, input_rx) = mpsc::channel::<v1::ExecInput>(64);
+    let first = v1::ExecInput {
+        container_id,
+        command: req.command,
+        cols: req.cols.into(),
+        rows: req.rows.into(),
+        ..Default::default()
+    };
+    if input_tx.send(first).await.is_err() {
+        return;
+    }
+    let mut output = match client.exec(ReceiverStream::new(input_rx)).await {
+        Ok(o) => o,
+        Err(e) => {
+            let msg =
+                json!({"type": "error", "message": format!("the console could not start: {e}")});
+            let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+            let _ = to_browser.close().await;
+            return;
+        }
+    };
+    // Browser → node: stdin and resizes. Dropping the sender ends the node's stdin.
+    let upstream = tokio::spawn(async move {
+        while let Some(Ok(msg)) = from_browser.next().await {
+            let input = match msg {
+                Message::Binary(b) => v1::ExecInput {
+                    stdin: b.to_vec(),
+                    ..Default::default()
+                },
+                Message::Text(t) => match serde_json::from_str::<Control>(&t) {
+                    Ok(Control::Resize { cols, rows }) => v1::ExecInput {
+                        cols: cols.into(),
+                        rows: rows.into(),
+                        ..Default::default()
+                    },
+                    // Plain text typed by a simple client is input too.
+                    Err(_) => v1::ExecInput {
+                        stdin: t.as_bytes().to_vec(),
+                        ..Default::default()
+                    },
+                },
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if input_tx.send(input).await.is_err() {
+                break;
+            }
+        }
+    });
+    // Node → browser: output, then the exit code.
+    loop {
+        match output.message().await {
+            Ok(Some(out)) if out.exited => {
+                let msg = json!({"type": "exit", "exit_code": out.exit_code});
+                let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+                break;
+            }
+            Ok(Some(out)) => {
+                if to_browser
+                    .send(Message::Binary(out.data.into()))
+                    .await
+                    .is_err()
+                {
+                    break;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let msg = json!({"type": "error", "message": e.message()});
+                let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+                break;
+            }
+        }
+    }
+    let _ = to_browser.close().await;
+    upstream.abort();
+}

@@ -1,0 +1,130 @@
+//! One feed per watched container on this master: a single upstream stream from its node,
+//! fanned out to every subscriber as ready-made JSON, plus a message whenever the container's
+//! state changes. A feed ends (and so does the node's sampler) when its last subscriber goes.
+
+use crate::state::AppState;
+use crate::store::ContainerRow;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+use yun_core::ContainerState;
+use yun_proto::v1;
+
+/// A message as sent on the socket; cloning shares the bytes, so fan-out copies nothing.
+pub type Frame = axum::extract::ws::Utf8Bytes;
+
+#[derive(Clone, Default)]
+pub struct StatsRelay {
+    feeds: Arc<Mutex<HashMap<String, broadcast::Sender<Frame>>>>,
+}
+
+/// How often a feed looks at its subscribers and the container's state.
+const LOOK: Duration = Duration::from_secs(1);
+
+/// The JSON of one sample; `cpu_limit_percent` 100 is the container's whole CPU quota. It is
+/// capped at 100: the kernel never lets a container past its quota, and a one-second window
+/// that happens to hold one more CFS period's burst than the next would otherwise read a little
+/// over it.
+pub fn stats_frame(s: &v1::StatsSample, cpu_millis: u32) -> Frame {
+    let quota_cores = f64::from(cpu_millis.max(1)) / 1000.0;
+    json!({
+        "type": "stats",
+        "ts": s.ts_unix_ms,
+        "cpu_percent": round2(s.cpu_percent),
+        "cpu_limit_percent": round2((s.cpu_percent / quota_cores).min(100.0)),
+        "memory_bytes": s.memory_bytes,
+        "memory_limit_bytes": s.memory_limit_bytes,
+        "pids": s.pids,
+        "net_rx_bytes": s.net_rx_bytes,
+        "net_tx_bytes": s.net_tx_bytes,
+        "blk_read_bytes": s.blk_read_bytes,
+        "blk_write_bytes": s.blk_write_bytes,
+        "source": s.source,
+    })
+    .to_string()
+    .into()
+}
+
+pub fn state_frame(state: ContainerState, exit_code: Option<i64>) -> Frame {
+    json!({"type": "state", "state": state.as_str(), "exit_code": exit_code})
+        .to_string()
+        .into()
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+impl StatsRelay {
+    /// Subscribes to a container's feed, starting it if nobody on this master watched it.
+    pub fn subscribe(&self, state: &AppState, row: &ContainerRow) -> broadcast::Receiver<Frame> {
+        let mut feeds = self.feeds.lock().expect("feeds");
+        if let Some(tx) = feeds.get(&row.id) {
+            return tx.subscribe();
+        }
+        let (tx, rx) = broadcast::channel(32);
+        feeds.insert(row.id.clone(), tx.clone());
+        tokio::spawn(feed(self.clone(), state.clone(), row.clone(), tx));
+        rx
+    }
+
+    /// How many containers this master relays stats for now.
+    pub fn active(&self) -> usize {
+        self.feeds.lock().expect("feeds").len()
+    }
+
+    fn unwatched(&self, id: &str, tx: &broadcast::Sender<Frame>) -> bool {
+        let mut feeds = self.feeds.lock().expect("feeds");
+        if tx.receiver_count() > 0 {
+            return false;
+        }
+        feeds.remove(id);
+        true
+    }
+}
+
+async fn feed(relay: StatsRelay, state: AppState, row: ContainerRow, tx: broadcast::Sender<Frame>) {
+    let mut upstream: Option<tonic::Streaming<v1::StatsSample>> = None;
+    let (mut last_state, mut last_code) = (row.state, row.exit_code);
+    let mut look = tokio::time::interval(LOOK);
+    look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let next = async {
+            match upstream.as_mut() {
+                Some(s) => s.message().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            msg = next => match msg {
+                Ok(Some(sample)) if sample.running => {
+                    let _ = tx.send(stats_frame(&sample, row.cpu_millis));
+                }
+                Ok(Some(_)) => {}
+                // The node went away or ended the stream; the next look reconnects.
+                Ok(None) | Err(_) => upstream = None,
+            },
+            _ = look.tick() => {
+                if relay.unwatched(&row.id, &tx) {
+                    return;
+                }
+                let Ok(Some(now)) = state.store.get_container(None, &row.id).await else {
+                    let _ = tx.send(state_frame(ContainerState::Removing, None));
+                    relay.feeds.lock().expect("feeds").remove(&row.id);
+                    return;
+                };
+                if (now.state, now.exit_code) != (last_state, last_code) {
+                    (last_state, last_code) = (now.state, now.exit_code);
+                    let _ = tx.send(state_frame(now.state, now.exit_code));
+                }
+                if upstream.is_none() {
+                    if let Some(client) = state.registry.ready_client(&row.node_id) {
+                        upstream = client.stats(&row.id).await.ok();
+                    }
+                }
+            }
+        }
+    }
+}

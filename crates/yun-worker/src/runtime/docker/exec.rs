@@ -1,0 +1,93 @@
+//! A command with a TTY in one of this node's running containers.
+
+use super::super::{ExecSession, RuntimeError, RuntimeResult};
+use super::{docker_name, DockerRuntime};
+use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
+use futures::StreamExt;
+
+impl DockerRuntime {
+    pub(super) async fn exec_in(
+        &self,
+        id: &str,
+        command: &[String],
+        (cols, rows): (u16, u16),
+    ) -> RuntimeResult<ExecSession> {
+        let Some((_, c)) = self.owned(id).await? else {
+            return Err(RuntimeError::NotFound(id.to_string()));
+        };
+        if c.state.and_then(|s| s.running) != Some(true) {
+            return Err(RuntimeError::NotRunning(id.to_string()));
+        }
+        let created = self
+            .docker
+            .create_exec(
+                &docker_name(id),
+                CreateExecOptions::<String> {
+                    attach_stdin: Some(true),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    tty: Some(true),
+                    cmd: Some(command.to_vec()),
+                    // The container's own user and no-new-privileges apply; never privileged.
+                    privileged: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let started = self
+            .docker
+            .start_exec(
+                &created.id,
+                Some(StartExecOptions {
+                    detach: false,
+                    tty: true,
+                    output_capacity: None,
+                }),
+            )
+            .await?;
+        let StartExecResults::Attached { output, input } = started else {
+            return Err(RuntimeError::Unsupported("a detached exec"));
+        };
+        if cols > 0 && rows > 0 {
+            // The process may already be gone; a failed first resize is not an error.
+            let _ = self.resize(&created.id, (cols, rows)).await;
+        }
+        let output = output
+            .map(|item| item.map(|o| o.into_bytes()).map_err(RuntimeError::Docker))
+            .boxed();
+        Ok(ExecSession {
+            exec_id: created.id,
+            output,
+            input,
+        })
+    }
+
+    pub(super) async fn resize(
+        &self,
+        exec_id: &str,
+        (cols, rows): (u16, u16),
+    ) -> RuntimeResult<()> {
+        self.docker
+            .resize_exec(
+                exec_id,
+                ResizeExecOptions {
+                    height: rows,
+                    width: cols,
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn exit_code(&self, exec_id: &str) -> RuntimeResult<i64> {
+        // The output closes a moment before the engine records the exit; ask until it has.
+        for _ in 0..50 {
+            let inspect = self.docker.inspect_exec(exec_id).await?;
+            if inspect.running != Some(true) {
+                return Ok(inspect.exit_code.unwrap_or(-1));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(-1)
+    }
+}
