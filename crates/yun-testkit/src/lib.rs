@@ -15,6 +15,7 @@ pub use api::{Api, Reply, WebSocket};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use docker::{docker, testbox_image};
 pub use ports::PortBlock;
+pub mod procfs;
 pub use process::ProcessCluster;
 pub use registry::LocalRegistry;
 pub use service::{fetch, fetch_eventually};

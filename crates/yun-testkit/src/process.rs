@@ -109,6 +109,11 @@ impl ProcessCluster {
         panic!("yun master did not answer on {}", self.http);
     }
 
+    /// The master process's id, while it runs.
+    pub fn master_pid(&self) -> Option<u32> {
+        self.master.as_ref().map(|c| c.id())
+    }
+
     /// kill -9 the master.
     pub fn kill_master(&mut self) {
         if let Some(mut c) = self.master.take() {

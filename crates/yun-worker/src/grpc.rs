@@ -114,6 +114,12 @@ fn status_of(e: &RuntimeError) -> Status {
         }
         RuntimeError::SubnetsExhausted(_) => Status::resource_exhausted(msg),
         RuntimeError::NotFound(_) => Status::not_found(msg),
+        // A tenant network is a /26: about 60 containers of one owner per node.
+        RuntimeError::Docker(e) if e.to_string().contains("no available IPv4 addresses") => {
+            Status::resource_exhausted(
+                "this owner's network on the node is full (about 60 containers per owner and node); remove one first",
+            )
+        }
         RuntimeError::Docker(e) => {
             tracing::warn!(error = %e, "docker call failed");
             Status::internal(format!("the Docker engine failed: {e}"))

@@ -5,18 +5,10 @@
 use futures::StreamExt;
 use serde_json::json;
 use std::time::{Duration, Instant};
+use yun_testkit::procfs::rss_kib;
 use yun_testkit::{PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {

@@ -109,12 +109,46 @@ pub fn locate(
     }
 }
 
-fn read(path: &Path) -> Option<String> {
-    fs::read_to_string(path).ok()
+/// A counter file kept open: each sample re-reads it from offset 0 (pread), so a sample costs
+/// no open or close.
+struct Counter {
+    file: fs::File,
 }
 
-fn number(path: &Path) -> Option<u64> {
-    read(path)?.trim().parse().ok()
+impl Counter {
+    fn open(path: PathBuf) -> Option<Self> {
+        fs::File::open(path).ok().map(|file| Self { file })
+    }
+
+    fn read<'a>(&self, buf: &'a mut Vec<u8>) -> Option<&'a str> {
+        read_whole(&self.file, buf)
+    }
+
+    fn number(&self, buf: &mut Vec<u8>) -> Option<u64> {
+        self.read(buf)?.trim().parse().ok()
+    }
+}
+
+/// Reads a whole proc or cgroup file from offset 0 into `buf`, which keeps its size between
+/// calls (growing only for a bigger file), so a sample allocates and clears nothing.
+pub fn read_whole<'a>(file: &fs::File, buf: &'a mut Vec<u8>) -> Option<&'a str> {
+    use std::os::unix::fs::FileExt;
+    if buf.len() < 4096 {
+        buf.resize(4096, 0);
+    }
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            buf.resize(buf.len() * 2, 0);
+        }
+        match file.read_at(&mut buf[len..], len as u64) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            // The cgroup is gone (the container stopped).
+            Err(_) => return None,
+        }
+    }
+    std::str::from_utf8(&buf[..len]).ok()
 }
 
 /// A `key value` line of a flat-keyed file such as memory.stat or cpu.stat.
@@ -128,75 +162,118 @@ fn keyed(text: &str, key: &str) -> Option<u64> {
 /// Above this a v1 memory limit means "none" (the kernel's page-rounded i64::MAX).
 const V1_UNLIMITED: u64 = 1 << 62;
 
-/// Reads the counters; None when the cgroup is gone (the container stopped).
-pub fn read_counters(location: &Location) -> Option<Counters> {
-    match location {
-        Location::V2(dir) => {
-            let cpu = read(&dir.join("cpu.stat"))?;
-            let usage = number(&dir.join("memory.current"))?;
-            let stat = read(&dir.join("memory.stat")).unwrap_or_default();
-            let limit = read(&dir.join("memory.max"))
-                .and_then(|s| s.trim().parse().ok())
-                .unwrap_or(0);
-            let (mut rbytes, mut wbytes) = (0, 0);
-            for line in read(&dir.join("io.stat")).unwrap_or_default().lines() {
-                for field in line.split_whitespace().skip(1) {
-                    match field.split_once('=') {
-                        Some(("rbytes", v)) => rbytes += v.parse::<u64>().unwrap_or(0),
-                        Some(("wbytes", v)) => wbytes += v.parse::<u64>().unwrap_or(0),
-                        _ => {}
-                    }
-                }
-            }
-            Some(Counters {
-                cpu_usage_ns: keyed(&cpu, "usage_usec")? * 1000,
-                memory_bytes: usage.saturating_sub(keyed(&stat, "inactive_file").unwrap_or(0)),
-                memory_limit_bytes: limit,
-                pids: number(&dir.join("pids.current")).unwrap_or(0),
-                blk_read_bytes: rbytes,
-                blk_write_bytes: wbytes,
-                ..Counters::default()
-            })
+/// Bytes read and written, from v2 io.stat (`MAJ:MIN rbytes=… wbytes=…`).
+fn io_v2(text: &str) -> (u64, u64) {
+    let (mut r, mut w) = (0, 0);
+    for field in text.lines().flat_map(|l| l.split_whitespace().skip(1)) {
+        match field.split_once('=') {
+            Some(("rbytes", v)) => r += v.parse::<u64>().unwrap_or(0),
+            Some(("wbytes", v)) => w += v.parse::<u64>().unwrap_or(0),
+            _ => {}
         }
-        Location::V1 {
-            cpuacct,
-            memory,
-            pids,
-            blkio,
-        } => {
-            let usage = number(&memory.join("memory.usage_in_bytes"))?;
-            let stat = read(&memory.join("memory.stat")).unwrap_or_default();
-            let limit = number(&memory.join("memory.limit_in_bytes"))
-                .filter(|l| *l < V1_UNLIMITED)
-                .unwrap_or(0);
-            let (mut rbytes, mut wbytes) = (0, 0);
-            if let Some(dir) = blkio {
-                for line in read(&dir.join("blkio.throttle.io_service_bytes"))
-                    .unwrap_or_default()
-                    .lines()
-                {
-                    let f: Vec<&str> = line.split_whitespace().collect();
-                    match f.as_slice() {
-                        [_, "Read", v] => rbytes += v.parse::<u64>().unwrap_or(0),
-                        [_, "Write", v] => wbytes += v.parse::<u64>().unwrap_or(0),
-                        _ => {}
-                    }
-                }
-            }
-            Some(Counters {
-                cpu_usage_ns: number(&cpuacct.join("cpuacct.usage"))?,
-                memory_bytes: usage
-                    .saturating_sub(keyed(&stat, "total_inactive_file").unwrap_or(0)),
-                memory_limit_bytes: limit,
+    }
+    (r, w)
+}
+
+/// Bytes read and written, from v1 blkio.throttle.io_service_bytes (`MAJ:MIN Read N`).
+fn io_v1(text: &str) -> (u64, u64) {
+    let (mut r, mut w) = (0, 0);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.as_slice() {
+            [_, "Read", v] => r += v.parse::<u64>().unwrap_or(0),
+            [_, "Write", v] => w += v.parse::<u64>().unwrap_or(0),
+            _ => {}
+        }
+    }
+    (r, w)
+}
+
+/// One container's counter files, open.
+pub struct Opened {
+    v2: bool,
+    cpu: Counter,
+    usage: Counter,
+    stat: Counter,
+    limit: Option<Counter>,
+    pids: Option<Counter>,
+    io: Option<Counter>,
+    buf: Vec<u8>,
+}
+
+impl Opened {
+    pub fn open(location: &Location) -> Option<Self> {
+        let buf = Vec::new();
+        match location {
+            Location::V2(dir) => Some(Self {
+                v2: true,
+                cpu: Counter::open(dir.join("cpu.stat"))?,
+                usage: Counter::open(dir.join("memory.current"))?,
+                stat: Counter::open(dir.join("memory.stat"))?,
+                limit: Counter::open(dir.join("memory.max")),
+                pids: Counter::open(dir.join("pids.current")),
+                io: Counter::open(dir.join("io.stat")),
+                buf,
+            }),
+            Location::V1 {
+                cpuacct,
+                memory,
+                pids,
+                blkio,
+            } => Some(Self {
+                v2: false,
+                cpu: Counter::open(cpuacct.join("cpuacct.usage"))?,
+                usage: Counter::open(memory.join("memory.usage_in_bytes"))?,
+                stat: Counter::open(memory.join("memory.stat"))?,
+                limit: Counter::open(memory.join("memory.limit_in_bytes")),
                 pids: pids
                     .as_ref()
-                    .and_then(|p| number(&p.join("pids.current")))
-                    .unwrap_or(0),
-                blk_read_bytes: rbytes,
-                blk_write_bytes: wbytes,
-                ..Counters::default()
-            })
+                    .and_then(|p| Counter::open(p.join("pids.current"))),
+                io: blkio
+                    .as_ref()
+                    .and_then(|b| Counter::open(b.join("blkio.throttle.io_service_bytes"))),
+                buf,
+            }),
         }
+    }
+
+    /// Reads the counters; None when the cgroup is gone (the container stopped).
+    pub fn read(&mut self) -> Option<Counters> {
+        let buf = &mut self.buf;
+        let cpu_usage_ns = if self.v2 {
+            keyed(self.cpu.read(buf)?, "usage_usec")? * 1000
+        } else {
+            self.cpu.number(buf)?
+        };
+        let usage = self.usage.number(buf)?;
+        let inactive_key = if self.v2 {
+            "inactive_file"
+        } else {
+            "total_inactive_file"
+        };
+        let inactive = keyed(self.stat.read(buf)?, inactive_key).unwrap_or(0);
+        // v2 writes "max" for no limit (no number); v1 a huge one.
+        let memory_limit_bytes = self
+            .limit
+            .as_ref()
+            .and_then(|l| l.number(buf))
+            .filter(|l| *l < V1_UNLIMITED)
+            .unwrap_or(0);
+        let pids = self.pids.as_ref().and_then(|p| p.number(buf)).unwrap_or(0);
+        let (blk_read_bytes, blk_write_bytes) = match self.io.as_ref().and_then(|io| io.read(buf)) {
+            Some(text) if self.v2 => io_v2(text),
+            Some(text) => io_v1(text),
+            None => (0, 0),
+        };
+        Some(Counters {
+            cpu_usage_ns,
+            memory_bytes: usage.saturating_sub(inactive),
+            memory_limit_bytes,
+            pids,
+            blk_read_bytes,
+            blk_write_bytes,
+            ..Counters::default()
+        })
     }
 }
 
@@ -280,7 +357,7 @@ mod tests {
         .unwrap();
         fs::write(mem.join("memory.limit_in_bytes"), "9223372036854771712\n").unwrap();
         fs::write(p.join(format!("pids/docker/{ID}/pids.current")), "3\n").unwrap();
-        let c = read_counters(&loc).unwrap();
+        let c = Opened::open(&loc).unwrap().read().unwrap();
         assert_eq!(c.cpu_usage_ns, 5_000_000);
         assert_eq!(c.memory_bytes, 52_428_800);
         assert_eq!(c.memory_limit_bytes, 0, "unlimited");
@@ -301,7 +378,7 @@ mod tests {
             "8:0 rbytes=10 wbytes=20 rios=1 wios=1\n8:16 rbytes=1 wbytes=2\n",
         )
         .unwrap();
-        let c = read_counters(&Location::V2(dir)).unwrap();
+        let c = Opened::open(&Location::V2(dir)).unwrap().read().unwrap();
         assert_eq!(c.cpu_usage_ns, 1_500_000);
         assert_eq!(c.memory_bytes, 1500);
         assert_eq!(c.memory_limit_bytes, 0);

@@ -7,7 +7,8 @@ pub mod cgroup;
 mod netdev;
 
 use crate::runtime::{Counters, Runtime};
-use cgroup::{Location, Version};
+use cgroup::{Opened, Version};
+use netdev::NetDev;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -101,23 +102,46 @@ impl<R: Runtime> StatsHub<R> {
         let mut reader = Reader::default();
         reader.read(&self, &id).await;
         tokio::time::sleep(BASELINE).await;
-        let mut tick = tokio::time::interval(interval);
+        let _ = tx.send(reader.read(&self, &id).await);
+        // Later samples fall on one of a few fixed phases of the wall clock, so the samplers of
+        // this worker wake together in a few groups and their messages leave together, without
+        // every subscriber of the master receiving in one burst.
+        let mut tick = tokio::time::interval_at(aligned_start(interval, &id), interval);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            tick.tick().await;
             if self.unwatched(&id, &tx) {
                 return;
             }
-            let sample = reader.read(&self, &id).await;
-            let _ = tx.send(sample);
-            tick.tick().await;
+            let _ = tx.send(reader.read(&self, &id).await);
         }
     }
 }
 
-/// One sampler's memory: where the cgroup is, and the previous CPU reading.
+/// How many phases of the interval samplers are spread over.
+const PHASES: i64 = 4;
+
+/// The next instant, at least half an interval away, that falls on this container's phase of
+/// the wall clock (a whole multiple of `interval`, plus 0, 1/4, 1/2 or 3/4 of it by its id).
+fn aligned_start(interval: Duration, id: &str) -> tokio::time::Instant {
+    let every = interval.as_millis().max(1) as i64;
+    let phase = id
+        .bytes()
+        .fold(0i64, |h, b| (h * 31 + i64::from(b)) % PHASES)
+        * every
+        / PHASES;
+    let now = now_ms();
+    let mut wait = every - (now - phase).rem_euclid(every);
+    if wait < every / 2 {
+        wait += every;
+    }
+    tokio::time::Instant::now() + Duration::from_millis(wait as u64)
+}
+
+/// One sampler's memory: the container's counter files, open, and the previous CPU reading.
 #[derive(Default)]
 struct Reader {
-    location: Option<(Location, u32)>,
+    open: Option<(Opened, Option<NetDev>)>,
     previous: Option<(Instant, u64)>,
 }
 
@@ -158,24 +182,27 @@ impl Reader {
         hub: &StatsHub<R>,
         id: &str,
     ) -> Option<(Counters, &'static str)> {
-        if let Some((location, pid)) = &self.location {
-            if let Some(mut c) = cgroup::read_counters(location) {
-                (c.net_rx_bytes, c.net_tx_bytes) = netdev::read(*pid).unwrap_or_default();
+        if let Some((files, net)) = &mut self.open {
+            if let Some(mut c) = files.read() {
+                (c.net_rx_bytes, c.net_tx_bytes) =
+                    net.as_mut().and_then(NetDev::read).unwrap_or_default();
                 return Some((c, hub.source()));
             }
             // Gone: the container stopped or restarted with a new process.
-            self.location = None;
+            self.open = None;
         }
         let process = hub.runtime.container_process(id).await.ok()??;
         let found = (process.pid > 0)
             .then(|| std::fs::read_to_string(format!("/proc/{}/cgroup", process.pid)).ok())
             .flatten()
             .and_then(|file| cgroup::locate(&hub.root, hub.version, &file, &process.docker_id));
-        match found {
-            Some(location) => {
-                let mut c = cgroup::read_counters(&location)?;
-                (c.net_rx_bytes, c.net_tx_bytes) = netdev::read(process.pid).unwrap_or_default();
-                self.location = Some((location, process.pid));
+        match found.as_ref().and_then(Opened::open) {
+            Some(mut files) => {
+                let mut c = files.read()?;
+                let mut net = NetDev::open(process.pid);
+                (c.net_rx_bytes, c.net_tx_bytes) =
+                    net.as_mut().and_then(NetDev::read).unwrap_or_default();
+                self.open = Some((files, net));
                 Some((c, hub.source()))
             }
             None => {

@@ -18,12 +18,26 @@ pub fn parse(text: &str) -> (u64, u64) {
         .fold((0, 0), |(rx, tx), (r, t)| (rx + r, tx + t))
 }
 
-pub fn read(pid: u32) -> Option<(u64, u64)> {
-    std::fs::read_to_string(format!("/proc/{pid}/net/dev"))
-        .ok()
-        .map(|t| parse(&t))
+/// /proc/<pid>/net/dev kept open; each read regenerates it from offset 0.
+pub struct NetDev {
+    file: std::fs::File,
+    buf: Vec<u8>,
 }
 
+impl NetDev {
+    pub fn open(pid: u32) -> Option<Self> {
+        std::fs::File::open(format!("/proc/{pid}/net/dev"))
+            .ok()
+            .map(|file| Self {
+                file,
+                buf: vec![0; 4096],
+            })
+    }
+
+    pub fn read(&mut self) -> Option<(u64, u64)> {
+        super::cgroup::read_whole(&self.file, &mut self.buf).map(parse)
+    }
+}
 #[cfg(test)]
 mod tests {
     #[test]
