@@ -105,8 +105,7 @@ async fn ensure_admin(
 }
 
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
-    let payments =
-        payments::Provider::load(&config.payments.provider).map_err(MasterError::Payments)?;
+    let payments = payments::load(&config.payments.provider).map_err(MasterError::Payments)?;
     let store = Store::open(&config.database)
         .await
         .map_err(|source| MasterError::Store {
@@ -144,7 +143,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         reconciler: reconciler::Reconciler::default(),
         placer: containers::Placer::default(),
         outcomes: containers::Outcomes::default(),
-        payments: Arc::new(payments),
+        payments: Arc::from(payments),
         stats: live::StatsRelay::default(),
         cluster_id: cluster_id.clone(),
     };

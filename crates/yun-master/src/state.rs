@@ -19,7 +19,7 @@ pub struct AppState {
     /// Live stats feeds, one per watched container.
     pub stats: crate::live::StatsRelay,
     /// The payment provider orders are paid through.
-    pub payments: Arc<crate::payments::Provider>,
+    pub payments: Arc<dyn crate::payments::PaymentProvider>,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

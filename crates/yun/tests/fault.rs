@@ -75,6 +75,22 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
             all_in(&kim, "lost")
         })
         .await;
+    // Time spent lost is free: the running time stops counting while the node is away.
+    let run_seconds = |list: serde_json::Value| -> Vec<i64> {
+        list["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["billing"]["run_seconds"].as_i64().unwrap())
+            .collect()
+    };
+    let lost_at = run_seconds(kim.get("/containers").await.body);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        run_seconds(kim.get("/containers").await.body),
+        lost_at,
+        "lost time is free"
+    );
     // The containers themselves never noticed.
     let docker = yun_testkit::docker().await;
     for id in before.values() {

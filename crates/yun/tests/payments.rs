@@ -284,4 +284,20 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
     assert_eq!(entries[0]["reference"], format!("order:{paid_order}"));
     let check = cluster.admin.get("/admin/billing/check").await;
     assert_eq!(check.body["unbalanced"], json!([]));
+    // The operator can see what could not be honoured.
+    let audit = cluster.admin.get("/admin/audit").await;
+    let entries = audit.body["entries"].as_array().unwrap();
+    for (action, order) in [
+        ("payment_for_closed_order", &cancelled),
+        ("payment_for_closed_order", &to_expire),
+        ("payment_amount_mismatch", &wrong_amount),
+        ("order_paid", &paid_order),
+    ] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["action"] == action && e["subject"] == format!("order:{order}")),
+            "{action} for {order} in {entries:?}"
+        );
+    }
 }

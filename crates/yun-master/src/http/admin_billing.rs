@@ -18,6 +18,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/orders", get(orders))
         .route("/admin/orders/{id}/paid", post(mark_paid))
         .route("/admin/billing/check", get(check))
+        .route("/admin/audit", get(audit))
 }
 
 #[derive(Deserialize)]
@@ -88,7 +89,7 @@ async fn mark_paid(
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    if state.payments.name() != "manual" {
+    if !state.payments.manual() {
         return Err(ApiError::conflict(
             "provider_confirms_payments",
             "orders here are paid through the payment provider, which confirms them itself",
@@ -117,5 +118,20 @@ async fn check(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
     let off = state.store.unbalanced_users().await?;
     Ok(Json(json!({
         "unbalanced": off.iter().map(|(id, balance, sum)| json!({"user_id": id, "balance": balance, "ledger_sum": sum})).collect::<Vec<_>>()
+    })))
+}
+
+/// What operators should look at: adjustments, payments confirmed, and payments that could not
+/// be honoured (a cancelled or expired order, an amount that did not match).
+async fn audit(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+    let rows = state.store.audit_log(500).await?;
+    Ok(Json(json!({
+        "entries": rows.iter().map(|r| json!({
+            "at": crate::containers::view::rfc3339(r.at),
+            "actor": r.actor,
+            "action": r.action,
+            "subject": r.subject,
+            "detail": r.detail,
+        })).collect::<Vec<_>>()
     })))
 }

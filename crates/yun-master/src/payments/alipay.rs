@@ -3,7 +3,7 @@
 //! Both keys are read from files named in config, never from the repository.
 
 use super::amount::{format_minor, parse_minor};
-use super::{Checkout, Notice, Rejected};
+use super::{Checkout, Notice, PaymentProvider, Rejected};
 use crate::store::OrderRow;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -128,9 +128,15 @@ impl Alipay {
     fn sign(&self, content: &str) -> String {
         BASE64.encode(self.signer.sign(content.as_bytes()).to_bytes())
     }
+}
+
+impl PaymentProvider for Alipay {
+    fn name(&self) -> &'static str {
+        "alipay"
+    }
 
     /// The signed `alipay.trade.page.pay` request the renter's browser opens.
-    pub fn checkout(&self, order: &OrderRow) -> Checkout {
+    fn checkout(&self, order: &OrderRow) -> Checkout {
         let biz = serde_json::json!({
             "out_trade_no": order.id,
             "product_code": "FAST_INSTANT_TRADE_PAY",
@@ -168,7 +174,7 @@ impl Alipay {
     }
 
     /// Verifies a notify and reads what it says. Nothing in it is trusted before the signature.
-    pub fn verify(&self, params: &[(String, String)]) -> Result<Notice, Rejected> {
+    fn verify(&self, params: &[(String, String)]) -> Result<Notice, Rejected> {
         let get = |name: &str| {
             params
                 .iter()

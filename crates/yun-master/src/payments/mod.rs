@@ -69,37 +69,57 @@ pub enum Rejected {
     Invalid(String),
 }
 
-pub enum Provider {
-    Manual,
-    Alipay(Box<Alipay>),
+/// What every payment provider does: make the checkout for an order, and verify what it
+/// calls back with. Nothing a callback says is believed before `verify` has accepted it.
+pub trait PaymentProvider: Send + Sync {
+    /// The name in orders and in the callback URL (`/payments/{name}/notify`).
+    fn name(&self) -> &'static str;
+    fn checkout(&self, order: &OrderRow) -> Checkout;
+    /// Verifies a callback's parameters and reads them.
+    fn verify(&self, params: &[(String, String)]) -> Result<Notice, Rejected>;
+    /// Whether an admin confirms payments by hand (no provider calls back).
+    fn manual(&self) -> bool {
+        false
+    }
 }
 
-impl Provider {
-    pub fn load(config: &ProviderConfig) -> Result<Self, String> {
-        Ok(match config {
-            ProviderConfig::Manual => Self::Manual,
-            ProviderConfig::Alipay(c) => Self::Alipay(Box::new(Alipay::load(c.clone())?)),
-        })
+/// For operators without a payment provider: the renter pays the operator, who marks the order
+/// paid. It takes no callbacks.
+pub struct Manual;
+
+impl PaymentProvider for Manual {
+    fn name(&self) -> &'static str {
+        "manual"
     }
 
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Manual => "manual",
-            Self::Alipay(_) => "alipay",
+    fn checkout(&self, order: &OrderRow) -> Checkout {
+        Checkout {
+            provider: "manual",
+            url: None,
+            instructions: format!(
+                "pay the operator {} {} and quote order {}; credits arrive when they mark it paid",
+                amount::format_minor(order.amount_minor),
+                order.currency,
+                order.id
+            ),
         }
     }
 
-    pub fn checkout(&self, order: &OrderRow) -> Checkout {
-        match self {
-            Self::Manual => Checkout {
-                provider: "manual",
-                url: None,
-                instructions: format!(
-                    "pay the operator {} and quote order {}; credits arrive when they mark it paid",
-                    order.amount_minor, order.id
-                ),
-            },
-            Self::Alipay(a) => a.checkout(order),
-        }
+    fn verify(&self, _params: &[(String, String)]) -> Result<Notice, Rejected> {
+        Err(Rejected::Invalid(
+            "the manual provider takes no callbacks; an admin marks orders paid".into(),
+        ))
     }
+
+    fn manual(&self) -> bool {
+        true
+    }
+}
+
+/// The provider the configuration names, with its keys loaded.
+pub fn load(config: &ProviderConfig) -> Result<Box<dyn PaymentProvider>, String> {
+    Ok(match config {
+        ProviderConfig::Manual => Box::new(Manual),
+        ProviderConfig::Alipay(c) => Box::new(Alipay::load(c.clone())?),
+    })
 }

@@ -2,7 +2,7 @@
 //! the order's, the trade succeeded), then settled once. Anything that cannot be honoured is
 //! logged for an operator and credits nothing.
 
-use super::{Provider, Rejected};
+use super::Rejected;
 use crate::state::AppState;
 use crate::store::Settled;
 
@@ -15,10 +15,10 @@ pub enum Answer {
 }
 
 pub async fn handle(state: &AppState, provider: &str, params: &[(String, String)]) -> Answer {
-    let notice = match (provider, &*state.payments) {
-        ("alipay", Provider::Alipay(a)) => a.verify(params),
-        _ => return Answer::Refused(format!("provider {provider} is not configured")),
-    };
+    if provider != state.payments.name() {
+        return Answer::Refused(format!("provider {provider} is not configured"));
+    }
+    let notice = state.payments.verify(params);
     let notice = match notice {
         Ok(n) => n,
         Err(Rejected::BadSignature(why)) => {

@@ -135,6 +135,16 @@ pub(super) async fn audit(
     Ok(())
 }
 
+/// One line of the audit log.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
 /// What happened to an admin's adjustment.
 pub enum Adjusted {
     Done(i64),
@@ -177,6 +187,24 @@ impl Store {
                 reference: r.get("reference"),
                 note: r.get("note"),
                 created_at: r.get("created_at"),
+            })
+            .collect())
+    }
+
+    /// The newest entries of the audit log.
+    pub async fn audit_log(&self, limit: i64) -> StoreResult<Vec<AuditRow>> {
+        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?")
+            .bind(limit)
+            .fetch_all(&self.read)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| AuditRow {
+                at: r.get("at"),
+                actor: r.get("actor"),
+                action: r.get("action"),
+                subject: r.get("subject"),
+                detail: r.get("detail"),
             })
             .collect())
     }

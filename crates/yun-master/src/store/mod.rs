@@ -13,7 +13,7 @@ mod users;
 
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use images::ImageRow;
-pub use ledger::{Adjusted, Entry, EntryKind, LedgerRow};
+pub use ledger::{Adjusted, AuditRow, Entry, EntryKind, LedgerRow};
 pub use metering::{MeterTick, Prepaid, RunCharge};
 pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
