@@ -104,6 +104,23 @@ async fn ensure_admin(
     Ok(generated.then_some(password))
 }
 
+/// Keeps the WAL short beside the single writer, which never checkpoints itself.
+fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(store::CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            if let Err(e) = store.checkpoint().await {
+                tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
+            }
+        }
+    });
+}
+
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let payments = payments::load(&config.payments.provider).map_err(MasterError::Payments)?;
     let store = Store::open(&config.database)
@@ -161,6 +178,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     state.placer.spawn(state.clone(), shutdown.clone());
     state.outcomes.spawn(state.clone(), shutdown.clone());
     billing::spawn(state.clone(), shutdown.clone());
+    spawn_checkpoints(state.store.clone(), shutdown.clone());
     let app = http::router(state);
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();

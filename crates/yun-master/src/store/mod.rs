@@ -47,7 +47,15 @@ pub struct Store {
     read: SqlitePool,
     /// Exactly one connection: writes are serialised here rather than racing for the lock.
     write: SqlitePool,
+    /// Copies the WAL back into the database in the background (see `checkpoint`).
+    checkpointer: SqlitePool,
 }
+
+/// The writer's page cache (negative: KiB). The default 2 MiB makes every write to the ledger's
+/// and containers' indexes of a large fleet a page read.
+const CACHE_KIB: &str = "-65536";
+/// How often the background checkpoint runs.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -68,16 +76,41 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // The writer never checkpoints inline (a commit that has to copy the WAL back stalls
+        // every queued write); `checkpoint` does it beside it. Durability is the commit's fsync.
+        // Only the writer gets the large cache: it is the one that must not wait for pages.
         let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("wal_autocheckpoint", "0")
+                    .pragma("cache_size", CACHE_KIB),
+            )
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let checkpointer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { read, write })
+        Ok(Self {
+            read,
+            write,
+            checkpointer,
+        })
+    }
+
+    /// Copies committed WAL frames into the database without blocking readers or the writer
+    /// (PASSIVE); run every `CHECKPOINT_EVERY` by the master.
+    pub async fn checkpoint(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.checkpointer)
+            .await?;
+        Ok(())
     }
 
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
