@@ -293,8 +293,7 @@ pub(super) async fn admit_and_place(
             row.plan,
         )));
     }
-    let reserved = tx.reserved().await?;
-    let nodes = snapshots(state, &reserved);
+    let nodes = snapshots(state, tx.reserved().await?);
     let request = PlacementRequest {
         cpu_millis: row.cpu_millis.into(),
         memory_bytes: row.memory_bytes,
@@ -346,10 +345,12 @@ pub(super) async fn admit_and_place(
             protocol: w.protocol.as_str().to_string(),
         });
     }
+    let range = node.port_range;
     row.node_id = node_id;
     row.ports = ports;
     tx.insert(&row).await?;
-    Ok((row, node.port_range))
+    tx.reserve(&row.node_id, row.cpu_millis.into(), row.memory_bytes);
+    Ok((row, range))
 }
 
 /// Runs a container. With an idempotency key, a repeated request returns the container the
