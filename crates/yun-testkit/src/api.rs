@@ -124,6 +124,20 @@ impl Api {
             .unwrap_or(Value::Null)
     }
 
+    /// This user's balance, as `GET /me` shows it.
+    pub async fn balance(&self) -> i64 {
+        let me = self.get("/me").await;
+        me.body["user"]["balance"].as_i64().expect("a balance")
+    }
+
+    /// A GET whose body the caller reads as a stream (followed logs).
+    pub async fn get_stream(&self, path: &str) -> reqwest::Response {
+        self.request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("the API answers")
+    }
+
     /// Opens a WebSocket on `path` as this user; an HTTP refusal comes back as its status.
     pub async fn websocket(&self, path: &str) -> Result<WebSocket, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;

@@ -18,4 +18,4 @@ pub use ports::PortBlock;
 pub mod procfs;
 pub use process::ProcessCluster;
 pub use registry::LocalRegistry;
-pub use service::{fetch, fetch_eventually};
+pub use service::{eventually, fetch, fetch_eventually};

@@ -31,12 +31,28 @@ impl ProcessCluster {
     /// Starts `yun master` with fast fleet timings: 1 s heartbeats (a node is down after 7 s),
     /// a reconcile pass every second, and a 3 s orphan grace.
     pub async fn start(yun_bin: &str, extra_args: &[&str]) -> Self {
+        Self::launch(yun_bin, None, extra_args).await
+    }
+
+    /// As `start`, with `yun_toml` as the master's settings file (`--config`).
+    pub async fn start_with_file(yun_bin: &str, yun_toml: &str, extra_args: &[&str]) -> Self {
+        Self::launch(yun_bin, Some(yun_toml), extra_args).await
+    }
+
+    async fn launch(yun_bin: &str, yun_toml: Option<&str>, extra_args: &[&str]) -> Self {
         crate::docker().await;
         let http = free_addr();
         let api = Api::new(&format!("http://{http}/api/v1"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        if let Some(text) = yun_toml {
+            let path = dir.path().join("yun.toml");
+            std::fs::write(&path, text).expect("writing yun.toml");
+            extra_args.extend(["--config".to_string(), path.display().to_string()]);
+        }
         let mut me = Self {
             yun_bin: yun_bin.to_string(),
-            dir: tempfile::tempdir().expect("temp dir"),
+            dir,
             http,
             rpc: free_addr(),
             join_token: format!("fault-token-{}", yun_core::new_id()),
@@ -44,7 +60,7 @@ impl ProcessCluster {
             admin: api.clone(),
             api,
             cluster_id: String::new(),
-            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            extra_args,
         };
         me.start_master().await;
         me.admin = me.api.log_in("admin", PROCESS_ADMIN_PASSWORD).await;
@@ -167,17 +183,10 @@ impl ProcessCluster {
 
     pub async fn eventually<F, Fut>(&self, limit: Duration, what: &str, check: F)
     where
-        F: Fn() -> Fut,
+        F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        let deadline = tokio::time::Instant::now() + limit;
-        while !check().await {
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "within {limit:?}: {what}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        crate::eventually(limit, what, check).await
     }
 }
 

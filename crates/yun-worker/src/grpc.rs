@@ -420,17 +420,15 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
                 .await
                 .map_err(|e| Status::internal(e.to_string()))?;
         }
-        let resizer = (runtime.clone(), exec_id.clone());
+        let (resize_runtime, resize_id) = (runtime.clone(), exec_id.clone());
         tokio::spawn(async move {
             while let Ok(Some(msg)) = inbound.message().await {
                 if !msg.stdin.is_empty() && input.write_all(&msg.stdin).await.is_err() {
                     break;
                 }
                 if msg.cols > 0 && msg.rows > 0 {
-                    let _ = resizer
-                        .0
-                        .exec_resize(&resizer.1, (msg.cols as u16, msg.rows as u16))
-                        .await;
+                    let size = (msg.cols as u16, msg.rows as u16);
+                    let _ = resize_runtime.exec_resize(&resize_id, size).await;
                 }
             }
             // The caller is done sending: the command sees end of input.

@@ -61,22 +61,11 @@ async fn main() {
     let n = env_or("STREAMS_CONTAINERS", 100);
     let secs = Duration::from_secs(env_or("STREAMS_SECONDS", 30) as u64);
     let fanout = env_or("STREAMS_FANOUT", 1000);
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("yun.toml");
     // A tiny plan, so 100 containers fit two cores' CPU reservation.
-    std::fs::write(
-        &config,
-        "default_plan = \"tiny\"\n[[plans]]\nname = \"tiny\"\ncpu_millis = 10\nmemory_mib = 16\npids = 16\n",
-    )
-    .unwrap();
-    let cluster = ProcessCluster::start(
+    let cluster = ProcessCluster::start_with_file(
         YUN,
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "--max-containers-per-user",
-            "1000",
-        ],
+        "default_plan = \"tiny\"\n[[plans]]\nname = \"tiny\"\ncpu_millis = 10\nmemory_mib = 16\npids = 16\n",
+        &["--max-containers-per-user", "1000"],
     )
     .await;
     let ports = PortBlock::claim();

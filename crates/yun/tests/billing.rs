@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 use yun_core::Plan;
-use yun_testkit::{Api, PortBlock, ProcessCluster, TestCluster};
+use yun_testkit::{eventually, Api, PortBlock, ProcessCluster, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -17,6 +17,22 @@ fn metered_plan(price_per_hour: i64) -> Plan {
         pids: 64,
         price_per_hour,
     }
+}
+
+/// A cluster whose one plan is `metered` at `price_per_hour`, new accounts starting with
+/// `credits`; `tune` sets the rest.
+async fn metered_cluster(
+    price_per_hour: i64,
+    credits: i64,
+    tune: impl FnOnce(&mut yun_master::MasterConfig),
+) -> TestCluster {
+    TestCluster::start_with(|c| {
+        c.plans = vec![metered_plan(price_per_hour)];
+        c.default_plan = "metered".into();
+        c.pricing.signup_credits = credits;
+        tune(c);
+    })
+    .await
 }
 
 /// Every entry of the caller's ledger, oldest last, by following the pages.
@@ -38,18 +54,12 @@ async fn ledger(api: &Api) -> Vec<Value> {
     }
 }
 
-async fn balance(api: &Api) -> i64 {
-    api.get("/me").await.body["user"]["balance"]
-        .as_i64()
-        .unwrap()
-}
-
 /// The balance, after checking it equals the sum of the ledger (for this user and, through
 /// the operator's check, for every user).
 async fn balanced(api: &Api, admin: &Api) -> i64 {
     let entries = ledger(api).await;
     let sum: i64 = entries.iter().map(|e| e["amount"].as_i64().unwrap()).sum();
-    let b = balance(api).await;
+    let b = api.balance().await;
     assert_eq!(b, sum, "balance equals the ledger: {entries:#?}");
     assert!(b >= 0);
     let check = admin.get("/admin/billing/check").await;
@@ -78,32 +88,11 @@ async fn container(api: &Api, id: &str) -> Value {
     r.body["container"].clone()
 }
 
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("timed out waiting for: {what}");
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
     // Minimum 300, deposit 200, first minute 60: each run takes 260 and needs 300 first, so
     // 2,700 admits exactly ten (the tenth starts from 360, an eleventh would from 100).
-    let cluster = TestCluster::start_with(|c| {
-        c.plans = vec![metered_plan(3600)];
-        c.default_plan = "metered".into();
-        c.pricing.signup_credits = 2700;
-        c.max_containers_per_user = 500;
-    })
-    .await;
+    let cluster = metered_cluster(3600, 2700, |c| c.max_containers_per_user = 500).await;
     let image = cluster.publish_testbox().await;
     let racer = cluster.api.sign_up("racer", "racer-password").await;
     assert_eq!(balanced(&racer, &cluster.admin).await, 2700);
@@ -169,12 +158,7 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_container_running_65_seconds_is_charged_65_credits() {
-    let cluster = TestCluster::start_with(|c| {
-        c.plans = vec![metered_plan(3600)];
-        c.default_plan = "metered".into();
-        c.pricing.signup_credits = 1000;
-    })
-    .await;
+    let cluster = metered_cluster(3600, 1000, |_| {}).await;
     let image = cluster.publish_testbox().await;
     let meg = cluster.api.sign_up("meg", "meg-password").await;
     let c = meg
@@ -230,10 +214,7 @@ async fn a_container_running_65_seconds_is_charged_65_credits() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
     // Ten credits a second, paid five seconds at a time, from 150 credits.
-    let cluster = TestCluster::start_with(|c| {
-        c.plans = vec![metered_plan(36_000)];
-        c.default_plan = "metered".into();
-        c.pricing.signup_credits = 150;
+    let cluster = metered_cluster(36_000, 150, |c| {
         c.pricing.min_balance_to_run = 0;
         c.pricing.run_deposit = 10;
         c.pricing.metering_interval = Duration::from_secs(5);
@@ -364,21 +345,10 @@ async fn admin_adjustments_are_ledger_entries_and_never_overdraw() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_master_killed_while_metering_charges_nothing_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("yun.toml");
-    std::fs::write(
-        &config,
-        "default_plan = \"metered\"\nmetering_interval = \"5s\"\n\n[[plans]]\nname = \"metered\"\ncpu_millis = 100\nmemory_mib = 64\npids = 64\nprice_per_hour = 36000\n",
-    )
-    .unwrap();
-    let mut cluster = ProcessCluster::start(
+    let mut cluster = ProcessCluster::start_with_file(
         YUN,
-        &[
-            "--config",
-            config.to_str().unwrap(),
-            "--signup-credits",
-            "100000",
-        ],
+        "default_plan = \"metered\"\nmetering_interval = \"5s\"\n\n[[plans]]\nname = \"metered\"\ncpu_millis = 100\nmemory_mib = 64\npids = 64\nprice_per_hour = 36000\n",
+        &["--signup-credits", "100000"],
     )
     .await;
     let ports = PortBlock::claim();
@@ -498,12 +468,7 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refunded() {
-    let cluster = TestCluster::start_with(|c| {
-        c.plans = vec![metered_plan(3600)];
-        c.default_plan = "metered".into();
-        c.pricing.signup_credits = 1000;
-    })
-    .await;
+    let cluster = metered_cluster(3600, 1000, |_| {}).await;
     let image = cluster.publish_testbox().await;
     let tia = cluster.api.sign_up("tia", "tia-password").await;
     let r = tia

@@ -177,13 +177,8 @@ async fn follow_streams_new_lines_and_exits_are_reported() {
         .await;
     let id = c["id"].as_str().unwrap();
     let resp = bob
-        .request(
-            reqwest::Method::GET,
-            &format!("/containers/{id}/logs?follow=true"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_stream(&format!("/containers/{id}/logs?follow=true"))
+        .await;
     assert_eq!(resp.status(), 200);
     let mut stream = resp.bytes_stream();
     let mut seen = String::new();

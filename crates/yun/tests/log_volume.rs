@@ -28,13 +28,8 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
     let pid = worker.child.id();
     let before = rss_kib(pid);
     let resp = user
-        .request(
-            reqwest::Method::GET,
-            &format!("/containers/{id}/logs?follow=true"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_stream(&format!("/containers/{id}/logs?follow=true"))
+        .await;
     let mut body = resp.bytes_stream();
     let (mut next, mut partial, mut bytes) = (0u64, Vec::new(), 0usize);
     let mut peak = before;

@@ -62,12 +62,6 @@ async fn notify(api: &Api, params: &[(String, String)]) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
-async fn balance(api: &Api) -> i64 {
-    api.get("/me").await.body["user"]["balance"]
-        .as_i64()
-        .unwrap()
-}
-
 async fn order(api: &Api, credits: i64) -> String {
     let r = api.post("/orders", json!({"credits": credits})).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -109,7 +103,7 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
     .await;
     let pat = cluster.api.sign_up("pat", "pat-password").await;
     let eve = cluster.api.sign_up("eve", "eve-password").await;
-    assert_eq!(balance(&pat).await, 0);
+    assert_eq!(pat.balance().await, 0);
 
     // The checkout is a page-pay request signed with the merchant key, for the order's amount.
     let r = pat.post("/orders", json!({"credits": 500})).await;
@@ -159,10 +153,10 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         &notify_params(&paid_order, "5.00", "TRADE_SUCCESS"),
     );
     assert_eq!(notify(&cluster.api, &valid).await, (200, "success".into()));
-    assert_eq!(balance(&pat).await, 500);
+    assert_eq!(pat.balance().await, 500);
     assert_eq!(notify(&cluster.api, &valid).await, (200, "success".into()));
     assert_eq!(
-        balance(&pat).await,
+        pat.balance().await,
         500,
         "a repeated notify credits nothing more"
     );
@@ -237,7 +231,7 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         "cancelled"
     );
     assert_eq!(
-        balance(&pat).await,
+        pat.balance().await,
         500,
         "nothing but the valid notify credited"
     );
@@ -268,7 +262,7 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         notify(&cluster.api, &expired).await,
         (200, "success".into())
     );
-    assert_eq!(balance(&pat).await, 500);
+    assert_eq!(pat.balance().await, 500);
 
     // The manual route is closed while a provider confirms payments.
     let r = cluster

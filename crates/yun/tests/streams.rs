@@ -173,13 +173,8 @@ async fn a_followed_log_shows_a_new_line_within_a_second() {
     let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
     yun_testkit::fetch_eventually(&endpoint).await;
     let resp = lena
-        .request(
-            reqwest::Method::GET,
-            &format!("/containers/{id}/logs?follow=true&format=ndjson"),
-        )
-        .send()
-        .await
-        .unwrap();
+        .get_stream(&format!("/containers/{id}/logs?follow=true&format=ndjson"))
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
     let mut body = resp.bytes_stream();

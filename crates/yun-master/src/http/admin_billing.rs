@@ -97,8 +97,8 @@ async fn mark_paid(
     }
     let actor = format!("admin:{}", a.id);
     match state.store.settle_order(&id, None, &actor).await? {
+        // Both carry the order as it is after the settlement.
         Settled::Credited(o) | Settled::AlreadyPaid(o) => {
-            let o = state.store.order(None, &o.id).await?.unwrap_or(o);
             Ok(Json(json!({ "order": order_json(&o) })))
         }
         Settled::NotPayable(o) => Err(ApiError::conflict(

@@ -125,7 +125,7 @@ async fn create_order(
         Json(json!({
             "order": order_json(&order),
             "payment": {
-                "provider": checkout.provider,
+                "provider": state.payments.name(),
                 "url": checkout.url,
                 "instructions": checkout.instructions,
             },

@@ -1,6 +1,6 @@
 //! Container routes: parse, call `containers::*`, answer. Another user's container is a 404.
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{accepts_ndjson, ApiJson, AuthUser};
 use crate::containers::{self, ContainerView, CreateInput, LogFormat, LogsQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -29,7 +29,7 @@ fn one(row: &crate::store::ContainerRow) -> Json<Value> {
 }
 
 /// Admins act on any container; everyone else only on their own.
-fn scope(u: &SessionUser) -> Option<&str> {
+pub(super) fn scope(u: &SessionUser) -> Option<&str> {
     (u.role != "admin").then_some(u.id.as_str())
 }
 
@@ -156,12 +156,8 @@ async fn logs(
     headers: HeaderMap,
     Query(p): Query<LogsParams>,
 ) -> ApiResult<Response> {
-    let wants_ndjson = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/x-ndjson"));
     let format = match p.format.as_deref() {
-        None if wants_ndjson => LogFormat::Ndjson,
+        None if accepts_ndjson(&headers) => LogFormat::Ndjson,
         None | Some("raw") => LogFormat::Raw,
         Some("ndjson") => LogFormat::Ndjson,
         Some(other) => {

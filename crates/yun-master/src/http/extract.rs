@@ -111,3 +111,11 @@ impl FromRequestParts<AppState> for AdminUser {
         Ok(Self(user))
     }
 }
+
+/// Whether the client asked for NDJSON (`Accept: application/x-ndjson`), for streamed answers.
+pub fn accepts_ndjson(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/x-ndjson"))
+}

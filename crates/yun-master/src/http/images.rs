@@ -1,7 +1,7 @@
 //! Images: the public catalog plus each user's own. A user pull always asks the registry, so
 //! an image that merely sits on a host (or another user's private image) is never handed out.
 
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{accepts_ndjson, ApiJson, AuthUser};
 use crate::containers::view::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerCallError;
@@ -204,11 +204,7 @@ async fn pull(
     headers: HeaderMap,
     ApiJson(input): ApiJson<PullInput>,
 ) -> ApiResult<Response> {
-    let streamed = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/x-ndjson"));
-    if !streamed {
+    if !accepts_ndjson(&headers) {
         let image = pull_into_catalog(&state, &u.id, &input.reference, true).await?;
         return Ok((
             StatusCode::CREATED,

@@ -1,13 +1,14 @@
 //! WebSockets for the owner of a container: live stats and the exec console. Authentication
 //! (bearer or cookie) and ownership are answered with 401 and 404 before any upgrade.
 
+use super::containers::scope;
 use super::extract::AuthUser;
 use crate::containers::{self, check_command};
 use crate::error::{ApiError, ApiResult};
 use crate::live::exec::{relay, ExecRequest};
 use crate::live::stats::state_frame;
 use crate::state::AppState;
-use crate::store::{ContainerRow, SessionUser};
+use crate::store::ContainerRow;
 use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
 };
@@ -28,10 +29,6 @@ pub fn router() -> Router<AppState> {
 
 /// The server pings this often, so dead connections are found and proxies keep live ones.
 const PING: Duration = Duration::from_secs(20);
-
-fn scope(u: &SessionUser) -> Option<&str> {
-    (u.role != "admin").then_some(u.id.as_str())
-}
 
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
     ws.map_err(|_| {

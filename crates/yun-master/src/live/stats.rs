@@ -70,11 +70,6 @@ impl StatsRelay {
         rx
     }
 
-    /// How many containers this master relays stats for now.
-    pub fn active(&self) -> usize {
-        self.feeds.lock().expect("feeds").len()
-    }
-
     fn unwatched(&self, id: &str, tx: &broadcast::Sender<Frame>) -> bool {
         let mut feeds = self.feeds.lock().expect("feeds");
         if tx.receiver_count() > 0 {

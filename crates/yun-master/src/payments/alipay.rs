@@ -166,7 +166,6 @@ impl PaymentProvider for Alipay {
         params.push(("sign".into(), sign));
         let query = serde_urlencoded::to_string(&params).expect("strings encode");
         Checkout {
-            provider: "alipay",
             url: Some(format!("{}?{query}", self.config.gateway)),
             instructions: "open the URL to pay with Alipay; credits arrive once Alipay confirms"
                 .into(),

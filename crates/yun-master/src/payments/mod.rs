@@ -47,7 +47,6 @@ impl Default for PaymentsConfig {
 /// How the renter pays an order.
 #[derive(Debug, Clone)]
 pub struct Checkout {
-    pub provider: &'static str,
     pub url: Option<String>,
     pub instructions: String,
 }
@@ -94,7 +93,6 @@ impl PaymentProvider for Manual {
 
     fn checkout(&self, order: &OrderRow) -> Checkout {
         Checkout {
-            provider: "manual",
             url: None,
             instructions: format!(
                 "pay the operator {} {} and quote order {}; credits arrive when they mark it paid",

@@ -106,6 +106,17 @@ pub(super) async fn post(
     Ok(Some(balance))
 }
 
+/// A user's balance as the transaction sees it; None when there is no such user.
+pub(super) async fn balance_in(
+    tx: &mut SqliteConnection,
+    user_id: &str,
+) -> StoreResult<Option<i64>> {
+    Ok(sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?)
+}
+
 /// Posts a single entry that must not fail for want of money (a credit or a refund).
 pub(super) async fn credit(tx: &mut SqliteConnection, entry: Entry) -> StoreResult<i64> {
     debug_assert!(entry.amount >= 0);
@@ -233,11 +244,7 @@ impl Store {
         reason: &str,
     ) -> StoreResult<Adjusted> {
         let mut tx = self.begin().await?;
-        let Some(balance) = sqlx::query_scalar::<_, i64>("SELECT balance FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let Some(balance) = balance_in(&mut tx, user_id).await? else {
             return Ok(Adjusted::NoSuchUser);
         };
         let entry = Entry {

@@ -3,7 +3,7 @@
 //! running, and everything settled when it is removed. Each runs inside one write transaction
 //! that reads the rows it changes, so no two of them can act on a stale view.
 
-use super::ledger::{credit, post, Entry, EntryKind};
+use super::ledger::{balance_in, credit, post, Entry, EntryKind};
 use super::{now_ms, Placement, Store, StoreResult};
 use crate::billing::pricing::Meter;
 use sqlx::{Row, SqliteConnection};
@@ -35,6 +35,10 @@ pub struct MeterTick {
     /// Users whose balance could not pay their containers' next interval.
     pub short: Vec<String>,
 }
+
+/// The columns `meter_from` reads, with the owner and id.
+const METER_COLUMNS: &str =
+    "id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged, deposit";
 
 fn meter_from(r: &sqlx::sqlite::SqliteRow) -> Meter {
     Meter {
@@ -106,10 +110,7 @@ async fn settle(
         )
         .await?;
     } else if delta > 0 {
-        let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
-            .bind(owner)
-            .fetch_one(&mut *tx)
-            .await?;
+        let balance = balance_in(tx, owner).await?.unwrap_or(0);
         let take = delta.min(balance);
         if take > 0 {
             let entry = Entry {
@@ -133,12 +134,7 @@ async fn settle(
             );
         }
     }
-    sqlx::query("UPDATE containers SET paid_ms = ?, charged = ? WHERE id = ?")
-        .bind(closed.run_ms)
-        .bind(owed)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    set_paid(tx, id, closed.run_ms, owed).await?;
     Ok(delta)
 }
 
@@ -178,11 +174,7 @@ impl Placement {
 
     /// The balance as this transaction sees it, for a refusal's message.
     pub async fn balance(&mut self, user_id: &str) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&mut *self.tx)
-            .await?
-            .unwrap_or(0))
+        Ok(balance_in(&mut self.tx, user_id).await?.unwrap_or(0))
     }
 }
 
@@ -190,9 +182,9 @@ impl Store {
     /// Pays a container's next interval before a renter starts it again.
     pub async fn prepay(&self, id: &str, interval_ms: i64) -> StoreResult<Prepaid> {
         let mut tx = self.begin().await?;
-        let Some(r) = sqlx::query(
-            "SELECT owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers WHERE id = ?",
-        )
+        let Some(r) = sqlx::query(&format!(
+            "SELECT {METER_COLUMNS} FROM containers WHERE id = ?"
+        ))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
@@ -205,10 +197,7 @@ impl Store {
         if amount > 0 {
             let entry = usage_entry(&owner, id, amount, paid_ms);
             if post(&mut tx, &owner, 0, &[entry]).await?.is_none() {
-                let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
-                    .bind(&owner)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                let balance = balance_in(&mut tx, &owner).await?.unwrap_or(0);
                 return Ok(Prepaid::Short {
                     balance,
                     needed: amount,
@@ -227,10 +216,10 @@ impl Store {
         let now = now_ms();
         let mut tick = MeterTick::default();
         // A container still being created has paid its first interval and not yet run.
-        let stopped = sqlx::query(
-            "SELECT id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers \
-             WHERE run_since IS NULL AND paid_ms != run_ms AND state != 'creating'",
-        )
+        let stopped = sqlx::query(&format!(
+            "SELECT {METER_COLUMNS} FROM containers \
+             WHERE run_since IS NULL AND paid_ms != run_ms AND state != 'creating'"
+        ))
         .fetch_all(&mut *tx)
         .await?;
         for r in &stopped {
@@ -243,10 +232,10 @@ impl Store {
                 tick.charged += delta;
             }
         }
-        let due = sqlx::query(
-            "SELECT id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged FROM containers \
-             WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?",
-        )
+        let due = sqlx::query(&format!(
+            "SELECT {METER_COLUMNS} FROM containers \
+             WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?"
+        ))
         .bind(now + lead_ms)
         .fetch_all(&mut *tx)
         .await?;
@@ -284,9 +273,9 @@ impl Store {
 
 /// Settles a container's money as it is forgotten: unused time and the deposit come back.
 pub(super) async fn close_account(tx: &mut SqliteConnection, id: &str) -> StoreResult<()> {
-    let Some(r) = sqlx::query(
-        "SELECT owner_id, price_per_hour, run_ms, run_since, paid_ms, charged, deposit FROM containers WHERE id = ?",
-    )
+    let Some(r) = sqlx::query(&format!(
+        "SELECT {METER_COLUMNS} FROM containers WHERE id = ?"
+    ))
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
@@ -349,16 +338,5 @@ impl Store {
         .bind(now_ms())
         .fetch_all(&self.read)
         .await?)
-    }
-
-    /// Debits one entry if the balance can pay it; returns the new balance, None if it cannot.
-    pub async fn debit(&self, entry: Entry) -> StoreResult<Option<i64>> {
-        let mut tx = self.begin().await?;
-        let user = entry.user_id.clone();
-        let balance = post(&mut tx, &user, 0, &[entry]).await?;
-        if balance.is_some() {
-            tx.commit().await?;
-        }
-        Ok(balance)
     }
 }
