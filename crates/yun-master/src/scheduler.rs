@@ -107,10 +107,17 @@ pub fn place(
     });
     // Ties go to the name that sorts first, so placement is deterministic.
     let best = match ranking {
-        Ranking::Spread => {
-            feasible.max_by_key(|n| (n.free_share(), std::cmp::Reverse(n.name.clone())))
-        }
-        Ranking::Binpack => feasible.min_by_key(|n| (n.free_share(), n.name.clone())),
+        // Compared in place: cloning every node's name for a key was a cost per placement.
+        Ranking::Spread => feasible.max_by(|a, b| {
+            a.free_share()
+                .cmp(&b.free_share())
+                .then_with(|| b.name.cmp(&a.name))
+        }),
+        Ranking::Binpack => feasible.min_by(|a, b| {
+            a.free_share()
+                .cmp(&b.free_share())
+                .then_with(|| a.name.cmp(&b.name))
+        }),
     };
     if let Some(best) = best {
         return Ok(best.id.clone());

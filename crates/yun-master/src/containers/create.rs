@@ -206,6 +206,21 @@ async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> Api
         })
 }
 
+/// A placer batch's view of the fleet: the ready nodes with what they have reserved, built
+/// once per batch (rebuilding it for each of a thousand nodes per placement was a large part
+/// of each one) and kept current as the batch places.
+#[derive(Default)]
+pub(super) struct FleetView(Option<Vec<NodeSnapshot>>);
+
+impl FleetView {
+    fn nodes(&mut self, state: &AppState, tx: &Placement) -> ApiResult<&mut Vec<NodeSnapshot>> {
+        if self.0.is_none() {
+            self.0 = Some(snapshots(state, &tx.reserved()?));
+        }
+        Ok(self.0.as_mut().expect("just built"))
+    }
+}
+
 fn snapshots(
     state: &AppState,
     reserved: &std::collections::HashMap<String, (u64, u64)>,
@@ -255,21 +270,22 @@ fn run_charge(state: &AppState, row: &NewContainer) -> RunCharge {
 
 /// Step 1 for one request, inside the placer's batch transaction: admit, place, allocate
 /// ports and write the row.
-pub(super) async fn admit_and_place(
+pub(super) fn admit_and_place(
     state: &AppState,
-    tx: &mut Placement,
+    tx: &Placement,
+    fleet: &mut FleetView,
     user_id: &str,
     mut row: NewContainer,
     wanted: &[WantedPort],
 ) -> ApiResult<(NewContainer, (u16, u16))> {
     let limit = state.config.max_containers_per_user;
-    if tx.count_containers(user_id).await? >= limit {
+    if tx.count_containers(user_id)? >= limit {
         return Err(ApiError::forbidden(
             "quota_exceeded",
             format!("you have reached the limit of {limit} containers; remove one first"),
         ));
     }
-    if tx.name_taken(user_id, &row.name).await? {
+    if tx.name_taken(user_id, &row.name)? {
         return Err(ApiError::conflict(
             "name_taken",
             format!(
@@ -279,8 +295,8 @@ pub(super) async fn admit_and_place(
         ));
     }
     let charge = run_charge(state, &row);
-    if !tx.charge_run(user_id, &row.id, charge).await? {
-        let balance = tx.balance(user_id).await?;
+    if !tx.charge_run(user_id, &row.id, charge)? {
+        let balance = tx.balance(user_id)?;
         let p = &state.config.pricing;
         return Err(ApiError::payment_required(format!(
             "running a container needs a balance of at least {} (a minimum of {}; a refundable deposit of {} and {} for the first {} s of plan {} are taken now), \
@@ -293,22 +309,22 @@ pub(super) async fn admit_and_place(
             row.plan,
         )));
     }
-    let nodes = snapshots(state, tx.reserved().await?);
+    let nodes = fleet.nodes(state, tx)?;
     let request = PlacementRequest {
         cpu_millis: row.cpu_millis.into(),
         memory_bytes: row.memory_bytes,
         fixed_host_ports: wanted.iter().filter_map(|w| w.host_port).collect(),
     };
     let node_id =
-        scheduler::place(&request, &nodes, state.config.placement).map_err(|why| match why {
+        scheduler::place(&request, nodes, state.config.placement).map_err(|why| match why {
             Unplaceable::NoCapacity(m) => ApiError::unavailable("no_capacity", m),
             Unplaceable::PortOutOfRange(m) => ApiError::conflict("port_out_of_range", m),
         })?;
     let node = nodes
-        .iter()
+        .iter_mut()
         .find(|n| n.id == node_id)
         .expect("placed on a snapshot node");
-    let mut used = tx.used_ports(&node_id).await?;
+    let mut used = tx.used_ports(&node_id)?;
     for w in wanted.iter() {
         if let Some(h) = w.host_port {
             if !used.insert(h) {
@@ -348,8 +364,9 @@ pub(super) async fn admit_and_place(
     let range = node.port_range;
     row.node_id = node_id;
     row.ports = ports;
-    tx.insert(&row).await?;
-    tx.reserve(&row.node_id, row.cpu_millis.into(), row.memory_bytes);
+    tx.insert(&row)?;
+    node.reserved_cpu_millis += u64::from(row.cpu_millis);
+    node.reserved_memory_bytes += row.memory_bytes;
     Ok((row, range))
 }
 
@@ -432,6 +449,7 @@ pub async fn create(
         paid_ms: interval_ms,
         charged: cost(plan.price_per_hour, interval_ms),
         expires_at,
+        created_at: crate::store::now_ms(),
     };
     // Held from before the row exists until its outcome is recorded, so the reconciler never
     // takes an in-flight create for one whose master died.
@@ -454,7 +472,11 @@ pub async fn create(
         Err(e) => return Err(e),
     };
 
-    let mut row = super::find(state, None, &placed.id).await?;
+    // The row as written; read back only if its node has left the registry meanwhile.
+    let mut row = match state.registry.get(&placed.node_id) {
+        Some(lease) => placed.into_row(lease.node.name.clone(), lease.node.public_host.clone()),
+        None => super::find(state, None, &placed.id).await?,
+    };
 
     // Step 2: the worker call, outside any transaction.
     let result = run_on_node(state, &mut row, &wanted, range).await;
@@ -464,6 +486,8 @@ pub async fn create(
         Ok(status) => {
             let (st, code) = observed(&status, DesiredState::Running);
             state.outcomes.record(&id, st, code).await?;
+            row.state = st;
+            row.exit_code = code;
         }
         Err(e) => {
             // The worker may have made it before failing (a timeout): removal is idempotent.
@@ -474,7 +498,7 @@ pub async fn create(
             return Err(e);
         }
     }
-    Ok((super::find(state, Some(&user.id), &id).await?, true))
+    Ok((row, true))
 }
 
 /// Calls the worker; a host port Docker cannot bind is swapped for another unless the renter chose it.

@@ -4,10 +4,10 @@
 //! sees the requests before it (their ports, their memory), so nothing is double-booked.
 
 use super::batch::{stopped, Batches};
-use super::create::{admit_and_place, WantedPort};
+use super::create::{admit_and_place, FleetView, WantedPort};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::NewContainer;
+use crate::store::{NewContainer, Placement};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
@@ -54,43 +54,41 @@ impl Placer {
 }
 
 async fn apply(state: &AppState, batch: Vec<Job>) {
-    let mut tx = match state.store.begin_placement().await {
-        Ok(tx) => tx,
+    let placed = state
+        .store
+        .place_batch(|tx| {
+            let mut fleet = FleetView::default();
+            batch
+                .iter()
+                .map(|job| place_one(state, tx, &mut fleet, job))
+                .collect::<Vec<_>>()
+        })
+        .await;
+    // Nobody hears of a placement before it is durable.
+    match placed {
+        Ok(results) => {
+            for (job, result) in batch.into_iter().zip(results) {
+                let _ = job.reply.send(result);
+            }
+        }
         Err(e) => {
             let msg = e.to_string();
             for job in batch {
                 let _ = job.reply.send(Err(ApiError::internal(&msg)));
             }
-            return;
         }
-    };
-    let mut answers = Vec::with_capacity(batch.len());
-    for job in batch {
-        let result = place_one(state, &mut tx, &job).await;
-        answers.push((job.reply, result));
-    }
-    // Nobody hears of a placement before it is durable.
-    if let Err(e) = tx.commit().await {
-        let msg = e.to_string();
-        for (reply, _) in answers {
-            let _ = reply.send(Err(ApiError::internal(&msg)));
-        }
-        return;
-    }
-    for (reply, result) in answers {
-        let _ = reply.send(result);
     }
 }
 
-async fn place_one(state: &AppState, tx: &mut crate::store::Placement, job: &Job) -> Placed {
-    tx.mark().await?;
-    match admit_and_place(state, tx, &job.user_id, job.row.clone(), &job.wanted).await {
+fn place_one(state: &AppState, tx: &Placement, fleet: &mut FleetView, job: &Job) -> Placed {
+    tx.mark()?;
+    match admit_and_place(state, tx, fleet, &job.user_id, job.row.clone(), &job.wanted) {
         Ok(placed) => {
-            tx.keep().await?;
+            tx.keep()?;
             Ok(placed)
         }
         Err(e) => {
-            tx.undo().await?;
+            tx.undo()?;
             Err(e)
         }
     }

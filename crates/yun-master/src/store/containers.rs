@@ -1,6 +1,7 @@
 //! Containers and their host ports as the store knows them (the desired state and the last
 //! actual state a worker reported).
 
+use super::direct::conflict_on_unique;
 use super::{now_ms, Store, StoreResult};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -130,6 +131,43 @@ pub struct NewContainer {
     pub paid_ms: i64,
     pub charged: i64,
     pub expires_at: Option<i64>,
+    pub created_at: i64,
+}
+
+impl NewContainer {
+    /// The row as `insert_in` writes it, on a node of that name: what a create answers
+    /// without reading it back.
+    pub fn into_row(self, node_name: String, public_host: String) -> ContainerRow {
+        ContainerRow {
+            id: self.id,
+            owner_id: self.owner_id,
+            name: self.name,
+            image_id: self.image_id,
+            image_ref: self.image_ref,
+            plan: self.plan,
+            cpu_millis: self.cpu_millis,
+            memory_bytes: self.memory_bytes,
+            pids: self.pids,
+            node_id: self.node_id,
+            node_name,
+            public_host,
+            state: ContainerState::Creating,
+            desired_state: DesiredState::Running,
+            exit_code: None,
+            command: self.command,
+            env: self.env,
+            ports: self.ports,
+            restart: self.restart,
+            restart_count: 0,
+            created_at: self.created_at,
+            price_per_hour: self.price_per_hour,
+            deposit: self.deposit,
+            charged: self.charged,
+            run_ms: 0,
+            expires_at: self.expires_at,
+            status_reason: None,
+        }
+    }
 }
 
 const SELECT: &str = "SELECT c.*, n.name AS node_name, n.public_host FROM containers c JOIN nodes n ON n.id = c.node_id";
@@ -376,25 +414,21 @@ impl Store {
         &self,
         updates: &[(String, ContainerState, Option<i64>)],
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        let now = now_ms();
-        for (id, state, exit_code) in updates {
+        self.write_direct(|db| {
+            let now = now_ms();
             // A container the platform suspended stays suspended while it is stopped; once it
             // runs again the reason no longer applies.
-            sqlx::query(
+            let mut update = db.prepare_cached(
                 "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
                  THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
                  status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
-            )
-            .bind(state.as_str())
-            .bind(exit_code)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            )?;
+            for (id, state, exit_code) in updates {
+                update.execute(rusqlite::params![state.as_str(), exit_code, now, id])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// Forgets a container, frees its ports and settles its money (unused running time and
@@ -450,64 +484,66 @@ impl Store {
     }
 }
 
-pub(super) async fn insert(tx: &mut sqlx::SqliteConnection, c: &NewContainer) -> StoreResult<()> {
-    let now = now_ms();
+pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreResult<()> {
+    let now = c.created_at;
     let env: Vec<(&str, &str)> = c
         .env
         .iter()
         .map(|e| (e.key.as_str(), e.value.as_str()))
         .collect();
-    sqlx::query(
+    db.prepare_cached(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
          idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&c.id)
-    .bind(&c.owner_id)
-    .bind(&c.name)
-    .bind(&c.image_id)
-    .bind(&c.image_ref)
-    .bind(&c.plan)
-    .bind(i64::from(c.cpu_millis))
-    .bind(c.memory_bytes as i64)
-    .bind(i64::from(c.pids))
-    .bind(&c.node_id)
-    .bind(ContainerState::Creating.as_str())
-    .bind(DesiredState::Running.as_str())
-    .bind(serde_json::to_string(&c.command).expect("command serialises"))
-    .bind(serde_json::to_string(&env).expect("env serialises"))
-    .bind(now)
-    .bind(now)
-    .bind(c.restart.name())
-    .bind(i64::from(c.restart.max_retries()))
-    .bind(&c.idempotency_key)
-    .bind(c.price_per_hour)
-    .bind(c.deposit)
-    .bind(c.paid_ms)
-    .bind(c.charged)
-    .bind(c.expires_at)
-    .execute(&mut *tx)
-    .await
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+    )?
+    .execute(rusqlite::params![
+        c.id,
+        c.owner_id,
+        c.name,
+        c.image_id,
+        c.image_ref,
+        c.plan,
+        i64::from(c.cpu_millis),
+        c.memory_bytes as i64,
+        i64::from(c.pids),
+        c.node_id,
+        ContainerState::Creating.as_str(),
+        DesiredState::Running.as_str(),
+        serde_json::to_string(&c.command).expect("command serialises"),
+        serde_json::to_string(&env).expect("env serialises"),
+        now,
+        c.restart.name(),
+        i64::from(c.restart.max_retries()),
+        c.idempotency_key,
+        c.price_per_hour,
+        c.deposit,
+        c.paid_ms,
+        c.charged,
+        c.expires_at,
+    ])
     .map_err(|e| {
-        super::conflict_on_unique(
+        conflict_on_unique(
             e,
             format!("you already have a container named '{}'; choose another name", c.name),
         )
     })?;
+    let mut port = db.prepare_cached(
+        "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
     for p in &c.ports {
-        sqlx::query(
-            "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&c.node_id)
-        .bind(i64::from(p.host_port))
-        .bind(&c.id)
-        .bind(i64::from(p.container_port))
-        .bind(&p.protocol)
-        .execute(&mut *tx)
-        .await
+        port.execute(rusqlite::params![
+            c.node_id,
+            i64::from(p.host_port),
+            c.id,
+            i64::from(p.container_port),
+            p.protocol
+        ])
         .map_err(|e| {
-            super::conflict_on_unique(e, format!("host port {} is already taken on this node", p.host_port))
+            conflict_on_unique(
+                e,
+                format!("host port {} is already taken on this node", p.host_port),
+            )
         })?;
     }
     Ok(())

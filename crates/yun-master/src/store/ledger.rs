@@ -2,7 +2,9 @@
 //! balance itself, so a balance always equals the sum of its entries. A debit is one
 //! conditional update; no row changed means the balance could not pay.
 
+use super::direct::{conflict_on_unique, direct};
 use super::{now_ms, Store, StoreError, StoreResult};
+use rusqlite::OptionalExtension;
 use sqlx::{Row, SqliteConnection};
 
 /// Why a balance changed.
@@ -64,44 +66,53 @@ pub(super) async fn post(
     require: i64,
     entries: &[Entry],
 ) -> StoreResult<Option<i64>> {
+    direct(tx, |db| post_in(db, user_id, require, entries)).await
+}
+
+/// `post` on a handle already in a transaction.
+pub(super) fn post_in(
+    db: &rusqlite::Connection,
+    user_id: &str,
+    require: i64,
+    entries: &[Entry],
+) -> StoreResult<Option<i64>> {
     let total: i64 = entries.iter().map(|e| e.amount).sum();
     let floor = require.max(-total).max(0);
-    let balance: Option<i64> = sqlx::query_scalar(
-        "UPDATE users SET balance = balance + ? WHERE id = ? AND balance >= ? RETURNING balance",
-    )
-    .bind(total)
-    .bind(user_id)
-    .bind(floor)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let balance: Option<i64> = db
+        .prepare_cached(
+            "UPDATE users SET balance = balance + ?1 WHERE id = ?2 AND balance >= ?3 RETURNING balance",
+        )?
+        .query_row(rusqlite::params![total, user_id, floor], |r| r.get(0))
+        .optional()?;
     let Some(balance) = balance else {
         return Ok(None);
     };
     let now = now_ms();
     let mut running = balance - total;
+    let mut insert = db.prepare_cached(
+        "INSERT INTO ledger (user_id, kind, amount, balance_after, reference, idempotency_key, note, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
     for e in entries {
         debug_assert_eq!(e.user_id, user_id, "one user's entries per post");
         running += e.amount;
-        sqlx::query(
-            "INSERT INTO ledger (user_id, kind, amount, balance_after, reference, idempotency_key, note, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(user_id)
-        .bind(e.kind.as_str())
-        .bind(e.amount)
-        .bind(running)
-        .bind(&e.reference)
-        .bind(&e.idempotency_key)
-        .bind(&e.note)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(|err| {
-            super::conflict_on_unique(
-                err,
-                format!("ledger entry {} was already written", e.idempotency_key),
-            )
-        })?;
+        insert
+            .execute(rusqlite::params![
+                user_id,
+                e.kind.as_str(),
+                e.amount,
+                running,
+                e.reference,
+                e.idempotency_key,
+                e.note,
+                now
+            ])
+            .map_err(|err| {
+                conflict_on_unique(
+                    err,
+                    format!("ledger entry {} was already written", e.idempotency_key),
+                )
+            })?;
     }
     Ok(Some(balance))
 }
@@ -111,10 +122,15 @@ pub(super) async fn balance_in(
     tx: &mut SqliteConnection,
     user_id: &str,
 ) -> StoreResult<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?)
+    direct(tx, |db| balance_of(db, user_id)).await
+}
+
+/// `balance_in` on a handle already in a transaction.
+pub(super) fn balance_of(db: &rusqlite::Connection, user_id: &str) -> StoreResult<Option<i64>> {
+    Ok(db
+        .prepare_cached("SELECT balance FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| r.get(0))
+        .optional()?)
 }
 
 /// Posts a single entry that must not fail for want of money (a credit or a refund).

@@ -3,7 +3,7 @@
 //! running, and everything settled when it is removed. Each runs inside one write transaction
 //! that reads the rows it changes, so no two of them can act on a stale view.
 
-use super::ledger::{balance_in, credit, post, Entry, EntryKind};
+use super::ledger::{balance_in, balance_of, credit, post, post_in, Entry, EntryKind};
 use super::{now_ms, Placement, Store, StoreResult};
 use crate::billing::pricing::Meter;
 use sqlx::{Row, SqliteConnection};
@@ -138,11 +138,11 @@ async fn settle(
     Ok(delta)
 }
 
-impl Placement {
+impl Placement<'_> {
     /// Takes a new run's deposit and first interval, if the balance is at least `require`.
     /// False: it could not pay (nothing taken).
-    pub async fn charge_run(
-        &mut self,
+    pub fn charge_run(
+        &self,
         user_id: &str,
         container_id: &str,
         charge: RunCharge,
@@ -167,14 +167,12 @@ impl Placement {
         if entries.is_empty() {
             return Ok(true);
         }
-        Ok(post(&mut self.tx, user_id, charge.require, &entries)
-            .await?
-            .is_some())
+        Ok(post_in(self.db, user_id, charge.require, &entries)?.is_some())
     }
 
     /// The balance as this transaction sees it, for a refusal's message.
-    pub async fn balance(&mut self, user_id: &str) -> StoreResult<i64> {
-        Ok(balance_in(&mut self.tx, user_id).await?.unwrap_or(0))
+    pub fn balance(&self, user_id: &str) -> StoreResult<i64> {
+        Ok(balance_of(self.db, user_id)?.unwrap_or(0))
     }
 }
 

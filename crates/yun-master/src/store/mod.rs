@@ -3,6 +3,7 @@
 //! with `BEGIN IMMEDIATE`, so concurrent requests queue instead of failing with SQLITE_BUSY.
 
 mod containers;
+mod direct;
 mod images;
 mod ledger;
 mod metering;
@@ -31,6 +32,8 @@ pub enum StoreError {
     Conflict(String),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
     #[error("migrating the database: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unreadable data in the store: {0}")]
@@ -115,6 +118,23 @@ impl Store {
 
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
         Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`) directly on the writer's
+    /// handle, as one hand-off however many statements it runs; nothing is kept if it fails.
+    async fn write_direct<R>(
+        &self,
+        f: impl FnOnce(&rusqlite::Connection) -> StoreResult<R>,
+    ) -> StoreResult<R> {
+        let mut conn = self.write.acquire().await?;
+        direct::direct_blocking(&mut conn, |db| {
+            let tx =
+                rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
     }
 
     /// The cluster's id, made on first start; it scopes every Docker label this cluster writes.
