@@ -212,8 +212,23 @@ async fn main() {
     // The load: `total` creates, `concurrency` at a time.
     let cpu_master0 = cpu_seconds(master_pid);
     let cpu_workers0: Vec<f64> = worker_pids.iter().map(|p| cpu_seconds(*p)).collect();
+    let cpu_bench0 = cpu_seconds(std::process::id());
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
+    // The WAL's size during the load: it must restart, not grow with every write.
+    let wal = dir.path().join("yun.db-wal");
+    let loading = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let wal_watch = tokio::spawn({
+        let loading = loading.clone();
+        async move {
+            let mut peak = 0u64;
+            while loading.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            peak
+        }
+    });
     let mut runners = Vec::new();
     for _ in 0..concurrency {
         let (clients, next) = (clients.clone(), next.clone());
@@ -231,7 +246,7 @@ async fn main() {
                     .post("/containers", json!({"image": "sim/app:1"}))
                     .await;
                 if r.status == 201 {
-                    latencies.push(t.elapsed());
+                    latencies.push((t.elapsed(), started.elapsed()));
                 } else {
                     failures.push(format!("{} {}", r.status, r.text));
                 }
@@ -239,13 +254,32 @@ async fn main() {
         }));
     }
     let mut latencies = Vec::with_capacity(total);
+    let mut finished = Vec::with_capacity(total);
     let mut failures = Vec::new();
     for r in runners {
         let (l, f) = r.await.unwrap();
-        latencies.extend(l);
+        latencies.extend(l.iter().map(|(latency, _)| *latency));
+        finished.extend(l.iter().map(|(_, at)| *at));
         failures.extend(f);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    let bench_cpu = (cpu_seconds(std::process::id()) - cpu_bench0) / elapsed * 100.0;
+    loading.store(false, std::sync::atomic::Ordering::Relaxed);
+    let wal_peak_mib = wal_watch.await.unwrap() as f64 / (1 << 20) as f64;
+    // Placements per second in each fifth of the run, to show whether the rate holds as the
+    // fleet fills and the meter's work grows.
+    finished.sort();
+    let fifths: Vec<String> = (0..5)
+        .filter_map(|k| {
+            let (a, b) = (finished.len() * k / 5, finished.len() * (k + 1) / 5);
+            let span = finished.get(b.checked_sub(1)?)?.saturating_sub(if a == 0 {
+                Duration::ZERO
+            } else {
+                finished[a - 1]
+            });
+            Some(format!("{:.0}", (b - a) as f64 / span.as_secs_f64()))
+        })
+        .collect();
     let master_cpu = (cpu_seconds(master_pid) - cpu_master0) / elapsed * 100.0;
     let worker_cpu: Vec<String> = worker_pids
         .iter()
@@ -288,12 +322,18 @@ async fn main() {
         ms(percentile(&latencies, 99.0)),
         ms(*latencies.last().unwrap())
     );
+    println!(
+        "| placements/s in each fifth of the run | {} |",
+        fifths.join(", ")
+    );
     println!("| master peak RSS (VmHWM) | {rss:.0} MiB |");
+    println!("| WAL file's peak size during the load | {wal_peak_mib:.0} MiB |");
     println!("| master CPU during the load | {master_cpu:.0}% of one core |");
     println!(
         "| worker-host processes' CPU during the load | {} |",
         worker_cpu.join(", ")
     );
+    println!("| benchmark client's CPU during the load | {bench_cpu:.0}% of one core |");
     println!("| idle fleet: heartbeats/s | {idle_beats:.0} |");
     println!("| idle fleet: master CPU | {idle_cpu:.1}% of one core |");
     println!("| store vs nodes | {stored} rows, {reported} reported, {disagree} nodes disagree |");

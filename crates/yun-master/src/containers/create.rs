@@ -276,6 +276,7 @@ pub(super) fn admit_and_place(
     fleet: &mut FleetView,
     user_id: &str,
     mut row: NewContainer,
+    name_given: bool,
     wanted: &[WantedPort],
 ) -> ApiResult<(NewContainer, (u16, u16))> {
     let limit = state.config.max_containers_per_user;
@@ -286,13 +287,17 @@ pub(super) fn admit_and_place(
         ));
     }
     if tx.name_taken(user_id, &row.name)? {
-        return Err(ApiError::conflict(
-            "name_taken",
-            format!(
-                "you already have a container named '{}'; choose another name",
-                row.name
-            ),
-        ));
+        if name_given {
+            return Err(ApiError::conflict(
+                "name_taken",
+                format!(
+                    "you already have a container named '{}'; choose another name",
+                    row.name
+                ),
+            ));
+        }
+        // A name made up from six characters of the id collided; the whole id cannot.
+        row.name = default_name(&row.image_ref, &row.id, row.id.len());
     }
     let charge = run_charge(state, &row);
     if !tx.charge_run(user_id, &row.id, charge)? {
@@ -421,12 +426,13 @@ pub async fn create(
         }
     };
     let id = yun_core::new_id();
+    let name_given = input.name.is_some();
     let name = match input.name {
         Some(n) => {
             validate::container_name(&n)?;
             n
         }
-        None => default_name(&image.reference, &id),
+        None => default_name(&image.reference, &id, 6),
     };
     let row = NewContainer {
         id: id.clone(),
@@ -455,7 +461,11 @@ pub async fn create(
     // takes an in-flight create for one whose master died.
     let lock = state.locks.get(&id);
     let _guard = lock.lock().await;
-    let (placed, range) = match state.placer.place(&user.id, row, wanted.clone()).await {
+    let (placed, range) = match state
+        .placer
+        .place(&user.id, row, name_given, wanted.clone())
+        .await
+    {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
         Err(e) if e.status == StatusCode::CONFLICT && idempotency_key.is_some() => {
@@ -563,8 +573,8 @@ async fn run_on_node(
     ))
 }
 
-/// `<image name>-<6 chars of the id>`, e.g. `nginx-4k9x2m`.
-fn default_name(reference: &str, id: &str) -> String {
+/// `<image name>-<the id's first chars>`, e.g. `nginx-4k9x2m`.
+fn default_name(reference: &str, id: &str, id_chars: usize) -> String {
     let base = reference
         .rsplit('/')
         .next()
@@ -582,7 +592,7 @@ fn default_name(reference: &str, id: &str) -> String {
     } else {
         base
     };
-    format!("{base}-{}", &id[..6])
+    format!("{base}-{}", &id[..id_chars.min(id.len())])
 }
 
 #[cfg(test)]
@@ -594,8 +604,13 @@ mod tests {
         let n = default_name(
             "registry.example.com:5000/team/web-app:v1",
             "abcd1234abcd1234",
+            6,
         );
         assert_eq!(n, "web-app-abcd12");
         assert!(yun_core::validate::container_name(&n).is_ok());
+        // The fallback when a made-up name is taken: the whole id, still a valid name.
+        let long = default_name(&format!("{}:v1", "a".repeat(80)), "abcd1234abcd1234", 16);
+        assert_eq!(long, format!("{}-abcd1234abcd1234", "a".repeat(40)));
+        assert!(yun_core::validate::container_name(&long).is_ok());
     }
 }

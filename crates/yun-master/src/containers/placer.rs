@@ -16,6 +16,8 @@ type Placed = ApiResult<(NewContainer, (u16, u16))>;
 struct Job {
     user_id: String,
     row: NewContainer,
+    /// False when the name was made up for the renter (and may be made longer if taken).
+    name_given: bool,
     wanted: Vec<WantedPort>,
     reply: oneshot::Sender<Placed>,
 }
@@ -31,12 +33,14 @@ impl Placer {
         &self,
         user_id: &str,
         row: NewContainer,
+        name_given: bool,
         wanted: Vec<WantedPort>,
     ) -> Placed {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             user_id: user_id.to_string(),
             row,
+            name_given,
             wanted,
             reply,
         };
@@ -82,7 +86,15 @@ async fn apply(state: &AppState, batch: Vec<Job>) {
 
 fn place_one(state: &AppState, tx: &Placement, fleet: &mut FleetView, job: &Job) -> Placed {
     tx.mark()?;
-    match admit_and_place(state, tx, fleet, &job.user_id, job.row.clone(), &job.wanted) {
+    match admit_and_place(
+        state,
+        tx,
+        fleet,
+        &job.user_id,
+        job.row.clone(),
+        job.name_given,
+        &job.wanted,
+    ) {
         Ok(placed) => {
             tx.keep()?;
             Ok(placed)

@@ -434,18 +434,15 @@ impl Store {
     /// Forgets a container, frees its ports and settles its money (unused running time and
     /// the deposit come back) in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        super::metering::close_account(&mut tx, id).await?;
-        sqlx::query("DELETE FROM port_allocations WHERE container_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM containers WHERE id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_direct(|db| {
+            super::metering::close_account(db, id)?;
+            db.prepare_cached("DELETE FROM port_allocations WHERE container_id = ?1")?
+                .execute([id])?;
+            db.prepare_cached("DELETE FROM containers WHERE id = ?1")?
+                .execute([id])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Replaces a host port Docker could not bind with the next free one in the node's range,

@@ -135,10 +135,14 @@ pub(super) fn balance_of(db: &rusqlite::Connection, user_id: &str) -> StoreResul
 
 /// Posts a single entry that must not fail for want of money (a credit or a refund).
 pub(super) async fn credit(tx: &mut SqliteConnection, entry: Entry) -> StoreResult<i64> {
+    direct(tx, |db| credit_in(db, entry)).await
+}
+
+/// `credit` on a handle already in a transaction.
+pub(super) fn credit_in(db: &rusqlite::Connection, entry: Entry) -> StoreResult<i64> {
     debug_assert!(entry.amount >= 0);
     let user = entry.user_id.clone();
-    post(tx, &user, 0, &[entry])
-        .await?
+    post_in(db, &user, 0, &[entry])?
         .ok_or_else(|| StoreError::Decode(format!("user {user} vanished while being credited")))
 }
 

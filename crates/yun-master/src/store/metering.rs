@@ -3,10 +3,10 @@
 //! running, and everything settled when it is removed. Each runs inside one write transaction
 //! that reads the rows it changes, so no two of them can act on a stale view.
 
-use super::ledger::{balance_in, balance_of, credit, post, post_in, Entry, EntryKind};
+use super::ledger::{balance_of, credit_in, post_in, Entry, EntryKind};
 use super::{now_ms, Placement, Store, StoreResult};
 use crate::billing::pricing::Meter;
-use sqlx::{Row, SqliteConnection};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 
 /// What a new run pays before it is placed.
@@ -40,14 +40,41 @@ pub struct MeterTick {
 const METER_COLUMNS: &str =
     "id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged, deposit";
 
-fn meter_from(r: &sqlx::sqlite::SqliteRow) -> Meter {
-    Meter {
-        price_per_hour: r.get("price_per_hour"),
-        run_ms: r.get("run_ms"),
-        run_since: r.get("run_since"),
-        paid_ms: r.get("paid_ms"),
-        charged: r.get("charged"),
-    }
+fn meter_from(r: &rusqlite::Row) -> rusqlite::Result<Meter> {
+    Ok(Meter {
+        price_per_hour: r.get("price_per_hour")?,
+        run_ms: r.get("run_ms")?,
+        run_since: r.get("run_since")?,
+        paid_ms: r.get("paid_ms")?,
+        charged: r.get("charged")?,
+    })
+}
+
+/// A container's meter with its id, owner and deposit.
+struct Metered {
+    id: String,
+    owner: String,
+    deposit: i64,
+    meter: Meter,
+}
+
+fn metered(
+    db: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<Metered>> {
+    let mut q = db.prepare_cached(&format!(
+        "SELECT {METER_COLUMNS} FROM containers WHERE {filter}"
+    ))?;
+    let rows = q.query_map(params, |r| {
+        Ok(Metered {
+            id: r.get("id")?,
+            owner: r.get("owner_id")?,
+            deposit: r.get("deposit")?,
+            meter: meter_from(r)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 fn usage_entry(user_id: &str, container_id: &str, amount: i64, paid_ms: i64) -> Entry {
@@ -63,31 +90,16 @@ fn usage_entry(user_id: &str, container_id: &str, amount: i64, paid_ms: i64) -> 
     }
 }
 
-async fn set_paid(
-    tx: &mut SqliteConnection,
-    id: &str,
-    paid_ms: i64,
-    charged: i64,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE containers SET paid_ms = ?, charged = ? WHERE id = ?")
-        .bind(paid_ms)
-        .bind(charged)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+fn set_paid(db: &Connection, id: &str, paid_ms: i64, charged: i64) -> StoreResult<()> {
+    db.prepare_cached("UPDATE containers SET paid_ms = ?1, charged = ?2 WHERE id = ?3")?
+        .execute(rusqlite::params![paid_ms, charged, id])?;
     Ok(())
 }
 
 /// Closes a container's account with what it actually ran: unused paid time comes back; time
 /// run past what was paid (only while the master was down) is charged as far as the balance
 /// allows and the rest is forgiven, never owed.
-async fn settle(
-    tx: &mut SqliteConnection,
-    id: &str,
-    owner: &str,
-    meter: Meter,
-    now: i64,
-) -> StoreResult<i64> {
+fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> StoreResult<i64> {
     let closed = Meter {
         run_ms: meter.used_ms(now),
         run_since: None,
@@ -97,8 +109,8 @@ async fn settle(
     let reference = format!("container:{id}");
     let key = format!("settle:{id}:{}", yun_core::new_id());
     if delta < 0 {
-        credit(
-            tx,
+        credit_in(
+            db,
             Entry {
                 user_id: owner.to_string(),
                 kind: EntryKind::UsageRefund,
@@ -107,10 +119,9 @@ async fn settle(
                 idempotency_key: key,
                 note: format!("unused running time after {} s", closed.run_ms / 1000),
             },
-        )
-        .await?;
+        )?;
     } else if delta > 0 {
-        let balance = balance_in(tx, owner).await?.unwrap_or(0);
+        let balance = balance_of(db, owner)?.unwrap_or(0);
         let take = delta.min(balance);
         if take > 0 {
             let entry = Entry {
@@ -124,7 +135,7 @@ async fn settle(
                     closed.run_ms / 1000
                 ),
             };
-            post(tx, owner, 0, &[entry]).await?;
+            post_in(db, owner, 0, &[entry])?;
         }
         if take < delta {
             tracing::warn!(
@@ -134,7 +145,7 @@ async fn settle(
             );
         }
     }
-    set_paid(tx, id, closed.run_ms, owed).await?;
+    set_paid(db, id, closed.run_ms, owed)?;
     Ok(delta)
 }
 
@@ -179,123 +190,100 @@ impl Placement<'_> {
 impl Store {
     /// Pays a container's next interval before a renter starts it again.
     pub async fn prepay(&self, id: &str, interval_ms: i64) -> StoreResult<Prepaid> {
-        let mut tx = self.begin().await?;
-        let Some(r) = sqlx::query(&format!(
-            "SELECT {METER_COLUMNS} FROM containers WHERE id = ?"
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
-            return Ok(Prepaid::Paid(0));
-        };
-        let owner: String = r.get("owner_id");
-        let meter = meter_from(&r);
-        let (paid_ms, amount) = meter.extend(now_ms(), interval_ms);
-        if amount > 0 {
-            let entry = usage_entry(&owner, id, amount, paid_ms);
-            if post(&mut tx, &owner, 0, &[entry]).await?.is_none() {
-                let balance = balance_in(&mut tx, &owner).await?.unwrap_or(0);
-                return Ok(Prepaid::Short {
-                    balance,
-                    needed: amount,
-                });
+        self.write_direct(|db| {
+            let Some(c) = metered(db, "id = ?1", [id])?.pop() else {
+                return Ok(Prepaid::Paid(0));
+            };
+            let (paid_ms, amount) = c.meter.extend(now_ms(), interval_ms);
+            if amount > 0 {
+                let entry = usage_entry(&c.owner, id, amount, paid_ms);
+                if post_in(db, &c.owner, 0, &[entry])?.is_none() {
+                    let balance = balance_of(db, &c.owner)?.unwrap_or(0);
+                    return Ok(Prepaid::Short {
+                        balance,
+                        needed: amount,
+                    });
+                }
             }
-        }
-        set_paid(&mut tx, id, paid_ms, meter.charged + amount).await?;
-        tx.commit().await?;
-        Ok(Prepaid::Paid(amount))
+            set_paid(db, id, paid_ms, c.meter.charged + amount)?;
+            Ok(Prepaid::Paid(amount))
+        })
+        .await
     }
 
     /// One round of the meter: settles containers that stopped running and buys the next
     /// interval, one batch per user, for those whose paid time ends within `lead_ms`.
     pub async fn meter_tick(&self, lead_ms: i64, interval_ms: i64) -> StoreResult<MeterTick> {
-        let mut tx = self.begin().await?;
-        let now = now_ms();
-        let mut tick = MeterTick::default();
-        // A container still being created has paid its first interval and not yet run.
-        let stopped = sqlx::query(&format!(
-            "SELECT {METER_COLUMNS} FROM containers \
-             WHERE run_since IS NULL AND paid_ms != run_ms AND state != 'creating'"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in &stopped {
-            let id: String = r.get("id");
-            let owner: String = r.get("owner_id");
-            let delta = settle(&mut tx, &id, &owner, meter_from(r), now).await?;
-            if delta < 0 {
-                tick.refunded -= delta;
-            } else {
-                tick.charged += delta;
-            }
-        }
-        let due = sqlx::query(&format!(
-            "SELECT {METER_COLUMNS} FROM containers \
-             WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?"
-        ))
-        .bind(now + lead_ms)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut by_user: BTreeMap<String, Vec<(String, Meter)>> = BTreeMap::new();
-        for r in &due {
-            by_user
-                .entry(r.get("owner_id"))
-                .or_default()
-                .push((r.get("id"), meter_from(r)));
-        }
-        for (owner, containers) in by_user {
-            let mut entries = Vec::new();
-            let mut updates = Vec::new();
-            for (id, meter) in &containers {
-                let (paid_ms, amount) = meter.extend(now, interval_ms);
-                updates.push((id, paid_ms, meter.charged + amount));
-                if amount > 0 {
-                    entries.push(usage_entry(&owner, id, amount, paid_ms));
+        self.write_direct(|db| {
+            let now = now_ms();
+            let mut tick = MeterTick::default();
+            // A container still being created has paid its first interval and not yet run.
+            let stopped = metered(
+                db,
+                "run_since IS NULL AND paid_ms != run_ms AND state != 'creating'",
+                [],
+            )?;
+            for c in stopped {
+                let delta = settle(db, &c.id, &c.owner, c.meter, now)?;
+                if delta < 0 {
+                    tick.refunded -= delta;
+                } else {
+                    tick.charged += delta;
                 }
             }
-            let total: i64 = entries.iter().map(|e| -e.amount).sum();
-            if !entries.is_empty() && post(&mut tx, &owner, 0, &entries).await?.is_none() {
-                tick.short.push(owner);
-                continue;
+            let due = metered(
+                db,
+                "run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1",
+                [now + lead_ms],
+            )?;
+            let mut by_user: BTreeMap<String, Vec<Metered>> = BTreeMap::new();
+            for c in due {
+                by_user.entry(c.owner.clone()).or_default().push(c);
             }
-            for (id, paid_ms, charged) in updates {
-                set_paid(&mut tx, id, paid_ms, charged).await?;
+            for (owner, containers) in by_user {
+                let mut entries = Vec::new();
+                let mut updates = Vec::new();
+                for c in &containers {
+                    let (paid_ms, amount) = c.meter.extend(now, interval_ms);
+                    updates.push((&c.id, paid_ms, c.meter.charged + amount));
+                    if amount > 0 {
+                        entries.push(usage_entry(&owner, &c.id, amount, paid_ms));
+                    }
+                }
+                let total: i64 = entries.iter().map(|e| -e.amount).sum();
+                if !entries.is_empty() && post_in(db, &owner, 0, &entries)?.is_none() {
+                    tick.short.push(owner);
+                    continue;
+                }
+                for (id, paid_ms, charged) in updates {
+                    set_paid(db, id, paid_ms, charged)?;
+                }
+                tick.charged += total;
             }
-            tick.charged += total;
-        }
-        tx.commit().await?;
-        Ok(tick)
+            Ok(tick)
+        })
+        .await
     }
 }
 
 /// Settles a container's money as it is forgotten: unused time and the deposit come back.
-pub(super) async fn close_account(tx: &mut SqliteConnection, id: &str) -> StoreResult<()> {
-    let Some(r) = sqlx::query(&format!(
-        "SELECT {METER_COLUMNS} FROM containers WHERE id = ?"
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?
-    else {
+pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<()> {
+    let Some(c) = metered(db, "id = ?1", [id])?.pop() else {
         return Ok(());
     };
-    let owner: String = r.get("owner_id");
-    let deposit: i64 = r.get("deposit");
-    settle(tx, id, &owner, meter_from(&r), now_ms()).await?;
-    if deposit > 0 {
-        credit(
-            tx,
+    settle(db, id, &c.owner, c.meter, now_ms())?;
+    if c.deposit > 0 {
+        credit_in(
+            db,
             Entry {
-                user_id: owner,
+                user_id: c.owner,
                 kind: EntryKind::DepositRefund,
-                amount: deposit,
+                amount: c.deposit,
                 reference: format!("container:{id}"),
                 idempotency_key: format!("deposit-refund:{id}"),
                 note: "the container was removed".into(),
             },
-        )
-        .await?;
+        )?;
     }
     Ok(())
 }
