@@ -175,8 +175,9 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         .reconciler
         .spawn_workers(state.clone(), shutdown.clone());
     tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
-    state.placer.spawn(state.clone(), shutdown.clone());
-    state.outcomes.spawn(state.clone(), shutdown.clone());
+    state
+        .placer
+        .spawn(state.clone(), &state.outcomes, shutdown.clone());
     billing::spawn(state.clone(), shutdown.clone());
     spawn_checkpoints(state.store.clone(), shutdown.clone());
     let app = http::router(state);

@@ -1,4 +1,4 @@
-//! A queue whose consumer takes whatever has gathered (up to a limit) as one batch, so that
+//! Queues whose consumer takes whatever has gathered (up to a limit) as one batch, so that
 //! concurrent requests share one write transaction and one durable commit.
 
 use crate::error::ApiError;
@@ -47,30 +47,42 @@ impl<J: Send + 'static> Batches<J> {
         self.tx.send(job).await.map_err(|_| stopped())
     }
 
-    /// Hands each batch to `handle`, one batch at a time, until `shutdown`.
-    pub fn spawn<F, Fut>(&self, shutdown: CancellationToken, handle: F)
+    /// Hands what has gathered in this queue and in `other` (up to a batch of each, waiting
+    /// until either has something) to `handle` as one round, one round at a time, until
+    /// `shutdown`: placements and the outcomes of earlier creates then share one commit.
+    pub fn spawn_with<K, F, Fut>(&self, other: &Batches<K>, shutdown: CancellationToken, handle: F)
     where
-        F: Fn(Vec<J>) -> Fut + Send + 'static,
+        K: Send + 'static,
+        F: Fn(Vec<J>, Vec<K>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send,
     {
-        let rx = self.rx.clone();
+        let (rx, other_rx) = (self.rx.clone(), other.rx.clone());
         tokio::spawn(async move {
             let mut rx = rx.lock().await;
+            let mut other_rx = other_rx.lock().await;
             loop {
-                let first = tokio::select! {
-                    job = rx.recv() => job,
+                let (mut jobs, mut others) = (Vec::new(), Vec::new());
+                tokio::select! {
+                    job = rx.recv() => jobs.extend(job),
+                    job = other_rx.recv() => others.extend(job),
                     () = shutdown.cancelled() => return,
-                };
-                let Some(first) = first else { return };
-                let mut batch = vec![first];
-                while batch.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
-                    }
                 }
-                handle(batch).await;
+                if jobs.is_empty() && others.is_empty() {
+                    return; // every sender is gone
+                }
+                take_gathered(&mut rx, &mut jobs);
+                take_gathered(&mut other_rx, &mut others);
+                handle(jobs, others).await;
             }
         });
+    }
+}
+
+fn take_gathered<J>(rx: &mut mpsc::Receiver<J>, into: &mut Vec<J>) {
+    while into.len() < BATCH {
+        match rx.try_recv() {
+            Ok(job) => into.push(job),
+            Err(_) => break,
+        }
     }
 }

@@ -1,24 +1,22 @@
-//! The create path's last step, batched: outcomes of concurrent creates are recorded in one
-//! transaction with one durable commit, and each create answers only after its outcome is on
-//! disk.
+//! The create path's last step, batched: outcomes of concurrent creates are recorded by the
+//! placer's writer loop (`placer.rs`) in the transaction of its next round, and each create
+//! answers only after its outcome is on disk.
 
 use super::batch::{stopped, Batches};
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::ApiResult;
 use tokio::sync::oneshot;
-use tokio_util::sync::CancellationToken;
 use yun_core::ContainerState;
 
-struct Outcome {
-    id: String,
-    state: ContainerState,
-    exit_code: Option<i64>,
-    reply: oneshot::Sender<ApiResult<()>>,
+pub(super) struct Outcome {
+    pub(super) id: String,
+    pub(super) state: ContainerState,
+    pub(super) exit_code: Option<i64>,
+    pub(super) reply: oneshot::Sender<ApiResult<()>>,
 }
 
 #[derive(Clone, Default)]
 pub struct Outcomes {
-    jobs: Batches<Outcome>,
+    pub(super) jobs: Batches<Outcome>,
 }
 
 impl Outcomes {
@@ -38,28 +36,5 @@ impl Outcomes {
         };
         self.jobs.send(outcome).await?;
         answer.await.map_err(|_| stopped())?
-    }
-
-    /// Runs the writer until `shutdown`.
-    pub fn spawn(&self, state: AppState, shutdown: CancellationToken) {
-        self.jobs.spawn(shutdown, move |batch| {
-            let state = state.clone();
-            async move { write(&state, batch).await }
-        });
-    }
-}
-
-async fn write(state: &AppState, batch: Vec<Outcome>) {
-    let updates: Vec<_> = batch
-        .iter()
-        .map(|o| (o.id.clone(), o.state, o.exit_code))
-        .collect();
-    let result = state.store.set_actual_states(&updates).await;
-    for o in batch {
-        let r = match &result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(ApiError::internal(e)),
-        };
-        let _ = o.reply.send(r);
     }
 }

@@ -2,9 +2,12 @@
 //! here, and each batch is admitted and placed in one write transaction with one durable commit.
 //! Every request runs inside its own savepoint, so a refusal undoes only its own writes, and each
 //! sees the requests before it (their ports, their memory), so nothing is double-booked.
+//! The same transaction records the outcomes of earlier creates that gathered meanwhile
+//! (`outcomes.rs`): one commit, not two, for each round of the create path.
 
 use super::batch::{stopped, Batches};
 use super::create::{admit_and_place, FleetView, WantedPort};
+use super::outcomes::{Outcome, Outcomes};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{NewContainer, Placement};
@@ -48,37 +51,50 @@ impl Placer {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Runs the apply loop until `shutdown`.
-    pub fn spawn(&self, state: AppState, shutdown: CancellationToken) {
-        self.jobs.spawn(shutdown, move |batch| {
-            let state = state.clone();
-            async move { apply(&state, batch).await }
-        });
+    /// Runs the apply loop until `shutdown`; each round also records the outcomes that
+    /// `outcomes` gathered, in the same transaction.
+    pub fn spawn(&self, state: AppState, outcomes: &Outcomes, shutdown: CancellationToken) {
+        self.jobs
+            .spawn_with(&outcomes.jobs, shutdown, move |batch, outcomes| {
+                let state = state.clone();
+                async move { apply(&state, batch, outcomes).await }
+            });
     }
 }
 
-async fn apply(state: &AppState, batch: Vec<Job>) {
+async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
+    let updates: Vec<_> = outcomes
+        .iter()
+        .map(|o| (o.id.clone(), o.state, o.exit_code))
+        .collect();
     let placed = state
         .store
         .place_batch(|tx| {
+            tx.set_actual_states(&updates)?;
             let mut fleet = FleetView::default();
-            batch
+            Ok(batch
                 .iter()
                 .map(|job| place_one(state, tx, &mut fleet, job))
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>())
         })
         .await;
-    // Nobody hears of a placement before it is durable.
+    // Nobody hears of a placement or an outcome before it is durable.
     match placed {
         Ok(results) => {
             for (job, result) in batch.into_iter().zip(results) {
                 let _ = job.reply.send(result);
+            }
+            for o in outcomes {
+                let _ = o.reply.send(Ok(()));
             }
         }
         Err(e) => {
             let msg = e.to_string();
             for job in batch {
                 let _ = job.reply.send(Err(ApiError::internal(&msg)));
+            }
+            for o in outcomes {
+                let _ = o.reply.send(Err(ApiError::internal(&msg)));
             }
         }
     }

@@ -414,21 +414,8 @@ impl Store {
         &self,
         updates: &[(String, ContainerState, Option<i64>)],
     ) -> StoreResult<()> {
-        self.write_direct(|db| {
-            let now = now_ms();
-            // A container the platform suspended stays suspended while it is stopped; once it
-            // runs again the reason no longer applies.
-            let mut update = db.prepare_cached(
-                "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
-                 THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
-                 status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
-            )?;
-            for (id, state, exit_code) in updates {
-                update.execute(rusqlite::params![state.as_str(), exit_code, now, id])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write_direct(|db| set_actual_states_in(db, updates))
+            .await
     }
 
     /// Forgets a container, frees its ports and settles its money (unused running time and
@@ -479,6 +466,25 @@ impl Store {
         tx.commit().await?;
         Ok(Some(port))
     }
+}
+
+/// Records what workers reported, on a handle already in a transaction.
+pub(super) fn set_actual_states_in(
+    db: &rusqlite::Connection,
+    updates: &[(String, ContainerState, Option<i64>)],
+) -> StoreResult<()> {
+    let now = now_ms();
+    // A container the platform suspended stays suspended while it is stopped; once it runs
+    // again the reason no longer applies.
+    let mut update = db.prepare_cached(
+        "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
+         THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
+         status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
+    )?;
+    for (id, state, exit_code) in updates {
+        update.execute(rusqlite::params![state.as_str(), exit_code, now, id])?;
+    }
+    Ok(())
 }
 
 pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreResult<()> {

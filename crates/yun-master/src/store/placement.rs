@@ -5,10 +5,11 @@
 //! (one commit), each inside a savepoint. The whole batch runs directly on the writer's handle
 //! (`direct.rs`): its statements cost no thread hand-offs.
 
-use super::containers::{insert_in, NewContainer};
+use super::containers::{insert_in, set_actual_states_in, NewContainer};
 use super::{Store, StoreResult};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
+use yun_core::ContainerState;
 
 pub struct Placement<'a> {
     pub(super) db: &'a Connection,
@@ -16,16 +17,12 @@ pub struct Placement<'a> {
 
 impl Store {
     /// Runs `place` in one write transaction and commits it; nothing `place` wrote is kept if
-    /// the commit fails.
+    /// it fails or the commit does.
     pub async fn place_batch<R>(
         &self,
-        place: impl FnOnce(&mut Placement<'_>) -> R,
+        place: impl FnOnce(&mut Placement<'_>) -> StoreResult<R>,
     ) -> StoreResult<R> {
-        self.write_direct(|db| {
-            let mut p = Placement { db };
-            Ok(place(&mut p))
-        })
-        .await
+        self.write_direct(|db| place(&mut Placement { db })).await
     }
 }
 
@@ -84,6 +81,14 @@ impl Placement<'_> {
 
     pub fn insert(&self, c: &NewContainer) -> StoreResult<()> {
         insert_in(self.db, c)
+    }
+
+    /// Records the outcomes of earlier creates in the same transaction (one commit for both).
+    pub fn set_actual_states(
+        &self,
+        updates: &[(String, ContainerState, Option<i64>)],
+    ) -> StoreResult<()> {
+        set_actual_states_in(self.db, updates)
     }
 
     /// Starts one request's part of a batch; `undo` takes back only that part.
