@@ -573,7 +573,8 @@ async fn run_on_node(
     ))
 }
 
-/// `<image name>-<the id's first chars>`, e.g. `nginx-4k9x2m`.
+/// `<image name>-<the id's last chars>`, e.g. `nginx-4k9x2m` (the last: an id begins with
+/// the time it was made).
 fn default_name(reference: &str, id: &str, id_chars: usize) -> String {
     let base = reference
         .rsplit('/')
@@ -592,7 +593,7 @@ fn default_name(reference: &str, id: &str, id_chars: usize) -> String {
     } else {
         base
     };
-    format!("{base}-{}", &id[..id_chars.min(id.len())])
+    format!("{base}-{}", &id[id.len().saturating_sub(id_chars)..])
 }
 
 #[cfg(test)]
@@ -606,7 +607,7 @@ mod tests {
             "abcd1234abcd1234",
             6,
         );
-        assert_eq!(n, "web-app-abcd12");
+        assert_eq!(n, "web-app-cd1234");
         assert!(yun_core::validate::container_name(&n).is_ok());
         // The fallback when a made-up name is taken: the whole id, still a valid name.
         let long = default_name(&format!("{}:v1", "a".repeat(80)), "abcd1234abcd1234", 16);
