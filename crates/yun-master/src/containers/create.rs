@@ -518,11 +518,7 @@ async fn run_on_node(
     wanted: &[WantedPort],
     range: (u16, u16),
 ) -> ApiResult<yun_proto::v1::ContainerStatus> {
-    let node_name = state
-        .registry
-        .get(&row.node_id)
-        .map(|l| l.node.name.clone())
-        .unwrap_or_default();
+    let node_name = row.node_name.clone();
     let client = state.registry.ready_client(&row.node_id).ok_or_else(|| {
         ApiError::unavailable(
             "node_unavailable",

@@ -2,7 +2,7 @@
 //!
 //! sqlx runs each statement on the connection's own thread and hands the results back, so a
 //! transaction of N statements costs N thread hand-offs (two context switches each). On the
-//! hot write paths (a placement batch, a batch of outcomes, a ledger posting) that hand-off was
+//! hot write paths (a placement round with its outcomes, the meter, a ledger posting) that was
 //! most of the cost: a fifth of the master's samples sat in `finish_task_switch`. Here the
 //! handle is locked away from sqlx's thread once, and every statement of the block runs
 //! synchronously through rusqlite (built on the same libsqlite3-sys), as one hand-off.
