@@ -24,6 +24,8 @@ pub struct MasterConfig {
     /// The shortest heartbeat interval; large fleets get max(this, nodes ÷ 250 s).
     pub heartbeat_interval: Duration,
     pub max_body_bytes: usize,
+    /// Serve the API's reference page at `/api/docs` (the spec at `/api/openapi.json` always is).
+    pub api_docs: bool,
     /// How often every node's inventory is compared with the store.
     pub reconcile_interval: Duration,
     /// How long a labelled container that no record owns may live before it is removed.
@@ -47,6 +49,7 @@ impl MasterConfig {
             cpu_overcommit: 4.0,
             heartbeat_interval: Duration::from_secs(5),
             max_body_bytes: 64 * 1024,
+            api_docs: true,
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             placement: Ranking::Spread,

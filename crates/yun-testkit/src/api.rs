@@ -51,6 +51,16 @@ impl Api {
         }
     }
 
+    /// The typed client of the same master, signed in as the same user.
+    pub fn client(&self) -> yun_api::Client {
+        let root = self.base.trim_end_matches("/api/v1");
+        let c = yun_api::Client::new(root).expect("a master's address");
+        match &self.token {
+            Some(t) => c.with_token(t),
+            None => c,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

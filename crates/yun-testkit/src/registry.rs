@@ -8,6 +8,8 @@ pub struct LocalRegistry {
     pub addr: String,
     child: Child,
     _dir: tempfile::TempDir,
+    /// Tags this registry pushed, untagged from the engine when it goes.
+    pushed: std::sync::Mutex<Vec<String>>,
 }
 
 impl LocalRegistry {
@@ -43,6 +45,7 @@ impl LocalRegistry {
                     addr,
                     child,
                     _dir: dir,
+                    pushed: Default::default(),
                 };
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -69,12 +72,21 @@ impl LocalRegistry {
         };
         run(&["tag", local, &reference]);
         run(&["push", &reference]);
+        self.pushed
+            .lock()
+            .expect("pushed tags")
+            .push(reference.clone());
         reference
     }
 }
 
 impl Drop for LocalRegistry {
     fn drop(&mut self) {
+        for tag in self.pushed.lock().map(|p| p.clone()).unwrap_or_default() {
+            let _ = Command::new("docker")
+                .args(["image", "rm", "--no-prune", &tag])
+                .output();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

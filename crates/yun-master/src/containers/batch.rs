@@ -6,6 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
+use yun_api::ErrorCode;
 
 /// Jobs taken in one batch at most; more wait for the next.
 const BATCH: usize = 64;
@@ -36,8 +37,8 @@ impl<J: Send + 'static> Default for Batches<J> {
 
 /// What a caller hears when the master stops before its job was taken or answered.
 pub fn stopped() -> ApiError {
-    ApiError::unavailable(
-        "shutting_down",
+    ApiError::new(
+        ErrorCode::ShuttingDown,
         "the master is stopping; try again in a moment",
     )
 }

@@ -10,21 +10,18 @@ use crate::state::AppState;
 use crate::store::{
     ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, RunCharge, SessionUser,
 };
-use axum::http::StatusCode;
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
+use yun_api::ErrorCode;
 use yun_core::{validate, DesiredState, EnvVar, Invalid, Protocol};
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct PortInput {
     pub container_port: i64,
     pub host_port: Option<i64>,
     pub protocol: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct CreateInput {
     pub image: String,
     pub name: Option<String>,
@@ -38,8 +35,7 @@ pub struct CreateInput {
     pub expires_in: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub struct RestartInput {
     /// `no` or `on-failure`.
     pub name: String,
@@ -196,8 +192,7 @@ async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> Api
         .await?
         .ok_or_else(|| {
             ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_image",
+                ErrorCode::UnknownImage,
                 format!(
                     "image '{image}' is neither in the public catalog nor among your images; \
                  see GET /api/v1/images, or add it with POST /api/v1/images/pull"
@@ -281,15 +276,15 @@ pub(super) fn admit_and_place(
 ) -> ApiResult<(NewContainer, (u16, u16))> {
     let limit = state.config.max_containers_per_user;
     if tx.count_containers(user_id)? >= limit {
-        return Err(ApiError::forbidden(
-            "quota_exceeded",
+        return Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
             format!("you have reached the limit of {limit} containers; remove one first"),
         ));
     }
     if tx.name_taken(user_id, &row.name)? {
         if name_given {
-            return Err(ApiError::conflict(
-                "name_taken",
+            return Err(ApiError::new(
+                ErrorCode::NameTaken,
                 format!(
                     "you already have a container named '{}'; choose another name",
                     row.name
@@ -322,8 +317,8 @@ pub(super) fn admit_and_place(
     };
     let node_id =
         scheduler::place(&request, nodes, state.config.placement).map_err(|why| match why {
-            Unplaceable::NoCapacity(m) => ApiError::unavailable("no_capacity", m),
-            Unplaceable::PortOutOfRange(m) => ApiError::conflict("port_out_of_range", m),
+            Unplaceable::NoCapacity(m) => ApiError::new(ErrorCode::NoCapacity, m),
+            Unplaceable::PortOutOfRange(m) => ApiError::new(ErrorCode::PortOutOfRange, m),
         })?;
     let node = nodes
         .iter_mut()
@@ -333,8 +328,7 @@ pub(super) fn admit_and_place(
     for w in wanted.iter() {
         if let Some(h) = w.host_port {
             if !used.insert(h) {
-                return Err(ApiError::conflict(
-                    "port_taken",
+                return Err(ApiError::new(ErrorCode::PortTaken,
                     format!("host port {h} is already taken on node {}; leave host_port out to get a free one", node.name),
                 ));
             }
@@ -348,8 +342,8 @@ pub(super) fn admit_and_place(
                 let free = (node.port_range.0..=node.port_range.1)
                     .find(|p| !used.contains(p))
                     .ok_or_else(|| {
-                        ApiError::unavailable(
-                            "no_free_port",
+                        ApiError::new(
+                            ErrorCode::NoFreePort,
                             format!(
                                 "node {} has no free host port left; try again later",
                                 node.name
@@ -468,7 +462,13 @@ pub async fn create(
     {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
-        Err(e) if e.status == StatusCode::CONFLICT && idempotency_key.is_some() => {
+        Err(e)
+            if idempotency_key.is_some()
+                && matches!(
+                    e.code,
+                    ErrorCode::Conflict | ErrorCode::NameTaken | ErrorCode::PortTaken
+                ) =>
+        {
             let key = idempotency_key.as_deref().unwrap_or_default();
             return match state
                 .store
@@ -520,8 +520,8 @@ async fn run_on_node(
 ) -> ApiResult<yun_proto::v1::ContainerStatus> {
     let node_name = row.node_name.clone();
     let client = state.registry.ready_client(&row.node_id).ok_or_else(|| {
-        ApiError::unavailable(
-            "node_unavailable",
+        ApiError::new(
+            ErrorCode::NodeUnavailable,
             format!("node {node_name} went down; try again"),
         )
     })?;
@@ -535,8 +535,7 @@ async fn run_on_node(
                 };
                 let chosen = wanted.iter().any(|w| w.host_port == Some(bad));
                 if chosen {
-                    return Err(ApiError::conflict(
-                        "port_unavailable",
+                    return Err(ApiError::new(ErrorCode::PortUnavailable,
                         format!("host port {bad} is in use on node {node_name}; choose another or leave host_port out"),
                     ));
                 }
@@ -546,8 +545,8 @@ async fn run_on_node(
                     .replace_port(&row.id, &row.node_id, bad, range, &skipped)
                     .await?
                 else {
-                    return Err(ApiError::unavailable(
-                        "no_free_port",
+                    return Err(ApiError::new(
+                        ErrorCode::NoFreePort,
                         format!("node {node_name} has no bindable host port left"),
                     ));
                 };
@@ -563,8 +562,8 @@ async fn run_on_node(
             }
         }
     }
-    Err(ApiError::unavailable(
-        "no_free_port",
+    Err(ApiError::new(
+        ErrorCode::NoFreePort,
         format!("node {node_name} could not bind any of the host ports tried; try again"),
     ))
 }

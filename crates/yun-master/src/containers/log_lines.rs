@@ -2,7 +2,7 @@
 //! partial line kept apart until its end arrives. Memory stays bounded: a line longer than
 //! `MAX_LINE` is sent in pieces.
 
-use serde_json::json;
+use yun_api::containers::{LogLine, LogStream};
 
 pub const MAX_LINE: usize = 64 * 1024;
 
@@ -14,10 +14,16 @@ pub struct LineSplitter {
 }
 
 fn emit(stream: usize, ts: &str, line: &[u8], out: &mut Vec<u8>) {
-    let name = if stream == 0 { "stdout" } else { "stderr" };
     let line = String::from_utf8_lossy(line);
-    let line = line.strip_suffix('\r').unwrap_or(&line);
-    let obj = json!({"stream": name, "ts": ts, "line": line});
+    let obj = LogLine {
+        stream: if stream == 0 {
+            LogStream::Stdout
+        } else {
+            LogStream::Stderr
+        },
+        ts: ts.to_string(),
+        line: line.strip_suffix('\r').unwrap_or(&line).to_string(),
+    };
     serde_json::to_writer(&mut *out, &obj).expect("writing JSON to memory");
     out.push(b'\n');
 }
@@ -62,6 +68,7 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn lines(out: &[u8]) -> Vec<serde_json::Value> {
         out.split(|b| *b == b'\n')

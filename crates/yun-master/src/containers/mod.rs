@@ -9,20 +9,19 @@ mod outcomes;
 mod placer;
 mod power;
 mod remove;
-pub mod view;
 
-pub use create::{check_command, create, CreateInput, PortInput};
+pub use create::{check_command, create, CreateInput, PortInput, RestartInput};
 pub use logs::{open_logs, LogFormat, LogsQuery};
 pub use outcomes::Outcomes;
 pub use placer::Placer;
 pub use power::{refresh, restart, start, stop, suspend};
 pub use remove::{remove, Removal};
-pub use view::{ContainerView, PortView};
 
 use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
 use crate::store::ContainerRow;
+use yun_api::ErrorCode;
 use yun_core::{ContainerSpec, ContainerState, DesiredState, Limits, PortBinding, Protocol};
 
 /// The renter-facing state for what a worker reports.
@@ -66,8 +65,7 @@ pub fn node_client(
     row: &ContainerRow,
 ) -> ApiResult<std::sync::Arc<WorkerClient>> {
     state.registry.ready_client(&row.node_id).ok_or_else(|| {
-        ApiError::unavailable(
-            "node_unavailable",
+        ApiError::new(ErrorCode::NodeUnavailable,
             format!(
                 "node {} is down, so container {} cannot be reached now; try again when the node is back",
                 row.node_name, row.id

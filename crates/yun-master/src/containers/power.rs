@@ -5,12 +5,13 @@ use super::{find, node_client, observed};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{ContainerRow, Prepaid};
+use yun_api::ErrorCode;
 use yun_core::{ContainerState, DesiredState};
 use yun_proto::v1;
 
 fn refused(row: &ContainerRow, action: &str) -> ApiError {
-    ApiError::conflict(
-        "invalid_state",
+    ApiError::new(
+        ErrorCode::InvalidState,
         format!(
             "container {} is {}, so it cannot {action} now; wait for it to settle or remove it",
             row.id, row.state

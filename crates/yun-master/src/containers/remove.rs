@@ -3,6 +3,7 @@
 use super::find;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use yun_api::ErrorCode;
 use yun_core::{ContainerState, DesiredState};
 
 /// How a removal ended.
@@ -19,8 +20,8 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResul
     let _guard = lock.lock().await;
     let row = find(state, owner, id).await?;
     if !row.state.can_remove() {
-        return Err(ApiError::conflict(
-            "invalid_state",
+        return Err(ApiError::new(
+            ErrorCode::InvalidState,
             format!(
                 "container {} is {}; wait for it to settle, then remove it",
                 row.id, row.state

@@ -1,31 +1,60 @@
 //! Operators' routes: nodes, users (ban), the public image catalog.
 
-use super::auth::user_json;
 use super::extract::{AdminUser, ApiJson};
-use super::images::{image_json, pull_into_catalog, PullInput};
-use crate::containers::view::rfc3339;
+use super::images::{pull_into_catalog, PULL_ERRORS};
+use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
 use std::collections::HashMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::accounts::UserAnswer;
+use yun_api::admin::{Node, NodeAllocated, NodeCapacity, NodeList, NodeState, UserList};
+use yun_api::images::{ImageAnswer, PullRequest};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/nodes", get(nodes))
-        .route("/admin/nodes/{id}/cordon", post(cordon))
-        .route("/admin/nodes/{id}/uncordon", post(uncordon))
-        .route("/admin/users", get(users))
-        .route("/admin/users/{id}/ban", post(ban))
-        .route("/admin/users/{id}/unban", post(unban))
-        .route("/admin/images", post(add_public_image))
-        .route("/admin/images/{id}", delete(remove_public_image))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(nodes))
+        .routes(routes!(cordon))
+        .routes(routes!(uncordon))
+        .routes(routes!(users))
+        .routes(routes!(ban))
+        .routes(routes!(unban))
+        .routes(routes!(add_public_image))
+        .routes(routes!(remove_public_image))
 }
 
-async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    ("list_nodes", &[]),
+    ("cordon_node", &[ErrorCode::NotFound]),
+    ("uncordon_node", &[ErrorCode::NotFound]),
+    ("list_users", &[]),
+    ("ban_user", &[ErrorCode::NotFound, ErrorCode::CannotBanSelf]),
+    (
+        "unban_user",
+        &[ErrorCode::NotFound, ErrorCode::CannotBanSelf],
+    ),
+    ("publish_image", PULL_ERRORS),
+    ("unpublish_image", &[ErrorCode::NotFound]),
+];
+
+fn node_state(s: crate::nodes::NodeState) -> NodeState {
+    use crate::nodes::NodeState as N;
+    match s {
+        N::Joining => NodeState::Joining,
+        N::Ready => NodeState::Ready,
+        N::Cordoned => NodeState::Cordoned,
+        N::Down => NodeState::Down,
+    }
+}
+
+/// The fleet: every node's state, capacity, what is allocated on it and its last heartbeat.
+#[utoipa::path(get, path = "/admin/nodes", tag = "admin", operation_id = "list_nodes",
+    responses((status = 200, description = "The nodes", body = NodeList)))]
+async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<NodeList>> {
     let rows = state.store.list_nodes().await?;
     let allocations: HashMap<String, (u64, u64, u64)> = state
         .store
@@ -34,42 +63,47 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Va
         .into_iter()
         .map(|(id, cpu, mem, n)| (id, (cpu, mem, n)))
         .collect();
-    let nodes: Vec<Value> = rows
+    let nodes = rows
         .iter()
         .map(|n| {
             let lease = state.registry.get(&n.id);
             let node_state = lease
                 .as_ref()
-                .map(|l| state.registry.state_of(l).as_str())
-                .unwrap_or("down");
+                .map(|l| node_state(state.registry.state_of(l)))
+                .unwrap_or(NodeState::Down);
             let (cpu, mem, count) = allocations.get(&n.id).copied().unwrap_or((0, 0, 0));
-            json!({
-                "id": n.id,
-                "name": n.name,
-                "state": node_state,
-                "advertise": n.advertise,
-                "public_host": n.public_host,
-                "port_range": format!("{}-{}", n.port_range.0, n.port_range.1),
-                "capacity": {
-                    "cpu_cores": n.cpu_cores,
-                    "cpu_millis": (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit) as u64,
-                    "memory_bytes": n.memory_bytes,
+            Node {
+                id: n.id.clone(),
+                name: n.name.clone(),
+                state: node_state,
+                advertise: n.advertise.clone(),
+                public_host: n.public_host.clone(),
+                port_range: format!("{}-{}", n.port_range.0, n.port_range.1),
+                capacity: NodeCapacity {
+                    cpu_cores: n.cpu_cores,
+                    cpu_millis: (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit)
+                        as u64,
+                    memory_bytes: n.memory_bytes,
                 },
-                "allocated": {"cpu_millis": cpu, "memory_bytes": mem},
-                "containers": count,
-                // What the node itself last reported holding, to compare with the store's count.
-                "reported_containers": lease.as_ref().map(|l| l.container_count),
-                "last_heartbeat": lease.map(|l| rfc3339(l.last_heartbeat_unix_ms)),
-                "version": n.version,
-                "unenforced_limits": n.unenforced_limits,
-                "allow_unenforced_limits": n.allow_unenforced,
-            })
+                allocated: NodeAllocated {
+                    cpu_millis: cpu,
+                    memory_bytes: mem,
+                },
+                containers: count,
+                reported_containers: lease.as_ref().map(|l| u64::from(l.container_count)),
+                last_heartbeat: lease.map(|l| wire::rfc3339(l.last_heartbeat_unix_ms)),
+                version: n.version.clone(),
+                unenforced_limits: n.unenforced_limits.clone(),
+                allow_unenforced_limits: n.allow_unenforced,
+            }
         })
         .collect();
-    Ok(Json(
-        json!({ "cluster_id": state.cluster_id, "heartbeat_interval_ms": state.registry.heartbeat_interval().as_millis() as u64,
-            "heartbeats_total": state.registry.heartbeats_total(), "nodes": nodes }),
-    ))
+    Ok(Json(NodeList {
+        cluster_id: state.cluster_id.clone(),
+        heartbeat_interval_ms: state.registry.heartbeat_interval().as_millis() as u64,
+        heartbeats_total: state.registry.heartbeats_total(),
+        nodes,
+    }))
 }
 
 async fn set_cordon(state: &AppState, id: &str, cordoned: bool) -> ApiResult<StatusCode> {
@@ -82,6 +116,9 @@ async fn set_cordon(state: &AppState, id: &str, cordoned: bool) -> ApiResult<Sta
 }
 
 /// A cordoned node keeps running what it has and takes nothing new.
+#[utoipa::path(post, path = "/admin/nodes/{id}/cordon", tag = "admin", operation_id = "cordon_node",
+    params(("id" = String, Path, description = "The node's id")),
+    responses((status = 204, description = "The node takes nothing new")))]
 async fn cordon(
     State(state): State<AppState>,
     _: AdminUser,
@@ -90,6 +127,10 @@ async fn cordon(
     set_cordon(&state, &id, true).await
 }
 
+/// The node takes new containers again.
+#[utoipa::path(post, path = "/admin/nodes/{id}/uncordon", tag = "admin", operation_id = "uncordon_node",
+    params(("id" = String, Path, description = "The node's id")),
+    responses((status = 204, description = "The node takes new containers")))]
 async fn uncordon(
     State(state): State<AppState>,
     _: AdminUser,
@@ -98,17 +139,25 @@ async fn uncordon(
     set_cordon(&state, &id, false).await
 }
 
-async fn users(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+/// Every account.
+#[utoipa::path(get, path = "/admin/users", tag = "admin", operation_id = "list_users",
+    responses((status = 200, description = "The users", body = UserList)))]
+async fn users(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
     let users = state.store.list_users().await?;
-    Ok(Json(
-        json!({ "users": users.iter().map(user_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(UserList {
+        users: users.iter().map(wire::user).collect(),
+    }))
 }
 
-async fn set_ban(state: &AppState, admin: &str, id: &str, banned: bool) -> ApiResult<Json<Value>> {
+async fn set_ban(
+    state: &AppState,
+    admin: &str,
+    id: &str,
+    banned: bool,
+) -> ApiResult<Json<UserAnswer>> {
     if admin == id {
-        return Err(ApiError::conflict(
-            "cannot_ban_self",
+        return Err(ApiError::new(
+            ErrorCode::CannotBanSelf,
             "you cannot ban your own account",
         ));
     }
@@ -121,39 +170,58 @@ async fn set_ban(state: &AppState, admin: &str, id: &str, banned: bool) -> ApiRe
         .user_by_id(id)
         .await?
         .ok_or_else(|| ApiError::not_found("admin/user"))?;
-    Ok(Json(json!({ "user": user_json(&user) })))
+    Ok(Json(UserAnswer {
+        user: wire::user(&user),
+    }))
 }
 
+/// Bans an account: its sessions stop working and it can no longer log in.
+#[utoipa::path(post, path = "/admin/users/{id}/ban", tag = "admin", operation_id = "ban_user",
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = UserAnswer)))]
 async fn ban(
     State(state): State<AppState>,
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserAnswer>> {
     set_ban(&state, &a.id, &id, true).await
 }
 
+/// Lifts a ban.
+#[utoipa::path(post, path = "/admin/users/{id}/unban", tag = "admin", operation_id = "unban_user",
+    params(("id" = String, Path, description = "The user's id")),
+    responses((status = 200, description = "The user", body = UserAnswer)))]
 async fn unban(
     State(state): State<AppState>,
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<UserAnswer>> {
     set_ban(&state, &a.id, &id, false).await
 }
 
 /// Adds an image to the public catalog. Unlike a user's pull, an image already on the node is
 /// used as is ("if not present"): operators may publish images they loaded by hand.
+#[utoipa::path(post, path = "/admin/images", tag = "admin", operation_id = "publish_image",
+    request_body = PullRequest,
+    responses((status = 201, description = "The catalog entry", body = ImageAnswer)))]
 async fn add_public_image(
     State(state): State<AppState>,
     _: AdminUser,
-    ApiJson(input): ApiJson<PullInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    ApiJson(input): ApiJson<PullRequest>,
+) -> ApiResult<(StatusCode, Json<ImageAnswer>)> {
     let image = pull_into_catalog(&state, "", &input.reference, false).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "image": image_json(&image) })),
+        Json(ImageAnswer {
+            image: wire::image(&image),
+        }),
     ))
 }
 
+/// Takes an image out of the public catalog.
+#[utoipa::path(delete, path = "/admin/images/{id}", tag = "admin", operation_id = "unpublish_image",
+    params(("id" = String, Path, description = "The image's id")),
+    responses((status = 204, description = "The image is out of the catalog")))]
 async fn remove_public_image(
     State(state): State<AppState>,
     _: AdminUser,

@@ -1,48 +1,65 @@
 //! Operators' money routes: balance adjustments with a reason, orders, and marking an order
 //! paid when there is no payment provider.
 
-use super::billing::order_json;
 use super::extract::{AdminUser, ApiJson};
+use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{Adjusted, Settled};
+use crate::store::{Adjusted as StoreAdjusted, Settled};
 use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::admin::{Adjusted, Adjustment, AuditEntry, AuditLog, BillingCheck, Unbalanced};
+use yun_api::billing::{OrderAnswer, OrderList};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/users/{id}/credits", post(adjust))
-        .route("/admin/orders", get(orders))
-        .route("/admin/orders/{id}/paid", post(mark_paid))
-        .route("/admin/billing/check", get(check))
-        .route("/admin/audit", get(audit))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(adjust))
+        .routes(routes!(orders))
+        .routes(routes!(mark_paid))
+        .routes(routes!(check))
+        .routes(routes!(audit))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Adjustment {
-    /// Positive adds credits, negative takes them.
-    amount: i64,
-    reason: String,
-}
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    (
+        "adjust_credits",
+        &[ErrorCode::NotFound, ErrorCode::BalanceTooLow],
+    ),
+    ("list_all_orders", &[]),
+    (
+        "mark_order_paid",
+        &[
+            ErrorCode::NotFound,
+            ErrorCode::OrderNotPending,
+            ErrorCode::ProviderConfirmsPayments,
+        ],
+    ),
+    ("check_balances", &[]),
+    ("audit_log", &[]),
+];
 
+/// Adds or takes credits, with a reason kept in the ledger and the audit log.
+#[utoipa::path(post, path = "/admin/users/{id}/credits", tag = "admin", operation_id = "adjust_credits",
+    params(("id" = String, Path, description = "The user's id")),
+    request_body = Adjustment,
+    responses((status = 200, description = "The new balance", body = Adjusted)))]
 async fn adjust(
     State(state): State<AppState>,
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
     ApiJson(input): ApiJson<Adjustment>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Adjusted>> {
     let reason = input.reason.trim();
-    if reason.is_empty() || reason.len() > 500 {
+    if reason.is_empty() || reason.chars().count() > 500 {
         return Err(ApiError::from(yun_core::Invalid {
             field: "reason",
             message: "say why, in 1 to 500 characters".into(),
         }));
     }
-    if input.amount == 0 || input.amount.abs() > 1_000_000_000 {
+    // `unsigned_abs`: i64::MIN has no positive counterpart and is refused like any other.
+    if input.amount == 0 || input.amount.unsigned_abs() > 1_000_000_000 {
         return Err(ApiError::from(yun_core::Invalid {
             field: "amount",
             message: "give a non-zero amount of at most 1,000,000,000 credits either way".into(),
@@ -53,56 +70,62 @@ async fn adjust(
         .adjust_balance(&a.id, &id, input.amount, reason)
         .await?
     {
-        Adjusted::Done(balance) => {
+        StoreAdjusted::Done(balance) => {
             tracing::info!(
                 user = id,
                 amount = input.amount,
                 by = a.id,
                 "balance adjusted"
             );
-            Ok(Json(json!({ "user_id": id, "balance": balance })))
+            Ok(Json(Adjusted {
+                user_id: id,
+                balance,
+            }))
         }
-        Adjusted::NoSuchUser => Err(ApiError::not_found("admin/user")),
-        Adjusted::WouldGoNegative(balance) => Err(ApiError::conflict(
-            "balance_too_low",
+        StoreAdjusted::NoSuchUser => Err(ApiError::not_found("admin/user")),
+        StoreAdjusted::WouldGoNegative(balance) => Err(ApiError::new(
+            ErrorCode::BalanceTooLow,
             format!(
                 "the balance is {balance}; a balance never goes below zero, so take at most that"
             ),
-        )),
+        )
+        .on("amount")),
     }
 }
 
-async fn orders(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+/// Every user's orders, newest first, with whose they are.
+#[utoipa::path(get, path = "/admin/orders", tag = "admin", operation_id = "list_all_orders",
+    responses((status = 200, description = "The orders", body = OrderList)))]
+async fn orders(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<OrderList>> {
     let orders = state.store.list_orders(None, 500).await?;
-    Ok(Json(json!({
-        "orders": orders.iter().map(|o| {
-            let mut v = order_json(o);
-            v["user_id"] = json!(o.user_id);
-            v
-        }).collect::<Vec<_>>()
-    })))
+    Ok(Json(OrderList {
+        orders: orders.iter().map(|o| wire::order(o, true)).collect(),
+    }))
 }
 
 /// For the `manual` provider: the operator received the money and confirms it.
+#[utoipa::path(post, path = "/admin/orders/{id}/paid", tag = "admin", operation_id = "mark_order_paid",
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order, paid", body = OrderAnswer)))]
 async fn mark_paid(
     State(state): State<AppState>,
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     if !state.payments.manual() {
-        return Err(ApiError::conflict(
-            "provider_confirms_payments",
+        return Err(ApiError::new(
+            ErrorCode::ProviderConfirmsPayments,
             "orders here are paid through the payment provider, which confirms them itself",
         ));
     }
     let actor = format!("admin:{}", a.id);
     match state.store.settle_order(&id, None, &actor).await? {
         // Both carry the order as it is after the settlement.
-        Settled::Credited(o) | Settled::AlreadyPaid(o) => {
-            Ok(Json(json!({ "order": order_json(&o) })))
-        }
-        Settled::NotPayable(o) => Err(ApiError::conflict(
-            "order_not_pending",
+        Settled::Credited(o) | Settled::AlreadyPaid(o) => Ok(Json(OrderAnswer {
+            order: wire::order(&o, false),
+        })),
+        Settled::NotPayable(o) => Err(ApiError::new(
+            ErrorCode::OrderNotPending,
             format!(
                 "order {} is {}; it can no longer be paid",
                 o.id,
@@ -114,24 +137,38 @@ async fn mark_paid(
 }
 
 /// Every balance against its ledger: an empty list is the expected answer.
-async fn check(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/admin/billing/check", tag = "admin", operation_id = "check_balances",
+    responses((status = 200, description = "Users whose balance differs from their ledger", body = BillingCheck)))]
+async fn check(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<BillingCheck>> {
     let off = state.store.unbalanced_users().await?;
-    Ok(Json(json!({
-        "unbalanced": off.iter().map(|(id, balance, sum)| json!({"user_id": id, "balance": balance, "ledger_sum": sum})).collect::<Vec<_>>()
-    })))
+    Ok(Json(BillingCheck {
+        unbalanced: off
+            .into_iter()
+            .map(|(user_id, balance, ledger_sum)| Unbalanced {
+                user_id,
+                balance,
+                ledger_sum,
+            })
+            .collect(),
+    }))
 }
 
 /// What operators should look at: adjustments, payments confirmed, and payments that could not
 /// be honoured (a cancelled or expired order, an amount that did not match).
-async fn audit(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Value>> {
+#[utoipa::path(get, path = "/admin/audit", tag = "admin", operation_id = "audit_log",
+    responses((status = 200, description = "The newest 500 entries", body = AuditLog)))]
+async fn audit(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<AuditLog>> {
     let rows = state.store.audit_log(500).await?;
-    Ok(Json(json!({
-        "entries": rows.iter().map(|r| json!({
-            "at": crate::containers::view::rfc3339(r.at),
-            "actor": r.actor,
-            "action": r.action,
-            "subject": r.subject,
-            "detail": r.detail,
-        })).collect::<Vec<_>>()
-    })))
+    Ok(Json(AuditLog {
+        entries: rows
+            .iter()
+            .map(|r| AuditEntry {
+                at: wire::rfc3339(r.at),
+                actor: r.actor.clone(),
+                action: r.action.clone(),
+                subject: r.subject.clone(),
+                detail: r.detail.clone(),
+            })
+            .collect(),
+    }))
 }

@@ -1,51 +1,46 @@
 //! Accounts: register, log in (a bearer token and an HttpOnly cookie), log out, who am I.
 
 use super::extract::{session_token, ApiJson, AuthUser};
+use super::wire;
 use crate::accounts::{
     hash_password, hash_token, new_token, verify_password, SESSION_COOKIE, SESSION_TTL_MS,
 };
-use crate::containers::view::rfc3339;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::UserRow;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::accounts::{Credentials, LoginAnswer, UserAnswer};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Credentials {
-    username: String,
-    password: String,
-}
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    ("register", &[ErrorCode::UsernameTaken]),
+    (
+        "login",
+        &[ErrorCode::WrongCredentials, ErrorCode::AccountBanned],
+    ),
+    ("logout", &[ErrorCode::Unauthorized]),
+    ("me", &[]),
+];
 
-pub fn user_json(u: &UserRow) -> Value {
-    json!({
-        "id": u.id,
-        "username": u.username,
-        "role": u.role,
-        "banned": u.banned,
-        "balance": u.balance,
-        "created_at": rfc3339(u.created_at),
-    })
-}
-
+/// Opens an account with the sign-up credits.
+#[utoipa::path(post, path = "/auth/register", tag = "accounts", security(()),
+    request_body = Credentials,
+    responses((status = 201, description = "The new account", body = UserAnswer)))]
 async fn register(
     State(state): State<AppState>,
     ApiJson(c): ApiJson<Credentials>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<UserAnswer>)> {
     yun_core::validate::username(&c.username)?;
     yun_core::validate::password(&c.password)?;
     let hash = hash_password(c.password)
@@ -61,7 +56,9 @@ async fn register(
         )
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Conflict(m) => ApiError::conflict("username_taken", m),
+            crate::store::StoreError::Conflict(m) => {
+                ApiError::new(ErrorCode::UsernameTaken, m).on("username")
+            }
             other => other.into(),
         })?;
     tracing::info!(
@@ -71,10 +68,17 @@ async fn register(
     );
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "user": user_json(&user) })),
+        Json(UserAnswer {
+            user: wire::user(&user),
+        }),
     ))
 }
 
+/// Starts a session: a bearer token in the body, the same as an HttpOnly, SameSite=Strict cookie.
+#[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()),
+    request_body = Credentials,
+    responses((status = 200, description = "A new session", body = LoginAnswer,
+        headers(("set-cookie" = String, description = "The session cookie (HttpOnly, SameSite=Strict)")))))]
 async fn login(
     State(state): State<AppState>,
     ApiJson(c): ApiJson<Credentials>,
@@ -83,16 +87,12 @@ async fn login(
     let ok = verify_password(c.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
         return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "wrong_credentials",
+            ErrorCode::WrongCredentials,
             "wrong username or password",
         ));
     };
     if user.banned {
-        return Err(ApiError::forbidden(
-            "account_banned",
-            "this account is banned; contact the operator",
-        ));
+        return Err(banned());
     }
     let token = new_token();
     state
@@ -105,10 +105,23 @@ async fn login(
     );
     Ok((
         AppendHeaders([(header::SET_COOKIE, cookie)]),
-        Json(json!({ "token": token, "user": user_json(&user) })),
+        Json(LoginAnswer {
+            token,
+            user: wire::user(&user),
+        }),
     ))
 }
 
+pub(super) fn banned() -> ApiError {
+    ApiError::new(
+        ErrorCode::AccountBanned,
+        "this account is banned; contact the operator",
+    )
+}
+
+/// Ends the caller's session and clears the cookie.
+#[utoipa::path(post, path = "/auth/logout", tag = "accounts",
+    responses((status = 204, description = "The session is over")))]
 async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<impl IntoResponse> {
     let token = session_token(&parts).ok_or_else(ApiError::unauthorized)?;
     state.store.delete_session(&hash_token(&token)).await?;
@@ -119,11 +132,16 @@ async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<impl I
     ))
 }
 
-async fn me(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult<Json<Value>> {
+/// The signed-in user, with the balance.
+#[utoipa::path(get, path = "/me", tag = "accounts",
+    responses((status = 200, description = "The caller", body = UserAnswer)))]
+async fn me(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult<Json<UserAnswer>> {
     let user = state
         .store
         .user_by_id(&u.id)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(json!({ "user": user_json(&user) })))
+    Ok(Json(UserAnswer {
+        user: wire::user(&user),
+    }))
 }

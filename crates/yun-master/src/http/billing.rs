@@ -1,97 +1,86 @@
 //! A renter's money: the ledger, and orders that buy credits.
 
-use super::extract::{ApiJson, AuthUser};
-use crate::containers::view::rfc3339;
+use super::extract::{ApiJson, ApiQuery, AuthUser};
+use super::wire;
 use crate::error::{ApiError, ApiResult};
-use crate::payments::amount::format_minor;
 use crate::state::AppState;
-use crate::store::{LedgerRow, NewOrder, OrderRow, OrderState};
-use axum::extract::{Path, Query, State};
+use crate::store::{NewOrder, OrderState};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::billing::{LedgerPage, OrderAnswer, OrderCreated, OrderList, OrderRequest, Payment};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/billing/ledger", get(ledger))
-        .route("/orders", post(create_order).get(list_orders))
-        .route("/orders/{id}", get(get_order))
-        .route("/orders/{id}/cancel", post(cancel_order))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(ledger))
+        .routes(routes!(create_order, list_orders))
+        .routes(routes!(get_order))
+        .routes(routes!(cancel_order))
 }
+
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    ("ledger", &[]),
+    ("create_order", &[]),
+    ("list_orders", &[]),
+    ("get_order", &[ErrorCode::NotFound]),
+    (
+        "cancel_order",
+        &[ErrorCode::NotFound, ErrorCode::OrderNotPending],
+    ),
+];
 
 const PAGE_MAX: i64 = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct PageQuery {
     /// Entries older than this entry id (the `next_before` of the previous page).
     before: Option<i64>,
+    /// 1 to 200 entries (default 50).
     limit: Option<i64>,
 }
 
-fn entry_json(e: &LedgerRow) -> Value {
-    json!({
-        "id": e.id,
-        "kind": e.kind,
-        "amount": e.amount,
-        "balance_after": e.balance_after,
-        "reference": e.reference,
-        "note": e.note,
-        "created_at": rfc3339(e.created_at),
-    })
-}
-
+/// Every change of the caller's balance, newest first.
+#[utoipa::path(get, path = "/billing/ledger", tag = "billing", params(PageQuery),
+    responses((status = 200, description = "A page of the ledger", body = LedgerPage)))]
 async fn ledger(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
-    Query(q): Query<PageQuery>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<LedgerPage>> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=PAGE_MAX).contains(&limit) {
-        return Err(ApiError::from(yun_core::Invalid {
-            field: "limit",
-            message: format!("use 1 to {PAGE_MAX}"),
-        }));
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            format!("limit={limit}: use 1 to {PAGE_MAX}"),
+        )
+        .on("limit"));
     }
     let rows = state.store.ledger_page(&u.id, q.before, limit).await?;
     let balance = state.store.balance(&u.id).await?.unwrap_or(0);
     let next = (rows.len() as i64 == limit)
         .then(|| rows.last().map(|e| e.id))
         .flatten();
-    Ok(Json(json!({
-        "balance": balance,
-        "entries": rows.iter().map(entry_json).collect::<Vec<_>>(),
-        "next_before": next,
-    })))
+    Ok(Json(LedgerPage {
+        balance,
+        entries: rows.iter().map(wire::ledger_entry).collect(),
+        next_before: next,
+    }))
 }
 
-pub fn order_json(o: &OrderRow) -> Value {
-    json!({
-        "id": o.id,
-        "credits": o.credits,
-        "amount": format_minor(o.amount_minor),
-        "currency": o.currency,
-        "provider": o.provider,
-        "state": o.state.as_str(),
-        "created_at": rfc3339(o.created_at),
-        "expires_at": rfc3339(o.expires_at),
-        "settled_at": o.settled_at.map(rfc3339),
-    })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OrderInput {
-    credits: i64,
-}
-
+/// Buys credits: a pending order and how to pay it.
+#[utoipa::path(post, path = "/orders", tag = "billing", request_body = OrderRequest,
+    responses((status = 201, description = "The order and how to pay it", body = OrderCreated)))]
 async fn create_order(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
-    ApiJson(input): ApiJson<OrderInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    ApiJson(input): ApiJson<OrderRequest>,
+) -> ApiResult<(StatusCode, Json<OrderCreated>)> {
     let p = &state.config.payments;
     if !(p.min_order_credits..=p.max_order_credits).contains(&input.credits) {
         return Err(ApiError::from(yun_core::Invalid {
@@ -122,53 +111,66 @@ async fn create_order(
     );
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "order": order_json(&order),
-            "payment": {
-                "provider": state.payments.name(),
-                "url": checkout.url,
-                "instructions": checkout.instructions,
+        Json(OrderCreated {
+            order: wire::order(&order, false),
+            payment: Payment {
+                provider: state.payments.name().to_string(),
+                url: checkout.url,
+                instructions: checkout.instructions,
             },
-        })),
+        }),
     ))
 }
 
+/// The caller's orders, newest first.
+#[utoipa::path(get, path = "/orders", tag = "billing",
+    responses((status = 200, description = "The caller's orders", body = OrderList)))]
 async fn list_orders(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderList>> {
     let orders = state.store.list_orders(Some(&u.id), PAGE_MAX).await?;
-    Ok(Json(
-        json!({ "orders": orders.iter().map(order_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(OrderList {
+        orders: orders.iter().map(|o| wire::order(o, false)).collect(),
+    }))
 }
 
+/// One of the caller's orders.
+#[utoipa::path(get, path = "/orders/{id}", tag = "billing",
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The order", body = OrderAnswer)))]
 async fn get_order(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     let order = state
         .store
         .order(Some(&u.id), &id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    Ok(Json(json!({ "order": order_json(&order) })))
+    Ok(Json(OrderAnswer {
+        order: wire::order(&order, false),
+    }))
 }
 
+/// Cancels a pending order; a payment that arrives for it later credits nothing.
+#[utoipa::path(post, path = "/orders/{id}/cancel", tag = "billing",
+    params(("id" = String, Path, description = "The order's id")),
+    responses((status = 200, description = "The cancelled order", body = OrderAnswer)))]
 async fn cancel_order(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrderAnswer>> {
     let order = state
         .store
         .cancel_order(&u.id, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
     if order.state != OrderState::Cancelled {
-        return Err(ApiError::conflict(
-            "order_not_pending",
+        return Err(ApiError::new(
+            ErrorCode::OrderNotPending,
             format!(
                 "order {} is {}; only a pending order can be cancelled",
                 order.id,
@@ -176,5 +178,7 @@ async fn cancel_order(
             ),
         ));
     }
-    Ok(Json(json!({ "order": order_json(&order) })))
+    Ok(Json(OrderAnswer {
+        order: wire::order(&order, false),
+    }))
 }

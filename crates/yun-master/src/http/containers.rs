@@ -1,31 +1,93 @@
 //! Container routes: parse, call `containers::*`, answer. Another user's container is a 404.
 
-use super::extract::{accepts_ndjson, ApiJson, AuthUser};
-use crate::containers::{self, ContainerView, CreateInput, LogFormat, LogsQuery};
+use super::extract::{ApiJson, ApiQuery, AuthUser};
+use super::format::ndjson_chosen;
+use super::wire;
+use crate::containers::{self, CreateInput, LogFormat, LogsQuery, PortInput, RestartInput};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::SessionUser;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::containers::{ContainerAnswer, ContainerList, CreateContainer, LogLine};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/containers", post(create).get(list))
-        .route("/containers/{id}", get(show).delete(remove))
-        .route("/containers/{id}/start", post(start))
-        .route("/containers/{id}/stop", post(stop))
-        .route("/containers/{id}/restart", post(restart))
-        .route("/containers/{id}/logs", get(logs))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(show, remove))
+        .routes(routes!(start))
+        .routes(routes!(stop))
+        .routes(routes!(restart))
+        .routes(routes!(logs))
 }
 
-fn one(row: &crate::store::ContainerRow) -> Json<Value> {
-    Json(json!({ "container": ContainerView::from(row) }))
+/// What a power action on a container can meet.
+const POWER_ERRORS: &[ErrorCode] = &[
+    ErrorCode::NotFound,
+    ErrorCode::InvalidState,
+    ErrorCode::NodeUnavailable,
+    ErrorCode::NodeRefused,
+    ErrorCode::GoneFromNode,
+];
+
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    (
+        "create_container",
+        &[
+            ErrorCode::InvalidHeader,
+            ErrorCode::InsufficientBalance,
+            ErrorCode::QuotaExceeded,
+            ErrorCode::UnknownImage,
+            ErrorCode::NameTaken,
+            ErrorCode::PortTaken,
+            ErrorCode::PortUnavailable,
+            ErrorCode::PortOutOfRange,
+            ErrorCode::NodeResources,
+            ErrorCode::NodeRefused,
+            ErrorCode::Conflict,
+            ErrorCode::NoCapacity,
+            ErrorCode::NoFreePort,
+            ErrorCode::NodeUnavailable,
+            ErrorCode::ShuttingDown,
+        ],
+    ),
+    ("list_containers", &[]),
+    ("show_container", &[ErrorCode::NotFound]),
+    ("start_container", START_ERRORS),
+    ("stop_container", POWER_ERRORS),
+    ("restart_container", START_ERRORS),
+    (
+        "remove_container",
+        &[
+            ErrorCode::NotFound,
+            ErrorCode::InvalidState,
+            ErrorCode::NodeRefused,
+        ],
+    ),
+    (
+        "container_logs",
+        &[ErrorCode::NotFound, ErrorCode::NodeUnavailable],
+    ),
+];
+
+const START_ERRORS: &[ErrorCode] = &[
+    ErrorCode::NotFound,
+    ErrorCode::InvalidState,
+    ErrorCode::InsufficientBalance,
+    ErrorCode::NodeUnavailable,
+    ErrorCode::NodeRefused,
+    ErrorCode::GoneFromNode,
+];
+
+fn one(row: &crate::store::ContainerRow) -> Json<ContainerAnswer> {
+    Json(wire::container_answer(row))
 }
 
 /// Admins act on any container; everyone else only on their own.
@@ -33,23 +95,60 @@ pub(super) fn scope(u: &SessionUser) -> Option<&str> {
     (u.role != "admin").then_some(u.id.as_str())
 }
 
+/// The wire's create request as the create path takes it.
+fn create_input(c: CreateContainer) -> CreateInput {
+    CreateInput {
+        image: c.image,
+        name: c.name,
+        plan: c.plan,
+        command: c.command,
+        env: c.env,
+        ports: c.ports.map(|ps| {
+            ps.into_iter()
+                .map(|p| PortInput {
+                    container_port: p.container_port,
+                    host_port: p.host_port,
+                    protocol: p.protocol,
+                })
+                .collect()
+        }),
+        restart_policy: c.restart_policy.map(|r| RestartInput {
+            name: r.name,
+            max_retries: r.max_retries,
+        }),
+        expires_in: c.expires_in,
+    }
+}
+
+/// Runs a container: admits (balance, quota), places it on a node, allocates its ports and
+/// starts it. A repeat with the same `Idempotency-Key` answers the first container (200).
+#[utoipa::path(post, path = "/containers", tag = "containers", operation_id = "create_container",
+    params(("idempotency-key" = Option<String>, Header, description = "1 to 255 characters; a repeat with the same key makes nothing new")),
+    request_body = CreateContainer,
+    responses(
+        (status = 201, description = "The container, running", body = ContainerAnswer),
+        (status = 200, description = "The container an earlier request with this Idempotency-Key made", body = ContainerAnswer)))]
 async fn create(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     headers: HeaderMap,
-    ApiJson(input): ApiJson<CreateInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+    ApiJson(input): ApiJson<CreateContainer>,
+) -> ApiResult<(StatusCode, Json<ContainerAnswer>)> {
     let key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(
             v.to_str()
                 .map_err(|_| {
-                    ApiError::bad_request("invalid_header", "Idempotency-Key must be plain text")
+                    ApiError::new(
+                        ErrorCode::InvalidHeader,
+                        "Idempotency-Key must be plain text",
+                    )
+                    .on("Idempotency-Key")
                 })?
                 .to_string(),
         ),
     };
-    let (row, made) = containers::create(&state, &u, input, key).await?;
+    let (row, made) = containers::create(&state, &u, create_input(input), key).await?;
     // A repeat of an earlier request made nothing new.
     let status = if made {
         StatusCode::CREATED
@@ -59,61 +158,91 @@ async fn create(
     Ok((status, one(&row)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// Operators: every user's containers.
     all: Option<bool>,
 }
 
+/// The caller's containers (operators: `?all=true` for everyone's).
+#[utoipa::path(get, path = "/containers", tag = "containers", operation_id = "list_containers",
+    params(ListQuery),
+    responses((status = 200, description = "The containers", body = ContainerList)))]
 async fn list(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ContainerList>> {
     let all = q.all.unwrap_or(false) && u.role == "admin";
     let rows = state
         .store
         .list_containers((!all).then_some(u.id.as_str()))
         .await?;
-    let views: Vec<ContainerView> = rows.iter().map(ContainerView::from).collect();
-    Ok(Json(json!({ "containers": views })))
+    Ok(Json(ContainerList {
+        containers: rows.iter().map(wire::container).collect(),
+    }))
 }
 
+/// One container, as its node sees it now.
+#[utoipa::path(get, path = "/containers/{id}", tag = "containers", operation_id = "show_container",
+    params(("id" = String, Path, description = "The container's id")),
+    responses((status = 200, description = "The container", body = ContainerAnswer)))]
 async fn show(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContainerAnswer>> {
     let row = containers::find(&state, scope(&u), &id).await?;
     let row = containers::refresh(&state, row).await;
     Ok(one(&row))
 }
 
+/// Starts a stopped, exited or suspended container (paying its first interval ahead).
+#[utoipa::path(post, path = "/containers/{id}/start", tag = "containers", operation_id = "start_container",
+    params(("id" = String, Path, description = "The container's id")),
+    responses((status = 200, description = "The container", body = ContainerAnswer)))]
 async fn start(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContainerAnswer>> {
     Ok(one(&containers::start(&state, scope(&u), &id).await?))
 }
 
+/// Stops a container; its unused paid seconds come back.
+#[utoipa::path(post, path = "/containers/{id}/stop", tag = "containers", operation_id = "stop_container",
+    params(("id" = String, Path, description = "The container's id")),
+    responses((status = 200, description = "The container", body = ContainerAnswer)))]
 async fn stop(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContainerAnswer>> {
     Ok(one(&containers::stop(&state, scope(&u), &id).await?))
 }
 
+/// Restarts a container.
+#[utoipa::path(post, path = "/containers/{id}/restart", tag = "containers", operation_id = "restart_container",
+    params(("id" = String, Path, description = "The container's id")),
+    responses((status = 200, description = "The container", body = ContainerAnswer)))]
 async fn restart(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ContainerAnswer>> {
     Ok(one(&containers::restart(&state, scope(&u), &id).await?))
 }
 
-/// 204 when the container is gone; 202 with the container (now `removing`) when its node is
-/// down and the removal finishes once the node is back.
+/// Removes a container, frees its ports and refunds its deposit: 204 when it is gone; 202 with
+/// the container (now `removing`) when its node is down and the removal finishes once the node
+/// is back.
+#[utoipa::path(delete, path = "/containers/{id}", tag = "containers", operation_id = "remove_container",
+    params(("id" = String, Path, description = "The container's id")),
+    responses(
+        (status = 204, description = "The container is gone"),
+        (status = 202, description = "Its node is down; it is removed when the node returns", body = ContainerAnswer)))]
 async fn remove(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
@@ -128,13 +257,18 @@ async fn remove(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 struct LogsParams {
+    /// The last N lines, or `all` (the default).
     tail: Option<String>,
+    /// Keep the answer open and send lines as they are written.
     follow: Option<String>,
+    /// Answer as a file (`<name>.log`).
     download: Option<String>,
-    /// `ndjson`: one JSON object per line with its stream; also chosen by
-    /// `Accept: application/x-ndjson`.
+    /// `raw` (the default) or `ndjson`: one JSON object a line, telling stdout from stderr;
+    /// `Accept: application/x-ndjson` chooses it too.
     format: Option<String>,
 }
 
@@ -142,38 +276,42 @@ fn flag(v: &Option<String>, name: &str) -> ApiResult<bool> {
     match v.as_deref() {
         None | Some("0") | Some("false") => Ok(false),
         Some("") | Some("1") | Some("true") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(
-            "invalid_query",
+        Some(other) => Err(ApiError::new(
+            ErrorCode::InvalidQuery,
             format!("{name}={other} is not a flag; use {name}=true or {name}=false"),
-        )),
+        )
+        .on(name)),
     }
 }
 
+/// The container's output, streamed as it is written with `follow=true`.
+#[utoipa::path(get, path = "/containers/{id}/logs", tag = "containers", operation_id = "container_logs",
+    params(("id" = String, Path, description = "The container's id"), LogsParams,
+        ("accept" = Option<String>, Header, description = "`application/x-ndjson` for NDJSON")),
+    responses((status = 200, description = "The log, as text or one `LogLine` a line",
+        content(
+            (String = "text/plain"),
+            (LogLine = "application/x-ndjson")))))]
 async fn logs(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Query(p): Query<LogsParams>,
+    ApiQuery(p): ApiQuery<LogsParams>,
 ) -> ApiResult<Response> {
-    let format = match p.format.as_deref() {
-        None if accepts_ndjson(&headers) => LogFormat::Ndjson,
-        None | Some("raw") => LogFormat::Raw,
-        Some("ndjson") => LogFormat::Ndjson,
-        Some(other) => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                format!("format={other} is not known; use format=raw or format=ndjson"),
-            ))
-        }
+    let format = if ndjson_chosen(p.format.as_deref(), "raw", &headers)? {
+        LogFormat::Ndjson
+    } else {
+        LogFormat::Raw
     };
     let tail = match p.tail.as_deref() {
         None | Some("all") => None,
         Some(n) => Some(n.parse::<u32>().map_err(|_| {
-            ApiError::bad_request(
-                "invalid_query",
+            ApiError::new(
+                ErrorCode::InvalidQuery,
                 format!("tail={n} is not a number of lines; use e.g. tail=100 or tail=all"),
             )
+            .on("tail")
         })?),
     };
     let query = LogsQuery {

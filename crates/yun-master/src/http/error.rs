@@ -1,13 +1,31 @@
-//! How an `ApiError` goes over the wire: `{"error": {"code", "message"}}`.
+//! How an `ApiError` goes over the wire: its code's status and `{"error": {"code", "message",
+//! "field"?}}`.
 
 use crate::error::ApiError;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde_json::json;
+use yun_api::{ErrorBody, ErrorEnvelope};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let status =
+            StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Every designed 503 (no capacity, a node down, the master stopping) passes soon.
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        resp
     }
 }

@@ -5,11 +5,12 @@ use crate::accounts::{hash_token, SESSION_COOKIE};
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionUser;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
+use yun_api::ErrorCode;
 
 pub struct ApiJson<T>(pub T);
 
@@ -24,26 +25,59 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// A query string, whose rejections use the API's error shape.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(rejection) => Err(query_error(rejection)),
+        }
+    }
+}
+
+fn query_error(r: QueryRejection) -> ApiError {
+    ApiError::new(
+        ErrorCode::InvalidQuery,
+        format!(
+            "the query string does not fit this route: {}",
+            r.body_text()
+        ),
+    )
+}
+
 fn json_error(r: JsonRejection) -> ApiError {
-    let status = r.status();
     match r {
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            status,
-            "body_too_large",
+        _ if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            ErrorCode::BodyTooLarge,
             "the request body is too large; send less than 64 KiB of JSON",
         ),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with 'Content-Type: application/json'",
         ),
-        JsonRejection::JsonDataError(e) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_input",
-            format!("the JSON does not fit this request: {}", e.body_text()),
-        ),
-        other => ApiError::bad_request(
-            "malformed_json",
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            // serde_path_to_error names the field first: "path: what is wrong".
+            let field = text
+                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                .and_then(|t| t.split_once(": "))
+                .map(|(path, _)| path.to_string())
+                .filter(|p| !p.is_empty() && p != "." && !p.contains(' '));
+            let err = ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("the JSON does not fit this request: {text}"),
+            );
+            match field {
+                Some(f) => err.on(f),
+                None => err,
+            }
+        }
+        other => ApiError::new(
+            ErrorCode::MalformedJson,
             format!("the body is not valid JSON: {}", other.body_text()),
         ),
     }
@@ -83,10 +117,7 @@ impl FromRequestParts<AppState> for AuthUser {
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if user.banned {
-            return Err(ApiError::forbidden(
-                "account_banned",
-                "this account is banned; contact the operator",
-            ));
+            return Err(super::auth::banned());
         }
         Ok(Self(user))
     }
@@ -102,11 +133,7 @@ impl FromRequestParts<AppState> for AdminUser {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
         if user.role != "admin" {
             // Operators' routes do not exist for renters.
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_such_route",
-                "there is no such API route; see README.md for the list",
-            ));
+            return Err(super::no_such_route());
         }
         Ok(Self(user))
     }

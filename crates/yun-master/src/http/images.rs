@@ -1,8 +1,9 @@
 //! Images: the public catalog plus each user's own. A user pull always asks the registry, so
 //! an image that merely sits on a host (or another user's private image) is never handed out.
 
-use super::extract::{accepts_ndjson, ApiJson, AuthUser};
-use crate::containers::view::rfc3339;
+use super::extract::{ApiJson, ApiQuery, AuthUser};
+use super::format::{ndjson_chosen, FormatQuery};
+use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerCallError;
 use crate::state::AppState;
@@ -11,40 +12,40 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::images::{ImageAnswer, ImageList, PullEvent as WirePullEvent, PullRequest};
+use yun_api::{ErrorBody, ErrorCode};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/images", get(list))
-        .route("/images/pull", post(pull))
-        .route("/images/{id}", delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(pull))
+        .routes(routes!(remove))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PullInput {
-    pub reference: String,
-}
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    ("list_images", &[]),
+    ("pull_image", PULL_ERRORS),
+    ("remove_image", &[ErrorCode::NotFound]),
+];
 
-pub fn image_json(i: &ImageRow) -> Value {
-    json!({
-        "id": i.id,
-        "reference": i.reference,
-        "visibility": if i.owner_id.is_empty() { "public" } else { "private" },
-        "size_bytes": i.size_bytes,
-        "exposed_ports": i.exposed_ports.iter().map(|(p, proto)| json!({"container_port": p, "protocol": proto})).collect::<Vec<_>>(),
-        "created_at": rfc3339(i.created_at),
-    })
-}
+/// What can go wrong with a pull, a renter's or an operator's.
+pub(super) const PULL_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InsufficientBalance,
+    ErrorCode::ImageUnavailable,
+    ErrorCode::NoReadyNode,
+    ErrorCode::NodeUnavailable,
+];
 
-async fn list(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult<Json<Value>> {
+/// The public catalog and the caller's own images.
+#[utoipa::path(get, path = "/images", tag = "images", operation_id = "list_images",
+    responses((status = 200, description = "Images the caller may run", body = ImageList)))]
+async fn list(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult<Json<ImageList>> {
     let images = state.store.visible_images(&u.id).await?;
-    Ok(Json(
-        json!({ "images": images.iter().map(image_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(ImageList {
+        images: images.iter().map(wire::image).collect(),
+    }))
 }
 
 /// A pull under way on a node, and what it will cost per MiB.
@@ -57,12 +58,12 @@ pub struct PullStarted {
 fn pull_error(reference: &str, node: &str, e: WorkerCallError) -> ApiError {
     if e.code() == Some(tonic::Code::FailedPrecondition) {
         ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "image_unavailable",
+            ErrorCode::ImageUnavailable,
             format!(
-            "could not pull '{reference}': {e}. Check the name and that its registry is reachable"
-        ),
+                "could not pull '{reference}': {e}. Check the name and that its registry is reachable"
+            ),
         )
+        .on("reference")
     } else {
         ApiError::from_worker(node, e)
     }
@@ -103,8 +104,8 @@ pub async fn start_pull(
                 .then(b.node.id.cmp(&a.node.id))
         })
         .ok_or_else(|| {
-            ApiError::unavailable(
-                "no_ready_node",
+            ApiError::new(
+                ErrorCode::NoReadyNode,
                 "no node is ready to pull on; try again shortly",
             )
         })?;
@@ -150,7 +151,8 @@ async fn finish_pull(
 
 /// One line of a pull's NDJSON progress, or its answer.
 enum PullEvent {
-    Progress(Value),
+    /// Always a `WirePullEvent::Progress`.
+    Progress(WirePullEvent),
     Done(ApiResult<ImageRow>),
 }
 
@@ -162,13 +164,12 @@ impl PullStarted {
                 Some(info) => {
                     PullEvent::Done(finish_pull(state, owner, reference, self.per_mib, info).await)
                 }
-                None => PullEvent::Progress(json!({
-                    "type": "progress",
-                    "status": msg.status,
-                    "layer": msg.layer,
-                    "current": msg.current,
-                    "total": msg.total,
-                })),
+                None => PullEvent::Progress(WirePullEvent::Progress {
+                    status: msg.status,
+                    layer: msg.layer,
+                    current: msg.current,
+                    total: msg.total,
+                }),
             },
             Ok(None) => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
             Err(s) => PullEvent::Done(Err(pull_error(
@@ -195,20 +196,29 @@ pub async fn pull_into_catalog(
     }
 }
 
-/// `POST /images/pull`: the image as JSON when done, or, with `Accept: application/x-ndjson`,
-/// its progress layer by layer as it happens, ending with `{"type":"done","image":…}` or
-/// `{"type":"error","error":…}`.
+/// Pulls a private image of the caller's from its registry (always asking the registry), paid
+/// per MiB. With `Accept: application/x-ndjson` (or `format=ndjson`) the answer is its progress
+/// layer by layer as it happens, ending with one `done` or one `error` line.
+#[utoipa::path(post, path = "/images/pull", tag = "images", operation_id = "pull_image",
+    params(FormatQuery, ("accept" = Option<String>, Header, description = "`application/x-ndjson` for progress as it happens")),
+    request_body = PullRequest,
+    responses(
+        (status = 201, description = "The image, pulled and recorded", body = ImageAnswer),
+        (status = 200, description = "Progress as NDJSON, one event a line", content_type = "application/x-ndjson", body = WirePullEvent)))]
 async fn pull(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
     headers: HeaderMap,
-    ApiJson(input): ApiJson<PullInput>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
+    ApiJson(input): ApiJson<PullRequest>,
 ) -> ApiResult<Response> {
-    if !accepts_ndjson(&headers) {
+    if !ndjson_chosen(q.format.as_deref(), "json", &headers)? {
         let image = pull_into_catalog(&state, &u.id, &input.reference, true).await?;
         return Ok((
             StatusCode::CREATED,
-            Json(json!({ "image": image_json(&image) })),
+            Json(ImageAnswer {
+                image: wire::image(&image),
+            }),
         )
             .into_response());
     }
@@ -217,10 +227,12 @@ async fn pull(
         loop {
             let (line, last) = match pull.next(&state, &u.id, &input.reference).await {
                 PullEvent::Progress(p) => (p, false),
-                PullEvent::Done(Ok(image)) => (json!({"type": "done", "image": image_json(&image)}), true),
-                PullEvent::Done(Err(e)) => (json!({"type": "error", "error": {"code": e.code, "message": e.message}}), true),
+                PullEvent::Done(Ok(image)) => (WirePullEvent::Done { image: wire::image(&image) }, true),
+                PullEvent::Done(Err(e)) => (WirePullEvent::Error {
+                    error: ErrorBody { code: e.code, message: e.message, field: e.field },
+                }, true),
             };
-            let mut bytes = line.to_string().into_bytes();
+            let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
             bytes.push(b'\n');
             yield Ok::<_, std::io::Error>(bytes::Bytes::from(bytes));
             if last {
@@ -240,6 +252,10 @@ async fn pull(
     Ok(resp)
 }
 
+/// Forgets one of the caller's private images.
+#[utoipa::path(delete, path = "/images/{id}", tag = "images", operation_id = "remove_image",
+    params(("id" = String, Path, description = "The image's id")),
+    responses((status = 204, description = "The image is forgotten")))]
 async fn remove(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,

@@ -13,19 +13,37 @@ use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
 };
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::live::{ExecClientMessage, ExecServerMessage, StatsMessage};
+use yun_api::ErrorCode;
 use yun_core::ContainerState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/containers/{id}/stats", get(stats))
-        .route("/containers/{id}/exec", get(exec))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(stats))
+        .routes(routes!(exec))
 }
+
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
+    (
+        "container_stats",
+        &[ErrorCode::NotFound, ErrorCode::WebsocketRequired],
+    ),
+    (
+        "container_exec",
+        &[
+            ErrorCode::NotFound,
+            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidInput,
+            ErrorCode::NotRunning,
+            ErrorCode::NodeUnavailable,
+            ErrorCode::WebsocketRequired,
+        ],
+    ),
+];
 
 /// The server pings this often, so dead connections are found and proxies keep live ones.
 const PING: Duration = Duration::from_secs(20);
@@ -33,13 +51,17 @@ const PING: Duration = Duration::from_secs(20);
 fn upgrade(ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>) -> ApiResult<WebSocketUpgrade> {
     ws.map_err(|_| {
         ApiError::new(
-            StatusCode::UPGRADE_REQUIRED,
-            "websocket_required",
+            ErrorCode::WebsocketRequired,
             "open this URL as a WebSocket (Upgrade: websocket)",
         )
     })
 }
 
+/// Live stats (WebSocket): a `state` message first and on every change, a `stats` message
+/// about once a second while it runs (text frames, one `StatsMessage` each).
+#[utoipa::path(get, path = "/containers/{id}/stats", tag = "live", operation_id = "container_stats",
+    params(("id" = String, Path, description = "The container's id")),
+    responses((status = 101, description = "Switching to a WebSocket of `StatsMessage` text frames", body = StatsMessage)))]
 async fn stats(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
@@ -86,7 +108,10 @@ async fn stats_socket(mut socket: WebSocket, state: AppState, row: ContainerRow)
 fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.unwrap_or("")).map_err(|e| {
-            ApiError::bad_request("invalid_query", format!("the query is not valid: {e}"))
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("the query is not valid: {e}"),
+            )
         })?;
     let mut command = Vec::new();
     let (mut cols, mut rows) = (80u16, 24u16);
@@ -96,8 +121,8 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
                 .ok()
                 .filter(|n| (1..=1000).contains(n))
                 .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "invalid_query",
+                    ApiError::new(
+                        ErrorCode::InvalidQuery,
                         format!("{k}={v}: give a size from 1 to 1000"),
                     )
                 })
@@ -107,8 +132,8 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
             "cols" => cols = size(&v)?,
             "rows" => rows = size(&v)?,
             other => {
-                return Err(ApiError::bad_request(
-                    "invalid_query",
+                return Err(ApiError::new(
+                    ErrorCode::InvalidQuery,
                     format!("unknown parameter '{other}'; use command (repeated), cols, rows"),
                 ))
             }
@@ -125,7 +150,16 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
     })
 }
 
-/// `GET /containers/{id}/exec?command=sh&command=-c&command=…&cols=&rows=` as a WebSocket.
+/// The console (WebSocket): a command with a TTY in the running container. Binary frames carry
+/// the terminal both ways; the client sends `{"type":"resize"}` text frames; the server ends
+/// with `{"type":"exit","exit_code"}`. `command` may repeat, one argument each.
+#[utoipa::path(get, path = "/containers/{id}/exec", tag = "live", operation_id = "container_exec",
+    params(("id" = String, Path, description = "The container's id"),
+        ("command" = Option<Vec<String>>, Query, description = "The command, one argument each (default `/bin/sh`)"),
+        ("cols" = Option<u16>, Query, description = "1 to 1000 (default 80)"),
+        ("rows" = Option<u16>, Query, description = "1 to 1000 (default 24)")),
+    responses((status = 101, description = "Switching to the console's WebSocket; its text frames from the server are `ExecServerMessage`s, from the client `ExecClientMessage`s",
+        content((ExecServerMessage = "application/json"), (ExecClientMessage = "application/vnd.yun.exec-client+json")))))]
 async fn exec(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
@@ -136,8 +170,8 @@ async fn exec(
     let row = containers::find(&state, scope(&u), &id).await?;
     let req = exec_request(query.as_deref())?;
     if row.state != ContainerState::Running {
-        return Err(ApiError::conflict(
-            "not_running",
+        return Err(ApiError::new(
+            ErrorCode::NotRunning,
             format!(
                 "container {} is {}; start it before opening a console",
                 row.id, row.state

@@ -1,4 +1,6 @@
-//! The HTTP API under `/api/v1`: one router per resource, merged here.
+//! The HTTP API under `/api/v1`: one router per resource, merged here, each route registered
+//! with its OpenAPI entry (`utoipa-axum`), so a route and its documentation cannot drift. The
+//! spec is served at `/api/openapi.json` and, with `api_docs`, read at `/api/docs`.
 
 mod admin;
 mod admin_billing;
@@ -7,20 +9,33 @@ mod billing;
 mod containers;
 mod error;
 mod extract;
+mod format;
 mod health;
 mod images;
 mod live;
 mod payments;
 mod plans;
+mod spec;
+pub mod wire;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::Router;
+use utoipa::openapi::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use yun_api::ErrorCode;
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+pub(crate) fn no_such_route() -> ApiError {
+    ApiError::new(
+        ErrorCode::NoSuchRoute,
+        "there is no such API route; see /api/openapi.json (or /api/docs) for the list",
+    )
+}
+
+/// Every documented route, with its spec.
+fn documented() -> (Router<AppState>, OpenApi) {
+    let v1 = OpenApiRouter::new()
         .merge(auth::router())
         .merge(images::router())
         .merge(plans::router())
@@ -30,23 +45,122 @@ pub fn router(state: AppState) -> Router {
         .merge(admin_billing::router())
         .merge(billing::router())
         .merge(payments::router())
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "no_such_route",
-                "there is no such API route; see README.md for the list",
-            )
-        });
-    Router::new()
-        .nest("/api/v1", api)
+        .fallback(|| async { no_such_route() });
+    let (router, spec) = OpenApiRouter::new()
+        .nest("/api/v1", v1)
         .merge(health::router())
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .split_for_parts();
+    (router, spec::complete(spec))
+}
+
+/// The OpenAPI document of this build's API (`docs/openapi.json` is this, committed).
+pub fn openapi() -> OpenApi {
+    documented().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, spec) = documented();
+    let mut app = api;
+    if state.config.api_docs {
+        app = app
+            .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", spec));
+    } else {
+        let json = std::sync::Arc::new(spec.to_pretty_json().expect("the spec is JSON"));
+        app = app.route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json.as_ref().clone(),
+                    )
+                }
+            }),
+        );
+    }
+    app.layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .method_not_allowed_fallback(|| async {
             ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "this route does not take that method; state changes are POST or DELETE, reads are GET",
             )
         })
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+
+    /// `docs/openapi.json` is the spec this build serves; `YUN_WRITE_SPEC=1` rewrites it.
+    #[test]
+    fn committed_spec_is_current() {
+        let now = super::openapi().to_pretty_json().unwrap() + "\n";
+        if std::env::var_os("YUN_WRITE_SPEC").is_some() {
+            std::fs::write(COMMITTED, &now).unwrap();
+        }
+        let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default();
+        assert!(
+            committed == now,
+            "docs/openapi.json is stale: run `YUN_WRITE_SPEC=1 cargo test -p yun-master committed_spec` and commit it"
+        );
+    }
+
+    /// Every route of `/api/v1` goes through `OpenApiRouter::routes`, so none can be served
+    /// without its spec entry; only `mod.rs` registers the spec's own route.
+    #[test]
+    fn routes_are_registered_only_with_their_spec() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for bad in [
+                ".route(",
+                "routing::get",
+                "routing::post",
+                "routing::delete",
+                ".nest_service(",
+            ] {
+                let allowed =
+                    name == "mod.rs" && bad != ".nest_service(" && code.matches(bad).count() <= 1;
+                assert!(
+                    !code.contains(bad) || allowed,
+                    "http/{name} registers a route with `{bad}`: use OpenApiRouter::routes(routes!(...)) with a #[utoipa::path]"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_operation_is_documented_with_its_errors() {
+        let spec = serde_json::to_value(super::openapi()).unwrap();
+        let paths = spec["paths"].as_object().unwrap();
+        assert!(paths.len() >= 30, "only {} paths", paths.len());
+        for (path, item) in paths {
+            for (method, op) in item.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(!id.is_empty(), "{method} {path} has no operation id");
+                let responses = op["responses"].as_object().unwrap();
+                assert!(responses.contains_key("500"), "{id} documents no 500");
+                for (status, r) in responses {
+                    if status.starts_with('5') && status != "500" && path != "/readyz" {
+                        assert!(
+                            r["headers"]["retry-after"].is_object(),
+                            "{id}: {status} without Retry-After"
+                        );
+                    }
+                }
+            }
+        }
+        let create = &spec["paths"]["/api/v1/containers"]["post"]["responses"]["201"];
+        assert_eq!(
+            create["links"]["show_container"]["parameters"]["id"],
+            "$response.body#/container/id"
+        );
+    }
 }

@@ -7,15 +7,26 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/payments/{provider}/notify", post(notify))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(notify))
 }
 
-/// Answers as Alipay expects: the plain text `success` stops its retries, anything else (here
-/// `failure`) makes it send again later.
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[("payment_notify", &[])];
+
+/// The payment provider's signed callback, verified (signature, order, amount) before anything
+/// is credited, and credited once. Answers as Alipay expects: the plain text `success` stops
+/// its retries, anything else (here `failure`) makes it send again later.
+#[utoipa::path(post, path = "/payments/{provider}/notify", tag = "billing", operation_id = "payment_notify",
+    security(()),
+    params(("provider" = String, Path, description = "The provider's name, such as `alipay`")),
+    request_body(content = String, content_type = "application/x-www-form-urlencoded",
+        description = "The provider's signed parameters"),
+    responses(
+        (status = 200, description = "Verified and settled (or settled before)", body = String, content_type = "text/plain"),
+        (status = 400, description = "Refused: not verified, or not payable", body = String, content_type = "text/plain")))]
 async fn notify(
     State(state): State<AppState>,
     Path(provider): Path<String>,

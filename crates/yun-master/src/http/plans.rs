@@ -2,39 +2,43 @@
 
 use crate::state::AppState;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
-use serde_json::{json, Value};
+use axum::Json;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use yun_api::plans::{Plan, PlanList, Pricing};
+use yun_api::ErrorCode;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/plans", get(list))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
 }
 
-async fn list(State(state): State<AppState>) -> Json<Value> {
-    let plans: Vec<Value> = state
+pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[("list_plans", &[])];
+
+/// Plans and prices; open to anyone, signed in or not.
+#[utoipa::path(get, path = "/plans", tag = "plans", operation_id = "list_plans", security(()),
+    responses((status = 200, description = "The plans and what running costs", body = PlanList)))]
+async fn list(State(state): State<AppState>) -> Json<PlanList> {
+    let plans = state
         .config
         .plans
         .iter()
-        .map(|p| {
-            json!({
-                "name": p.name,
-                "cpu": f64::from(p.cpu_millis) / 1000.0,
-                "cpu_millis": p.cpu_millis,
-                "memory_mib": p.memory_mib,
-                "pids": p.pids,
-                "price_per_hour": p.price_per_hour,
-                "default": p.name == state.config.default_plan,
-            })
+        .map(|p| Plan {
+            name: p.name.clone(),
+            cpu: f64::from(p.cpu_millis) / 1000.0,
+            cpu_millis: p.cpu_millis,
+            memory_mib: p.memory_mib,
+            pids: p.pids,
+            price_per_hour: p.price_per_hour,
+            default: p.name == state.config.default_plan,
         })
         .collect();
     let pricing = &state.config.pricing;
-    Json(json!({
-        "plans": plans,
-        "pricing": {
-            "min_balance_to_run": pricing.min_balance_to_run,
-            "run_deposit": pricing.run_deposit,
-            "pull_price_per_mib": pricing.pull_price_per_mib,
-            "metering_interval_seconds": pricing.metering_interval.as_secs(),
+    Json(PlanList {
+        plans,
+        pricing: Pricing {
+            min_balance_to_run: pricing.min_balance_to_run,
+            run_deposit: pricing.run_deposit,
+            pull_price_per_mib: pricing.pull_price_per_mib,
+            metering_interval_seconds: pricing.metering_interval.as_secs(),
         },
-    }))
+    })
 }

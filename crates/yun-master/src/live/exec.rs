@@ -5,11 +5,10 @@
 use crate::nodes::WorkerClient;
 use axum::extract::ws::{Message, WebSocket};
 use futures::{SinkExt, StreamExt};
-use serde::Deserialize;
-use serde_json::json;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
+use yun_api::live::{ExecClientMessage, ExecServerMessage};
 use yun_proto::v1;
 
 /// What to run, and the terminal's size.
@@ -20,10 +19,12 @@ pub struct ExecRequest {
     pub rows: u16,
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum Control {
-    Resize { cols: u16, rows: u16 },
+fn text(m: &ExecServerMessage) -> Message {
+    Message::Text(
+        serde_json::to_string(m)
+            .expect("a console message is plain JSON")
+            .into(),
+    )
 }
 
 /// Runs the session until the command exits or either side goes away.
@@ -48,9 +49,10 @@ pub async fn relay(
     let mut output = match client.exec(ReceiverStream::new(input_rx)).await {
         Ok(o) => o,
         Err(e) => {
-            let msg =
-                json!({"type": "error", "message": format!("the console could not start: {e}")});
-            let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+            let msg = ExecServerMessage::Error {
+                message: format!("the console could not start: {e}"),
+            };
+            let _ = to_browser.send(text(&msg)).await;
             let _ = to_browser.close().await;
             return;
         }
@@ -63,8 +65,8 @@ pub async fn relay(
                     stdin: b.to_vec(),
                     ..Default::default()
                 },
-                Message::Text(t) => match serde_json::from_str::<Control>(&t) {
-                    Ok(Control::Resize { cols, rows }) => v1::ExecInput {
+                Message::Text(t) => match serde_json::from_str::<ExecClientMessage>(&t) {
+                    Ok(ExecClientMessage::Resize { cols, rows }) => v1::ExecInput {
                         cols: cols.into(),
                         rows: rows.into(),
                         ..Default::default()
@@ -87,8 +89,10 @@ pub async fn relay(
     loop {
         match output.message().await {
             Ok(Some(out)) if out.exited => {
-                let msg = json!({"type": "exit", "exit_code": out.exit_code});
-                let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+                let msg = ExecServerMessage::Exit {
+                    exit_code: out.exit_code,
+                };
+                let _ = to_browser.send(text(&msg)).await;
                 break;
             }
             Ok(Some(out)) => {
@@ -102,8 +106,10 @@ pub async fn relay(
             }
             Ok(None) => break,
             Err(e) => {
-                let msg = json!({"type": "error", "message": e.message()});
-                let _ = to_browser.send(Message::Text(msg.to_string().into())).await;
+                let msg = ExecServerMessage::Error {
+                    message: e.message().to_string(),
+                };
+                let _ = to_browser.send(text(&msg)).await;
                 break;
             }
         }

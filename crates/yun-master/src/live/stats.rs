@@ -4,11 +4,11 @@
 
 use crate::state::AppState;
 use crate::store::ContainerRow;
-use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
+use yun_api::live::{StatsFrame, StatsMessage};
 use yun_core::ContainerState;
 use yun_proto::v1;
 
@@ -29,27 +29,31 @@ const LOOK: Duration = Duration::from_secs(1);
 /// over it.
 pub fn stats_frame(s: &v1::StatsSample, cpu_millis: u32) -> Frame {
     let quota_cores = f64::from(cpu_millis.max(1)) / 1000.0;
-    json!({
-        "type": "stats",
-        "ts": s.ts_unix_ms,
-        "cpu_percent": round2(s.cpu_percent),
-        "cpu_limit_percent": round2((s.cpu_percent / quota_cores).min(100.0)),
-        "memory_bytes": s.memory_bytes,
-        "memory_limit_bytes": s.memory_limit_bytes,
-        "pids": s.pids,
-        "net_rx_bytes": s.net_rx_bytes,
-        "net_tx_bytes": s.net_tx_bytes,
-        "blk_read_bytes": s.blk_read_bytes,
-        "blk_write_bytes": s.blk_write_bytes,
-        "source": s.source,
-    })
-    .to_string()
-    .into()
+    frame(&StatsMessage::Stats(StatsFrame {
+        ts: s.ts_unix_ms,
+        cpu_percent: round2(s.cpu_percent),
+        cpu_limit_percent: round2((s.cpu_percent / quota_cores).min(100.0)),
+        memory_bytes: s.memory_bytes,
+        memory_limit_bytes: s.memory_limit_bytes,
+        pids: s.pids,
+        net_rx_bytes: s.net_rx_bytes,
+        net_tx_bytes: s.net_tx_bytes,
+        blk_read_bytes: s.blk_read_bytes,
+        blk_write_bytes: s.blk_write_bytes,
+        source: s.source.clone(),
+    }))
 }
 
 pub fn state_frame(state: ContainerState, exit_code: Option<i64>) -> Frame {
-    json!({"type": "state", "state": state.as_str(), "exit_code": exit_code})
-        .to_string()
+    frame(&StatsMessage::State {
+        state: crate::http::wire::container_state(state),
+        exit_code,
+    })
+}
+
+fn frame(m: &StatsMessage) -> Frame {
+    serde_json::to_string(m)
+        .expect("a stats message is plain JSON")
         .into()
 }
 

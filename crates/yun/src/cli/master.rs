@@ -47,6 +47,10 @@ pub struct FleetArgs {
     /// How new containers are placed: spread (default) or binpack.
     #[arg(long, env = "YUN_PLACEMENT")]
     placement: Option<String>,
+    /// Serve the API's reference page at /api/docs (default true; the spec at
+    /// /api/openapi.json is always served).
+    #[arg(long, env = "YUN_API_DOCS")]
+    api_docs: Option<bool>,
 }
 
 impl FleetArgs {
@@ -71,6 +75,9 @@ impl FleetArgs {
         }
         if let Some(p) = pick(&self.placement, &file.placement) {
             cfg.placement = p.parse().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(d) = self.api_docs.or(file.api_docs) {
+            cfg.api_docs = d;
         }
         Ok(())
     }

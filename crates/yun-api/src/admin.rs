@@ -1,0 +1,127 @@
+//! Operators' answers: the fleet, users, money checks and the audit log.
+
+use crate::accounts::User;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeState {
+    /// Registered, but its first heartbeat has not come yet.
+    Joining,
+    Ready,
+    /// Keeps running what it has and takes nothing new.
+    Cordoned,
+    /// No heartbeat for 2 × interval + 5 s.
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub id: String,
+    pub name: String,
+    pub state: NodeState,
+    /// Where the master reaches the worker.
+    pub advertise: String,
+    /// The host in its containers' endpoints.
+    pub public_host: String,
+    /// `first-last`.
+    pub port_range: String,
+    pub capacity: NodeCapacity,
+    pub allocated: NodeAllocated,
+    /// Containers the store has on it.
+    pub containers: u64,
+    /// What the node itself last reported holding, to compare with `containers`.
+    pub reported_containers: Option<u64>,
+    /// RFC 3339.
+    pub last_heartbeat: Option<String>,
+    pub version: String,
+    /// Limits its engine cannot enforce.
+    pub unenforced_limits: Vec<String>,
+    /// Whether it runs containers anyway (`--allow-unenforced-limits`).
+    pub allow_unenforced_limits: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCapacity {
+    pub cpu_cores: u32,
+    /// Cores × overcommit, in thousandths of a core.
+    pub cpu_millis: u64,
+    pub memory_bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeAllocated {
+    pub cpu_millis: u64,
+    pub memory_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeList {
+    pub cluster_id: String,
+    pub heartbeat_interval_ms: u64,
+    pub heartbeats_total: u64,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserList {
+    pub users: Vec<User>,
+}
+
+/// `POST /admin/users/{id}/credits`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjustment {
+    /// Positive adds credits, negative takes them; at most 1,000,000,000 either way, not 0.
+    #[schema(minimum = -1_000_000_000, maximum = 1_000_000_000, example = 500)]
+    pub amount: i64,
+    /// Why, in 1 to 500 characters; kept in the ledger and the audit log.
+    #[schema(min_length = 1, max_length = 500, example = "refund for the outage")]
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Adjusted {
+    pub user_id: String,
+    pub balance: i64,
+}
+
+/// Every balance against its ledger: an empty list is the expected answer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingCheck {
+    pub unbalanced: Vec<Unbalanced>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Unbalanced {
+    pub user_id: String,
+    pub balance: i64,
+    pub ledger_sum: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// Who did it, such as `admin:<user id>` or the payment provider.
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}

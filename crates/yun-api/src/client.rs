@@ -1,0 +1,686 @@
+//! The typed client of the API (feature `client`): one method per operation, each returning
+//! the wire type or a `ClientError` that carries the server's code, message and field.
+//! Streams (logs, pull progress) come as async streams; stats and the console as WebSockets.
+
+use crate::accounts::{Credentials, LoginAnswer, User, UserAnswer};
+use crate::admin::{Adjusted, Adjustment, AuditLog, BillingCheck, NodeList, UserList};
+use crate::billing::{LedgerPage, Order, OrderAnswer, OrderCreated, OrderList, OrderRequest};
+use crate::containers::{Container, ContainerAnswer, ContainerList, CreateContainer, LogLine};
+use crate::health::Readiness;
+use crate::images::{Image, ImageAnswer, ImageList, PullEvent, PullRequest};
+use crate::live::StatsMessage;
+use crate::plans::PlanList;
+use crate::{ErrorBody, ErrorCode, ErrorEnvelope};
+use futures::{Stream, StreamExt, TryStreamExt};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// What a call can end in besides its answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused, with its code.
+    #[error("{message} ({code}, HTTP {status})")]
+    Api {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+        field: Option<String>,
+    },
+    /// The server could not be reached, or the connection broke.
+    #[error("could not reach the API: {0}")]
+    Transport(String),
+    /// The server answered something this client does not understand (another version?).
+    #[error("the API answered HTTP {status} with a body this client cannot read: {detail}")]
+    Unreadable { status: u16, detail: String },
+    /// The client was set up wrongly (a bad address or CA file).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl ClientError {
+    /// The server's code, when the server refused.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::Unreadable { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+impl From<reqwest::Error> for ClientError {
+    fn from(e: reqwest::Error) -> Self {
+        Self::Transport(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// A WebSocket to the master (stats or the console).
+pub type WebSocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// What `DELETE /containers/{id}` did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Removal {
+    /// The container is gone.
+    Done,
+    /// Its node is down; it is `removing` and goes when the node is back.
+    Deferred(Box<Container>),
+}
+
+/// A client of one master, optionally signed in.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    /// `http(s)://host:port`, without `/api/v1`.
+    base: String,
+    token: Option<String>,
+    ca_pem: Option<Arc<Vec<u8>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token stays out of logs and panics.
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("signed_in", &self.token.is_some())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client of the master at `base` (`http://127.0.0.1:8088`).
+    pub fn new(base: &str) -> Result<Self> {
+        Self::build(base, None)
+    }
+
+    /// A client that trusts the CA in `ca_pem` (PEM) besides the usual roots, for a master
+    /// whose certificate a private CA signed.
+    pub fn with_ca(base: &str, ca_pem: &[u8]) -> Result<Self> {
+        Self::build(base, Some(ca_pem.to_vec()))
+    }
+
+    fn build(base: &str, ca_pem: Option<Vec<u8>>) -> Result<Self> {
+        let base = base.trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(ClientError::Setup(format!(
+                "'{base}' is not an address of a master; use http://HOST:PORT or https://HOST"
+            )));
+        }
+        let mut builder = reqwest::Client::builder().no_proxy();
+        if let Some(pem) = &ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| ClientError::Setup(format!("the CA certificate is not PEM: {e}")))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
+        Ok(Self {
+            http,
+            base,
+            token: None,
+            ca_pem: ca_pem.map(Arc::new),
+        })
+    }
+
+    /// The same client, sending this session token.
+    pub fn with_token(&self, token: &str) -> Self {
+        Self {
+            token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let mut r = self
+            .http
+            .request(method, format!("{}/api/v1{path}", self.base));
+        if let Some(t) = &self.token {
+            r = r.bearer_auth(t);
+        }
+        r
+    }
+
+    async fn send<T: DeserializeOwned>(r: RequestBuilder) -> Result<(StatusCode, T)> {
+        let resp = checked(r.send().await?).await?;
+        let status = resp.status();
+        let bytes = resp.bytes().await?;
+        let v = serde_json::from_slice(&bytes).map_err(|e| ClientError::Unreadable {
+            status: status.as_u16(),
+            detail: e.to_string(),
+        })?;
+        Ok((status, v))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(Self::send(self.request(Method::GET, path)).await?.1)
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        Ok(Self::send(self.request(Method::POST, path).json(body))
+            .await?
+            .1)
+    }
+
+    async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        Ok(Self::send(self.request(Method::POST, path)).await?.1)
+    }
+
+    async fn no_content(r: RequestBuilder) -> Result<()> {
+        checked(r.send().await?).await.map(drop)
+    }
+
+    // Accounts.
+
+    pub async fn register(&self, username: &str, password: &str) -> Result<User> {
+        let c = Credentials {
+            username: username.into(),
+            password: password.into(),
+        };
+        Ok(self.post::<_, UserAnswer>("/auth/register", &c).await?.user)
+    }
+
+    /// Logs in; the answer's token is what `with_token` takes.
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginAnswer> {
+        let c = Credentials {
+            username: username.into(),
+            password: password.into(),
+        };
+        self.post("/auth/login", &c).await
+    }
+
+    pub async fn logout(&self) -> Result<()> {
+        Self::no_content(self.request(Method::POST, "/auth/logout")).await
+    }
+
+    pub async fn me(&self) -> Result<User> {
+        Ok(self.get::<UserAnswer>("/me").await?.user)
+    }
+
+    // Images and plans.
+
+    pub async fn images(&self) -> Result<Vec<Image>> {
+        Ok(self.get::<ImageList>("/images").await?.images)
+    }
+
+    /// Pulls a private image and waits for it.
+    pub async fn pull(&self, reference: &str) -> Result<Image> {
+        let body = PullRequest {
+            reference: reference.into(),
+        };
+        Ok(self
+            .post::<_, ImageAnswer>("/images/pull", &body)
+            .await?
+            .image)
+    }
+
+    /// Pulls a private image, its progress as it happens (the last event is `done` or `error`).
+    pub async fn pull_progress(
+        &self,
+        reference: &str,
+    ) -> Result<impl Stream<Item = Result<PullEvent>>> {
+        let body = PullRequest {
+            reference: reference.into(),
+        };
+        let r = self
+            .request(Method::POST, "/images/pull?format=ndjson")
+            .json(&body);
+        Ok(ndjson(checked(r.send().await?).await?))
+    }
+
+    pub async fn remove_image(&self, id: &str) -> Result<()> {
+        Self::no_content(self.request(Method::DELETE, &format!("/images/{}", seg(id)))).await
+    }
+
+    pub async fn plans(&self) -> Result<PlanList> {
+        self.get("/plans").await
+    }
+
+    // Containers.
+
+    /// Runs a container. With an idempotency key a repeat answers the first container, and
+    /// `made` is false.
+    pub async fn create_container(
+        &self,
+        spec: &CreateContainer,
+        idempotency_key: Option<&str>,
+    ) -> Result<(Container, bool)> {
+        let mut r = self.request(Method::POST, "/containers").json(spec);
+        if let Some(k) = idempotency_key {
+            r = r.header("idempotency-key", k);
+        }
+        let (status, answer): (_, ContainerAnswer) = Self::send(r).await?;
+        Ok((answer.container, status == StatusCode::CREATED))
+    }
+
+    /// The caller's containers; `all` (operators) for everyone's.
+    pub async fn containers(&self, all: bool) -> Result<Vec<Container>> {
+        let path = if all {
+            "/containers?all=true"
+        } else {
+            "/containers"
+        };
+        Ok(self.get::<ContainerList>(path).await?.containers)
+    }
+
+    pub async fn container(&self, id: &str) -> Result<Container> {
+        Ok(self
+            .get::<ContainerAnswer>(&format!("/containers/{}", seg(id)))
+            .await?
+            .container)
+    }
+
+    async fn power(&self, id: &str, action: &str) -> Result<Container> {
+        Ok(self
+            .post_empty::<ContainerAnswer>(&format!("/containers/{}/{action}", seg(id)))
+            .await?
+            .container)
+    }
+
+    pub async fn start(&self, id: &str) -> Result<Container> {
+        self.power(id, "start").await
+    }
+
+    pub async fn stop(&self, id: &str) -> Result<Container> {
+        self.power(id, "stop").await
+    }
+
+    pub async fn restart(&self, id: &str) -> Result<Container> {
+        self.power(id, "restart").await
+    }
+
+    pub async fn remove_container(&self, id: &str) -> Result<Removal> {
+        let r = self.request(Method::DELETE, &format!("/containers/{}", seg(id)));
+        let resp = checked(r.send().await?).await?;
+        if resp.status() == StatusCode::NO_CONTENT {
+            return Ok(Removal::Done);
+        }
+        let status = resp.status().as_u16();
+        let answer: ContainerAnswer =
+            serde_json::from_slice(&resp.bytes().await?).map_err(|e| ClientError::Unreadable {
+                status,
+                detail: e.to_string(),
+            })?;
+        Ok(Removal::Deferred(Box::new(answer.container)))
+    }
+
+    /// The log as text, as it is written when `follow`.
+    pub async fn logs(
+        &self,
+        id: &str,
+        tail: Option<u32>,
+        follow: bool,
+    ) -> Result<impl Stream<Item = Result<bytes::Bytes>>> {
+        let r = self
+            .request(Method::GET, &format!("/containers/{}/logs", seg(id)))
+            .query(&log_query(tail, follow, "raw"));
+        let resp = checked(r.send().await?).await?;
+        Ok(resp.bytes_stream().map_err(ClientError::from))
+    }
+
+    /// The log a line at a time, stdout told from stderr.
+    pub async fn log_lines(
+        &self,
+        id: &str,
+        tail: Option<u32>,
+        follow: bool,
+    ) -> Result<impl Stream<Item = Result<LogLine>>> {
+        let r = self
+            .request(Method::GET, &format!("/containers/{}/logs", seg(id)))
+            .query(&log_query(tail, follow, "ndjson"));
+        Ok(ndjson(checked(r.send().await?).await?))
+    }
+
+    /// Live stats: `StatsMessage`s until the socket closes.
+    pub async fn stats(&self, id: &str) -> Result<impl Stream<Item = Result<StatsMessage>>> {
+        let ws = self
+            .websocket(&format!("/containers/{}/stats", seg(id)))
+            .await?;
+        Ok(ws.filter_map(|m| async move {
+            use tokio_tungstenite::tungstenite::Message;
+            match m {
+                Ok(Message::Text(t)) => {
+                    Some(
+                        serde_json::from_str(&t).map_err(|e| ClientError::Unreadable {
+                            status: 101,
+                            detail: e.to_string(),
+                        }),
+                    )
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
+            }
+        }))
+    }
+
+    /// The console: a WebSocket of terminal bytes (binary) and `ExecServerMessage`s (text).
+    pub async fn exec(
+        &self,
+        id: &str,
+        command: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> Result<WebSocket> {
+        let mut q: Vec<(&str, String)> =
+            command.iter().map(|c| ("command", c.to_string())).collect();
+        q.push(("cols", cols.to_string()));
+        q.push(("rows", rows.to_string()));
+        let query = serde_urlencoded_pairs(&q);
+        self.websocket(&format!("/containers/{}/exec?{query}", seg(id)))
+            .await
+    }
+
+    /// Opens a WebSocket on an API path as this user; a refusal before the upgrade comes back
+    /// as the server's error.
+    pub async fn websocket(&self, path: &str) -> Result<WebSocket> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/v1{path}", self.base).replacen("http", "ws", 1);
+        let mut req = url
+            .into_client_request()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
+        if let Some(t) = &self.token {
+            let v = format!("Bearer {t}")
+                .parse()
+                .map_err(|_| ClientError::Setup("the token is not a header value".into()))?;
+            req.headers_mut().insert("authorization", v);
+        }
+        let connector = match &self.ca_pem {
+            Some(pem) => Some(tls_connector(pem)?),
+            None => None,
+        };
+        match tokio_tungstenite::connect_async_tls_with_config(req, None, false, connector).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                let status = resp.status().as_u16();
+                let body = resp.body().clone().unwrap_or_default();
+                Err(refusal(status, &body))
+            }
+            Err(e) => Err(ClientError::Transport(e.to_string())),
+        }
+    }
+
+    // Money.
+
+    /// A page of the ledger, newest first; `before` is the previous page's `next_before`.
+    pub async fn ledger(&self, before: Option<i64>, limit: Option<u32>) -> Result<LedgerPage> {
+        let mut q = Vec::new();
+        if let Some(b) = before {
+            q.push(("before", b.to_string()));
+        }
+        if let Some(l) = limit {
+            q.push(("limit", l.to_string()));
+        }
+        Ok(
+            Self::send(self.request(Method::GET, "/billing/ledger").query(&q))
+                .await?
+                .1,
+        )
+    }
+
+    pub async fn create_order(&self, credits: i64) -> Result<OrderCreated> {
+        self.post("/orders", &OrderRequest { credits }).await
+    }
+
+    pub async fn orders(&self) -> Result<Vec<Order>> {
+        Ok(self.get::<OrderList>("/orders").await?.orders)
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Order> {
+        Ok(self
+            .get::<OrderAnswer>(&format!("/orders/{}", seg(id)))
+            .await?
+            .order)
+    }
+
+    pub async fn cancel_order(&self, id: &str) -> Result<Order> {
+        Ok(self
+            .post_empty::<OrderAnswer>(&format!("/orders/{}/cancel", seg(id)))
+            .await?
+            .order)
+    }
+
+    // Operators.
+
+    pub async fn nodes(&self) -> Result<NodeList> {
+        self.get("/admin/nodes").await
+    }
+
+    pub async fn cordon(&self, node_id: &str) -> Result<()> {
+        Self::no_content(self.request(
+            Method::POST,
+            &format!("/admin/nodes/{}/cordon", seg(node_id)),
+        ))
+        .await
+    }
+
+    pub async fn uncordon(&self, node_id: &str) -> Result<()> {
+        Self::no_content(self.request(
+            Method::POST,
+            &format!("/admin/nodes/{}/uncordon", seg(node_id)),
+        ))
+        .await
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        Ok(self.get::<UserList>("/admin/users").await?.users)
+    }
+
+    pub async fn ban(&self, user_id: &str) -> Result<User> {
+        Ok(self
+            .post_empty::<UserAnswer>(&format!("/admin/users/{}/ban", seg(user_id)))
+            .await?
+            .user)
+    }
+
+    pub async fn unban(&self, user_id: &str) -> Result<User> {
+        Ok(self
+            .post_empty::<UserAnswer>(&format!("/admin/users/{}/unban", seg(user_id)))
+            .await?
+            .user)
+    }
+
+    pub async fn publish_image(&self, reference: &str) -> Result<Image> {
+        let body = PullRequest {
+            reference: reference.into(),
+        };
+        Ok(self
+            .post::<_, ImageAnswer>("/admin/images", &body)
+            .await?
+            .image)
+    }
+
+    pub async fn unpublish_image(&self, id: &str) -> Result<()> {
+        Self::no_content(self.request(Method::DELETE, &format!("/admin/images/{}", seg(id)))).await
+    }
+
+    pub async fn adjust_credits(&self, user_id: &str, amount: i64, reason: &str) -> Result<i64> {
+        let body = Adjustment {
+            amount,
+            reason: reason.into(),
+        };
+        let a: Adjusted = self
+            .post(&format!("/admin/users/{}/credits", seg(user_id)), &body)
+            .await?;
+        Ok(a.balance)
+    }
+
+    pub async fn all_orders(&self) -> Result<Vec<Order>> {
+        Ok(self.get::<OrderList>("/admin/orders").await?.orders)
+    }
+
+    pub async fn mark_paid(&self, order_id: &str) -> Result<Order> {
+        Ok(self
+            .post_empty::<OrderAnswer>(&format!("/admin/orders/{}/paid", seg(order_id)))
+            .await?
+            .order)
+    }
+
+    pub async fn billing_check(&self) -> Result<BillingCheck> {
+        self.get("/admin/billing/check").await
+    }
+
+    pub async fn audit(&self) -> Result<AuditLog> {
+        self.get("/admin/audit").await
+    }
+
+    /// Whether the master is ready (`/readyz`).
+    pub async fn readiness(&self) -> Result<Readiness> {
+        let resp = self
+            .http
+            .get(format!("{}/readyz", self.base))
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        serde_json::from_slice(&resp.bytes().await?).map_err(|e| ClientError::Unreadable {
+            status,
+            detail: e.to_string(),
+        })
+    }
+}
+
+/// A path segment, percent-encoded so an id can never reach another route.
+fn seg(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", seg(k), seg(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn log_query(tail: Option<u32>, follow: bool, format: &str) -> Vec<(&'static str, String)> {
+    let mut q = vec![
+        ("follow", follow.to_string()),
+        ("format", format.to_string()),
+    ];
+    if let Some(t) = tail {
+        q.push(("tail", t.to_string()));
+    }
+    q
+}
+
+/// The server's error from a refused answer's status and body.
+fn refusal(status: u16, body: &[u8]) -> ClientError {
+    match serde_json::from_slice::<ErrorEnvelope>(body) {
+        Ok(ErrorEnvelope {
+            error:
+                ErrorBody {
+                    code,
+                    message,
+                    field,
+                },
+        }) => ClientError::Api {
+            status,
+            code,
+            message,
+            field,
+        },
+        Err(_) => ClientError::Unreadable {
+            status,
+            detail: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        },
+    }
+}
+
+/// The response when it is a success; the server's error otherwise.
+async fn checked(resp: reqwest::Response) -> Result<reqwest::Response> {
+    if resp.status().is_success() {
+        return Ok(resp);
+    }
+    let status = resp.status().as_u16();
+    let body = resp.bytes().await?;
+    Err(refusal(status, &body))
+}
+
+/// An NDJSON body as a stream of values, one a line, read as it arrives.
+fn ndjson<T: DeserializeOwned>(resp: reqwest::Response) -> impl Stream<Item = Result<T>> {
+    let status = resp.status().as_u16();
+    let mut bytes = Box::pin(resp.bytes_stream());
+    let mut buf: Vec<u8> = Vec::new();
+    futures::stream::poll_fn(move |cx| loop {
+        if let Some(i) = buf.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=i).collect();
+            if line.len() <= 1 {
+                continue;
+            }
+            let v = serde_json::from_slice(&line[..line.len() - 1]).map_err(|e| {
+                ClientError::Unreadable {
+                    status,
+                    detail: e.to_string(),
+                }
+            });
+            return std::task::Poll::Ready(Some(v));
+        }
+        match bytes.poll_next_unpin(cx) {
+            std::task::Poll::Ready(Some(Ok(chunk))) => buf.extend_from_slice(&chunk),
+            std::task::Poll::Ready(Some(Err(e))) => {
+                return std::task::Poll::Ready(Some(Err(e.into())))
+            }
+            std::task::Poll::Ready(None) => {
+                if buf.iter().all(u8::is_ascii_whitespace) {
+                    return std::task::Poll::Ready(None);
+                }
+                let rest = std::mem::take(&mut buf);
+                let v = serde_json::from_slice(&rest).map_err(|e| ClientError::Unreadable {
+                    status,
+                    detail: e.to_string(),
+                });
+                return std::task::Poll::Ready(Some(v));
+            }
+            std::task::Poll::Pending => return std::task::Poll::Pending,
+        }
+    })
+}
+
+/// A TLS connector for WebSockets that trusts the given CA besides the public roots.
+fn tls_connector(pem: &[u8]) -> Result<tokio_tungstenite::Connector> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for cert in CertificateDer::pem_slice_iter(pem) {
+        let cert =
+            cert.map_err(|e| ClientError::Setup(format!("the CA certificate is not PEM: {e}")))?;
+        roots
+            .add(cert)
+            .map_err(|e| ClientError::Setup(format!("the CA certificate is refused: {e}")))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ClientError::Setup(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_tungstenite::Connector::Rustls(Arc::new(config)))
+}

@@ -1,0 +1,242 @@
+//! The typed client (`yun_api::Client`) through a renter's and an operator's day on a real
+//! engine: every answer must read into the wire types, whose unknown fields are refused, so a
+//! shape the server sends and the contract disagree on fails here.
+
+use futures::StreamExt;
+use std::time::Duration;
+use yun_api::containers::{ContainerState, CreateContainer, LogStream, PortRequest};
+use yun_api::images::PullEvent;
+use yun_api::live::{ExecServerMessage, StatsMessage};
+use yun_api::{ClientError, ErrorCode};
+use yun_testkit::{fetch_eventually, TestCluster};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renters_day_reads_into_the_wire_types() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let anon = cluster.api.client();
+
+    let user = anon.register("carol", "carol-password").await.unwrap();
+    assert_eq!(user.username, "carol");
+    let login = anon.login("carol", "carol-password").await.unwrap();
+    let carol = anon.with_token(&login.token);
+    assert_eq!(carol.me().await.unwrap().id, user.id);
+    assert!(format!("{carol:?}").contains("signed_in: true"));
+    assert!(
+        !format!("{carol:?}").contains(&login.token),
+        "the token stays out of Debug"
+    );
+
+    let plans = carol.plans().await.unwrap();
+    assert!(plans.plans.iter().any(|p| p.name == "nano" && p.default));
+    assert!(carol
+        .images()
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.reference == image));
+
+    // A refusal comes back typed, with the field it is about.
+    let bad = CreateContainer {
+        image: image.clone(),
+        plan: Some("galactic".into()),
+        ..Default::default()
+    };
+    match carol.create_container(&bad, None).await {
+        Err(ClientError::Api {
+            status,
+            code,
+            field,
+            ..
+        }) => {
+            assert_eq!((status, code), (422, ErrorCode::InvalidInput));
+            assert_eq!(field.as_deref(), Some("plan"));
+        }
+        other => panic!("a create with an unknown plan: {other:?}"),
+    }
+
+    let spec = CreateContainer {
+        image: image.clone(),
+        name: Some("web".into()),
+        command: Some(
+            ["print", "1", "booted", "serve", "8080", "hello carol"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        ports: Some(vec![PortRequest {
+            container_port: 8080,
+            host_port: None,
+            protocol: None,
+        }]),
+        ..Default::default()
+    };
+    let (c, made) = carol.create_container(&spec, Some("day-1")).await.unwrap();
+    assert!(made);
+    assert_eq!(c.state, ContainerState::Running);
+    let (again, made) = carol.create_container(&spec, Some("day-1")).await.unwrap();
+    assert!(!made, "the same Idempotency-Key makes nothing new");
+    assert_eq!(again.id, c.id);
+    assert_eq!(fetch_eventually(&c.ports[0].endpoint).await, "hello carol");
+    assert_eq!(carol.containers(false).await.unwrap().len(), 1);
+    assert_eq!(
+        carol
+            .container(&c.name)
+            .await
+            .map_err(|e| e.code())
+            .unwrap_err(),
+        Some(ErrorCode::NotFound)
+    );
+
+    // Logs as lines, told apart by stream.
+    let lines: Vec<_> = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let s = carol.log_lines(&c.id, None, false).await.unwrap();
+            let lines: Vec<_> = s
+                .collect::<Vec<_>>()
+                .await
+                .into_iter()
+                .map(Result::unwrap)
+                .collect();
+            if lines.len() >= 2 {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("the container logs");
+    assert!(lines
+        .iter()
+        .any(|l| l.line == "booted 0" && l.stream == LogStream::Stdout));
+    assert!(lines
+        .iter()
+        .any(|l| l.line == "err booted 0" && l.stream == LogStream::Stderr));
+
+    // Live stats: the state first, then samples.
+    let mut stats = Box::pin(carol.stats(&c.id).await.unwrap());
+    match stats.next().await {
+        Some(Ok(StatsMessage::State { state, .. })) => assert_eq!(state, ContainerState::Running),
+        other => panic!("the first stats message: {other:?}"),
+    }
+    let sample = tokio::time::timeout(Duration::from_secs(15), async {
+        loop {
+            if let Some(Ok(StatsMessage::Stats(s))) = stats.next().await {
+                return s;
+            }
+        }
+    })
+    .await
+    .expect("a sample within 15 s");
+    assert!(sample.memory_limit_bytes > 0);
+    drop(stats);
+
+    // The console runs a command and ends with its exit code.
+    let mut ws = carol
+        .exec(&c.id, &["/testbox", "exit", "3"], 80, 24)
+        .await
+        .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(15), async {
+        while let Some(Ok(m)) = ws.next().await {
+            if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+                return serde_json::from_str::<ExecServerMessage>(&t).unwrap();
+            }
+        }
+        panic!("the console closed without an exit");
+    })
+    .await
+    .expect("the console ends");
+    assert_eq!(exit, ExecServerMessage::Exit { exit_code: 3 });
+
+    assert_eq!(
+        carol.stop(&c.id).await.unwrap().state,
+        ContainerState::Stopped
+    );
+    assert_eq!(
+        carol.start(&c.id).await.unwrap().state,
+        ContainerState::Running
+    );
+    assert_eq!(
+        carol.restart(&c.id).await.unwrap().state,
+        ContainerState::Running
+    );
+    assert_eq!(
+        carol.remove_container(&c.id).await.unwrap(),
+        yun_api::client::Removal::Done
+    );
+    assert_eq!(
+        carol.container(&c.id).await.unwrap_err().code(),
+        Some(ErrorCode::NotFound)
+    );
+
+    // Money.
+    let ledger = carol.ledger(None, Some(10)).await.unwrap();
+    assert_eq!(ledger.balance, carol.me().await.unwrap().balance);
+    let order = carol.create_order(1000).await.unwrap();
+    assert_eq!(carol.orders().await.unwrap()[0].id, order.order.id);
+    assert_eq!(carol.order(&order.order.id).await.unwrap().credits, 1000);
+    let cancelled = carol.cancel_order(&order.order.id).await.unwrap();
+    assert_eq!(cancelled.state, yun_api::billing::OrderState::Cancelled);
+
+    // Operators' answers read too.
+    let admin = cluster.admin.client();
+    assert_eq!(
+        admin.mark_paid(&order.order.id).await.unwrap_err().code(),
+        Some(ErrorCode::OrderNotPending),
+        "a cancelled order cannot be paid"
+    );
+    let nodes = admin.nodes().await.unwrap();
+    assert_eq!(nodes.nodes.len(), 1);
+    assert!(admin.users().await.unwrap().iter().any(|u| u.id == user.id));
+    assert_eq!(
+        admin.adjust_credits(&user.id, 5, "a test").await.unwrap(),
+        carol.me().await.unwrap().balance
+    );
+    assert!(admin.billing_check().await.unwrap().unbalanced.is_empty());
+    assert!(!admin.audit().await.unwrap().entries.is_empty());
+    assert!(!admin.all_orders().await.unwrap().is_empty());
+    assert!(admin.readiness().await.unwrap().ready);
+    // A renter does not see operators' routes.
+    assert_eq!(
+        carol.nodes().await.unwrap_err().code(),
+        Some(ErrorCode::NoSuchRoute)
+    );
+
+    carol.logout().await.unwrap();
+    assert_eq!(
+        carol.me().await.unwrap_err().code(),
+        Some(ErrorCode::Unauthorized)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pull_progress_streams_typed_events_and_ends_with_one_answer() {
+    let cluster = TestCluster::start().await;
+    let registry = yun_testkit::LocalRegistry::start().await;
+    let reference = registry.push(
+        &yun_testkit::testbox_image(),
+        &format!("dave-{}/app", cluster.cluster_id()),
+    );
+    let dave = cluster.api.sign_up("dave", "dave-password").await.client();
+    let events: Vec<PullEvent> = dave
+        .pull_progress(&reference)
+        .await
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    match events.last() {
+        Some(PullEvent::Done { image }) => assert_eq!(image.reference, reference),
+        other => panic!("the last event: {other:?}"),
+    }
+    let ends = events
+        .iter()
+        .filter(|e| !matches!(e, PullEvent::Progress { .. }))
+        .count();
+    assert_eq!(ends, 1, "one answer, at the end");
+    assert!(dave
+        .images()
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.reference == reference));
+}
