@@ -50,6 +50,8 @@ error_codes! {
     InsufficientBalance = (402, "insufficient_balance"),
     /// The account is banned by an operator.
     AccountBanned = (403, "account_banned"),
+    /// The image's registry is not one the operator allows pulls from (`allowed_registries`).
+    RegistryNotAllowed = (403, "registry_not_allowed"),
     /// The account holds as many containers as it may.
     QuotaExceeded = (403, "quota_exceeded"),
     /// No such resource is the caller's (another user's resource is this too, never a 403).

@@ -2,6 +2,7 @@
 
 pub mod id;
 pub mod plan;
+pub mod registry;
 pub mod spec;
 pub mod state;
 pub mod validate;

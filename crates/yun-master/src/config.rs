@@ -26,6 +26,9 @@ pub struct MasterConfig {
     pub max_body_bytes: usize,
     /// Serve the API's reference page at `/api/docs` (the spec at `/api/openapi.json` always is).
     pub api_docs: bool,
+    /// Registries pulls may use (`host` or `host:port`; `docker.io` for names without a host).
+    /// Empty: any registry on a public address. Loopback and private addresses only when listed.
+    pub allowed_registries: Vec<String>,
     /// How often every node's inventory is compared with the store.
     pub reconcile_interval: Duration,
     /// How long a labelled container that no record owns may live before it is removed.
@@ -50,6 +53,7 @@ impl MasterConfig {
             heartbeat_interval: Duration::from_secs(5),
             max_body_bytes: 64 * 1024,
             api_docs: true,
+            allowed_registries: Vec::new(),
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             placement: Ranking::Spread,

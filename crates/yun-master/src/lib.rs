@@ -11,6 +11,7 @@ pub mod live;
 pub mod nodes;
 pub mod payments;
 pub mod reconciler;
+pub mod registries;
 pub mod scheduler;
 pub mod state;
 pub mod store;

@@ -272,7 +272,11 @@ async fn ports_quota_and_failed_creates_lose_nothing() {
 
     // A worker failure during create (the image vanished from the host and no registry has
     // it) leaves no record claiming to run and no port held.
-    let gone = format!("yun-gone-{}:1", cluster.cluster_id());
+    let gone = format!(
+        "{}/yun-gone-{}:1",
+        yun_testkit::TESTBOX_REGISTRY,
+        cluster.cluster_id()
+    );
     assert!(std::process::Command::new("docker")
         .args(["tag", &image, &gone])
         .status()

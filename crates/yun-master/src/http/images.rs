@@ -32,6 +32,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
 
 /// What can go wrong with a pull, a renter's or an operator's.
 pub(super) const PULL_ERRORS: &[ErrorCode] = &[
+    ErrorCode::RegistryNotAllowed,
     ErrorCode::InsufficientBalance,
     ErrorCode::ImageUnavailable,
     ErrorCode::NoReadyNode,
@@ -55,13 +56,29 @@ pub struct PullStarted {
     progress: tonic::Streaming<yun_proto::v1::PullProgress>,
 }
 
+/// A failed pull in a summary: the engine's own words can carry the first bytes of whatever
+/// service answered at that address, so they are logged, never sent.
 fn pull_error(reference: &str, node: &str, e: WorkerCallError) -> ApiError {
     if e.code() == Some(tonic::Code::FailedPrecondition) {
+        let raw = e.to_string();
+        tracing::info!(reference, node, error = raw, "pull failed");
+        let lower = raw.to_ascii_lowercase();
+        let why = if lower.contains("manifest unknown")
+            || lower.contains("not found")
+            || lower.contains("does not exist")
+        {
+            "the registry has no such image or tag"
+        } else if lower.contains("unauthorized")
+            || lower.contains("denied")
+            || lower.contains("authentication required")
+        {
+            "the registry refused: it wants credentials, or the repository is not public"
+        } else {
+            "the registry could not be reached or did not answer as an image registry"
+        };
         ApiError::new(
             ErrorCode::ImageUnavailable,
-            format!(
-                "could not pull '{reference}': {e}. Check the name and that its registry is reachable"
-            ),
+            format!("could not pull '{reference}': {why}. Check the name and that its registry is reachable"),
         )
         .on("reference")
     } else {
@@ -77,7 +94,17 @@ pub async fn start_pull(
     reference: &str,
     always: bool,
 ) -> ApiResult<PullStarted> {
-    yun_core::validate::image_reference(reference)?;
+    yun_core::validate::image_reference(reference)
+        .map_err(|e| ApiError::from(e).on("reference"))?;
+    crate::registries::check(&state.config.allowed_registries, reference)
+        .await
+        .map_err(|r| {
+            ApiError::new(
+                ErrorCode::RegistryNotAllowed,
+                format!("'{reference}' comes from {}: {}", r.registry, r.why),
+            )
+            .on("reference")
+        })?;
     let per_mib = if owner.is_empty() {
         0
     } else {

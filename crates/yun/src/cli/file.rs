@@ -29,6 +29,7 @@ pub struct FileConfig {
     pub orphan_grace: Option<String>,
     pub placement: Option<String>,
     pub api_docs: Option<bool>,
+    pub allowed_registries: Option<Vec<String>>,
     pub plans: Option<Vec<Plan>>,
     pub signup_credits: Option<i64>,
     pub min_balance_to_run: Option<i64>,

@@ -51,6 +51,11 @@ pub struct FleetArgs {
     /// /api/openapi.json is always served).
     #[arg(long, env = "YUN_API_DOCS")]
     api_docs: Option<bool>,
+    /// Registries pulls may use, comma-separated (`host` or `host:port`; `docker.io` for
+    /// names without a host). Default: any registry on a public address; loopback and private
+    /// addresses only when listed.
+    #[arg(long, env = "YUN_ALLOWED_REGISTRIES", value_delimiter = ',')]
+    allowed_registries: Option<Vec<String>>,
 }
 
 impl FleetArgs {
@@ -78,6 +83,13 @@ impl FleetArgs {
         }
         if let Some(d) = self.api_docs.or(file.api_docs) {
             cfg.api_docs = d;
+        }
+        if let Some(r) = self
+            .allowed_registries
+            .clone()
+            .or(file.allowed_registries.clone())
+        {
+            cfg.allowed_registries = r.into_iter().filter(|e| !e.trim().is_empty()).collect();
         }
         Ok(())
     }
