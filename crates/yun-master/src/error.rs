@@ -68,6 +68,11 @@ impl ApiError {
                 format!("node {node} is not answering ({e}); try again shortly"),
             ),
             Some(Code::FailedPrecondition) => Self::new(ErrorCode::NodeRefused, e.to_string()),
+            Some(Code::InvalidArgument) => Self::new(
+                ErrorCode::CommandCannotRun,
+                format!("{e}; give a command the image has (or leave command out)"),
+            )
+            .on("command"),
             Some(Code::ResourceExhausted) => Self::new(ErrorCode::NodeResources, e.to_string()),
             Some(Code::AlreadyExists) => Self::new(ErrorCode::Conflict, e.to_string()),
             Some(Code::NotFound) => Self::new(ErrorCode::GoneFromNode, e.to_string()),

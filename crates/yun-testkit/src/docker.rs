@@ -104,6 +104,37 @@ fn build_testbox() -> String {
     reference
 }
 
+/// The testbox without an entrypoint, so that a create's `command` is the program run (and can
+/// name one the image does not have).
+pub fn plain_testbox_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let base = testbox_image();
+            let tag = base.rsplit(':').next().unwrap_or("latest");
+            let reference = format!("{TESTBOX_REGISTRY}/yun-testbox-plain:{tag}");
+            let ctx = tempfile::tempdir().expect("temp dir");
+            std::fs::write(
+                ctx.path().join("Dockerfile"),
+                format!("FROM {base}\nENTRYPOINT []\nCMD [\"/testbox\", \"serve\", \"8080\", \"plain\"]\n"),
+            )
+            .expect("writing Dockerfile");
+            let out = Command::new("docker")
+                .args(["build", "-q", "-t", &reference])
+                .arg(ctx.path())
+                .env("DOCKER_BUILDKIT", "0")
+                .output()
+                .expect("the docker CLI");
+            assert!(
+                out.status.success(),
+                "docker build of the plain testbox failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            reference
+        })
+        .clone()
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)

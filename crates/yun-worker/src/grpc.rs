@@ -113,6 +113,7 @@ fn status_of(e: &RuntimeError) -> Status {
             s
         }
         RuntimeError::SubnetsExhausted(_) => Status::resource_exhausted(msg),
+        RuntimeError::CommandCannotRun(_) => Status::invalid_argument(msg),
         RuntimeError::NotFound(_) => Status::not_found(msg),
         // A tenant network is a /26: about 60 containers of one owner per node.
         RuntimeError::Docker(e) if e.to_string().contains("no available IPv4 addresses") => {

@@ -352,3 +352,39 @@ async fn ports_quota_and_failed_creates_lose_nothing() {
     assert!(r.message().contains("12"), "{}", r.text);
     assert_eq!(count(frank.get("/containers").await), 12);
 }
+
+/// A command the image does not have is the renter's mistake: a 422 on `command`, and the
+/// failed create keeps nothing (no container, no port, no credit).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_that_cannot_run_is_a_422_and_keeps_nothing() {
+    let cluster = TestCluster::start().await;
+    let plain = yun_testkit::plain_testbox_image();
+    let r = cluster
+        .admin
+        .post("/admin/images", json!({ "reference": plain }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let gina = cluster.api.sign_up("gina", "gina-password").await;
+    let before = gina.balance().await;
+    let r = gina
+        .post(
+            "/containers",
+            json!({"image": plain, "command": ["/no/such/program"], "ports": [{"container_port": 8080, "host_port": cluster.ports.start}]}),
+        )
+        .await;
+    assert_error(&r, 422, "command_cannot_run");
+    assert_eq!(r.body["error"]["field"], "command");
+    assert!(
+        !r.message().contains("OCI"),
+        "the runtime's own text stays in the logs: {}",
+        r.text
+    );
+    assert_eq!(gina.balance().await, before, "no credit kept");
+    let list = gina.get("/containers").await;
+    assert_eq!(list.body["containers"].as_array().unwrap().len(), 0);
+    // The port is free again: the right command gets it.
+    let c = gina
+        .run(json!({"image": plain, "command": ["/testbox", "serve", "8080", "ok"], "ports": [{"container_port": 8080, "host_port": cluster.ports.start}]}))
+        .await;
+    assert_eq!(c["state"], "running");
+}

@@ -51,6 +51,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
             ErrorCode::PortOutOfRange,
             ErrorCode::NodeResources,
             ErrorCode::NodeRefused,
+            ErrorCode::CommandCannotRun,
             ErrorCode::Conflict,
             ErrorCode::NoCapacity,
             ErrorCode::NoFreePort,

@@ -173,6 +173,8 @@ pub enum RuntimeError {
     NotRunning(String),
     #[error("this runtime cannot do that: {0}")]
     Unsupported(&'static str),
+    #[error("the command cannot run in this image: {0}")]
+    CommandCannotRun(String),
     #[error("no free subnet is left in the tenant pool {0}")]
     SubnetsExhausted(String),
     #[error("docker: {0}")]

@@ -70,7 +70,9 @@ impl DockerRuntime {
         }
         if let Err(e) = self.docker.start_container::<String>(&name, None).await {
             self.force_remove(&name).await;
-            return Err(port_error(&e, spec).unwrap_or(RuntimeError::Docker(e)));
+            return Err(port_error(&e, spec)
+                .or_else(|| command_error(&e))
+                .unwrap_or(RuntimeError::Docker(e)));
         }
         self.inspect(&spec.container_id).await
     }
@@ -271,6 +273,23 @@ fn port_error(e: &bollard::errors::Error, spec: &ContainerSpec) -> Option<Runtim
         .find(|p| msg.contains(&format!(":{p} ")) || msg.contains(&format!(":{p}:")))
         .or_else(|| spec.ports.first().map(|p| p.host_port))?;
     Some(RuntimeError::PortUnavailable { port })
+}
+
+/// A start the runtime refused because the command is not there or not executable: the
+/// renter's input, not the node's fault. Only the runtime's reason is kept.
+fn command_error(e: &bollard::errors::Error) -> Option<RuntimeError> {
+    let msg = e.to_string();
+    let exec_failed = msg.contains("exec:") || msg.contains("exec format error");
+    let reason = [
+        "executable file not found",
+        "no such file or directory",
+        "permission denied",
+        "exec format error",
+        "is a directory",
+    ]
+    .into_iter()
+    .find(|r| msg.contains(r))?;
+    exec_failed.then(|| RuntimeError::CommandCannotRun(reason.to_string()))
 }
 
 fn docker_state(s: Option<ContainerStateStatusEnum>) -> DockerState {
