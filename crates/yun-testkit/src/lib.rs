@@ -5,6 +5,7 @@
 
 mod api;
 mod cluster;
+mod dev;
 mod docker;
 mod ports;
 mod process;
@@ -13,6 +14,7 @@ mod service;
 
 pub use api::{Api, Reply, WebSocket};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
+pub use dev::{Cleanup, DevProcess};
 pub use docker::{docker, plain_testbox_image, testbox_image, TESTBOX_REGISTRY};
 pub use ports::PortBlock;
 pub mod procfs;

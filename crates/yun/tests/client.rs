@@ -195,6 +195,32 @@ async fn a_renters_day_reads_into_the_wire_types() {
     assert!(!admin.audit().await.unwrap().entries.is_empty());
     assert!(!admin.all_orders().await.unwrap().is_empty());
     assert!(admin.readiness().await.unwrap().ready);
+    // An unpublished image can no longer be run.
+    let catalog = carol.images().await.unwrap();
+    let entry = catalog.iter().find(|i| i.reference == image).unwrap();
+    admin.unpublish_image(&entry.id).await.unwrap();
+    assert!(!carol
+        .images()
+        .await
+        .unwrap()
+        .iter()
+        .any(|i| i.id == entry.id));
+    let again = CreateContainer {
+        image: image.clone(),
+        ..Default::default()
+    };
+    assert_eq!(
+        carol
+            .create_container(&again, None)
+            .await
+            .unwrap_err()
+            .code(),
+        Some(ErrorCode::UnknownImage)
+    );
+    assert_eq!(
+        admin.unpublish_image(&entry.id).await.unwrap_err().code(),
+        Some(ErrorCode::NotFound)
+    );
     // A renter does not see operators' routes.
     assert_eq!(
         carol.nodes().await.unwrap_err().code(),

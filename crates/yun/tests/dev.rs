@@ -1,89 +1,16 @@
 //! `yun dev` as a newcomer runs it: one command, then the API answers and a container runs.
 
 use serde_json::json;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-use yun_testkit::{fetch_eventually, testbox_image, Api, PortBlock};
+use yun_testkit::{fetch_eventually, testbox_image, Api, Cleanup, DevProcess, PortBlock};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
-struct Dev {
-    child: Child,
-    lines: Vec<String>,
-}
-
-impl Drop for Dev {
-    fn drop(&mut self) {
-        // SIGTERM, as Ctrl-C would: the platform stops cleanly.
-        let _ = Command::new("kill")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `yun dev` and reads stdout until it says it is ready.
-fn start_dev(data_dir: &std::path::Path, ports: &PortBlock, admin_password: Option<&str>) -> Dev {
-    let http = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    let mut cmd = Command::new(YUN);
-    cmd.args(["dev", "--http", &http.to_string(), "--port-range"])
-        .arg(format!("{}-{}", ports.start, ports.end))
-        .arg("--data-dir")
-        .arg(data_dir)
-        .env_remove("YUN_ADMIN_PASSWORD")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    if let Some(p) = admin_password {
-        cmd.env("YUN_ADMIN_PASSWORD", p);
-    }
-    let mut child = cmd.spawn().expect("spawning yun dev");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut dev = Dev {
-        child,
-        lines: Vec::new(),
-    };
-    loop {
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("yun dev prints that it is ready within 30 s");
-        let ready = line.starts_with("yun is ready");
-        dev.lines.push(line);
-        if ready {
-            // The admin line, when there is one, follows at once.
-            if let Ok(l) = rx.recv_timeout(Duration::from_millis(300)) {
-                dev.lines.push(l);
-            }
-            return dev;
-        }
-    }
-}
-
-struct Cleanup(String);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        yun_testkit::remove_labelled(&self.0);
-    }
-}
-
-fn api_url(dev: &Dev) -> String {
-    let ready = dev
-        .lines
-        .iter()
-        .find(|l| l.starts_with("yun is ready"))
-        .unwrap();
-    ready.rsplit(' ').next().unwrap().to_string()
+fn start_dev(
+    data_dir: &std::path::Path,
+    ports: &PortBlock,
+    admin_password: Option<&str>,
+) -> DevProcess {
+    DevProcess::start(YUN, data_dir, ports, admin_password, None)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -100,7 +27,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .find(|l| l.contains("admin account created"))
         .expect("the password is printed");
     let password = admin_line.split('\'').nth(3).unwrap().to_string();
-    let url = api_url(&dev);
+    let url = dev.api_url();
     let api = Api::new(&url);
     let health = api
         .http
@@ -158,7 +85,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .lines
         .iter()
         .any(|l| l.contains("admin account created")));
-    let ivy = Api::new(&api_url(&dev)).log_in("ivy", "ivy-password").await;
+    let ivy = Api::new(&dev.api_url()).log_in("ivy", "ivy-password").await;
     let got = ivy.get(&format!("/containers/{id}")).await;
     assert_eq!(got.body["container"]["state"], "running", "{}", got.text);
     assert_eq!(ivy.delete(&format!("/containers/{id}")).await.status, 204);

@@ -85,9 +85,7 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
                 .remove(id.as_str())
                 .unwrap_or_else(|| panic!("operation {id} ({path}) declares no errors in http/"));
             add_errors(path, op, own);
-            if id == "create_container" {
-                add_links(op);
-            }
+            add_links(&id, op);
         }
     }
     assert!(
@@ -201,14 +199,13 @@ fn error_response(status: u16, codes: &[ErrorCode]) -> Response {
     r.build()
 }
 
-/// From a created container to what can be done with it, so a client (or a fuzzer) can chain
-/// them.
-fn add_links(op: &mut Operation) {
-    for status in ["200", "201"] {
-        let Some(RefOr::T(resp)) = op.responses.responses.get_mut(status) else {
-            continue;
-        };
-        for target in [
+/// From what an operation made to what can be done with it, so a client (or a fuzzer) can
+/// chain them: (operation, where the new id is in its answer, the operations that take it).
+const LINKS: &[(&str, &str, &[&str])] = &[
+    (
+        "create_container",
+        "$response.body#/container/id",
+        &[
             "show_container",
             "start_container",
             "stop_container",
@@ -217,14 +214,41 @@ fn add_links(op: &mut Operation) {
             "container_logs",
             "container_stats",
             "container_exec",
-        ] {
+        ],
+    ),
+    ("pull_image", "$response.body#/image/id", &["remove_image"]),
+    (
+        "create_order",
+        "$response.body#/order/id",
+        &["get_order", "cancel_order"],
+    ),
+    (
+        "publish_image",
+        "$response.body#/image/id",
+        &["unpublish_image"],
+    ),
+];
+
+fn add_links(id: &str, op: &mut Operation) {
+    let Some((_, pointer, targets)) = LINKS.iter().find(|(source, _, _)| *source == id) else {
+        return;
+    };
+    for status in ["200", "201"] {
+        let Some(RefOr::T(resp)) = op.responses.responses.get_mut(status) else {
+            continue;
+        };
+        // An NDJSON answer (a pull's progress) carries no such field.
+        if !resp.content.contains_key("application/json") {
+            continue;
+        }
+        for target in targets.iter() {
             resp.links.insert(
-                target.into(),
+                (*target).into(),
                 RefOr::T(
                     Link::builder()
-                        .operation_id(target)
-                        .parameter("id", "$response.body#/container/id")
-                        .description(format!("{target} on the container just made"))
+                        .operation_id(*target)
+                        .parameter("id", *pointer)
+                        .description(format!("{target} on what {id} made"))
                         .build(),
                 ),
             );

@@ -1,0 +1,100 @@
+//! `yun dev` as its own process, as a newcomer starts it: stopped with SIGTERM when dropped.
+
+use crate::PortBlock;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct DevProcess {
+    child: Child,
+    /// What it printed up to (and just after) "yun is ready".
+    pub lines: Vec<String>,
+}
+
+impl Drop for DevProcess {
+    fn drop(&mut self) {
+        // SIGTERM, as Ctrl-C would: the platform stops cleanly.
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl DevProcess {
+    /// Starts `yun dev` on `data_dir` with host ports from `ports` and reads its output until
+    /// it says it is ready. `config` is a yun.toml to pass with `--config`.
+    pub fn start(
+        yun_bin: &str,
+        data_dir: &Path,
+        ports: &PortBlock,
+        admin_password: Option<&str>,
+        config: Option<&Path>,
+    ) -> Self {
+        let http = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let mut cmd = Command::new(yun_bin);
+        cmd.args(["dev", "--http", &http.to_string(), "--port-range"])
+            .arg(format!("{}-{}", ports.start, ports.end))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env_remove("YUN_ADMIN_PASSWORD")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        if let Some(c) = config {
+            cmd.arg("--config").arg(c);
+        }
+        if let Some(p) = admin_password {
+            cmd.env("YUN_ADMIN_PASSWORD", p);
+        }
+        let mut child = cmd.spawn().expect("spawning yun dev");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut dev = Self {
+            child,
+            lines: Vec::new(),
+        };
+        loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .expect("yun dev prints that it is ready within 30 s");
+            let ready = line.starts_with("yun is ready");
+            dev.lines.push(line);
+            if ready {
+                // The admin line, when there is one, follows at once.
+                if let Ok(l) = rx.recv_timeout(Duration::from_millis(300)) {
+                    dev.lines.push(l);
+                }
+                return dev;
+            }
+        }
+    }
+
+    /// The API's URL, as the ready line prints it (`http://…/api/v1`).
+    pub fn api_url(&self) -> String {
+        let ready = self
+            .lines
+            .iter()
+            .find(|l| l.starts_with("yun is ready"))
+            .unwrap();
+        ready.rsplit(' ').next().unwrap().to_string()
+    }
+}
+
+/// Removes a cluster's Docker objects when dropped, whatever the test did.
+pub struct Cleanup(pub String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        crate::remove_labelled(&self.0);
+    }
+}
