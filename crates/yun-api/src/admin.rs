@@ -66,12 +66,16 @@ pub struct NodeList {
     pub heartbeat_interval_ms: u64,
     pub heartbeats_total: u64,
     pub nodes: Vec<Node>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserList {
     pub users: Vec<User>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// `POST /admin/users/{id}/credits`.
@@ -124,4 +128,6 @@ pub struct AuditEntry {
 #[serde(deny_unknown_fields)]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -108,4 +108,6 @@ pub struct OrderAnswer {
 #[serde(deny_unknown_fields)]
 pub struct OrderList {
     pub orders: Vec<Order>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }

@@ -5,7 +5,9 @@
 use crate::accounts::{Credentials, LoginAnswer, User, UserAnswer};
 use crate::admin::{Adjusted, Adjustment, AuditLog, BillingCheck, NodeList, UserList};
 use crate::billing::{LedgerPage, Order, OrderAnswer, OrderCreated, OrderList, OrderRequest};
-use crate::containers::{Container, ContainerAnswer, ContainerList, CreateContainer, LogLine};
+use crate::containers::{
+    Container, ContainerAnswer, ContainerList, ContainerState, CreateContainer, LogLine,
+};
 use crate::health::Readiness;
 use crate::images::{Image, ImageAnswer, ImageList, PullEvent, PullRequest};
 use crate::live::StatsMessage;
@@ -68,6 +70,30 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 /// A WebSocket to the master (stats or the console).
 pub type WebSocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Which page of a list: at most `limit` items (server default 50, at most 200) after the
+/// previous page's `next_cursor`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+impl Page {
+    pub fn first(limit: u32) -> Self {
+        Self {
+            limit: Some(limit),
+            cursor: None,
+        }
+    }
+
+    fn after(cursor: Option<String>) -> Self {
+        Self {
+            limit: Some(200),
+            cursor,
+        }
+    }
+}
 
 /// What `DELETE /containers/{id}` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -218,8 +244,37 @@ impl Client {
 
     // Images and plans.
 
+    /// Every image the caller may run (all pages).
     pub async fn images(&self) -> Result<Vec<Image>> {
-        Ok(self.get::<ImageList>("/images").await?.images)
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page: ImageList = self.list("/images", &[], &Page::after(cursor)).await?;
+            all.extend(page.images);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// One page of a list: `extra` are the list's own filters.
+    async fn list<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        extra: &[(&str, String)],
+        page: &Page,
+    ) -> Result<T> {
+        let mut q: Vec<(&str, String)> = extra.to_vec();
+        if let Some(l) = page.limit {
+            q.push(("limit", l.to_string()));
+        }
+        if let Some(c) = &page.cursor {
+            q.push(("cursor", c.clone()));
+        }
+        Ok(Self::send(self.request(Method::GET, path).query(&q))
+            .await?
+            .1)
     }
 
     /// Pulls a private image and waits for it.
@@ -272,14 +327,39 @@ impl Client {
         Ok((answer.container, status == StatusCode::CREATED))
     }
 
-    /// The caller's containers; `all` (operators) for everyone's.
+    /// One page of the caller's containers (`all`: operators see everyone's), only those in
+    /// `state` when given.
+    pub async fn containers_page(
+        &self,
+        all: bool,
+        state: Option<ContainerState>,
+        page: &Page,
+    ) -> Result<ContainerList> {
+        let mut extra = Vec::new();
+        if all {
+            extra.push(("all", "true".to_string()));
+        }
+        if let Some(s) = state {
+            let s = serde_json::to_value(s).map_err(|e| ClientError::Setup(e.to_string()))?;
+            extra.push(("state", s.as_str().unwrap_or_default().to_string()));
+        }
+        self.list("/containers", &extra, page).await
+    }
+
+    /// All the caller's containers (every page); `all` (operators) for everyone's.
     pub async fn containers(&self, all: bool) -> Result<Vec<Container>> {
-        let path = if all {
-            "/containers?all=true"
-        } else {
-            "/containers"
-        };
-        Ok(self.get::<ContainerList>(path).await?.containers)
+        let mut out = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self
+                .containers_page(all, None, &Page::after(cursor))
+                .await?;
+            out.extend(page.containers);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
     }
 
     pub async fn container(&self, id: &str) -> Result<Container> {
@@ -440,8 +520,9 @@ impl Client {
         self.post("/orders", &OrderRequest { credits }).await
     }
 
-    pub async fn orders(&self) -> Result<Vec<Order>> {
-        Ok(self.get::<OrderList>("/orders").await?.orders)
+    /// A page of the caller's orders, newest first.
+    pub async fn orders(&self, page: &Page) -> Result<OrderList> {
+        self.list("/orders", &[], page).await
     }
 
     pub async fn order(&self, id: &str) -> Result<Order> {
@@ -460,8 +541,9 @@ impl Client {
 
     // Operators.
 
-    pub async fn nodes(&self) -> Result<NodeList> {
-        self.get("/admin/nodes").await
+    /// A page of the fleet, by node name.
+    pub async fn nodes(&self, page: &Page) -> Result<NodeList> {
+        self.list("/admin/nodes", &[], page).await
     }
 
     pub async fn cordon(&self, node_id: &str) -> Result<()> {
@@ -480,8 +562,9 @@ impl Client {
         .await
     }
 
-    pub async fn users(&self) -> Result<Vec<User>> {
-        Ok(self.get::<UserList>("/admin/users").await?.users)
+    /// A page of the accounts, in the order they registered.
+    pub async fn users(&self, page: &Page) -> Result<UserList> {
+        self.list("/admin/users", &[], page).await
     }
 
     pub async fn ban(&self, user_id: &str) -> Result<User> {
@@ -523,8 +606,9 @@ impl Client {
         Ok(a.balance)
     }
 
-    pub async fn all_orders(&self) -> Result<Vec<Order>> {
-        Ok(self.get::<OrderList>("/admin/orders").await?.orders)
+    /// A page of every user's orders, newest first.
+    pub async fn all_orders(&self, page: &Page) -> Result<OrderList> {
+        self.list("/admin/orders", &[], page).await
     }
 
     pub async fn mark_paid(&self, order_id: &str) -> Result<Order> {
@@ -538,8 +622,9 @@ impl Client {
         self.get("/admin/billing/check").await
     }
 
-    pub async fn audit(&self) -> Result<AuditLog> {
-        self.get("/admin/audit").await
+    /// A page of the audit log, newest first.
+    pub async fn audit(&self, page: &Page) -> Result<AuditLog> {
+        self.list("/admin/audit", &[], page).await
     }
 
     /// Whether the master is ready (`/readyz`).

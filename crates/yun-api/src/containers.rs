@@ -165,6 +165,8 @@ pub struct ContainerAnswer {
 #[serde(deny_unknown_fields)]
 pub struct ContainerList {
     pub containers: Vec<Container>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One line of `GET /containers/{id}/logs?format=ndjson`.

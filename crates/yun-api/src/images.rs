@@ -52,6 +52,8 @@ pub struct ImageAnswer {
 #[serde(deny_unknown_fields)]
 pub struct ImageList {
     pub images: Vec<Image>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One line of a pull's NDJSON progress (`Accept: application/x-ndjson`): progress lines, then

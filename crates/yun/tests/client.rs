@@ -4,6 +4,7 @@
 
 use futures::StreamExt;
 use std::time::Duration;
+use yun_api::client::Page;
 use yun_api::containers::{ContainerState, CreateContainer, LogStream, PortRequest};
 use yun_api::images::PullEvent;
 use yun_api::live::{ExecServerMessage, StatsMessage};
@@ -172,7 +173,10 @@ async fn a_renters_day_reads_into_the_wire_types() {
     let ledger = carol.ledger(None, Some(10)).await.unwrap();
     assert_eq!(ledger.balance, carol.me().await.unwrap().balance);
     let order = carol.create_order(1000).await.unwrap();
-    assert_eq!(carol.orders().await.unwrap()[0].id, order.order.id);
+    assert_eq!(
+        carol.orders(&Page::default()).await.unwrap().orders[0].id,
+        order.order.id
+    );
     assert_eq!(carol.order(&order.order.id).await.unwrap().credits, 1000);
     let cancelled = carol.cancel_order(&order.order.id).await.unwrap();
     assert_eq!(cancelled.state, yun_api::billing::OrderState::Cancelled);
@@ -184,16 +188,32 @@ async fn a_renters_day_reads_into_the_wire_types() {
         Some(ErrorCode::OrderNotPending),
         "a cancelled order cannot be paid"
     );
-    let nodes = admin.nodes().await.unwrap();
+    let nodes = admin.nodes(&Page::default()).await.unwrap();
     assert_eq!(nodes.nodes.len(), 1);
-    assert!(admin.users().await.unwrap().iter().any(|u| u.id == user.id));
+    assert!(admin
+        .users(&Page::default())
+        .await
+        .unwrap()
+        .users
+        .iter()
+        .any(|u| u.id == user.id));
     assert_eq!(
         admin.adjust_credits(&user.id, 5, "a test").await.unwrap(),
         carol.me().await.unwrap().balance
     );
     assert!(admin.billing_check().await.unwrap().unbalanced.is_empty());
-    assert!(!admin.audit().await.unwrap().entries.is_empty());
-    assert!(!admin.all_orders().await.unwrap().is_empty());
+    assert!(!admin
+        .audit(&Page::default())
+        .await
+        .unwrap()
+        .entries
+        .is_empty());
+    assert!(!admin
+        .all_orders(&Page::default())
+        .await
+        .unwrap()
+        .orders
+        .is_empty());
     assert!(admin.readiness().await.unwrap().ready);
     // An unpublished image can no longer be run.
     let catalog = carol.images().await.unwrap();
@@ -223,7 +243,7 @@ async fn a_renters_day_reads_into_the_wire_types() {
     );
     // A renter does not see operators' routes.
     assert_eq!(
-        carol.nodes().await.unwrap_err().code(),
+        carol.nodes(&Page::default()).await.unwrap_err().code(),
         Some(ErrorCode::NoSuchRoute)
     );
 
@@ -265,4 +285,96 @@ async fn pull_progress_streams_typed_events_and_ends_with_one_answer() {
         .unwrap()
         .iter()
         .any(|i| i.reference == reference));
+}
+
+/// Every list pages the same way: `limit`, then the `next_cursor` of the page before; a
+/// cursor from another list, or made up, is refused on `cursor`.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_page_by_cursor_and_filter_by_state() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let hal = cluster.api.sign_up("hal", "hal-password").await.client();
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        let spec = CreateContainer {
+            image: image.clone(),
+            ports: Some(vec![]),
+            ..Default::default()
+        };
+        made.push(hal.create_container(&spec, None).await.unwrap().0.id);
+    }
+    hal.stop(&made[1]).await.unwrap();
+
+    let first = hal
+        .containers_page(false, None, &Page::first(2))
+        .await
+        .unwrap();
+    assert_eq!(first.containers.len(), 2);
+    let cursor = first.next_cursor.clone().expect("a next page");
+    let next = Page {
+        limit: Some(2),
+        cursor: Some(cursor.clone()),
+    };
+    let second = hal.containers_page(false, None, &next).await.unwrap();
+    assert_eq!(second.containers.len(), 1);
+    assert_eq!(second.next_cursor, None, "the last page says so");
+    let seen: Vec<String> = first
+        .containers
+        .iter()
+        .chain(&second.containers)
+        .map(|c| c.id.clone())
+        .collect();
+    assert_eq!(seen, made, "in the order they were made, each once");
+    assert_eq!(hal.containers(false).await.unwrap().len(), 3);
+
+    let stopped = hal
+        .containers_page(false, Some(ContainerState::Stopped), &Page::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        stopped
+            .containers
+            .iter()
+            .map(|c| c.id.clone())
+            .collect::<Vec<_>>(),
+        vec![made[1].clone()]
+    );
+
+    for bad in [cursor.as_str(), "made-up"] {
+        let wrong = Page {
+            limit: None,
+            cursor: Some(bad.into()),
+        };
+        match hal.orders(&wrong).await {
+            Err(ClientError::Api {
+                status,
+                code,
+                field,
+                ..
+            }) => {
+                assert_eq!(
+                    (status, code, field.as_deref()),
+                    (400, ErrorCode::InvalidQuery, Some("cursor"))
+                );
+            }
+            other => panic!("a foreign cursor: {other:?}"),
+        }
+    }
+    match hal.containers_page(false, None, &Page::first(500)).await {
+        Err(ClientError::Api { code, field, .. }) => {
+            assert_eq!(
+                (code, field.as_deref()),
+                (ErrorCode::InvalidQuery, Some("limit"))
+            );
+        }
+        other => panic!("limit=500: {other:?}"),
+    }
+    let r = cluster
+        .api
+        .sign_up("ivy", "ivy-password")
+        .await
+        .get("/containers?state=sleeping")
+        .await;
+    assert_eq!((r.status, r.code()), (400, "invalid_query"));
+    assert_eq!(r.body["error"]["field"], "state");
 }

@@ -1,7 +1,8 @@
 //! Operators' routes: nodes, users (ban), the public image catalog.
 
-use super::extract::{AdminUser, ApiJson};
+use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::images::{pull_into_catalog, PULL_ERRORS};
+use super::paging::{self, PageQuery};
 use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -53,9 +54,16 @@ fn node_state(s: crate::nodes::NodeState) -> NodeState {
 
 /// The fleet: every node's state, capacity, what is allocated on it and its last heartbeat.
 #[utoipa::path(get, path = "/admin/nodes", tag = "admin", operation_id = "list_nodes",
-    responses((status = 200, description = "The nodes", body = NodeList)))]
-async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<NodeList>> {
-    let rows = state.store.list_nodes().await?;
+    params(PageQuery),
+    responses((status = 200, description = "The nodes, by name", body = NodeList)))]
+async fn nodes(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<NodeList>> {
+    let page = paging::page(q.limit, q.cursor.as_deref(), "nodes")?;
+    let mut rows = state.store.nodes_page(&page).await?;
+    let next_cursor = paging::finish(&mut rows, &page, "nodes", |n| n.name.clone());
     let allocations: HashMap<String, (u64, u64, u64)> = state
         .store
         .node_allocations()
@@ -103,6 +111,7 @@ async fn nodes(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<No
         heartbeat_interval_ms: state.registry.heartbeat_interval().as_millis() as u64,
         heartbeats_total: state.registry.heartbeats_total(),
         nodes,
+        next_cursor,
     }))
 }
 
@@ -141,11 +150,19 @@ async fn uncordon(
 
 /// Every account.
 #[utoipa::path(get, path = "/admin/users", tag = "admin", operation_id = "list_users",
-    responses((status = 200, description = "The users", body = UserList)))]
-async fn users(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<UserList>> {
-    let users = state.store.list_users().await?;
+    params(PageQuery),
+    responses((status = 200, description = "The users, in the order they registered", body = UserList)))]
+async fn users(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<UserList>> {
+    let page = paging::page(q.limit, q.cursor.as_deref(), "users")?;
+    let mut users = state.store.list_users(&page).await?;
+    let next_cursor = paging::finish(&mut users, &page, "users", |u| u.id.clone());
     Ok(Json(UserList {
         users: users.iter().map(wire::user).collect(),
+        next_cursor,
     }))
 }
 

@@ -1,7 +1,8 @@
 //! Operators' money routes: balance adjustments with a reason, orders, and marking an order
 //! paid when there is no payment provider.
 
-use super::extract::{AdminUser, ApiJson};
+use super::extract::{AdminUser, ApiJson, ApiQuery};
+use super::paging::{self, PageQuery};
 use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -95,11 +96,19 @@ async fn adjust(
 
 /// Every user's orders, newest first, with whose they are.
 #[utoipa::path(get, path = "/admin/orders", tag = "admin", operation_id = "list_all_orders",
+    params(PageQuery),
     responses((status = 200, description = "The orders", body = OrderList)))]
-async fn orders(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<OrderList>> {
-    let orders = state.store.list_orders(None, 500).await?;
+async fn orders(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<OrderList>> {
+    let page = paging::page(q.limit, q.cursor.as_deref(), "all-orders")?;
+    let mut orders = state.store.list_orders(None, &page).await?;
+    let next_cursor = paging::finish(&mut orders, &page, "all-orders", |o| o.id.clone());
     Ok(Json(OrderList {
         orders: orders.iter().map(|o| wire::order(o, true)).collect(),
+        next_cursor,
     }))
 }
 
@@ -156,9 +165,16 @@ async fn check(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Bi
 /// What operators should look at: adjustments, payments confirmed, and payments that could not
 /// be honoured (a cancelled or expired order, an amount that did not match).
 #[utoipa::path(get, path = "/admin/audit", tag = "admin", operation_id = "audit_log",
-    responses((status = 200, description = "The newest 500 entries", body = AuditLog)))]
-async fn audit(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<AuditLog>> {
-    let rows = state.store.audit_log(500).await?;
+    params(PageQuery),
+    responses((status = 200, description = "A page of the log, newest first", body = AuditLog)))]
+async fn audit(
+    State(state): State<AppState>,
+    _: AdminUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<AuditLog>> {
+    let page = paging::page(q.limit, q.cursor.as_deref(), "audit")?;
+    let mut rows = state.store.audit_log(&page).await?;
+    let next_cursor = paging::finish(&mut rows, &page, "audit", |r| r.id.to_string());
     Ok(Json(AuditLog {
         entries: rows
             .iter()
@@ -170,5 +186,6 @@ async fn audit(State(state): State<AppState>, _: AdminUser) -> ApiResult<Json<Au
                 detail: r.detail.clone(),
             })
             .collect(),
+        next_cursor,
     }))
 }

@@ -1,6 +1,7 @@
 //! A renter's money: the ledger, and orders that buy credits.
 
 use super::extract::{ApiJson, ApiQuery, AuthUser};
+use super::paging;
 use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -123,15 +124,19 @@ async fn create_order(
 }
 
 /// The caller's orders, newest first.
-#[utoipa::path(get, path = "/orders", tag = "billing",
+#[utoipa::path(get, path = "/orders", tag = "billing", params(paging::PageQuery),
     responses((status = 200, description = "The caller's orders", body = OrderList)))]
 async fn list_orders(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
+    ApiQuery(q): ApiQuery<paging::PageQuery>,
 ) -> ApiResult<Json<OrderList>> {
-    let orders = state.store.list_orders(Some(&u.id), PAGE_MAX).await?;
+    let page = paging::page(q.limit, q.cursor.as_deref(), "orders")?;
+    let mut orders = state.store.list_orders(Some(&u.id), &page).await?;
+    let next_cursor = paging::finish(&mut orders, &page, "orders", |o| o.id.clone());
     Ok(Json(OrderList {
         orders: orders.iter().map(|o| wire::order(o, false)).collect(),
+        next_cursor,
     }))
 }
 

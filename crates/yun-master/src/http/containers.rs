@@ -2,6 +2,7 @@
 
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::format::ndjson_chosen;
+use super::paging;
 use super::wire;
 use crate::containers::{self, CreateInput, LogFormat, LogsQuery, PortInput, RestartInput};
 use crate::error::{ApiError, ApiResult};
@@ -165,9 +166,17 @@ async fn create(
 struct ListQuery {
     /// Operators: every user's containers.
     all: Option<bool>,
+    /// Only containers in this state (`running`, `exited`, …).
+    state: Option<String>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    cursor: Option<String>,
 }
 
-/// The caller's containers (operators: `?all=true` for everyone's).
+/// The caller's containers in the order they were made, a page at a time (operators:
+/// `?all=true` for everyone's), optionally only those in one `state`.
 #[utoipa::path(get, path = "/containers", tag = "containers", operation_id = "list_containers",
     params(ListQuery),
     responses((status = 200, description = "The containers", body = ContainerList)))]
@@ -177,12 +186,25 @@ async fn list(
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ContainerList>> {
     let all = q.all.unwrap_or(false) && u.role == "admin";
-    let rows = state
+    let wanted = match q.state.as_deref() {
+        None => None,
+        Some(s) => Some(yun_core::ContainerState::parse(s).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidQuery,
+                format!("state={s} is not a container state; use one of creating, running, stopping, stopped, exited, restarting, suspended, lost, removing, failed"),
+            )
+            .on("state")
+        })?),
+    };
+    let page = paging::page(q.limit, q.cursor.as_deref(), "containers")?;
+    let mut rows = state
         .store
-        .list_containers((!all).then_some(u.id.as_str()))
+        .list_containers((!all).then_some(u.id.as_str()), wanted, &page)
         .await?;
+    let next_cursor = paging::finish(&mut rows, &page, "containers", |r| r.id.clone());
     Ok(Json(ContainerList {
         containers: rows.iter().map(wire::container).collect(),
+        next_cursor,
     }))
 }
 

@@ -3,6 +3,7 @@
 
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::format::{ndjson_chosen, FormatQuery};
+use super::paging::{self, PageQuery};
 use super::wire;
 use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerCallError;
@@ -39,13 +40,21 @@ pub(super) const PULL_ERRORS: &[ErrorCode] = &[
     ErrorCode::NodeUnavailable,
 ];
 
-/// The public catalog and the caller's own images.
+/// The public catalog and the caller's own images, in the order they were recorded.
 #[utoipa::path(get, path = "/images", tag = "images", operation_id = "list_images",
+    params(PageQuery),
     responses((status = 200, description = "Images the caller may run", body = ImageList)))]
-async fn list(State(state): State<AppState>, AuthUser(u): AuthUser) -> ApiResult<Json<ImageList>> {
-    let images = state.store.visible_images(&u.id).await?;
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(u): AuthUser,
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Json<ImageList>> {
+    let page = paging::page(q.limit, q.cursor.as_deref(), "images")?;
+    let mut images = state.store.visible_images(&u.id, &page).await?;
+    let next_cursor = paging::finish(&mut images, &page, "images", |i| i.id.clone());
     Ok(Json(ImageList {
         images: images.iter().map(wire::image).collect(),
+        next_cursor,
     }))
 }
 

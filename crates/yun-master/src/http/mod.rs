@@ -13,6 +13,7 @@ mod format;
 mod health;
 mod images;
 mod live;
+mod paging;
 mod payments;
 mod plans;
 mod spec;

@@ -267,11 +267,27 @@ impl Store {
     }
 
     /// A user's containers, or everyone's when `owner` is None.
-    pub async fn list_containers(&self, owner: Option<&str>) -> StoreResult<Vec<ContainerRow>> {
-        let sql = format!("{SELECT} WHERE (? IS NULL OR c.owner_id = ?) ORDER BY c.created_at");
+    /// Containers in the order they were made (ids grow with time), of `owner` (None: all), in
+    /// `state` when given; `page.after` is a container id.
+    pub async fn list_containers(
+        &self,
+        owner: Option<&str>,
+        state: Option<ContainerState>,
+        page: &super::Page,
+    ) -> StoreResult<Vec<ContainerRow>> {
+        let sql = format!(
+            "{SELECT} WHERE (? IS NULL OR c.owner_id = ?) AND (? IS NULL OR c.state = ?) \
+             AND (? IS NULL OR c.id > ?) ORDER BY c.id LIMIT ?"
+        );
+        let state = state.map(|s| s.as_str());
         let rows = sqlx::query(&sql)
             .bind(owner)
             .bind(owner)
+            .bind(state)
+            .bind(state)
+            .bind(page.after.as_deref())
+            .bind(page.after.as_deref())
+            .bind(page.limit)
             .fetch_all(&self.read)
             .await?;
         let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();

@@ -79,11 +79,21 @@ impl Store {
     }
 
     /// The public catalog and the user's own images.
-    pub async fn visible_images(&self, user_id: &str) -> StoreResult<Vec<ImageRow>> {
+    /// The public catalog and `user_id`'s own images, in the order they were recorded;
+    /// `page.after` is an image id.
+    pub async fn visible_images(
+        &self,
+        user_id: &str,
+        page: &super::Page,
+    ) -> StoreResult<Vec<ImageRow>> {
         let rows = sqlx::query(
-            "SELECT * FROM images WHERE owner_id = '' OR owner_id = ? ORDER BY owner_id, reference",
+            "SELECT * FROM images WHERE (owner_id = '' OR owner_id = ?) AND (? IS NULL OR id > ?) \
+             ORDER BY id LIMIT ?",
         )
         .bind(user_id)
+        .bind(page.after.as_deref())
+        .bind(page.after.as_deref())
+        .bind(page.limit)
         .fetch_all(&self.read)
         .await?;
         Ok(rows.iter().map(image_from).collect())

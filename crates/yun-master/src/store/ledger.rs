@@ -169,6 +169,7 @@ pub(super) async fn audit(
 /// One line of the audit log.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
+    pub id: i64,
     pub at: i64,
     pub actor: String,
     pub action: String,
@@ -223,14 +224,21 @@ impl Store {
     }
 
     /// The newest entries of the audit log.
-    pub async fn audit_log(&self, limit: i64) -> StoreResult<Vec<AuditRow>> {
-        let rows = sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?")
-            .bind(limit)
-            .fetch_all(&self.read)
-            .await?;
+    /// The audit log, newest first; `page.after` is an entry id.
+    pub async fn audit_log(&self, page: &super::Page) -> StoreResult<Vec<AuditRow>> {
+        let after: Option<i64> = page.after.as_deref().and_then(|a| a.parse().ok());
+        let rows = sqlx::query(
+            "SELECT * FROM audit_log WHERE (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+        )
+        .bind(after)
+        .bind(after)
+        .bind(page.limit)
+        .fetch_all(&self.read)
+        .await?;
         Ok(rows
             .iter()
             .map(|r| AuditRow {
+                id: r.get("id"),
                 at: r.get("at"),
                 actor: r.get("actor"),
                 action: r.get("action"),

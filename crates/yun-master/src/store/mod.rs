@@ -21,6 +21,14 @@ pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
 pub use users::{SessionUser, UserRow};
 
+/// One page of a list in its order: the rows after `after` (a key of the last row of the page
+/// before), at most `limit` of them.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 use std::str::FromStr;

@@ -122,6 +122,18 @@ impl Store {
         Ok(done)
     }
 
+    /// Nodes by name; `page.after` is a node name.
+    pub async fn nodes_page(&self, page: &super::Page) -> StoreResult<Vec<NodeRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM nodes WHERE (? IS NULL OR name > ?) ORDER BY name LIMIT ?")
+                .bind(page.after.as_deref())
+                .bind(page.after.as_deref())
+                .bind(page.limit)
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.iter().map(node_from).collect())
+    }
+
     pub async fn list_nodes(&self) -> StoreResult<Vec<NodeRow>> {
         let rows = sqlx::query("SELECT * FROM nodes ORDER BY name")
             .fetch_all(&self.read)

@@ -133,13 +133,21 @@ impl Store {
     }
 
     /// A user's orders (everyone's when `owner` is None), newest first.
-    pub async fn list_orders(&self, owner: Option<&str>, limit: i64) -> StoreResult<Vec<OrderRow>> {
+    /// Orders of `owner` (None: all), newest first; `page.after` is an order id.
+    pub async fn list_orders(
+        &self,
+        owner: Option<&str>,
+        page: &super::Page,
+    ) -> StoreResult<Vec<OrderRow>> {
         let rows = sqlx::query(
-            "SELECT * FROM orders WHERE (? IS NULL OR user_id = ?) ORDER BY created_at DESC LIMIT ?",
+            "SELECT * FROM orders WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR id < ?) \
+             ORDER BY id DESC LIMIT ?",
         )
         .bind(owner)
         .bind(owner)
-        .bind(limit)
+        .bind(page.after.as_deref())
+        .bind(page.after.as_deref())
+        .bind(page.limit)
         .fetch_all(&self.read)
         .await?;
         Ok(rows.iter().map(order_from).collect())

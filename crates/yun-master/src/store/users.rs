@@ -106,10 +106,15 @@ impl Store {
         Ok(row.as_ref().map(user_from))
     }
 
-    pub async fn list_users(&self) -> StoreResult<Vec<UserRow>> {
-        let rows = sqlx::query("SELECT * FROM users ORDER BY created_at")
-            .fetch_all(&self.read)
-            .await?;
+    /// Users in the order they registered; `page.after` is a user id.
+    pub async fn list_users(&self, page: &super::Page) -> StoreResult<Vec<UserRow>> {
+        let rows =
+            sqlx::query("SELECT * FROM users WHERE (? IS NULL OR id > ?) ORDER BY id LIMIT ?")
+                .bind(page.after.as_deref())
+                .bind(page.after.as_deref())
+                .bind(page.limit)
+                .fetch_all(&self.read)
+                .await?;
         Ok(rows.iter().map(user_from).collect())
     }
 
