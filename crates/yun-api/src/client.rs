@@ -8,6 +8,7 @@ use crate::billing::{LedgerPage, Order, OrderAnswer, OrderCreated, OrderList, Or
 use crate::containers::{
     Container, ContainerAnswer, ContainerList, ContainerState, CreateContainer, LogLine,
 };
+use crate::events::ContainerEvent;
 use crate::health::Readiness;
 use crate::images::{Image, ImageAnswer, ImageList, PullEvent, PullRequest};
 use crate::live::StatsMessage;
@@ -450,6 +451,54 @@ impl Client {
                 Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
             }
         }))
+    }
+
+    /// Container state changes as they happen (`all`: operators, everyone's), after the event
+    /// `since` when given (to resume), over a WebSocket.
+    pub async fn events(
+        &self,
+        all: bool,
+        since: Option<i64>,
+    ) -> Result<impl Stream<Item = Result<ContainerEvent>>> {
+        let mut q = Vec::new();
+        if all {
+            q.push(("all", "true".to_string()));
+        }
+        if let Some(s) = since {
+            q.push(("since", s.to_string()));
+        }
+        let ws = self
+            .websocket(&format!("/events?{}", serde_urlencoded_pairs(&q)))
+            .await?;
+        Ok(ws.filter_map(|m| async move {
+            use tokio_tungstenite::tungstenite::Message;
+            match m {
+                Ok(Message::Text(t)) => {
+                    Some(
+                        serde_json::from_str(&t).map_err(|e| ClientError::Unreadable {
+                            status: 101,
+                            detail: e.to_string(),
+                        }),
+                    )
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
+            }
+        }))
+    }
+
+    /// The stored events after `since` (kept an hour), as NDJSON; the stream ends with them.
+    pub async fn events_backlog(
+        &self,
+        all: bool,
+        since: i64,
+    ) -> Result<impl Stream<Item = Result<ContainerEvent>>> {
+        let mut q = vec![("since", since.to_string())];
+        if all {
+            q.push(("all", "true".to_string()));
+        }
+        let r = self.request(Method::GET, "/events").query(&q);
+        Ok(ndjson(checked(r.send().await?).await?))
     }
 
     /// The console: a WebSocket of terminal bytes (binary) and `ExecServerMessage`s (text).

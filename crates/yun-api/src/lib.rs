@@ -9,6 +9,7 @@ pub mod billing;
 pub mod client;
 pub mod containers;
 mod error;
+pub mod events;
 pub mod health;
 pub mod images;
 pub mod live;

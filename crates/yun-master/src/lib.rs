@@ -163,6 +163,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         outcomes: containers::Outcomes::default(),
         payments: Arc::from(payments),
         stats: live::StatsRelay::default(),
+        events: live::EventRelay::default(),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(

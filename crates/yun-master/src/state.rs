@@ -18,6 +18,8 @@ pub struct AppState {
     pub outcomes: crate::containers::Outcomes,
     /// Live stats feeds, one per watched container.
     pub stats: crate::live::StatsRelay,
+    /// Container state changes, tailed from the store for every events subscriber.
+    pub events: crate::live::EventRelay,
     /// The payment provider orders are paid through.
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
     /// Scopes every Docker label this cluster writes.

@@ -378,3 +378,84 @@ async fn lists_page_by_cursor_and_filter_by_state() {
     assert_eq!((r.status, r.code()), (400, "invalid_query"));
     assert_eq!(r.body["error"]["field"], "state");
 }
+
+/// The events stream: a renter sees their own containers' changes in order as they happen,
+/// never another's; an operator sees all with `all=true`; `since` resumes without a gap.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_stream_state_changes_to_their_owner() {
+    use yun_api::events::EventState;
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let jo = cluster.api.sign_up("joan", "joan-password").await.client();
+    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
+    let admin = cluster.admin.client();
+    let mut jo_events = Box::pin(jo.events(false, None).await.unwrap());
+    let mut kim_events = Box::pin(kim.events(false, None).await.unwrap());
+    let mut all_events = Box::pin(admin.events(true, None).await.unwrap());
+
+    let spec = CreateContainer {
+        image: image.clone(),
+        ports: Some(vec![]),
+        ..Default::default()
+    };
+    let (c, _) = jo.create_container(&spec, None).await.unwrap();
+    jo.stop(&c.id).await.unwrap();
+    jo.remove_container(&c.id).await.unwrap();
+
+    let mut seen: Vec<(EventState, i64)> = Vec::new();
+    while seen.last().map(|s| s.0) != Some(EventState::Removed) {
+        let e: yun_api::events::ContainerEvent = next_event(&mut jo_events).await;
+        assert_eq!(e.container_id, c.id);
+        seen.push((e.state, e.seq));
+    }
+    let states: Vec<EventState> = seen.iter().map(|s| s.0).collect();
+    assert_eq!(states.first(), Some(&EventState::Creating), "{states:?}");
+    for want in [EventState::Running, EventState::Stopped] {
+        assert!(states.contains(&want), "{want:?} in {states:?}");
+    }
+    assert!(
+        seen.windows(2).all(|w| w[1].1 > w[0].1),
+        "in seq order: {seen:?}"
+    );
+
+    // The operator saw the same changes; the other renter saw nothing.
+    let first: yun_api::events::ContainerEvent = next_event(&mut all_events).await;
+    assert_eq!(
+        (first.container_id.as_str(), first.seq),
+        (c.id.as_str(), seen[0].1)
+    );
+    let quiet = tokio::time::timeout(
+        Duration::from_millis(800),
+        futures::StreamExt::next(&mut kim_events),
+    )
+    .await;
+    assert!(quiet.is_err(), "kim must not see jo's container: {quiet:?}");
+
+    // Resuming after the first event answers the rest, stored.
+    let backlog: Vec<_> = jo
+        .events_backlog(false, seen[0].1)
+        .await
+        .unwrap()
+        .collect::<Vec<_>>()
+        .await;
+    let resumed: Vec<i64> = backlog.into_iter().map(|e| e.unwrap().seq).collect();
+    assert_eq!(resumed, seen[1..].iter().map(|s| s.1).collect::<Vec<_>>());
+    let none: Vec<_> = kim
+        .events_backlog(false, 0)
+        .await
+        .unwrap()
+        .collect::<Vec<_>>()
+        .await;
+    assert!(none.is_empty(), "another renter's backlog is empty");
+}
+
+async fn next_event<S>(s: &mut S) -> yun_api::events::ContainerEvent
+where
+    S: futures::Stream<Item = Result<yun_api::events::ContainerEvent, ClientError>> + Unpin,
+{
+    tokio::time::timeout(Duration::from_secs(10), s.next())
+        .await
+        .expect("an event within 10 s")
+        .expect("the stream goes on")
+        .expect("a readable event")
+}

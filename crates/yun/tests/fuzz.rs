@@ -220,6 +220,11 @@ include-operation-id = "mark_order_paid"
 headers = {{ Authorization = "Bearer ${{YUN_FUZZ_ADMIN_TOKEN}}" }}
 parameters = {{ id = "{order_id}" }}
 
+# A followed stream never ends (following is tested by hand: tests/streams.rs, tests/client.rs).
+[[operations]]
+include-operation-id = ["container_events", "container_logs"]
+parameters = {{ follow = "false" }}
+
 [[operations]]
 include-path-regex = "^/api/v1/admin/"
 headers = {{ Authorization = "Bearer ${{YUN_FUZZ_ADMIN_TOKEN}}" }}

@@ -8,6 +8,7 @@ mod auth;
 mod billing;
 mod containers;
 mod error;
+mod events;
 mod extract;
 mod format;
 mod health;
@@ -42,6 +43,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(plans::router())
         .merge(containers::router())
         .merge(live::router())
+        .merge(events::router())
         .merge(admin::router())
         .merge(admin_billing::router())
         .merge(billing::router())

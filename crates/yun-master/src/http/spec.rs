@@ -3,8 +3,9 @@
 //! error responses (each status with the envelope and the codes it carries, `Retry-After` on
 //! the designed 503s) and the links from a create to what can be done with its container.
 
+use super::payments;
 use super::plans;
-use super::{admin, admin_billing, auth, billing, containers, health, images, live, payments};
+use super::{admin, admin_billing, auth, billing, containers, events, health, images, live};
 use std::collections::BTreeMap;
 use utoipa::openapi::link::Link;
 use utoipa::openapi::path::{Operation, PathItem};
@@ -23,6 +24,7 @@ fn declared() -> BTreeMap<&'static str, &'static [ErrorCode]> {
         plans::ERRORS,
         containers::ERRORS,
         live::ERRORS,
+        events::ERRORS,
         admin::ERRORS,
         admin_billing::ERRORS,
         billing::ERRORS,

@@ -1,7 +1,9 @@
 //! Live streams relayed from workers to renters' WebSockets: stats (one upstream per container,
-//! shared by every subscriber on this master) and the exec console.
+//! shared by every subscriber on this master), the exec console, and container events.
 
+pub mod events;
 pub mod exec;
 pub mod stats;
 
+pub use events::EventRelay;
 pub use stats::StatsRelay;

@@ -4,6 +4,7 @@
 
 mod containers;
 mod direct;
+mod events;
 mod images;
 mod ledger;
 mod metering;
@@ -13,6 +14,7 @@ mod placement;
 mod users;
 
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
+pub use events::EventRow;
 pub use images::ImageRow;
 pub use ledger::{Adjusted, AuditRow, Entry, EntryKind, LedgerRow};
 pub use metering::{MeterTick, Prepaid, RunCharge};

@@ -70,14 +70,6 @@ def map_body(ctx, body):
 
 
 @schemathesis.hook
-def map_query(ctx, query):
-    # A followed log never ends; following is tested by hand (tests/streams.rs).
-    if _label(ctx) == "GET /api/v1/containers/{id}/logs" and isinstance(query, dict):
-        query.pop("follow", None)
-    return query
-
-
-@schemathesis.hook
 def after_call(ctx, case, response):
     phase = getattr(getattr(case.meta, "phase", None), "name", None) if case.meta else None
     code = None
