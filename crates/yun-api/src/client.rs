@@ -502,17 +502,23 @@ impl Client {
     }
 
     /// The console: a WebSocket of terminal bytes (binary) and `ExecServerMessage`s (text).
+    /// With `size` None there is no TTY: server frames start with 1 (stdout) or 2 (stderr),
+    /// binary frames sent are stdin, and `ExecClientMessage::StdinClose` ends it.
     pub async fn exec(
         &self,
         id: &str,
         command: &[&str],
-        cols: u16,
-        rows: u16,
+        size: Option<(u16, u16)>,
     ) -> Result<WebSocket> {
         let mut q: Vec<(&str, String)> =
             command.iter().map(|c| ("command", c.to_string())).collect();
-        q.push(("cols", cols.to_string()));
-        q.push(("rows", rows.to_string()));
+        match size {
+            Some((cols, rows)) => {
+                q.push(("cols", cols.to_string()));
+                q.push(("rows", rows.to_string()));
+            }
+            None => q.push(("tty", "false".to_string())),
+        }
         let query = serde_urlencoded_pairs(&q);
         self.websocket(&format!("/containers/{}/exec?{query}", seg(id)))
             .await

@@ -51,5 +51,8 @@ pub enum ExecServerMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ExecClientMessage {
+    /// The terminal's new size (with a TTY).
     Resize { cols: u16, rows: u16 },
+    /// No more stdin: the command sees end of input.
+    StdinClose,
 }

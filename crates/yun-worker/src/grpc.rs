@@ -410,7 +410,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         let size = (first.cols as u16, first.rows as u16);
         let session = self
             .runtime
-            .exec(&first.container_id, &first.command, size)
+            .exec(&first.container_id, &first.command, size, !first.no_tty)
             .await
             .map_err(status)?;
         let (runtime, exec_id) = (self.runtime.clone(), session.exec_id.clone());
@@ -431,6 +431,9 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
                     let size = (msg.cols as u16, msg.rows as u16);
                     let _ = resize_runtime.exec_resize(&resize_id, size).await;
                 }
+                if msg.stdin_eof {
+                    break;
+                }
             }
             // The caller is done sending: the command sees end of input.
             let _ = input.shutdown().await;
@@ -439,7 +442,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         let out = async_stream::stream! {
             while let Some(chunk) = output.next().await {
                 match chunk {
-                    Ok(data) => yield Ok(v1::ExecOutput { data: data.to_vec(), ..Default::default() }),
+                    Ok(chunk) => yield Ok(v1::ExecOutput { data: chunk.data.to_vec(), stderr: chunk.stderr, ..Default::default() }),
                     Err(e) => {
                         yield Err(status(e));
                         return;

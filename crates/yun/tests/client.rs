@@ -133,7 +133,7 @@ async fn a_renters_day_reads_into_the_wire_types() {
 
     // The console runs a command and ends with its exit code.
     let mut ws = carol
-        .exec(&c.id, &["/testbox", "exit", "3"], 80, 24)
+        .exec(&c.id, &["/testbox", "exit", "3"], Some((80, 24)))
         .await
         .unwrap();
     let exit = tokio::time::timeout(Duration::from_secs(15), async {
@@ -458,4 +458,72 @@ where
         .expect("an event within 10 s")
         .expect("the stream goes on")
         .expect("a readable event")
+}
+
+/// Exec without a TTY: stdout and stderr come apart in tagged frames, stdin is binary-safe and
+/// ends with `stdin_close`, and the exit code comes last.
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_without_a_tty_keeps_streams_apart_and_stdin_binary() {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use yun_api::live::ExecClientMessage;
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let lee = cluster.api.sign_up("lee", "lee-password").await.client();
+    let spec = CreateContainer {
+        image,
+        ports: Some(vec![]),
+        ..Default::default()
+    };
+    let (c, _) = lee.create_container(&spec, None).await.unwrap();
+
+    // Both streams, told apart.
+    let mut ws = lee
+        .exec(&c.id, &["/testbox", "print", "2", "line"], None)
+        .await
+        .unwrap();
+    let (out, err, exit) = drain(&mut ws).await;
+    assert_eq!(String::from_utf8_lossy(&out), "line 0\nline 1\n");
+    assert_eq!(String::from_utf8_lossy(&err), "err line 0\nerr line 1\n");
+    assert_eq!(exit, 0);
+
+    // Stdin goes through byte for byte, and closing it ends the command.
+    let mut ws = lee.exec(&c.id, &["/testbox", "cat"], None).await.unwrap();
+    let bytes: Vec<u8> = (0u8..=255).chain([0, 10, 13, 0xff]).collect();
+    ws.send(Message::Binary(bytes.clone().into()))
+        .await
+        .unwrap();
+    let close = serde_json::to_string(&ExecClientMessage::StdinClose).unwrap();
+    ws.send(Message::Text(close.into())).await.unwrap();
+    let (out, err, exit) = drain(&mut ws).await;
+    assert_eq!(out, bytes);
+    assert!(err.is_empty());
+    assert_eq!(exit, 0);
+}
+
+/// Reads a non-TTY exec to its end: (stdout, stderr, exit code).
+async fn drain(ws: &mut yun_api::client::WebSocket) -> (Vec<u8>, Vec<u8>, i64) {
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            match msg.expect("the console answers") {
+                Message::Binary(b) => match b.first() {
+                    Some(1) => out.extend_from_slice(&b[1..]),
+                    Some(2) => err.extend_from_slice(&b[1..]),
+                    other => panic!("a frame without a stream tag: {other:?}"),
+                },
+                Message::Text(t) => match serde_json::from_str(&t).unwrap() {
+                    ExecServerMessage::Exit { exit_code } => return exit_code,
+                    ExecServerMessage::Error { message } => panic!("{message}"),
+                },
+                _ => {}
+            }
+        }
+        panic!("the console closed without an exit");
+    };
+    let code = tokio::time::timeout(Duration::from_secs(15), read)
+        .await
+        .expect("the command ends");
+    (out, err, code)
 }

@@ -115,6 +115,7 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
         })?;
     let mut command = Vec::new();
     let (mut cols, mut rows) = (80u16, 24u16);
+    let mut tty = true;
     for (k, v) in pairs {
         let size = |v: &str| {
             v.parse::<u16>()
@@ -131,10 +132,23 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
             "command" => command.push(v),
             "cols" => cols = size(&v)?,
             "rows" => rows = size(&v)?,
+            "tty" => {
+                tty = match v.as_str() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    other => {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidQuery,
+                            format!("tty={other} is not a flag; use tty=true or tty=false"),
+                        )
+                        .on("tty"))
+                    }
+                }
+            }
             other => {
                 return Err(ApiError::new(
                     ErrorCode::InvalidQuery,
-                    format!("unknown parameter '{other}'; use command (repeated), cols, rows"),
+                    format!("unknown parameter '{other}'; use command (repeated), cols, rows, tty"),
                 ))
             }
         }
@@ -147,17 +161,22 @@ fn exec_request(query: Option<&str>) -> ApiResult<ExecRequest> {
         command,
         cols,
         rows,
+        tty,
     })
 }
 
-/// The console (WebSocket): a command with a TTY in the running container. Binary frames carry
-/// the terminal both ways; the client sends `{"type":"resize"}` text frames; the server ends
-/// with `{"type":"exit","exit_code"}`. `command` may repeat, one argument each.
+/// The console (WebSocket): a command in the running container. With a TTY (the default),
+/// binary frames carry the terminal both ways and the client sends `{"type":"resize"}` text
+/// frames. With `tty=false`, the server's binary frames start with one byte that tells the
+/// stream (1 stdout, 2 stderr), the client's binary frames are stdin as they are, and
+/// `{"type":"stdin_close"}` ends stdin. The server ends with `{"type":"exit","exit_code"}`.
+/// `command` may repeat, one argument each.
 #[utoipa::path(get, path = "/containers/{id}/exec", tag = "live", operation_id = "container_exec",
     params(("id" = String, Path, description = "The container's id"),
         ("command" = Option<Vec<String>>, Query, description = "The command, one argument each (default `/bin/sh`)"),
         ("cols" = Option<u16>, Query, description = "1 to 1000 (default 80)"),
-        ("rows" = Option<u16>, Query, description = "1 to 1000 (default 24)")),
+        ("rows" = Option<u16>, Query, description = "1 to 1000 (default 24)"),
+        ("tty" = Option<bool>, Query, description = "false: no TTY; stdout and stderr apart in tagged frames (default true)")),
     responses((status = 101, description = "Switching to the console's WebSocket; its text frames from the server are `ExecServerMessage`s, from the client `ExecClientMessage`s",
         content((ExecServerMessage = "application/json"), (ExecClientMessage = "application/vnd.yun.exec-client+json")))))]
 async fn exec(

@@ -1,6 +1,8 @@
-//! The exec console: a WebSocket relayed to the node's TTY session. Binary frames carry the
-//! terminal's bytes both ways; text frames are control messages (`{"type":"resize","cols",
-//! "rows"}` from the browser, `{"type":"exit","exit_code"}` at the end).
+//! The exec console: a WebSocket relayed to the node's exec session. With a TTY, binary frames
+//! carry the terminal's bytes both ways. Without one (`tty=false`), the server's binary frames
+//! start with a byte that tells the stream (1 stdout, 2 stderr) and the client's binary frames
+//! are stdin as they are. Text frames are control messages (`{"type":"resize","cols","rows"}`
+//! and `{"type":"stdin_close"}` from the client, `{"type":"exit","exit_code"}` at the end).
 
 use crate::nodes::WorkerClient;
 use axum::extract::ws::{Message, WebSocket};
@@ -17,7 +19,12 @@ pub struct ExecRequest {
     pub command: Vec<String>,
     pub cols: u16,
     pub rows: u16,
+    pub tty: bool,
 }
+
+/// The first byte of a server frame without a TTY.
+pub const STDOUT: u8 = 1;
+pub const STDERR: u8 = 2;
 
 fn text(m: &ExecServerMessage) -> Message {
     Message::Text(
@@ -41,8 +48,10 @@ pub async fn relay(
         command: req.command,
         cols: req.cols.into(),
         rows: req.rows.into(),
+        no_tty: !req.tty,
         ..Default::default()
     };
+    let tty = req.tty;
     if input_tx.send(first).await.is_err() {
         return;
     }
@@ -71,6 +80,10 @@ pub async fn relay(
                         rows: rows.into(),
                         ..Default::default()
                     },
+                    Ok(ExecClientMessage::StdinClose) => v1::ExecInput {
+                        stdin_eof: true,
+                        ..Default::default()
+                    },
                     // Plain text typed by a simple client is input too.
                     Err(_) => v1::ExecInput {
                         stdin: t.as_bytes().to_vec(),
@@ -96,8 +109,16 @@ pub async fn relay(
                 break;
             }
             Ok(Some(out)) => {
+                let frame = if tty {
+                    out.data
+                } else {
+                    let mut tagged = Vec::with_capacity(out.data.len() + 1);
+                    tagged.push(if out.stderr { STDERR } else { STDOUT });
+                    tagged.extend_from_slice(&out.data);
+                    tagged
+                };
                 if to_browser
-                    .send(Message::Binary(out.data.into()))
+                    .send(Message::Binary(frame.into()))
                     .await
                     .is_err()
                 {

@@ -136,11 +136,18 @@ pub struct Counters {
     pub blk_write_bytes: u64,
 }
 
-/// An interactive command running in a container with a TTY.
+/// A command running in a container, with a TTY or without one.
 pub struct ExecSession {
     pub exec_id: String,
-    pub output: BoxStream<'static, RuntimeResult<bytes::Bytes>>,
+    pub output: BoxStream<'static, RuntimeResult<ExecChunk>>,
     pub input: std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+}
+
+/// Output of an exec: with a TTY everything is `stderr: false`.
+#[derive(Debug, Clone)]
+pub struct ExecChunk {
+    pub stderr: bool,
+    pub data: bytes::Bytes,
 }
 
 /// Something that happened to one of this node's containers.
@@ -242,12 +249,14 @@ pub trait Runtime: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = RuntimeResult<Option<Counters>>> + Send;
 
-    /// Starts `command` with a TTY in a running container.
+    /// Starts `command` in a running container, with a TTY of `size` or (`tty` false) with
+    /// stdout and stderr apart.
     fn exec(
         &self,
         id: &str,
         command: &[String],
         size: (u16, u16),
+        tty: bool,
     ) -> impl Future<Output = RuntimeResult<ExecSession>> + Send;
     fn exec_resize(
         &self,

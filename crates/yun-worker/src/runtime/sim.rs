@@ -198,6 +198,7 @@ impl Runtime for SimRuntime {
         _id: &str,
         _command: &[String],
         _size: (u16, u16),
+        _tty: bool,
     ) -> RuntimeResult<ExecSession> {
         Err(RuntimeError::Unsupported("exec in a simulated container"))
     }

@@ -1,7 +1,9 @@
-//! A command with a TTY in one of this node's running containers.
+//! A command in one of this node's running containers: with a TTY (one stream of terminal
+//! bytes) or without (stdout and stderr apart, stdin binary-safe).
 
-use super::super::{ExecSession, RuntimeError, RuntimeResult};
+use super::super::{ExecChunk, ExecSession, RuntimeError, RuntimeResult};
 use super::{docker_name, DockerRuntime};
+use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;
 
@@ -11,6 +13,7 @@ impl DockerRuntime {
         id: &str,
         command: &[String],
         (cols, rows): (u16, u16),
+        tty: bool,
     ) -> RuntimeResult<ExecSession> {
         let Some((_, c)) = self.owned(id).await? else {
             return Err(RuntimeError::NotFound(id.to_string()));
@@ -26,7 +29,7 @@ impl DockerRuntime {
                     attach_stdin: Some(true),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
-                    tty: Some(true),
+                    tty: Some(tty),
                     cmd: Some(command.to_vec()),
                     // The container's own user and no-new-privileges apply; never privileged.
                     privileged: Some(false),
@@ -40,7 +43,7 @@ impl DockerRuntime {
                 &created.id,
                 Some(StartExecOptions {
                     detach: false,
-                    tty: true,
+                    tty,
                     output_capacity: None,
                 }),
             )
@@ -48,12 +51,24 @@ impl DockerRuntime {
         let StartExecResults::Attached { output, input } = started else {
             return Err(RuntimeError::Unsupported("a detached exec"));
         };
-        if cols > 0 && rows > 0 {
+        if tty && cols > 0 && rows > 0 {
             // The process may already be gone; a failed first resize is not an error.
             let _ = self.resize(&created.id, (cols, rows)).await;
         }
         let output = output
-            .map(|item| item.map(|o| o.into_bytes()).map_err(RuntimeError::Docker))
+            .map(|item| {
+                item.map(|o| match o {
+                    LogOutput::StdErr { message } => ExecChunk {
+                        stderr: true,
+                        data: message,
+                    },
+                    other => ExecChunk {
+                        stderr: false,
+                        data: other.into_bytes(),
+                    },
+                })
+                .map_err(RuntimeError::Docker)
+            })
             .boxed();
         Ok(ExecSession {
             exec_id: created.id,

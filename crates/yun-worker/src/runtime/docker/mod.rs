@@ -187,8 +187,9 @@ impl Runtime for DockerRuntime {
         id: &str,
         command: &[String],
         size: (u16, u16),
+        tty: bool,
     ) -> RuntimeResult<ExecSession> {
-        self.exec_in(id, command, size).await
+        self.exec_in(id, command, size, tty).await
     }
 
     async fn exec_resize(&self, exec_id: &str, size: (u16, u16)) -> RuntimeResult<()> {
