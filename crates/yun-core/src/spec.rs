@@ -53,6 +53,10 @@ pub struct ContainerSpec {
     pub owner_id: String,
     /// A reference the worker's engine resolves, e.g. `nginx:1.27`.
     pub image: String,
+    /// The engine's image id the container must run (pinned when the image was recorded); the
+    /// reference is pulled only to fetch that content. Empty: run whatever the reference names.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub image_id: String,
     pub command: Vec<String>,
     pub env: Vec<EnvVar>,
     pub ports: Vec<PortBinding>,
@@ -77,6 +81,7 @@ mod tests {
             container_id: "c1".into(),
             owner_id: "u1".into(),
             image: "yun-testbox:latest".into(),
+            image_id: String::new(),
             command: vec!["serve".into()],
             env: vec![],
             ports: vec![PortBinding {

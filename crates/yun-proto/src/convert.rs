@@ -13,6 +13,7 @@ impl From<&ContainerSpec> for v1::ContainerSpec {
             container_id: s.container_id.clone(),
             owner_id: s.owner_id.clone(),
             image: s.image.clone(),
+            image_id: s.image_id.clone(),
             command: s.command.clone(),
             env: s
                 .env
@@ -73,6 +74,7 @@ impl TryFrom<v1::ContainerSpec> for ContainerSpec {
             container_id: s.container_id,
             owner_id: s.owner_id,
             image: s.image,
+            image_id: s.image_id,
             command: s.command,
             env: s
                 .env
@@ -102,6 +104,7 @@ mod tests {
             container_id: "c1".into(),
             owner_id: "u1".into(),
             image: "img:1".into(),
+            image_id: "sha256:0123".into(),
             command: vec!["a".into(), "b".into()],
             env: vec![EnvVar {
                 key: "K".into(),
@@ -128,6 +131,7 @@ mod tests {
             container_id: "c".into(),
             owner_id: "u".into(),
             image: "i".into(),
+            image_id: String::new(),
             command: vec![],
             env: vec![],
             ports: vec![],

@@ -134,6 +134,7 @@ async fn main() {
         container_id: "bench".into(),
         owner_id: "bench".into(),
         image: image.clone(),
+        image_id: String::new(),
         command: vec![],
         env: vec![],
         ports: vec![PortBinding {

@@ -87,3 +87,69 @@ async fn a_failed_pull_answers_a_summary_not_what_the_address_sent() {
         "a failed pull costs nothing"
     );
 }
+
+fn image_id(reference: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", reference])
+        .output()
+        .expect("the docker CLI");
+    assert!(out.status.success(), "inspect {reference}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Images are pinned by content: a renter who pulls the catalog's name after its registry
+/// started serving other content gets that content for themselves, while a new container from
+/// the catalog entry still runs what the operator published.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renters_pull_never_changes_what_the_catalog_runs() {
+    let cluster = TestCluster::start().await;
+    let registry = yun_testkit::LocalRegistry::start().await;
+    let repo = format!("shared-{}/app", cluster.cluster_id());
+    let original = yun_testkit::testbox_image();
+    let reference = registry.push(&original, &repo);
+    let published = cluster
+        .admin
+        .post("/admin/images", json!({ "reference": reference }))
+        .await;
+    assert_eq!(published.status, 201, "{}", published.text);
+    let operators = image_id(&original);
+
+    // The registry now serves other content under the same name, and a renter pulls it.
+    let other = yun_testkit::plain_testbox_image();
+    assert_eq!(registry.push(&other, &repo), reference, "the same name");
+    let mallory = cluster.api.sign_up("mallory", "mallory-password").await;
+    let pulled = mallory
+        .post("/images/pull", json!({ "reference": reference }))
+        .await;
+    assert_eq!(pulled.status, 201, "{}", pulled.text);
+    assert_eq!(
+        image_id(&reference),
+        image_id(&other),
+        "the node's tag moved"
+    );
+
+    let docker = yun_testkit::docker().await;
+    let runs = |id: String| {
+        let docker = docker.clone();
+        async move {
+            docker
+                .inspect_container(&format!("yun-{id}"), None)
+                .await
+                .unwrap()
+                .image
+                .unwrap()
+        }
+    };
+    // Another renter's container from the catalog runs the operator's content.
+    let victor = cluster.api.sign_up("victor", "victor-password").await;
+    let c = victor.run(json!({ "image": reference, "ports": [] })).await;
+    assert_eq!(runs(c["id"].as_str().unwrap().to_string()).await, operators);
+    // The renter who pulled runs what they pulled.
+    let m = mallory
+        .run(json!({ "image": reference, "ports": [], "command": ["/testbox", "serve", "8080", "mine"] }))
+        .await;
+    assert_eq!(
+        runs(m["id"].as_str().unwrap().to_string()).await,
+        image_id(&other)
+    );
+}

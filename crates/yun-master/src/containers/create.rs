@@ -434,6 +434,7 @@ pub async fn create(
         name,
         image_id: image.id.clone(),
         image_ref: image.reference.clone(),
+        image_pin: image.docker_id.clone(),
         plan: plan.name.clone(),
         cpu_millis: plan.cpu_millis,
         memory_bytes: plan.memory_bytes(),

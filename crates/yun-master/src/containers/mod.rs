@@ -81,6 +81,7 @@ pub fn spec_of(row: &ContainerRow) -> ContainerSpec {
         container_id: row.id.clone(),
         owner_id: row.owner_id.clone(),
         image: row.image_ref.clone(),
+        image_id: row.image_pin.clone(),
         command: row.command.clone(),
         env: row.env.clone(),
         ports: row

@@ -174,7 +174,7 @@ async fn finish_pull(
     let price = per_mib.saturating_mul(info.size_bytes.div_ceil(MIB) as i64);
     state
         .store
-        .upsert_image(owner, reference, info.size_bytes, &ports, price)
+        .upsert_image(owner, reference, &info.docker_id, info.size_bytes, &ports, price)
         .await?
         .ok_or_else(|| {
             ApiError::payment_required(format!(

@@ -21,6 +21,8 @@ pub struct ContainerRow {
     pub name: String,
     pub image_id: String,
     pub image_ref: String,
+    /// The engine's image id it is created from ('' for rows from before pins).
+    pub image_pin: String,
     pub plan: String,
     pub cpu_millis: u32,
     pub memory_bytes: u64,
@@ -115,6 +117,7 @@ pub struct NewContainer {
     pub name: String,
     pub image_id: String,
     pub image_ref: String,
+    pub image_pin: String,
     pub plan: String,
     pub cpu_millis: u32,
     pub memory_bytes: u64,
@@ -144,6 +147,7 @@ impl NewContainer {
             name: self.name,
             image_id: self.image_id,
             image_ref: self.image_ref,
+            image_pin: self.image_pin,
             plan: self.plan,
             cpu_millis: self.cpu_millis,
             memory_bytes: self.memory_bytes,
@@ -183,6 +187,7 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
         name: r.get("name"),
         image_id: r.get("image_id"),
         image_ref: r.get("image_ref"),
+        image_pin: r.get("image_pin"),
         plan: r.get("plan"),
         cpu_millis: r.get::<i64, _>("cpu_millis") as u32,
         memory_bytes: r.get::<i64, _>("memory_bytes") as u64,
@@ -513,8 +518,8 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
     db.prepare_cached(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
-         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     )?
     .execute(rusqlite::params![
         c.id,
@@ -540,6 +545,7 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
         c.paid_ms,
         c.charged,
         c.expires_at,
+        c.image_pin,
     ])
     .map_err(|e| {
         conflict_on_unique(

@@ -13,6 +13,8 @@ pub struct ImageRow {
     /// `(port, protocol)` from the image's EXPOSE lines.
     pub exposed_ports: Vec<(u16, String)>,
     pub created_at: i64,
+    /// The engine's image id it was published or pulled as ('' for rows from before pins).
+    pub docker_id: String,
 }
 
 fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
@@ -20,6 +22,7 @@ fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
     ImageRow {
         id: r.get("id"),
         reference: r.get("reference"),
+        docker_id: r.get("docker_id"),
         owner_id: r.get("owner_id"),
         size_bytes: r.get::<i64, _>("size_bytes") as u64,
         exposed_ports: serde_json::from_str(&ports).unwrap_or_default(),
@@ -33,6 +36,7 @@ impl Store {
         &self,
         owner_id: &str,
         reference: &str,
+        docker_id: &str,
         size_bytes: u64,
         exposed_ports: &[(u16, String)],
         price: i64,
@@ -40,8 +44,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let ports = serde_json::to_string(exposed_ports).expect("ports serialise");
         sqlx::query(
-            "INSERT INTO images (id, reference, owner_id, size_bytes, exposed_ports, created_at) VALUES (?, ?, ?, ?, ?, ?) \
-             ON CONFLICT(owner_id, reference) DO UPDATE SET size_bytes = excluded.size_bytes, exposed_ports = excluded.exposed_ports",
+            "INSERT INTO images (id, reference, owner_id, size_bytes, exposed_ports, created_at, docker_id) VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(owner_id, reference) DO UPDATE SET size_bytes = excluded.size_bytes, exposed_ports = excluded.exposed_ports, \
+             docker_id = excluded.docker_id",
         )
         .bind(yun_core::new_id())
         .bind(reference)
@@ -49,6 +54,7 @@ impl Store {
         .bind(size_bytes as i64)
         .bind(ports)
         .bind(now_ms())
+        .bind(docker_id)
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query("SELECT * FROM images WHERE owner_id = ? AND reference = ?")

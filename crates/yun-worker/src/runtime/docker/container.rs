@@ -25,7 +25,7 @@ impl DockerRuntime {
     pub(super) async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
         let scope = self.scope()?;
         let hash = spec.hash();
-        super::images::ensure_present(&self.docker, &spec.image).await?;
+        let image = super::images::pinned(&self.docker, &spec.image, &spec.image_id).await?;
         // The owner's lock serialises their creates and removals on this node: two creates of
         // one container (a retry beside a first attempt) meet here, and the second finds the
         // first's container.
@@ -51,7 +51,9 @@ impl DockerRuntime {
             (LABEL_OWNER.to_string(), spec.owner_id.clone()),
             (LABEL_SPEC.to_string(), hash),
         ]);
-        let config = container_config(spec, labels, &network);
+        let mut config = container_config(spec, labels, &network);
+        // The pinned content, not whatever the tag names now.
+        config.image = Some(image);
         let name = docker_name(&spec.container_id);
         let created = self
             .docker

@@ -34,6 +34,35 @@ pub(super) async fn inspect(docker: &Docker, reference: &str) -> RuntimeResult<O
 }
 
 /// Makes sure the image is on the host, contacting a registry only when it is not.
+/// What a container is created from: its pinned image id when the spec has one (pulling the
+/// reference only to fetch that content, and refusing other content under the same name),
+/// else the reference as it resolves now.
+pub(super) async fn pinned(
+    docker: &Docker,
+    reference: &str,
+    image_id: &str,
+) -> RuntimeResult<String> {
+    if image_id.is_empty() {
+        ensure_present(docker, reference).await?;
+        return Ok(reference.to_string());
+    }
+    if inspect(docker, image_id).await?.is_some() {
+        return Ok(image_id.to_string());
+    }
+    let (tx, _rx) = mpsc::channel(1);
+    let pulled = pull(docker, reference, true, tx).await?;
+    if pulled.docker_id != image_id {
+        return Err(RuntimeError::ImageUnavailable {
+            reference: reference.to_string(),
+            message: format!(
+                "its registry now serves other content ({}) than the image recorded ({image_id})",
+                pulled.docker_id
+            ),
+        });
+    }
+    Ok(image_id.to_string())
+}
+
 pub(super) async fn ensure_present(docker: &Docker, reference: &str) -> RuntimeResult<ImageInfo> {
     if let Some(info) = inspect(docker, reference).await? {
         return Ok(info);
