@@ -9,6 +9,7 @@ use yun_api::{ErrorBody, ErrorEnvelope};
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        super::code_log::record(self.code);
         let status =
             StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = ErrorEnvelope {

@@ -264,9 +264,12 @@ async fn pull(
             let (line, last) = match pull.next(&state, &u.id, &input.reference).await {
                 PullEvent::Progress(p) => (p, false),
                 PullEvent::Done(Ok(image)) => (WirePullEvent::Done { image: wire::image(&image) }, true),
-                PullEvent::Done(Err(e)) => (WirePullEvent::Error {
-                    error: ErrorBody { code: e.code, message: e.message, field: e.field },
-                }, true),
+                PullEvent::Done(Err(e)) => {
+                    super::code_log::record(e.code);
+                    (WirePullEvent::Error {
+                        error: ErrorBody { code: e.code, message: e.message, field: e.field },
+                    }, true)
+                }
             };
             let mut bytes = serde_json::to_vec(&line).unwrap_or_default();
             bytes.push(b'\n');

@@ -6,6 +6,7 @@ mod admin;
 mod admin_billing;
 mod auth;
 mod billing;
+mod code_log;
 mod containers;
 mod error;
 mod events;

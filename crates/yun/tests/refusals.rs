@@ -1,0 +1,159 @@
+//! Refusals that no other test meets on its way, each with its code, so that every code the
+//! server can send is produced by some test (the coverage table of tests/error_codes.rs).
+
+use serde_json::json;
+use std::time::Duration;
+use yun_testkit::TestCluster;
+
+fn assert_code(r: &yun_testkit::Reply, status: u16, code: &str) {
+    assert_eq!((r.status, r.code()), (status, code), "{}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn operators_and_renters_meet_clear_refusals() {
+    let cluster = TestCluster::start_with(|c| {
+        // A plan no node can hold.
+        c.plans.push(yun_core::Plan {
+            name: "colossal".into(),
+            cpu_millis: 100,
+            memory_mib: 16 * 1024 * 1024,
+            pids: 64,
+            price_per_hour: 0,
+        });
+    })
+    .await;
+    let image = cluster.publish_testbox().await;
+    let nia = cluster.api.sign_up("nia", "nia-password").await;
+    let nia_id = nia.get("/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin_id = cluster.admin.get("/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // An operator cannot ban themselves, nor take a balance below zero.
+    let r = cluster
+        .admin
+        .post(&format!("/admin/users/{admin_id}/ban"), json!({}))
+        .await;
+    assert_code(&r, 409, "cannot_ban_self");
+    let r = cluster
+        .admin
+        .post(
+            &format!("/admin/users/{nia_id}/credits"),
+            json!({"amount": -999_999_000, "reason": "test"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = cluster
+        .admin
+        .post(
+            &format!("/admin/users/{nia_id}/credits"),
+            json!({"amount": -2000, "reason": "more than there is"}),
+        )
+        .await;
+    assert_code(&r, 409, "balance_too_low");
+    assert_eq!(r.body["error"]["field"], "amount");
+    cluster
+        .admin
+        .post(
+            &format!("/admin/users/{nia_id}/credits"),
+            json!({"amount": 999_999_000, "reason": "back"}),
+        )
+        .await;
+
+    // An Idempotency-Key that is not plain text.
+    let r = yun_testkit::Api::send(
+        nia.request(reqwest::Method::POST, "/containers")
+            .header(
+                "idempotency-key",
+                reqwest::header::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+            )
+            .json(&json!({"image": image})),
+    )
+    .await;
+    assert_code(&r, 400, "invalid_header");
+
+    // A name twice, a plan no node can hold.
+    nia.run(json!({"image": image, "name": "web", "ports": []}))
+        .await;
+    let r = nia
+        .post(
+            "/containers",
+            json!({"image": image, "name": "web", "ports": []}),
+        )
+        .await;
+    assert_code(&r, 409, "name_taken");
+    assert_eq!(r.body["error"]["field"], serde_json::Value::Null);
+    let r = nia
+        .post(
+            "/containers",
+            json!({"image": image, "plan": "colossal", "ports": []}),
+        )
+        .await;
+    assert_code(&r, 503, "no_capacity");
+    assert!(r.headers.contains_key("retry-after"));
+
+    // A console on a stopped container; a WebSocket route asked as plain HTTP; a wrong method.
+    let c = nia.run(json!({"image": image, "ports": []})).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    nia.post(&format!("/containers/{id}/stop"), json!({})).await;
+    assert_eq!(
+        nia.websocket(&format!("/containers/{id}/exec")).await.err(),
+        Some(409),
+        "not_running before the upgrade"
+    );
+    let r = nia.get(&format!("/containers/{id}/exec?command=sh")).await;
+    assert_code(&r, 409, "not_running");
+    let r = nia.get(&format!("/containers/{id}/stats")).await;
+    assert_code(&r, 426, "websocket_required");
+    let r = yun_testkit::Api::send(nia.request(reqwest::Method::PUT, "/containers")).await;
+    assert_code(&r, 405, "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fleet_without_nodes_says_to_come_back() {
+    let cluster = TestCluster::master_only().await;
+    let ona = cluster.api.sign_up("ona", "ona-password").await;
+    let r = ona
+        .post(
+            "/images/pull",
+            json!({"reference": "127.0.0.1:5999/team/app:1"}),
+        )
+        .await;
+    assert_code(&r, 503, "no_ready_node");
+    assert!(r.headers.contains_key("retry-after"));
+}
+
+/// A node that goes down: its containers become `lost`, which cannot be started, and what
+/// needs the node answers that it is unavailable.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
+    let mut cluster = TestCluster::start_with(|c| {
+        c.heartbeat_interval = Duration::from_millis(300);
+        c.reconcile_interval = Duration::from_millis(500);
+    })
+    .await;
+    let image = cluster.publish_testbox().await;
+    let pia = cluster.api.sign_up("pia", "pia-password").await;
+    let c = pia.run(json!({"image": image, "ports": []})).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    let worker = cluster.worker.take().expect("a worker");
+    worker.shutdown.cancel();
+    let _ = worker.task.await;
+
+    let r = pia.get(&format!("/containers/{id}/logs")).await;
+    assert_code(&r, 503, "node_unavailable");
+    yun_testkit::eventually(Duration::from_secs(20), "the container is lost", || async {
+        pia.get(&format!("/containers/{id}")).await.body["container"]["state"] == "lost"
+    })
+    .await;
+    let r = pia
+        .post(&format!("/containers/{id}/start"), json!({}))
+        .await;
+    assert_code(&r, 409, "invalid_state");
+    // Containers of this test stay behind on the engine while the worker is gone.
+    yun_testkit::remove_labelled(cluster.cluster_id());
+}
