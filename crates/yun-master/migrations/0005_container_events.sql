@@ -2,8 +2,10 @@
 -- whichever path made it: the events stream (GET /api/v1/events) tails this table by seq, so
 -- an event is never announced for a change that rolled back, and a client that reconnects
 -- with `since` misses nothing still kept. Kept for an hour (the events relay prunes).
+-- seq is the rowid (no AUTOINCREMENT, whose sequence table would cost every insert another
+-- write): it only grows as long as the newest row is never deleted, which pruning keeps.
 CREATE TABLE container_events (
-    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq           INTEGER PRIMARY KEY,
     container_id  TEXT NOT NULL,
     owner_id      TEXT NOT NULL,
     name          TEXT NOT NULL,

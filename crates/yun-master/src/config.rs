@@ -29,6 +29,8 @@ pub struct MasterConfig {
     /// Registries pulls may use (`host` or `host:port`; `docker.io` for names without a host).
     /// Empty: any registry on a public address. Loopback and private addresses only when listed.
     pub allowed_registries: Vec<String>,
+    /// The shortest `expires_in` a create may ask for.
+    pub min_lifetime: Duration,
     /// How often every node's inventory is compared with the store.
     pub reconcile_interval: Duration,
     /// How long a labelled container that no record owns may live before it is removed.
@@ -54,6 +56,7 @@ impl MasterConfig {
             max_body_bytes: 64 * 1024,
             api_docs: true,
             allowed_registries: Vec::new(),
+            min_lifetime: Duration::from_secs(60),
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             placement: Ranking::Spread,

@@ -122,10 +122,28 @@ impl Api {
         self.with_token(r.body["token"].as_str().expect("a token"))
     }
 
+    /// An admin's view of the whole fleet: the node list's first page with every page's nodes.
+    pub async fn all_nodes(&self) -> Value {
+        let mut first = self.get("/admin/nodes?limit=200").await.body;
+        let mut cursor = first["next_cursor"].as_str().map(str::to_string);
+        while let Some(c) = cursor {
+            let page = self
+                .get(&format!("/admin/nodes?limit=200&cursor={c}"))
+                .await
+                .body;
+            let more = page["nodes"].as_array().cloned().unwrap_or_default();
+            if let Some(list) = first["nodes"].as_array_mut() {
+                list.extend(more);
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_string);
+        }
+        first
+    }
+
     /// An admin's view of the node with this name (Null when there is none).
     pub async fn node(&self, name: &str) -> Value {
-        let nodes = self.get("/admin/nodes").await;
-        nodes.body["nodes"]
+        let nodes = self.all_nodes().await;
+        nodes["nodes"]
             .as_array()
             .into_iter()
             .flatten()

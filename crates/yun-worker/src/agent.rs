@@ -4,7 +4,6 @@
 
 use crate::runtime::{Runtime, Scope};
 use futures::StreamExt;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::wrappers::ReceiverStream;
@@ -133,18 +132,12 @@ fn interval(ms: u32) -> Duration {
     Duration::from_millis(u64::from(ms.max(100)))
 }
 
-/// A digest of what runs here, so the master can tell when its picture is stale.
-async fn inventory<R: Runtime>(runtime: &R) -> (String, u32) {
-    let Ok(mut list) = runtime.list_containers().await else {
-        return (String::new(), 0);
-    };
-    list.sort_by(|a, b| a.container_id.cmp(&b.container_id));
-    let mut h = Sha256::new();
-    for c in &list {
-        h.update(c.container_id.as_bytes());
-        h.update(c.state.as_str().as_bytes());
-    }
-    (hex::encode(&h.finalize()[..8]), list.len() as u32)
+/// How many of this cluster's containers run here, for the node list to compare with the store.
+async fn container_count<R: Runtime>(runtime: &R) -> u32 {
+    runtime
+        .list_containers()
+        .await
+        .map_or(0, |list| list.len() as u32)
 }
 
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -212,11 +205,10 @@ pub async fn run<R: Runtime>(
                 }
             }
             first = false;
-            let (digest, count) = inventory(runtime.as_ref()).await;
+            let count = container_count(runtime.as_ref()).await;
             let beat = client
                 .heartbeat(v1::HeartbeatRequest {
                     node_id: node_id.clone(),
-                    inventory_digest: digest,
                     container_count: count,
                 })
                 .await;

@@ -82,7 +82,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 async fn fleet(admin: &Api) -> Value {
-    admin.get("/admin/nodes").await.body
+    admin.all_nodes().await
 }
 
 #[tokio::main]

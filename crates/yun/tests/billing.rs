@@ -157,8 +157,12 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_container_running_65_seconds_is_charged_65_credits() {
-    let cluster = metered_cluster(3600, 1000, |_| {}).await;
+async fn a_container_running_12_seconds_is_charged_12_credits() {
+    // Five-second intervals: the same arithmetic as minutes, in a test that takes seconds.
+    let cluster = metered_cluster(3600, 1000, |c| {
+        c.pricing.metering_interval = Duration::from_secs(5);
+    })
+    .await;
     let image = cluster.publish_testbox().await;
     let meg = cluster.api.sign_up("meg", "meg-password").await;
     let c = meg
@@ -167,9 +171,9 @@ async fn a_container_running_65_seconds_is_charged_65_credits() {
     let id = c["id"].as_str().unwrap().to_string();
     assert_eq!(c["billing"]["price_per_hour"], 3600);
     assert_eq!(c["billing"]["deposit"], 200);
-    // The first minute is paid in advance.
-    assert_eq!(c["billing"]["charged"], 60);
-    tokio::time::sleep(Duration::from_secs(65)).await;
+    // The first interval is paid in advance.
+    assert_eq!(c["billing"]["charged"], 5);
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let r = meg.post(&format!("/containers/{id}/stop"), json!({})).await;
     assert_eq!(r.status, 200, "{}", r.text);
     // The next meter tick gives back what was paid beyond the stop.
@@ -178,19 +182,19 @@ async fn a_container_running_65_seconds_is_charged_65_credits() {
         charged = container(&meg, &id).await["billing"]["charged"]
             .as_i64()
             .unwrap();
-        if charged <= 70 {
+        if charged <= 14 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(
-        (64..=66).contains(&charged),
-        "charged {charged} for about 65 s"
+        (11..=13).contains(&charged),
+        "charged {charged} for about 12 s"
     );
     let run = container(&meg, &id).await["billing"]["run_seconds"]
         .as_i64()
         .unwrap();
-    assert!((64..=66).contains(&run), "ran {run} s");
+    assert!((11..=13).contains(&run), "ran {run} s");
     let entries = ledger(&meg).await;
     assert_eq!(usage_of(&entries, &id), charged, "the ledger says the same");
     assert!(
@@ -468,26 +472,30 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refunded() {
-    let cluster = metered_cluster(3600, 1000, |_| {}).await;
+    // A floor of 5 s instead of the minute operators get, so the test takes seconds.
+    let cluster = metered_cluster(3600, 1000, |c| {
+        c.min_lifetime = Duration::from_secs(5);
+    })
+    .await;
     let image = cluster.publish_testbox().await;
     let tia = cluster.api.sign_up("tia", "tia-password").await;
     let r = tia
         .post(
             "/containers",
-            json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 5}),
+            json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 4}),
         )
         .await;
     assert_eq!(
         r.status, 422,
-        "a lifetime under a minute is refused: {}",
+        "a lifetime under the floor is refused: {}",
         r.text
     );
     let c = tia
-        .run(json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 60}))
+        .run(json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 8}))
         .await;
     let id = c["id"].as_str().unwrap().to_string();
     assert!(c["expires_at"].is_string(), "{c}");
-    tokio::time::sleep(Duration::from_secs(58)).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
     assert_eq!(tia.get(&format!("/containers/{id}")).await.status, 200);
     eventually(Duration::from_secs(10), "the container is removed", || {
         let (tia, id) = (tia.clone(), id.clone());
@@ -499,9 +507,10 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
         .iter()
         .any(|e| e["kind"] == "deposit_refund" && e["reference"] == format!("container:{id}")));
     let charged = usage_of(&entries, &id);
+    // An 8 s lifetime at one credit a second, removed within a tick of its end.
     assert!(
-        (59..=62).contains(&charged),
-        "charged {charged} for about a minute"
+        (7..=10).contains(&charged),
+        "charged {charged} for about 8 s"
     );
     assert_eq!(balanced(&tia, &cluster.admin).await, 1000 - charged);
 }

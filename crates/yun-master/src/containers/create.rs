@@ -43,8 +43,8 @@ pub struct RestartInput {
 }
 
 const MAX_RETRIES_LIMIT: u32 = 100;
-/// A lifetime from a minute to a year.
-const LIFETIME_SECS: std::ops::RangeInclusive<i64> = 60..=366 * 24 * 3600;
+/// The longest lifetime: a year; the shortest is the operator's `min_lifetime` (a minute).
+const MAX_LIFETIME_SECS: i64 = 366 * 24 * 3600;
 
 fn restart_policy(input: Option<RestartInput>) -> ApiResult<RestartPolicy> {
     let Some(r) = input else {
@@ -405,16 +405,17 @@ pub async fn create(
     let env = check_env(&input.env.unwrap_or_default())?;
     let image = resolve_image(state, user, &input.image).await?;
     let wanted = wanted_ports(input.ports, &image)?;
+    let lifetimes = state.config.min_lifetime.as_secs() as i64..=MAX_LIFETIME_SECS;
     let expires_at = match input.expires_in {
         None => None,
-        Some(s) if LIFETIME_SECS.contains(&s) => Some(crate::store::now_ms() + s * 1000),
+        Some(s) if lifetimes.contains(&s) => Some(crate::store::now_ms() + s * 1000),
         Some(_) => {
             return Err(invalid(
                 "expires_in",
                 format!(
                     "give the lifetime in seconds, from {} to {}",
-                    LIFETIME_SECS.start(),
-                    LIFETIME_SECS.end()
+                    lifetimes.start(),
+                    lifetimes.end()
                 ),
             ))
         }

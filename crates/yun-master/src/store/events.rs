@@ -47,14 +47,18 @@ impl Store {
         Ok(seq.unwrap_or(0))
     }
 
-    /// Forgets events older than `before_ms`; returns how many went.
+    /// Forgets events older than `before_ms`, but never the newest (its seq is where the next
+    /// one continues); returns how many went.
     pub async fn prune_events(&self, before_ms: i64) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query("DELETE FROM container_events WHERE at < ?")
-            .bind(before_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let n = sqlx::query(
+            "DELETE FROM container_events WHERE at < ? \
+             AND seq < (SELECT MAX(seq) FROM container_events)",
+        )
+        .bind(before_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(n)
     }
