@@ -56,6 +56,19 @@ async fn operators_and_renters_meet_clear_refusals() {
         .await;
     assert_code(&r, 409, "balance_too_low");
     assert_eq!(r.body["error"]["field"], "amount");
+    // The extremes of an i64 are refused before they reach the store (i64::MIN has no
+    // absolute value; it once reached the database as a 500).
+    for amount in [i64::MIN, i64::MAX] {
+        let r = cluster
+            .admin
+            .post(
+                &format!("/admin/users/{nia_id}/credits"),
+                json!({"amount": amount, "reason": "extreme"}),
+            )
+            .await;
+        assert_code(&r, 422, "invalid_input");
+        assert_eq!(r.body["error"]["field"], "amount");
+    }
     cluster
         .admin
         .post(
