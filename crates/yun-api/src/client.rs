@@ -191,10 +191,7 @@ impl Client {
         let resp = checked(r.send().await?).await?;
         let status = resp.status();
         let bytes = resp.bytes().await?;
-        let v = serde_json::from_slice(&bytes).map_err(|e| ClientError::Unreadable {
-            status: status.as_u16(),
-            detail: e.to_string(),
-        })?;
+        let v = decode(status.as_u16(), &bytes)?;
         Ok((status, v))
     }
 
@@ -396,11 +393,7 @@ impl Client {
             return Ok(Removal::Done);
         }
         let status = resp.status().as_u16();
-        let answer: ContainerAnswer =
-            serde_json::from_slice(&resp.bytes().await?).map_err(|e| ClientError::Unreadable {
-                status,
-                detail: e.to_string(),
-            })?;
+        let answer: ContainerAnswer = decode(status, &resp.bytes().await?)?;
         Ok(Removal::Deferred(Box::new(answer.container)))
     }
 
@@ -436,21 +429,7 @@ impl Client {
         let ws = self
             .websocket(&format!("/containers/{}/stats", seg(id)))
             .await?;
-        Ok(ws.filter_map(|m| async move {
-            use tokio_tungstenite::tungstenite::Message;
-            match m {
-                Ok(Message::Text(t)) => {
-                    Some(
-                        serde_json::from_str(&t).map_err(|e| ClientError::Unreadable {
-                            status: 101,
-                            detail: e.to_string(),
-                        }),
-                    )
-                }
-                Ok(_) => None,
-                Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
-            }
-        }))
+        Ok(text_frames(ws))
     }
 
     /// Container state changes as they happen (`all`: operators, everyone's), after the event
@@ -468,23 +447,9 @@ impl Client {
             q.push(("since", s.to_string()));
         }
         let ws = self
-            .websocket(&format!("/events?{}", serde_urlencoded_pairs(&q)))
+            .websocket(&format!("/events?{}", query_string(&q)))
             .await?;
-        Ok(ws.filter_map(|m| async move {
-            use tokio_tungstenite::tungstenite::Message;
-            match m {
-                Ok(Message::Text(t)) => {
-                    Some(
-                        serde_json::from_str(&t).map_err(|e| ClientError::Unreadable {
-                            status: 101,
-                            detail: e.to_string(),
-                        }),
-                    )
-                }
-                Ok(_) => None,
-                Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
-            }
-        }))
+        Ok(text_frames(ws))
     }
 
     /// The stored events after `since` (kept an hour), as NDJSON; the stream ends with them.
@@ -519,7 +484,7 @@ impl Client {
             }
             None => q.push(("tty", "false".to_string())),
         }
-        let query = serde_urlencoded_pairs(&q);
+        let query = query_string(&q);
         self.websocket(&format!("/containers/{}/exec?{query}", seg(id)))
             .await
     }
@@ -690,10 +655,7 @@ impl Client {
             .send()
             .await?;
         let status = resp.status().as_u16();
-        serde_json::from_slice(&resp.bytes().await?).map_err(|e| ClientError::Unreadable {
-            status,
-            detail: e.to_string(),
-        })
+        decode(status, &resp.bytes().await?)
     }
 }
 
@@ -710,12 +672,29 @@ fn seg(s: &str) -> String {
     out
 }
 
-fn serde_urlencoded_pairs(pairs: &[(&str, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", seg(k), seg(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+fn query_string(pairs: &[(&str, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+/// A body read into its wire type; what does not fit is `Unreadable`, with the status.
+fn decode<T: DeserializeOwned>(status: u16, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| ClientError::Unreadable {
+        status,
+        detail: e.to_string(),
+    })
+}
+
+/// A WebSocket's text frames read into their wire type (the upgrade's status stands in for
+/// the body's).
+fn text_frames<T: DeserializeOwned>(ws: WebSocket) -> impl Stream<Item = Result<T>> {
+    use tokio_tungstenite::tungstenite::Message;
+    ws.filter_map(|m| async move {
+        match m {
+            Ok(Message::Text(t)) => Some(decode(101, t.as_bytes())),
+            Ok(_) => None,
+            Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
+        }
+    })
 }
 
 fn log_query(tail: Option<u32>, follow: bool, format: &str) -> Vec<(&'static str, String)> {
@@ -773,12 +752,7 @@ fn ndjson<T: DeserializeOwned>(resp: reqwest::Response) -> impl Stream<Item = Re
             if line.len() <= 1 {
                 continue;
             }
-            let v = serde_json::from_slice(&line[..line.len() - 1]).map_err(|e| {
-                ClientError::Unreadable {
-                    status,
-                    detail: e.to_string(),
-                }
-            });
+            let v = decode(status, &line[..line.len() - 1]);
             return std::task::Poll::Ready(Some(v));
         }
         match bytes.poll_next_unpin(cx) {
@@ -791,10 +765,7 @@ fn ndjson<T: DeserializeOwned>(resp: reqwest::Response) -> impl Stream<Item = Re
                     return std::task::Poll::Ready(None);
                 }
                 let rest = std::mem::take(&mut buf);
-                let v = serde_json::from_slice(&rest).map_err(|e| ClientError::Unreadable {
-                    status,
-                    detail: e.to_string(),
-                });
+                let v = decode(status, &rest);
                 return std::task::Poll::Ready(Some(v));
             }
             std::task::Poll::Pending => return std::task::Poll::Pending,

@@ -83,25 +83,32 @@ fn build_testbox() -> String {
     if present {
         return reference;
     }
-    let ctx = tempfile::tempdir().expect("temp dir");
-    std::fs::copy(&binary, ctx.path().join("testbox")).expect("copying testbox");
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
+    build_image(
+        &reference,
         "FROM scratch\nCOPY testbox /testbox\nEXPOSE 8080\nENTRYPOINT [\"/testbox\"]\nCMD [\"serve\", \"8080\", \"hello from testbox\"]\n",
-    )
-    .expect("writing Dockerfile");
+        &[("testbox", &binary)],
+    );
+    reference
+}
+
+/// Builds `reference` from `dockerfile`, with `files` (name in the context, source) beside it.
+pub fn build_image(reference: &str, dockerfile: &str, files: &[(&str, &std::path::Path)]) {
+    let ctx = tempfile::tempdir().expect("temp dir");
+    for (name, source) in files {
+        std::fs::copy(source, ctx.path().join(name)).expect("copying into the build context");
+    }
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).expect("writing Dockerfile");
     let out = Command::new("docker")
-        .args(["build", "-q", "-t", &reference])
+        .args(["build", "-q", "-t", reference])
         .arg(ctx.path())
         .env("DOCKER_BUILDKIT", "0")
         .output()
-        .expect("yun's tests need the docker CLI to build the testbox image");
+        .expect("yun's tests need the docker CLI to build their images");
     assert!(
         out.status.success(),
-        "docker build of the testbox image failed: {}",
+        "docker build of {reference} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    reference
 }
 
 /// The testbox without an entrypoint, so that a create's `command` is the program run (and can
@@ -113,23 +120,10 @@ pub fn plain_testbox_image() -> String {
             let base = testbox_image();
             let tag = base.rsplit(':').next().unwrap_or("latest");
             let reference = format!("{TESTBOX_REGISTRY}/yun-testbox-plain:{tag}");
-            let ctx = tempfile::tempdir().expect("temp dir");
-            std::fs::write(
-                ctx.path().join("Dockerfile"),
-                format!("FROM {base}\nENTRYPOINT []\nCMD [\"/testbox\", \"serve\", \"8080\", \"plain\"]\n"),
-            )
-            .expect("writing Dockerfile");
-            let out = Command::new("docker")
-                .args(["build", "-q", "-t", &reference])
-                .arg(ctx.path())
-                .env("DOCKER_BUILDKIT", "0")
-                .output()
-                .expect("the docker CLI");
-            assert!(
-                out.status.success(),
-                "docker build of the plain testbox failed: {}",
-                String::from_utf8_lossy(&out.stderr)
+            let dockerfile = format!(
+                "FROM {base}\nENTRYPOINT []\nCMD [\"/testbox\", \"serve\", \"8080\", \"plain\"]\n"
             );
+            build_image(&reference, &dockerfile, &[]);
             reference
         })
         .clone()

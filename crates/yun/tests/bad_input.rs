@@ -279,23 +279,14 @@ async fn ports_quota_and_failed_creates_lose_nothing() {
     );
     // Content of its own (a label), so that removing the tag removes the image: a container
     // runs the image id its image was recorded as, which a mere untag would leave in place.
-    let ctx = tempfile::tempdir().unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
+    yun_testkit::build_image(
+        &gone,
+        &format!(
             "FROM {image}\nLABEL yun.test.gone={}\n",
             cluster.cluster_id()
         ),
-    )
-    .unwrap();
-    assert!(std::process::Command::new("docker")
-        .args(["build", "-q", "-t", &gone])
-        .arg(ctx.path())
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .unwrap()
-        .status
-        .success());
+        &[],
+    );
     assert_eq!(
         cluster
             .admin

@@ -47,18 +47,17 @@ struct EventsQuery {
 fn event_state(s: &str) -> EventState {
     use yun_core::ContainerState as S;
     match S::parse(s) {
-        Some(st) => match wire::container_state(st) {
-            yun_api::containers::ContainerState::Creating => EventState::Creating,
-            yun_api::containers::ContainerState::Running => EventState::Running,
-            yun_api::containers::ContainerState::Stopping => EventState::Stopping,
-            yun_api::containers::ContainerState::Stopped => EventState::Stopped,
-            yun_api::containers::ContainerState::Exited => EventState::Exited,
-            yun_api::containers::ContainerState::Restarting => EventState::Restarting,
-            yun_api::containers::ContainerState::Suspended => EventState::Suspended,
-            yun_api::containers::ContainerState::Lost => EventState::Lost,
-            yun_api::containers::ContainerState::Removing => EventState::Removing,
-            yun_api::containers::ContainerState::Failed => EventState::Failed,
-        },
+        Some(S::Creating) => EventState::Creating,
+        Some(S::Running) => EventState::Running,
+        Some(S::Stopping) => EventState::Stopping,
+        Some(S::Stopped) => EventState::Stopped,
+        Some(S::Exited) => EventState::Exited,
+        Some(S::Restarting) => EventState::Restarting,
+        Some(S::Suspended) => EventState::Suspended,
+        Some(S::Lost) => EventState::Lost,
+        Some(S::Removing) => EventState::Removing,
+        Some(S::Failed) => EventState::Failed,
+        // The trigger writes `removed` when the row goes.
         None => EventState::Removed,
     }
 }
@@ -80,10 +79,17 @@ fn owner(u: &SessionUser, all: bool) -> Option<String> {
     (!(all && u.role == "admin")).then(|| u.id.clone())
 }
 
+/// Whether a caller who sees `owner`'s events (None: everyone's) sees this one.
+fn visible(owner: &Option<String>, row: &EventRow) -> bool {
+    owner.as_ref().is_none_or(|o| *o == row.owner_id)
+}
+
+fn json(row: &EventRow) -> String {
+    serde_json::to_string(&event(row)).expect("an event is plain JSON")
+}
+
 fn line(row: &EventRow) -> bytes::Bytes {
-    let mut out = serde_json::to_vec(&event(row)).expect("an event is plain JSON");
-    out.push(b'\n');
-    out.into()
+    (json(row) + "\n").into()
 }
 
 /// Container state changes: over a WebSocket (text frames, one `ContainerEvent` each), or as
@@ -116,7 +122,7 @@ async fn events(
         let stream = async_stream::stream! {
             loop {
                 match sub.next(&state).await {
-                    Ok(row) if owner.as_ref().is_none_or(|o| *o == row.owner_id) => {
+                    Ok(row) if visible(&owner, &row) => {
                         yield Ok::<_, std::io::Error>(line(&row));
                     }
                     Ok(_) => {}
@@ -134,10 +140,7 @@ async fn events(
             .events_after(q.since.unwrap_or(0), BACKLOG)
             .await?;
         let mut out = Vec::new();
-        for row in rows
-            .iter()
-            .filter(|r| owner.as_ref().is_none_or(|o| *o == r.owner_id))
-        {
+        for row in rows.iter().filter(|r| visible(&owner, r)) {
             out.extend_from_slice(&line(row));
         }
         Body::from(out)
@@ -163,9 +166,8 @@ async fn socket_loop(
     loop {
         tokio::select! {
             row = sub.next(&state) => match row {
-                Ok(row) if owner.as_ref().is_none_or(|o| *o == row.owner_id) => {
-                    let text = serde_json::to_string(&event(&row)).expect("an event is plain JSON");
-                    if socket.send(Message::Text(text.into())).await.is_err() {
+                Ok(row) if visible(&owner, &row) => {
+                    if socket.send(Message::Text(json(&row).into())).await.is_err() {
                         return;
                     }
                 }

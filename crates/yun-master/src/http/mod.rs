@@ -69,7 +69,8 @@ pub fn router(state: AppState) -> Router {
         app = app
             .merge(utoipa_swagger_ui::SwaggerUi::new("/api/docs").url("/api/openapi.json", spec));
     } else {
-        let json = std::sync::Arc::new(spec.to_pretty_json().expect("the spec is JSON"));
+        // Serialised once; each answer shares the bytes.
+        let json = axum::body::Bytes::from(spec.to_pretty_json().expect("the spec is JSON"));
         app = app.route(
             "/api/openapi.json",
             axum::routing::get(move || {
@@ -77,7 +78,7 @@ pub fn router(state: AppState) -> Router {
                 async move {
                     (
                         [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        json.as_ref().clone(),
+                        json,
                     )
                 }
             }),

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use utoipa::openapi::link::Link;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, OpenApi, Ref, RefOr, Type};
 use utoipa::ToSchema;
 use yun_api::{ErrorCode, ErrorEnvelope};
@@ -75,8 +77,8 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
         components.schemas.insert(name, schema);
     }
     spec.security = Some(vec![
-        utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new()),
-        utoipa::openapi::security::SecurityRequirement::new("session", Vec::<String>::new()),
+        SecurityRequirement::new("bearer", Vec::<String>::new()),
+        SecurityRequirement::new("session", Vec::<String>::new()),
     ]);
 
     let mut declared = declared();
@@ -116,14 +118,12 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     .flatten()
 }
 
-/// Whether an operation needs a session: a `security(())` on the handler says it does not.
+/// Whether an operation needs a session: a `security(())` on the handler (an empty
+/// requirement) says it does not.
 fn needs_session(op: &Operation) -> bool {
-    match &op.security {
-        None => true,
-        Some(reqs) => !reqs
-            .iter()
-            .any(|r| serde_json::to_value(r).is_ok_and(|v| v == serde_json::json!({}))),
-    }
+    !op.security
+        .as_ref()
+        .is_some_and(|reqs| reqs.contains(&SecurityRequirement::default()))
 }
 
 fn add_errors(path: &str, op: &mut Operation, own: &[ErrorCode]) {

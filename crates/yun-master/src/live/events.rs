@@ -36,7 +36,7 @@ impl Default for EventRelay {
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<EventRow>>,
     /// The last seq delivered.
-    pub seen: i64,
+    seen: i64,
     backlog: std::collections::VecDeque<EventRow>,
 }
 
