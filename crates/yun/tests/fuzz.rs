@@ -112,6 +112,8 @@ async fn schemathesis_finds_no_failure() {
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,designed_unavailability"])
         .args(["--workers", "2", "--no-color"])
+        // Its cache stays in the run's own directory, not in the checkout.
+        .current_dir(dir.path())
         .env("PYTHONPATH", &hooks)
         .env("SCHEMATHESIS_HOOKS", "hooks")
         .env("YUN_FUZZ_TOKEN", renter.token.as_deref().unwrap())
