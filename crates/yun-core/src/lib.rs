@@ -1,6 +1,7 @@
 //! yun's domain: ids, container specs and states, plans and input rules. No I/O lives here.
 
 pub mod id;
+pub mod locks;
 pub mod plan;
 pub mod registry;
 pub mod spec;
@@ -8,6 +9,7 @@ pub mod state;
 pub mod validate;
 
 pub use id::new_id;
+pub use locks::KeyedLocks;
 pub use plan::Plan;
 pub use spec::{ContainerSpec, EnvVar, Limits, PortBinding, Protocol};
 pub use state::{ContainerState, DesiredState};

@@ -4,8 +4,7 @@ use crate::config::MasterConfig;
 use crate::nodes::Registry;
 use crate::reconciler::Reconciler;
 use crate::store::Store;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,18 +26,4 @@ pub struct AppState {
 }
 
 /// One lock per container serialises its power actions, as Wings does per server.
-#[derive(Clone, Default)]
-pub struct ContainerLocks {
-    inner: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
-}
-
-impl ContainerLocks {
-    pub fn get(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut map = self.inner.lock().expect("locks");
-        // Drop locks nobody holds any more so the map does not grow forever.
-        if map.len() > 1024 {
-            map.retain(|_, l| Arc::strong_count(l) > 1);
-        }
-        map.entry(id.to_string()).or_default().clone()
-    }
-}
+pub type ContainerLocks = yun_core::KeyedLocks<tokio::sync::Mutex<()>>;

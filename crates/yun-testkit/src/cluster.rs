@@ -220,7 +220,7 @@ impl WorkerProcess {
             .arg(format!("{}-{}", ports.start, ports.end))
             .args(extra_args)
             .env("YUN_JOIN_TOKEN", join_token)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", crate::child_log_filter())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -42,7 +42,7 @@ impl DevProcess {
             .arg("--data-dir")
             .arg(data_dir)
             .env_remove("YUN_ADMIN_PASSWORD")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", crate::child_log_filter())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         if let Some(c) = config {

@@ -21,3 +21,9 @@ pub mod procfs;
 pub use process::ProcessCluster;
 pub use registry::LocalRegistry;
 pub use service::{eventually, fetch, fetch_eventually};
+
+/// The log filter for the masters and workers the tests spawn: `warn`, or `YUN_TEST_LOG` when a
+/// failing test needs more (`YUN_TEST_LOG=info cargo test ...`).
+pub fn child_log_filter() -> String {
+    std::env::var("YUN_TEST_LOG").unwrap_or_else(|_| "warn".to_string())
+}

@@ -103,7 +103,7 @@ impl ProcessCluster {
             )
             .env("YUN_JOIN_TOKEN", &self.join_token)
             .env("YUN_ADMIN_PASSWORD", PROCESS_ADMIN_PASSWORD)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", crate::child_log_filter())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -26,11 +26,12 @@ impl DockerRuntime {
         let scope = self.scope()?;
         let hash = spec.hash();
         let image = super::images::pinned(&self.docker, &spec.image, &spec.image_id).await?;
-        // The owner's lock serialises their creates and removals on this node: two creates of
-        // one container (a retry beside a first attempt) meet here, and the second finds the
-        // first's container.
-        let lock = self.owner_lock(&spec.owner_id);
-        let _guard = lock.lock().await;
+        // Two creates of one container (a retry beside a first attempt) meet here, and the
+        // second finds the first's container; other containers of the owner go on in parallel.
+        let container_lock = self.container_locks.get(&spec.container_id);
+        let _container = container_lock.lock().await;
+        let owner_lock = self.owner_locks.get(&spec.owner_id);
+        let _owner = owner_lock.read().await;
         if let Some(existing) = self.inspect_owned(&spec.container_id).await? {
             if existing.spec_hash != hash {
                 return Err(RuntimeError::SpecConflict {
@@ -150,9 +151,11 @@ impl DockerRuntime {
         let Some(status) = self.inspect_owned(id).await? else {
             return Ok(());
         };
-        let lock = self.owner_lock(&status.owner_id);
-        let _guard = lock.lock().await;
+        let container_lock = self.container_locks.get(id);
+        let _container = container_lock.lock().await;
         self.force_remove(&docker_name(id)).await;
+        let owner_lock = self.owner_locks.get(&status.owner_id);
+        let _owner = owner_lock.write().await;
         self.remove_tenant_network_if_unused(&scope, &status.owner_id)
             .await;
         Ok(())

@@ -20,9 +20,8 @@ use super::{
 use bollard::Docker;
 use futures::stream::BoxStream;
 use ipnet::Ipv4Net;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use yun_core::ContainerSpec;
+use std::sync::RwLock;
+use yun_core::{ContainerSpec, KeyedLocks};
 
 pub const LABEL_CLUSTER: &str = "yun.cluster";
 pub const LABEL_NODE: &str = "yun.node";
@@ -44,8 +43,14 @@ pub struct DockerRuntime {
     scope: RwLock<Option<Scope>>,
     /// Limits the engine cannot enforce, read once at start.
     unenforced: Vec<String>,
-    /// One lock per owner serialises creating and removing their tenant network.
-    owner_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per container: a create and a retry of it, or a create and a removal, never interleave.
+    container_locks: KeyedLocks<tokio::sync::Mutex<()>>,
+    /// Per owner: creates share it, so one renter's burst runs in parallel; removing the
+    /// owner's tenant network takes it alone, so no create is between its network and its
+    /// container when the network goes.
+    owner_locks: KeyedLocks<tokio::sync::RwLock<()>>,
+    /// Per owner: making the tenant network, so two creates do not both make one.
+    network_locks: KeyedLocks<tokio::sync::Mutex<()>>,
 }
 
 impl DockerRuntime {
@@ -58,7 +63,9 @@ impl DockerRuntime {
             options,
             scope: RwLock::new(None),
             unenforced,
-            owner_locks: Mutex::new(HashMap::new()),
+            container_locks: KeyedLocks::default(),
+            owner_locks: KeyedLocks::default(),
+            network_locks: KeyedLocks::default(),
         })
     }
 
@@ -72,15 +79,6 @@ impl DockerRuntime {
             .expect("scope lock")
             .clone()
             .ok_or(RuntimeError::NotRegistered)
-    }
-
-    fn owner_lock(&self, owner: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.owner_locks
-            .lock()
-            .expect("owner locks")
-            .entry(owner.to_string())
-            .or_default()
-            .clone()
     }
 
     /// Refuses to run anything on an engine that would drop limits, unless the operator said so.

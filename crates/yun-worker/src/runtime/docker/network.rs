@@ -22,6 +22,8 @@ impl DockerRuntime {
         owner: &str,
     ) -> RuntimeResult<String> {
         let name = tenant_network_name(scope, owner);
+        let lock = self.network_locks.get(owner);
+        let _guard = lock.lock().await;
         match self.docker.inspect_network::<String>(&name, None).await {
             Ok(_) => return Ok(name),
             Err(e) if is_not_found(&e) => {}
