@@ -2,6 +2,7 @@
 
 pub mod id;
 pub mod locks;
+pub mod node;
 pub mod plan;
 pub mod registry;
 pub mod spec;

@@ -5,7 +5,6 @@ pub mod accounts;
 pub mod billing;
 pub mod config;
 pub mod containers;
-pub mod error;
 pub mod http;
 pub mod live;
 pub mod nodes;

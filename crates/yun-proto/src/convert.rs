@@ -1,6 +1,7 @@
 //! Hand-written conversions between protobuf messages and `yun-core` types.
 
 use crate::v1;
+use yun_core::node::{ContainerStatus, DockerState, LogChunk};
 use yun_core::{ContainerSpec, EnvVar, Limits, PortBinding, Protocol};
 
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +92,44 @@ impl TryFrom<v1::ContainerSpec> for ContainerSpec {
                 pids: limits.pids,
             },
         })
+    }
+}
+
+impl From<ContainerStatus> for v1::ContainerStatus {
+    fn from(s: ContainerStatus) -> Self {
+        v1::ContainerStatus {
+            container_id: s.container_id,
+            owner_id: s.owner_id,
+            docker_state: s.state.as_str().to_string(),
+            exit_code: s.exit_code,
+            oom_killed: s.oom_killed,
+            spec_hash: s.spec_hash,
+            docker_id: s.docker_id,
+        }
+    }
+}
+
+impl From<v1::ContainerStatus> for ContainerStatus {
+    fn from(s: v1::ContainerStatus) -> Self {
+        ContainerStatus {
+            container_id: s.container_id,
+            owner_id: s.owner_id,
+            state: DockerState::parse(&s.docker_state),
+            exit_code: s.exit_code,
+            oom_killed: s.oom_killed,
+            spec_hash: s.spec_hash,
+            docker_id: s.docker_id,
+        }
+    }
+}
+
+impl From<v1::LogChunk> for LogChunk {
+    fn from(c: v1::LogChunk) -> Self {
+        LogChunk {
+            stderr: c.stream == v1::log_chunk::Stream::Stderr as i32,
+            ts: c.ts,
+            data: c.data,
+        }
     }
 }
 

@@ -9,3 +9,7 @@ pub mod auth;
 mod convert;
 
 pub use convert::ProtoError;
+
+/// Metadata on a worker's refusal naming the host port Docker could not bind, so the master
+/// can pick another.
+pub const PORT_UNAVAILABLE_KEY: &str = "yun-port-unavailable";

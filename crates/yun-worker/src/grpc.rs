@@ -5,9 +5,7 @@
 
 use crate::agent::Identity;
 use crate::pulls::{PullUpdate, SharedPulls};
-use crate::runtime::{
-    ContainerStatus, DockerState, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError,
-};
+use crate::runtime::{DockerState, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError};
 use crate::stats::{Sample, StatsHub};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
@@ -23,7 +21,7 @@ use yun_proto::v1;
 use yun_proto::v1::worker_service_server::{WorkerService, WorkerServiceServer};
 
 /// Metadata key naming the host port Docker could not bind, so the master can pick another.
-pub const PORT_UNAVAILABLE_KEY: &str = "yun-port-unavailable";
+use yun_proto::PORT_UNAVAILABLE_KEY;
 
 pub struct WorkerGrpc<R> {
     runtime: Arc<R>,
@@ -125,18 +123,6 @@ fn status_of(e: &RuntimeError) -> Status {
             tracing::warn!(error = %e, "docker call failed");
             Status::internal(format!("the Docker engine failed: {e}"))
         }
-    }
-}
-
-fn to_proto_status(s: ContainerStatus) -> v1::ContainerStatus {
-    v1::ContainerStatus {
-        container_id: s.container_id,
-        owner_id: s.owner_id,
-        docker_state: s.state.as_str().to_string(),
-        exit_code: s.exit_code,
-        oom_killed: s.oom_killed,
-        spec_hash: s.spec_hash,
-        docker_id: s.docker_id,
     }
 }
 
@@ -256,7 +242,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .await
             .map_err(|_| Status::internal("the create task failed"))?
             .map_err(status)?;
-        Ok(Response::new(to_proto_status(s)))
+        Ok(Response::new(s.into()))
     }
 
     async fn start_container(
@@ -268,7 +254,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .start_container(&req.into_inner().container_id)
             .await
             .map_err(status)?;
-        Ok(Response::new(to_proto_status(s)))
+        Ok(Response::new(s.into()))
     }
 
     async fn stop_container(
@@ -281,7 +267,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .stop_container(&req.container_id, req.timeout_seconds)
             .await
             .map_err(status)?;
-        Ok(Response::new(to_proto_status(s)))
+        Ok(Response::new(s.into()))
     }
 
     async fn restart_container(
@@ -294,7 +280,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .restart_container(&req.container_id, req.timeout_seconds)
             .await
             .map_err(status)?;
-        Ok(Response::new(to_proto_status(s)))
+        Ok(Response::new(s.into()))
     }
 
     async fn remove_container(
@@ -317,7 +303,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .inspect_container(&req.into_inner().container_id)
             .await
             .map_err(status)?;
-        Ok(Response::new(to_proto_status(s)))
+        Ok(Response::new(s.into()))
     }
 
     async fn list_containers(
@@ -326,7 +312,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
     ) -> Result<Response<v1::ListContainersResponse>, Status> {
         let list = self.runtime.list_containers().await.map_err(status)?;
         Ok(Response::new(v1::ListContainersResponse {
-            containers: list.into_iter().map(to_proto_status).collect(),
+            containers: list.into_iter().map(v1::ContainerStatus::from).collect(),
         }))
     }
 

@@ -22,7 +22,7 @@ pub async fn tick(state: &AppState, removing: &InFlight) {
             match crate::containers::remove(&state, None, &id).await {
                 Ok(_) => tracing::info!(container = id, "lifetime ended; removed"),
                 Err(e) => {
-                    tracing::warn!(container = id, error = %e.message, "lifetime ended but removal failed; retrying")
+                    tracing::warn!(container = id, error = %e, "lifetime ended but removal failed; retrying")
                 }
             }
             removing.release(&id);

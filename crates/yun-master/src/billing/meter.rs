@@ -59,7 +59,7 @@ async fn suspend_all(state: &AppState, user: &str) {
         match crate::containers::suspend(state, &id, &reason).await {
             Ok(()) => tracing::info!(user, container = id, "suspended: balance ran out"),
             Err(e) => {
-                tracing::warn!(user, container = id, error = %e.message, "could not suspend; the next tick retries")
+                tracing::warn!(user, container = id, error = %e, "could not suspend; the next tick retries")
             }
         }
     }

@@ -1,12 +1,11 @@
 //! Queues whose consumer takes whatever has gathered (up to a limit) as one batch, so that
 //! concurrent requests share one write transaction and one durable commit.
 
-use crate::error::ApiError;
+use super::ContainerError;
 use std::future::Future;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Mutex};
 use tokio_util::sync::CancellationToken;
-use yun_api::ErrorCode;
 
 /// Jobs taken in one batch at most; more wait for the next.
 const BATCH: usize = 64;
@@ -36,15 +35,12 @@ impl<J: Send + 'static> Default for Batches<J> {
 }
 
 /// What a caller hears when the master stops before its job was taken or answered.
-pub fn stopped() -> ApiError {
-    ApiError::new(
-        ErrorCode::ShuttingDown,
-        "the master is stopping; try again in a moment",
-    )
+pub fn stopped() -> ContainerError {
+    ContainerError::ShuttingDown
 }
 
 impl<J: Send + 'static> Batches<J> {
-    pub async fn send(&self, job: J) -> Result<(), ApiError> {
+    pub async fn send(&self, job: J) -> Result<(), ContainerError> {
         self.tx.send(job).await.map_err(|_| stopped())
     }
 

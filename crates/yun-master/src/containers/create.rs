@@ -2,16 +2,16 @@
 //! writes the row as `creating` with its ports; (2) the worker call, with no transaction open;
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
-use super::{observed, spec_of};
+use super::{observed, spec_of, ContainerError, ContainerResult, Refusal};
 use crate::billing::pricing::cost;
-use crate::error::{ApiError, ApiResult};
+use crate::nodes::NodeError;
 use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
 use crate::store::{
     ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, RunCharge, SessionUser,
 };
 use std::collections::{BTreeMap, HashSet};
-use yun_api::ErrorCode;
+use yun_core::node::ContainerStatus;
 use yun_core::{validate, DesiredState, EnvVar, Invalid, Protocol};
 
 #[derive(Debug)]
@@ -46,7 +46,7 @@ const MAX_RETRIES_LIMIT: u32 = 100;
 /// The longest lifetime: a year; the shortest is the operator's `min_lifetime` (a minute).
 const MAX_LIFETIME_SECS: i64 = 366 * 24 * 3600;
 
-fn restart_policy(input: Option<RestartInput>) -> ApiResult<RestartPolicy> {
+fn restart_policy(input: Option<RestartInput>) -> ContainerResult<RestartPolicy> {
     let Some(r) = input else {
         return Ok(RestartPolicy::No);
     };
@@ -84,15 +84,15 @@ const MAX_ARGS: usize = 256;
 /// How many times a host port that Docker cannot bind is swapped for another.
 const PORT_RETRIES: usize = 5;
 
-fn invalid(field: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError::from(Invalid {
+fn invalid(field: &'static str, message: impl Into<String>) -> ContainerError {
+    ContainerError::Invalid(Invalid {
         field,
         message: message.into(),
     })
 }
 
 /// A command line a renter gives (to run, or to exec in a console).
-pub fn check_command(command: &[String]) -> ApiResult<()> {
+pub fn check_command(command: &[String]) -> ContainerResult<()> {
     if command.len() > MAX_ARGS {
         return Err(invalid(
             "command",
@@ -108,7 +108,7 @@ pub fn check_command(command: &[String]) -> ApiResult<()> {
     Ok(())
 }
 
-fn check_env(env: &BTreeMap<String, String>) -> ApiResult<Vec<EnvVar>> {
+fn check_env(env: &BTreeMap<String, String>) -> ContainerResult<Vec<EnvVar>> {
     if env.len() > MAX_ENV {
         return Err(invalid("env", format!("use at most {MAX_ENV} variables")));
     }
@@ -124,7 +124,10 @@ fn check_env(env: &BTreeMap<String, String>) -> ApiResult<Vec<EnvVar>> {
         .collect()
 }
 
-fn wanted_ports(input: Option<Vec<PortInput>>, image: &ImageRow) -> ApiResult<Vec<WantedPort>> {
+fn wanted_ports(
+    input: Option<Vec<PortInput>>,
+    image: &ImageRow,
+) -> ContainerResult<Vec<WantedPort>> {
     let Some(list) = input else {
         return Ok(image
             .exposed_ports
@@ -182,7 +185,11 @@ fn wanted_ports(input: Option<Vec<PortInput>>, image: &ImageRow) -> ApiResult<Ve
         .collect()
 }
 
-async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> ApiResult<ImageRow> {
+async fn resolve_image(
+    state: &AppState,
+    user: &SessionUser,
+    image: &str,
+) -> ContainerResult<ImageRow> {
     if !yun_core::id::looks_like_id(image) {
         validate::image_reference(image)?;
     }
@@ -191,13 +198,10 @@ async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> Api
         .resolve_image(&user.id, image)
         .await?
         .ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::UnknownImage,
-                format!(
-                    "image '{image}' is neither in the public catalog nor among your images; \
-                 see GET /api/v1/images, or add it with POST /api/v1/images/pull"
-                ),
-            )
+            Refusal::UnknownImage {
+                image: image.to_string(),
+            }
+            .into()
         })
 }
 
@@ -208,7 +212,11 @@ async fn resolve_image(state: &AppState, user: &SessionUser, image: &str) -> Api
 pub(super) struct FleetView(Option<Vec<NodeSnapshot>>);
 
 impl FleetView {
-    fn nodes(&mut self, state: &AppState, tx: &Placement) -> ApiResult<&mut Vec<NodeSnapshot>> {
+    fn nodes(
+        &mut self,
+        state: &AppState,
+        tx: &Placement,
+    ) -> ContainerResult<&mut Vec<NodeSnapshot>> {
         if self.0.is_none() {
             self.0 = Some(snapshots(state, &tx.reserved()?));
         }
@@ -273,23 +281,14 @@ pub(super) fn admit_and_place(
     mut row: NewContainer,
     name_given: bool,
     wanted: &[WantedPort],
-) -> ApiResult<(NewContainer, (u16, u16))> {
+) -> ContainerResult<(NewContainer, (u16, u16))> {
     let limit = state.config.max_containers_per_user;
     if tx.count_containers(user_id)? >= limit {
-        return Err(ApiError::new(
-            ErrorCode::QuotaExceeded,
-            format!("you have reached the limit of {limit} containers; remove one first"),
-        ));
+        return Err(Refusal::QuotaExceeded { limit }.into());
     }
     if tx.name_taken(user_id, &row.name)? {
         if name_given {
-            return Err(ApiError::new(
-                ErrorCode::NameTaken,
-                format!(
-                    "you already have a container named '{}'; choose another name",
-                    row.name
-                ),
-            ));
+            return Err(Refusal::NameTaken { name: row.name }.into());
         }
         // A name made up from six characters of the id collided; the whole id cannot.
         row.name = default_name(&row.image_ref, &row.id, row.id.len());
@@ -298,16 +297,16 @@ pub(super) fn admit_and_place(
     if !tx.charge_run(user_id, &row.id, charge)? {
         let balance = tx.balance(user_id)?;
         let p = &state.config.pricing;
-        return Err(ApiError::payment_required(format!(
-            "running a container needs a balance of at least {} (a minimum of {}; a refundable deposit of {} and {} for the first {} s of plan {} are taken now), \
-             and your balance is {balance}; top up with POST /api/v1/orders",
-            charge.require,
-            p.min_balance_to_run,
-            charge.deposit,
-            charge.usage,
-            p.metering_interval.as_secs(),
-            row.plan,
-        )));
+        return Err(Refusal::CannotPay {
+            require: charge.require,
+            minimum: p.min_balance_to_run,
+            deposit: charge.deposit,
+            usage: charge.usage,
+            seconds: p.metering_interval.as_secs(),
+            plan: row.plan,
+            balance,
+        }
+        .into());
     }
     let nodes = fleet.nodes(state, tx)?;
     let request = PlacementRequest {
@@ -317,8 +316,8 @@ pub(super) fn admit_and_place(
     };
     let node_id =
         scheduler::place(&request, nodes, state.config.placement).map_err(|why| match why {
-            Unplaceable::NoCapacity(m) => ApiError::new(ErrorCode::NoCapacity, m),
-            Unplaceable::PortOutOfRange(m) => ApiError::new(ErrorCode::PortOutOfRange, m),
+            Unplaceable::NoCapacity(m) => Refusal::NoCapacity(m),
+            Unplaceable::PortOutOfRange(m) => Refusal::PortOutOfRange(m),
         })?;
     let node = nodes
         .iter_mut()
@@ -328,9 +327,11 @@ pub(super) fn admit_and_place(
     for w in wanted.iter() {
         if let Some(h) = w.host_port {
             if !used.insert(h) {
-                return Err(ApiError::new(ErrorCode::PortTaken,
-                    format!("host port {h} is already taken on node {}; leave host_port out to get a free one", node.name),
-                ));
+                return Err(Refusal::PortTaken {
+                    port: h,
+                    node: node.name.clone(),
+                }
+                .into());
             }
         }
     }
@@ -341,14 +342,8 @@ pub(super) fn admit_and_place(
             None => {
                 let free = (node.port_range.0..=node.port_range.1)
                     .find(|p| !used.contains(p))
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            ErrorCode::NoFreePort,
-                            format!(
-                                "node {} has no free host port left; try again later",
-                                node.name
-                            ),
-                        )
+                    .ok_or_else(|| Refusal::NoFreePort {
+                        node: node.name.clone(),
                     })?;
                 used.insert(free);
                 free
@@ -376,7 +371,7 @@ pub async fn create(
     user: &SessionUser,
     input: CreateInput,
     idempotency_key: Option<String>,
-) -> ApiResult<(ContainerRow, bool)> {
+) -> ContainerResult<(ContainerRow, bool)> {
     if let Some(key) = &idempotency_key {
         if key.is_empty() || key.len() > 255 {
             return Err(invalid("Idempotency-Key", "use 1 to 255 characters"));
@@ -467,8 +462,11 @@ pub async fn create(
         Err(e)
             if idempotency_key.is_some()
                 && matches!(
-                    e.code,
-                    ErrorCode::Conflict | ErrorCode::NameTaken | ErrorCode::PortTaken
+                    e,
+                    ContainerError::Store(crate::store::StoreError::Conflict(_))
+                        | ContainerError::Refused(
+                            Refusal::NameTaken { .. } | Refusal::PortTaken { .. }
+                        )
                 ) =>
         {
             let key = idempotency_key.as_deref().unwrap_or_default();
@@ -519,27 +517,30 @@ async fn run_on_node(
     row: &mut ContainerRow,
     wanted: &[WantedPort],
     range: (u16, u16),
-) -> ApiResult<yun_proto::v1::ContainerStatus> {
+) -> ContainerResult<ContainerStatus> {
     let node_name = row.node_name.clone();
-    let client = state.registry.ready_client(&row.node_id).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::NodeUnavailable,
-            format!("node {node_name} went down; try again"),
-        )
-    })?;
+    let client =
+        state
+            .registry
+            .ready_client(&row.node_id)
+            .ok_or_else(|| ContainerError::NodeDown {
+                node: node_name.clone(),
+            })?;
     let mut skipped = Vec::new();
     for _ in 0..=PORT_RETRIES {
         match client.create(&spec_of(row)).await {
             Ok(status) => return Ok(status),
             Err(e) => {
-                let Some(bad) = e.unavailable_port() else {
-                    return Err(ApiError::from_worker(&node_name, e));
+                let NodeError::PortUnavailable { port: bad, .. } = e else {
+                    return Err(ContainerError::node(&node_name, e));
                 };
                 let chosen = wanted.iter().any(|w| w.host_port == Some(bad));
                 if chosen {
-                    return Err(ApiError::new(ErrorCode::PortUnavailable,
-                        format!("host port {bad} is in use on node {node_name}; choose another or leave host_port out"),
-                    ));
+                    return Err(Refusal::PortUnavailable {
+                        port: bad,
+                        node: node_name,
+                    }
+                    .into());
                 }
                 skipped.push(bad);
                 let Some(next) = state
@@ -547,10 +548,7 @@ async fn run_on_node(
                     .replace_port(&row.id, &row.node_id, bad, range, &skipped)
                     .await?
                 else {
-                    return Err(ApiError::new(
-                        ErrorCode::NoFreePort,
-                        format!("node {node_name} has no bindable host port left"),
-                    ));
+                    return Err(Refusal::NoFreePort { node: node_name }.into());
                 };
                 tracing::info!(
                     node = node_name,
@@ -564,10 +562,7 @@ async fn run_on_node(
             }
         }
     }
-    Err(ApiError::new(
-        ErrorCode::NoFreePort,
-        format!("node {node_name} could not bind any of the host ports tried; try again"),
-    ))
+    Err(Refusal::NoFreePort { node: node_name }.into())
 }
 
 /// `<image name>-<the id's last chars>`, e.g. `nginx-4k9x2m` (the last: an id begins with

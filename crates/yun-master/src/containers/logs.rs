@@ -2,7 +2,7 @@
 
 use super::log_lines::LineSplitter;
 use super::{find, node_client};
-use crate::error::{ApiError, ApiResult};
+use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
 use crate::store::ContainerRow;
 use bytes::Bytes;
@@ -30,7 +30,7 @@ pub async fn open_logs(
     id: &str,
     query: LogsQuery,
     format: LogFormat,
-) -> ApiResult<(
+) -> ContainerResult<(
     ContainerRow,
     futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
 )> {
@@ -39,13 +39,10 @@ pub async fn open_logs(
     let stream = client
         .logs(&row.id, query.tail, query.follow)
         .await
-        .map_err(|e| ApiError::from_worker(&row.node_name, e))?;
+        .map_err(|e| ContainerError::node(&row.node_name, e))?;
     let chunks = stream.map(|item| {
-        item.map(|chunk| {
-            let stderr = chunk.stream == yun_proto::v1::log_chunk::Stream::Stderr as i32;
-            (stderr, chunk.ts, Bytes::from(chunk.data))
-        })
-        .map_err(|s| std::io::Error::other(s.message().to_string()))
+        item.map(|chunk| (chunk.stderr, chunk.ts, Bytes::from(chunk.data)))
+            .map_err(std::io::Error::other)
     });
     let out = match format {
         LogFormat::Raw => chunks.map(|item| item.map(|(_, _, data)| data)).boxed(),

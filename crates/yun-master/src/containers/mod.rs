@@ -3,6 +3,7 @@
 
 mod batch;
 mod create;
+mod error;
 mod log_lines;
 mod logs;
 mod outcomes;
@@ -11,25 +12,25 @@ mod power;
 mod remove;
 
 pub use create::{check_command, create, CreateInput, PortInput, RestartInput};
+pub use error::{ContainerError, ContainerResult, Refusal};
 pub use logs::{open_logs, LogFormat, LogsQuery};
 pub use outcomes::Outcomes;
 pub use placer::Placer;
 pub use power::{refresh, restart, start, stop, suspend};
 pub use remove::{remove, Removal};
 
-use crate::error::{ApiError, ApiResult};
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
 use crate::store::ContainerRow;
-use yun_api::ErrorCode;
+use yun_core::node::{ContainerStatus, DockerState};
 use yun_core::{ContainerSpec, ContainerState, DesiredState, Limits, PortBinding, Protocol};
 
 /// The renter-facing state for what a worker reports.
-pub fn observed_state(docker_state: &str, desired: DesiredState) -> ContainerState {
+pub fn observed_state(docker_state: DockerState, desired: DesiredState) -> ContainerState {
     match docker_state {
-        "running" | "paused" => ContainerState::Running,
-        "restarting" => ContainerState::Restarting,
-        "missing" => ContainerState::Lost,
+        DockerState::Running | DockerState::Paused => ContainerState::Running,
+        DockerState::Restarting => ContainerState::Restarting,
+        DockerState::Missing => ContainerState::Lost,
         _ if desired == DesiredState::Running => ContainerState::Exited,
         _ => ContainerState::Stopped,
     }
@@ -37,11 +38,8 @@ pub fn observed_state(docker_state: &str, desired: DesiredState) -> ContainerSta
 
 /// The state and exit code to record for what a worker reported; a running container has no
 /// exit code.
-pub fn observed(
-    status: &yun_proto::v1::ContainerStatus,
-    desired: DesiredState,
-) -> (ContainerState, Option<i64>) {
-    let state = observed_state(&status.docker_state, desired);
+pub fn observed(status: &ContainerStatus, desired: DesiredState) -> (ContainerState, Option<i64>) {
+    let state = observed_state(status.state, desired);
     (
         state,
         (state != ContainerState::Running).then_some(status.exit_code),
@@ -49,29 +47,31 @@ pub fn observed(
 }
 
 /// The container if `owner` may see it (None = an admin, who sees all); else 404, never 403.
-pub async fn find(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+pub async fn find(
+    state: &AppState,
+    owner: Option<&str>,
+    id: &str,
+) -> ContainerResult<ContainerRow> {
     if !yun_core::id::looks_like_id(id) {
-        return Err(ApiError::not_found("container"));
+        return Err(ContainerError::NotFound);
     }
     state
         .store
         .get_container(owner, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("container"))
+        .ok_or(ContainerError::NotFound)
 }
 
 pub fn node_client(
     state: &AppState,
     row: &ContainerRow,
-) -> ApiResult<std::sync::Arc<WorkerClient>> {
-    state.registry.ready_client(&row.node_id).ok_or_else(|| {
-        ApiError::new(ErrorCode::NodeUnavailable,
-            format!(
-                "node {} is down, so container {} cannot be reached now; try again when the node is back",
-                row.node_name, row.id
-            ),
-        )
-    })
+) -> ContainerResult<std::sync::Arc<WorkerClient>> {
+    state
+        .registry
+        .ready_client(&row.node_id)
+        .ok_or_else(|| ContainerError::NodeDown {
+            node: row.node_name.clone(),
+        })
 }
 
 /// What the node needs to run this container; the same row always gives the same spec (and
@@ -108,19 +108,19 @@ mod tests {
     #[test]
     fn exits_read_by_intent() {
         assert_eq!(
-            observed_state("exited", DesiredState::Running),
+            observed_state(DockerState::Exited, DesiredState::Running),
             ContainerState::Exited
         );
         assert_eq!(
-            observed_state("exited", DesiredState::Stopped),
+            observed_state(DockerState::Exited, DesiredState::Stopped),
             ContainerState::Stopped
         );
         assert_eq!(
-            observed_state("running", DesiredState::Stopped),
+            observed_state(DockerState::Running, DesiredState::Stopped),
             ContainerState::Running
         );
         assert_eq!(
-            observed_state("missing", DesiredState::Running),
+            observed_state(DockerState::Missing, DesiredState::Running),
             ContainerState::Lost
         );
     }

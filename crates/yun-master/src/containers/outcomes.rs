@@ -3,7 +3,7 @@
 //! answers only after its outcome is on disk.
 
 use super::batch::{stopped, Batches};
-use crate::error::ApiResult;
+use super::ContainerResult;
 use tokio::sync::oneshot;
 use yun_core::ContainerState;
 
@@ -11,7 +11,7 @@ pub(super) struct Outcome {
     pub(super) id: String,
     pub(super) state: ContainerState,
     pub(super) exit_code: Option<i64>,
-    pub(super) reply: oneshot::Sender<ApiResult<()>>,
+    pub(super) reply: oneshot::Sender<ContainerResult<()>>,
 }
 
 #[derive(Clone, Default)]
@@ -26,7 +26,7 @@ impl Outcomes {
         id: &str,
         state: ContainerState,
         exit_code: Option<i64>,
-    ) -> ApiResult<()> {
+    ) -> ContainerResult<()> {
         let (reply, answer) = oneshot::channel();
         let outcome = Outcome {
             id: id.to_string(),

@@ -8,13 +8,13 @@
 use super::batch::{stopped, Batches};
 use super::create::{admit_and_place, FleetView, WantedPort};
 use super::outcomes::{Outcome, Outcomes};
-use crate::error::{ApiError, ApiResult};
+use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
 use crate::store::{NewContainer, Placement};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-type Placed = ApiResult<(NewContainer, (u16, u16))>;
+type Placed = ContainerResult<(NewContainer, (u16, u16))>;
 
 struct Job {
     user_id: String,
@@ -91,10 +91,10 @@ async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
         Err(e) => {
             let msg = e.to_string();
             for job in batch {
-                let _ = job.reply.send(Err(ApiError::internal(&msg)));
+                let _ = job.reply.send(Err(ContainerError::Failed(msg.clone())));
             }
             for o in outcomes {
-                let _ = o.reply.send(Err(ApiError::internal(&msg)));
+                let _ = o.reply.send(Err(ContainerError::Failed(msg.clone())));
             }
         }
     }

@@ -2,36 +2,33 @@
 //! through `stopping` so that crash detection does not take it for a crash.
 
 use super::{find, node_client, observed};
-use crate::error::{ApiError, ApiResult};
+use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
 use crate::store::{ContainerRow, Prepaid};
-use yun_api::ErrorCode;
+use yun_core::node::ContainerStatus;
 use yun_core::{ContainerState, DesiredState};
-use yun_proto::v1;
 
-fn refused(row: &ContainerRow, action: &str) -> ApiError {
-    ApiError::new(
-        ErrorCode::InvalidState,
-        format!(
-            "container {} is {}, so it cannot {action} now; wait for it to settle or remove it",
-            row.id, row.state
-        ),
-    )
+fn refused(row: &ContainerRow, action: &'static str) -> ContainerError {
+    ContainerError::WrongState {
+        id: row.id.clone(),
+        state: row.state,
+        action,
+    }
 }
 
 async fn record(
     state: &AppState,
     row: &ContainerRow,
     desired: DesiredState,
-    s: &v1::ContainerStatus,
-) -> ApiResult<()> {
+    s: &ContainerStatus,
+) -> ContainerResult<()> {
     let (st, code) = observed(s, desired);
     state.store.set_actual_state(&row.id, st, code).await?;
     Ok(())
 }
 
 /// Pays the next interval of running time before a stopped container runs again.
-async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ApiResult<()> {
+async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ContainerResult<()> {
     if matches!(
         row.state,
         ContainerState::Running | ContainerState::Restarting
@@ -45,12 +42,12 @@ async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ApiResult<()> {
         .await?
     {
         Prepaid::Paid(_) => Ok(()),
-        Prepaid::Short { balance, needed } => Err(ApiError::payment_required(format!(
-            "running container {} for the next {} s costs {needed} credits and your balance is {balance}; \
-             top up with POST /api/v1/orders, then start it again",
-            row.id,
-            interval.as_secs()
-        ))),
+        Prepaid::Short { balance, needed } => Err(ContainerError::CannotPayToRun {
+            id: row.id.clone(),
+            seconds: interval.as_secs(),
+            needed,
+            balance,
+        }),
     }
 }
 
@@ -65,7 +62,11 @@ async fn revert(state: &AppState, row: &ContainerRow) {
     }
 }
 
-pub async fn start(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+pub async fn start(
+    state: &AppState,
+    owner: Option<&str>,
+    id: &str,
+) -> ContainerResult<ContainerRow> {
     let row = find(state, owner, id).await?;
     let lock = state.locks.get(&row.id);
     let _guard = lock.lock().await;
@@ -90,13 +91,17 @@ pub async fn start(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {
             revert(state, &row).await;
-            return Err(ApiError::from_worker(&row.node_name, e));
+            return Err(ContainerError::node(&row.node_name, e));
         }
     }
     find(state, owner, id).await
 }
 
-pub async fn stop(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+pub async fn stop(
+    state: &AppState,
+    owner: Option<&str>,
+    id: &str,
+) -> ContainerResult<ContainerRow> {
     let row = find(state, owner, id).await?;
     let lock = state.locks.get(&row.id);
     let _guard = lock.lock().await;
@@ -124,7 +129,11 @@ pub async fn stop(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<
     find(state, owner, id).await
 }
 
-pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<ContainerRow> {
+pub async fn restart(
+    state: &AppState,
+    owner: Option<&str>,
+    id: &str,
+) -> ContainerResult<ContainerRow> {
     let row = find(state, owner, id).await?;
     let lock = state.locks.get(&row.id);
     let _guard = lock.lock().await;
@@ -147,7 +156,7 @@ pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResu
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {
             revert(state, &row).await;
-            return Err(ApiError::from_worker(&row.node_name, e));
+            return Err(ContainerError::node(&row.node_name, e));
         }
     }
     find(state, owner, id).await
@@ -155,7 +164,7 @@ pub async fn restart(state: &AppState, owner: Option<&str>, id: &str) -> ApiResu
 
 /// Stops a container on its node, passing through `stopping` (so the exit is not taken for a
 /// crash); puts the state back if the node could not do it.
-async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ApiResult<v1::ContainerStatus> {
+async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ContainerResult<ContainerStatus> {
     let client = node_client(state, row)?;
     state
         .store
@@ -170,14 +179,14 @@ async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ApiResult<v1::Con
         Ok(s) => Ok(s),
         Err(e) => {
             revert(state, row).await;
-            Err(ApiError::from_worker(&row.node_name, e))
+            Err(ContainerError::node(&row.node_name, e))
         }
     }
 }
 
 /// Stops a running container because its owner cannot pay for it; it keeps its filesystem and
 /// deposit and shows `suspended` with the reason until they top up and start it.
-pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ApiResult<()> {
+pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ContainerResult<()> {
     let lock = state.locks.get(id);
     let _guard = lock.lock().await;
     let row = find(state, None, id).await?;

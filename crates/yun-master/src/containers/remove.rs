@@ -1,9 +1,8 @@
 //! Removal: the container leaves the node first, then the store, which frees its ports.
 
 use super::find;
-use crate::error::{ApiError, ApiResult};
+use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
-use yun_api::ErrorCode;
 use yun_core::{ContainerState, DesiredState};
 
 /// How a removal ended.
@@ -14,19 +13,17 @@ pub enum Removal {
     Deferred,
 }
 
-pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResult<Removal> {
+pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ContainerResult<Removal> {
     let row = find(state, owner, id).await?;
     let lock = state.locks.get(&row.id);
     let _guard = lock.lock().await;
     let row = find(state, owner, id).await?;
     if !row.state.can_remove() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            format!(
-                "container {} is {}; wait for it to settle, then remove it",
-                row.id, row.state
-            ),
-        ));
+        return Err(ContainerError::WrongState {
+            id: row.id,
+            state: row.state,
+            action: "be removed",
+        });
     }
     state
         .store
@@ -54,7 +51,7 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ApiResul
         {
             tracing::error!(container = row.id, error = %err, "could not restore state");
         }
-        return Err(ApiError::from_worker(&row.node_name, e));
+        return Err(ContainerError::node(&row.node_name, e));
     }
     state.store.delete_container(&row.id).await?;
     Ok(Removal::Done)

@@ -4,7 +4,7 @@ use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::images::{pull_into_catalog, PULL_ERRORS};
 use super::paging::{self, PageQuery};
 use super::wire;
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

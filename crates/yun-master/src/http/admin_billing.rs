@@ -4,7 +4,7 @@
 use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::paging::{self, PageQuery};
 use super::wire;
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Adjusted as StoreAdjusted, Settled};
 use axum::extract::{Path, State};

@@ -5,7 +5,7 @@ use super::wire;
 use crate::accounts::{
     hash_password, hash_token, new_token, verify_password, SESSION_COOKIE, SESSION_TTL_MS,
 };
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};

@@ -3,7 +3,7 @@
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::paging;
 use super::wire;
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{NewOrder, OrderState};
 use axum::extract::{Path, State};

@@ -5,7 +5,7 @@ use super::format::ndjson_chosen;
 use super::paging;
 use super::wire;
 use crate::containers::{self, CreateInput, LogFormat, LogsQuery, PortInput, RestartInput};
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::SessionUser;
 use axum::body::Body;

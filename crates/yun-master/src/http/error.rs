@@ -1,7 +1,7 @@
 //! How an `ApiError` goes over the wire: its code's status and `{"error": {"code", "message",
 //! "field"?}}`.
 
-use crate::error::ApiError;
+use crate::http::api_error::ApiError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -3,7 +3,7 @@
 
 use super::extract::{ApiQuery, AuthUser};
 use super::wire;
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{EventRow, SessionUser};
 use axum::body::Body;

@@ -2,7 +2,7 @@
 //! (bearer token for the CLI, HttpOnly cookie for the console).
 
 use crate::accounts::{hash_token, SESSION_COOKIE};
-use crate::error::ApiError;
+use crate::http::api_error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionUser;
 use axum::extract::rejection::{JsonRejection, QueryRejection};

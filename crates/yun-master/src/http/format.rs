@@ -2,7 +2,7 @@
 //! `Accept: application/x-ndjson`; the query wins.
 
 use super::extract::accepts_ndjson;
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use utoipa::IntoParams;

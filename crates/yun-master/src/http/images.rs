@@ -5,8 +5,8 @@ use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::format::{ndjson_chosen, FormatQuery};
 use super::paging::{self, PageQuery};
 use super::wire;
-use crate::error::{ApiError, ApiResult};
-use crate::nodes::WorkerCallError;
+use crate::http::api_error::{ApiError, ApiResult};
+use crate::nodes::NodeError;
 use crate::state::AppState;
 use crate::store::ImageRow;
 use axum::body::Body;
@@ -67,9 +67,8 @@ pub struct PullStarted {
 
 /// A failed pull in a summary: the engine's own words can carry the first bytes of whatever
 /// service answered at that address, so they are logged, never sent.
-fn pull_error(reference: &str, node: &str, e: WorkerCallError) -> ApiError {
-    if e.code() == Some(tonic::Code::FailedPrecondition) {
-        let raw = e.to_string();
+fn pull_error(reference: &str, node: &str, e: NodeError) -> ApiError {
+    if let NodeError::Refused(raw) = &e {
         tracing::info!(reference, node, error = raw, "pull failed");
         let lower = raw.to_ascii_lowercase();
         let why = if lower.contains("manifest unknown")
@@ -91,7 +90,7 @@ fn pull_error(reference: &str, node: &str, e: WorkerCallError) -> ApiError {
         )
         .on("reference")
     } else {
-        ApiError::from_worker(node, e)
+        ApiError::from_node(node, e)
     }
 }
 
@@ -208,11 +207,7 @@ impl PullStarted {
                 }),
             },
             Ok(None) => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
-            Err(s) => PullEvent::Done(Err(pull_error(
-                reference,
-                &self.node,
-                WorkerCallError::Status(s),
-            ))),
+            Err(s) => PullEvent::Done(Err(pull_error(reference, &self.node, NodeError::from(s)))),
         }
     }
 }

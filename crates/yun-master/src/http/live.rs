@@ -4,7 +4,7 @@
 use super::containers::scope;
 use super::extract::AuthUser;
 use crate::containers::{self, check_command};
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::live::exec::{relay, ExecRequest};
 use crate::live::stats::state_frame;
 use crate::state::AppState;

@@ -4,10 +4,12 @@
 
 mod admin;
 mod admin_billing;
+pub(crate) mod api_error;
 mod auth;
 mod billing;
 mod code_log;
 mod containers;
+mod domain_errors;
 mod error;
 mod events;
 mod extract;
@@ -21,7 +23,7 @@ mod plans;
 mod spec;
 pub mod wire;
 
-use crate::error::ApiError;
+use crate::http::api_error::ApiError;
 use crate::state::AppState;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;

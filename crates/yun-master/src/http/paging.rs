@@ -1,7 +1,7 @@
 //! Paging, the same on every list: `limit` (1 to 200, default 50) and the opaque `cursor` that
 //! the previous page answered as `next_cursor` (null on the last page).
 
-use crate::error::{ApiError, ApiResult};
+use crate::http::api_error::{ApiError, ApiResult};
 use crate::store::Page;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;

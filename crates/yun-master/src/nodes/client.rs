@@ -1,8 +1,11 @@
 //! How the master calls a worker: every call has a deadline and the channel keeps alive, so a
 //! frozen worker cannot hang an HTTP request.
 
+use super::NodeError;
+use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
+use yun_core::node::{ContainerStatus, LogChunk};
 use yun_core::ContainerSpec;
 use yun_proto::auth::AttachToken;
 use yun_proto::v1;
@@ -27,37 +30,6 @@ pub struct WorkerClient {
     inner: Inner,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum WorkerCallError {
-    #[error("the node did not answer within {0:?}")]
-    Timeout(Duration),
-    #[error("{}", .0.message())]
-    Status(tonic::Status),
-}
-
-impl WorkerCallError {
-    pub fn code(&self) -> Option<tonic::Code> {
-        match self {
-            Self::Status(s) => Some(s.code()),
-            Self::Timeout(_) => None,
-        }
-    }
-
-    /// The host port the worker could not bind, if that is why the call failed.
-    pub fn unavailable_port(&self) -> Option<u16> {
-        match self {
-            Self::Status(s) => s
-                .metadata()
-                .get("yun-port-unavailable")?
-                .to_str()
-                .ok()?
-                .parse()
-                .ok(),
-            Self::Timeout(_) => None,
-        }
-    }
-}
-
 impl WorkerClient {
     pub fn new(advertise: &str, token: &str) -> Result<Self, String> {
         let uri = if advertise.starts_with("http") {
@@ -78,14 +50,14 @@ impl WorkerClient {
         })
     }
 
-    async fn call<T, F>(deadline: Duration, f: F) -> Result<T, WorkerCallError>
+    async fn call<T, F>(deadline: Duration, f: F) -> Result<T, NodeError>
     where
         F: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
         match tokio::time::timeout(deadline, f).await {
             Ok(Ok(r)) => Ok(r.into_inner()),
-            Ok(Err(s)) => Err(WorkerCallError::Status(s)),
-            Err(_) => Err(WorkerCallError::Timeout(deadline)),
+            Ok(Err(s)) => Err(NodeError::from(s)),
+            Err(_) => Err(NodeError::Timeout(deadline)),
         }
     }
 
@@ -95,49 +67,49 @@ impl WorkerClient {
         req
     }
 
-    pub async fn info(&self) -> Result<v1::InfoResponse, WorkerCallError> {
-        let mut c = self.inner.clone();
-        Self::call(QUICK, c.info(Self::request(v1::InfoRequest {}, QUICK))).await
-    }
-
-    pub async fn create(
-        &self,
-        spec: &ContainerSpec,
-    ) -> Result<v1::ContainerStatus, WorkerCallError> {
+    pub async fn create(&self, spec: &ContainerSpec) -> Result<ContainerStatus, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::CreateContainerRequest {
             spec: Some(spec.into()),
         };
-        Self::call(SLOW, c.create_container(Self::request(req, SLOW))).await
+        Self::call(SLOW, c.create_container(Self::request(req, SLOW)))
+            .await
+            .map(Into::into)
     }
 
-    pub async fn start(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+    pub async fn start(&self, id: &str) -> Result<ContainerStatus, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
         };
-        Self::call(QUICK, c.start_container(Self::request(req, QUICK))).await
+        Self::call(QUICK, c.start_container(Self::request(req, QUICK)))
+            .await
+            .map(Into::into)
     }
 
-    pub async fn stop(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+    pub async fn stop(&self, id: &str) -> Result<ContainerStatus, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::StopContainerRequest {
             container_id: id.to_string(),
             timeout_seconds: STOP_TIMEOUT_SECONDS,
         };
-        Self::call(QUICK, c.stop_container(Self::request(req, QUICK))).await
+        Self::call(QUICK, c.stop_container(Self::request(req, QUICK)))
+            .await
+            .map(Into::into)
     }
 
-    pub async fn restart(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+    pub async fn restart(&self, id: &str) -> Result<ContainerStatus, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::StopContainerRequest {
             container_id: id.to_string(),
             timeout_seconds: STOP_TIMEOUT_SECONDS,
         };
-        Self::call(QUICK, c.restart_container(Self::request(req, QUICK))).await
+        Self::call(QUICK, c.restart_container(Self::request(req, QUICK)))
+            .await
+            .map(Into::into)
     }
 
-    pub async fn remove(&self, id: &str) -> Result<(), WorkerCallError> {
+    pub async fn remove(&self, id: &str) -> Result<(), NodeError> {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
@@ -147,21 +119,23 @@ impl WorkerClient {
             .map(|_| ())
     }
 
-    pub async fn inspect(&self, id: &str) -> Result<v1::ContainerStatus, WorkerCallError> {
+    pub async fn inspect(&self, id: &str) -> Result<ContainerStatus, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
         };
-        Self::call(PROBE, c.inspect_container(Self::request(req, PROBE))).await
+        Self::call(PROBE, c.inspect_container(Self::request(req, PROBE)))
+            .await
+            .map(Into::into)
     }
 
     /// The node's inventory: every container of this cluster and node.
-    pub async fn list(&self) -> Result<Vec<v1::ContainerStatus>, WorkerCallError> {
+    pub async fn list(&self) -> Result<Vec<ContainerStatus>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::ListContainersRequest {};
         Self::call(INVENTORY, c.list_containers(Self::request(req, INVENTORY)))
             .await
-            .map(|r| r.containers)
+            .map(|r| r.containers.into_iter().map(Into::into).collect())
     }
 
     /// A pull's progress, ending with the image (identical pulls on a node share one pull).
@@ -169,7 +143,7 @@ impl WorkerClient {
         &self,
         reference: &str,
         always: bool,
-    ) -> Result<tonic::Streaming<v1::PullProgress>, WorkerCallError> {
+    ) -> Result<tonic::Streaming<v1::PullProgress>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::PullImageRequest {
             reference: reference.to_string(),
@@ -178,33 +152,8 @@ impl WorkerClient {
         Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await
     }
 
-    /// Pulls an image on the node and returns what the engine reports of it.
-    pub async fn pull(
-        &self,
-        reference: &str,
-        always: bool,
-    ) -> Result<v1::ImageInfo, WorkerCallError> {
-        let mut stream = self.pull_progress(reference, always).await?;
-        let work = async {
-            while let Some(msg) = stream.message().await.map_err(WorkerCallError::Status)? {
-                if let Some(image) = msg.image {
-                    return Ok(image);
-                }
-            }
-            Err(WorkerCallError::Status(tonic::Status::internal(
-                "the pull ended without a result",
-            )))
-        };
-        tokio::time::timeout(SLOW, work)
-            .await
-            .map_err(|_| WorkerCallError::Timeout(SLOW))?
-    }
-
     /// Live samples of one container, about once a second, until the stream is dropped.
-    pub async fn stats(
-        &self,
-        id: &str,
-    ) -> Result<tonic::Streaming<v1::StatsSample>, WorkerCallError> {
+    pub async fn stats(&self, id: &str) -> Result<tonic::Streaming<v1::StatsSample>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::StatsRequest {
             container_ids: vec![id.to_string()],
@@ -218,7 +167,7 @@ impl WorkerClient {
     pub async fn exec(
         &self,
         input: impl futures::Stream<Item = v1::ExecInput> + Send + 'static,
-    ) -> Result<tonic::Streaming<v1::ExecOutput>, WorkerCallError> {
+    ) -> Result<tonic::Streaming<v1::ExecOutput>, NodeError> {
         let mut c = self.inner.clone();
         Self::call(QUICK, c.exec(tonic::Request::new(input))).await
     }
@@ -229,7 +178,7 @@ impl WorkerClient {
         id: &str,
         tail: Option<u32>,
         follow: bool,
-    ) -> Result<tonic::Streaming<v1::LogChunk>, WorkerCallError> {
+    ) -> Result<BoxStream<'static, Result<LogChunk, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::LogsRequest {
             container_id: id.to_string(),
@@ -237,6 +186,9 @@ impl WorkerClient {
             follow,
             since_unix: 0,
         };
-        Self::call(QUICK, c.logs(tonic::Request::new(req))).await
+        let stream = Self::call(QUICK, c.logs(tonic::Request::new(req))).await?;
+        Ok(stream
+            .map(|item| item.map(LogChunk::from).map_err(NodeError::from))
+            .boxed())
     }
 }

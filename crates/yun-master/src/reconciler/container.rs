@@ -3,11 +3,21 @@
 //! shortly after.
 
 use crate::containers::{observed, spec_of};
-use crate::nodes::WorkerClient;
+use crate::nodes::{NodeError, WorkerClient};
 use crate::state::AppState;
-use crate::store::{ContainerBrief, ContainerRow, RestartPolicy};
+use crate::store::{ContainerBrief, ContainerRow, RestartPolicy, StoreError};
 use std::time::Duration;
+use yun_core::node::DockerState;
 use yun_core::{ContainerState, DesiredState};
+
+/// Why one reconcile did not finish; the next pass tries again.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("node: {0}")]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 const BUSY_RETRY: Duration = Duration::from_secs(1);
 
@@ -21,34 +31,29 @@ pub async fn reconcile(state: &AppState, id: &str) {
     if let Err(e) = reconcile_locked(state, id).await {
         tracing::warn!(
             container = id,
-            error = e,
+            error = %e,
             "reconcile failed; the next pass retries"
         );
     }
 }
 
-async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
-    let Some(row) = state
-        .store
-        .get_container(None, id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileError> {
+    let Some(row) = state.store.get_container(None, id).await? else {
         return Ok(());
     };
     // A down node is the pass's business (it marks the containers lost).
     let Some(client) = state.registry.ready_client(&row.node_id) else {
         return Ok(());
     };
-    let status = client.inspect(id).await.map_err(|e| e.to_string())?;
-    let present = status.docker_state != "missing";
+    let status = client.inspect(id).await?;
+    let present = status.state != DockerState::Missing;
     let store = &state.store;
     if row.desired_state == DesiredState::Removed || row.state == ContainerState::Removing {
         if present {
-            client.remove(id).await.map_err(|e| e.to_string())?;
+            client.remove(id).await?;
         }
         tracing::info!(container = id, "finished an interrupted removal");
-        return store.delete_container(id).await.map_err(|e| e.to_string());
+        return Ok(store.delete_container(id).await?);
     }
     if row.state == ContainerState::Creating {
         return finish_create(state, &row, &client).await;
@@ -62,14 +67,13 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
             );
             store
                 .set_actual_state(id, ContainerState::Lost, row.exit_code)
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
         }
         return Ok(());
     }
     let mut status = status;
-    if row.desired_state == DesiredState::Stopped && status.docker_state == "running" {
-        status = client.stop(id).await.map_err(|e| e.to_string())?;
+    if row.desired_state == DesiredState::Stopped && status.state == DockerState::Running {
+        status = client.stop(id).await?;
     }
     let (observed, code) = observed(&status, row.desired_state);
     if observed != row.state || code != row.exit_code {
@@ -80,10 +84,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), String> {
                 "re-attached to its node"
             );
         }
-        store
-            .set_actual_state(id, observed, code)
-            .await
-            .map_err(|e| e.to_string())?;
+        store.set_actual_state(id, observed, code).await?;
     }
     // Whoever saw the exit first (an event, a create, a refresh), the policy decides here.
     let after = ContainerRow {
@@ -104,28 +105,23 @@ async fn finish_create(
     state: &AppState,
     row: &ContainerRow,
     client: &WorkerClient,
-) -> Result<(), String> {
+) -> Result<(), ReconcileError> {
     match client.create(&spec_of(row)).await {
         Ok(s) => {
             tracing::info!(container = row.id, "finished an interrupted create");
             let (observed, code) = observed(&s, DesiredState::Running);
-            state
+            Ok(state
                 .store
                 .set_actual_state(&row.id, observed, code)
-                .await
-                .map_err(|e| e.to_string())
+                .await?)
         }
         // The node answered and refused: the create fails for good, as it would have.
-        Err(e) if e.code().is_some_and(|c| c != tonic::Code::Unavailable) => {
+        Err(e) if !e.is_unreachable() => {
             tracing::warn!(container = row.id, error = %e, "an interrupted create failed; dropping it");
             let _ = client.remove(&row.id).await;
-            state
-                .store
-                .delete_container(&row.id)
-                .await
-                .map_err(|e| e.to_string())
+            Ok(state.store.delete_container(&row.id).await?)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(e.into()),
     }
 }
 

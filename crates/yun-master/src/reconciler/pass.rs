@@ -48,15 +48,15 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, Strin
     let Ok(rows) = state.store.container_briefs_on_node(&node_id).await else {
         return Vec::new();
     };
-    let on_node: HashMap<&str, &str> = inventory
+    let on_node: HashMap<&str, yun_core::node::DockerState> = inventory
         .iter()
-        .map(|c| (c.container_id.as_str(), c.docker_state.as_str()))
+        .map(|c| (c.container_id.as_str(), c.state))
         .collect();
     for row in &rows {
         let settled = match on_node.get(row.id.as_str()) {
             Some(docker_state) => {
                 row.state != ContainerState::Lost
-                    && observed_state(docker_state, row.desired_state) == row.state
+                    && observed_state(*docker_state, row.desired_state) == row.state
                     && !super::container::wants_restart(row)
             }
             // Missing and already lost: nothing more to learn.

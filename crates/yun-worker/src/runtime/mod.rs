@@ -6,6 +6,7 @@ pub mod sim;
 
 use futures::stream::BoxStream;
 use std::future::Future;
+pub use yun_core::node::{ContainerStatus, DockerState};
 use yun_core::ContainerSpec;
 
 /// Which cluster and node this worker acts for; known once the master has accepted it.
@@ -39,56 +40,6 @@ pub struct PullProgress {
     pub layer: String,
     pub current: u64,
     pub total: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DockerState {
-    Created,
-    Running,
-    Restarting,
-    Exited,
-    Paused,
-    Dead,
-    Missing,
-}
-
-impl DockerState {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Created => "created",
-            Self::Running => "running",
-            Self::Restarting => "restarting",
-            Self::Exited => "exited",
-            Self::Paused => "paused",
-            Self::Dead => "dead",
-            Self::Missing => "missing",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct ContainerStatus {
-    pub container_id: String,
-    pub owner_id: String,
-    pub state: DockerState,
-    pub exit_code: i64,
-    pub oom_killed: bool,
-    pub spec_hash: String,
-    pub docker_id: String,
-}
-
-impl ContainerStatus {
-    pub fn missing(container_id: &str) -> Self {
-        Self {
-            container_id: container_id.to_string(),
-            owner_id: String::new(),
-            state: DockerState::Missing,
-            exit_code: 0,
-            oom_killed: false,
-            spec_hash: String::new(),
-            docker_id: String::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

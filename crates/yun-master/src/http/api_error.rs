@@ -1,8 +1,7 @@
 //! The one error type of the API: a code from `yun_api::ErrorCode` (which fixes the HTTP
 //! status), a message that says what to do, and the field that was refused. Internal causes are
-//! logged, never shown to the client.
+//! logged, never shown to the client. Domain errors become these in `domain_errors.rs`.
 
-use crate::nodes::WorkerCallError;
 use crate::store::StoreError;
 use yun_api::ErrorCode;
 use yun_core::Invalid;
@@ -57,27 +56,6 @@ impl ApiError {
             ErrorCode::Internal,
             format!("something went wrong on our side (error id {id}); try again, and tell the operator if it persists"),
         )
-    }
-
-    /// A worker call that failed, in words a renter can act on.
-    pub fn from_worker(node: &str, e: WorkerCallError) -> Self {
-        use tonic::Code;
-        match e.code() {
-            None | Some(Code::Unavailable) | Some(Code::DeadlineExceeded) => Self::new(
-                ErrorCode::NodeUnavailable,
-                format!("node {node} is not answering ({e}); try again shortly"),
-            ),
-            Some(Code::FailedPrecondition) => Self::new(ErrorCode::NodeRefused, e.to_string()),
-            Some(Code::InvalidArgument) => Self::new(
-                ErrorCode::CommandCannotRun,
-                format!("{e}; give a command the image has (or leave command out)"),
-            )
-            .on("command"),
-            Some(Code::ResourceExhausted) => Self::new(ErrorCode::NodeResources, e.to_string()),
-            Some(Code::AlreadyExists) => Self::new(ErrorCode::Conflict, e.to_string()),
-            Some(Code::NotFound) => Self::new(ErrorCode::GoneFromNode, e.to_string()),
-            _ => Self::internal(format!("worker on {node}: {e}")),
-        }
     }
 }
 
