@@ -6,6 +6,7 @@ pub mod billing;
 pub mod config;
 pub mod containers;
 pub mod http;
+pub mod images;
 pub mod live;
 pub mod nodes;
 pub mod payments;

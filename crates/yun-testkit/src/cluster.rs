@@ -84,9 +84,14 @@ impl TestCluster {
 
     /// Starts the in-process worker `w1` on the cluster's port block.
     pub async fn start_worker(&mut self) {
+        self.start_worker_with(|_| {}).await;
+    }
+
+    /// Starts `w1` after `tune` adjusts its settings (a smaller port range, other subnets).
+    pub async fn start_worker_with(&mut self, tune: impl FnOnce(&mut WorkerConfig)) {
         let master = &self.master;
         let (ports, join_token) = (&self.ports, &self.join_token);
-        let worker = yun_worker::start(WorkerConfig {
+        let mut config = WorkerConfig {
             name: "w1".into(),
             master: format!("http://{}", master.rpc_addr),
             rpc: "127.0.0.1:0".parse().unwrap(),
@@ -96,9 +101,9 @@ impl TestCluster {
             join_token: join_token.clone(),
             docker: docker_options(),
             boot_id: None,
-        })
-        .await
-        .expect("worker starts");
+        };
+        tune(&mut config);
+        let worker = yun_worker::start(config).await.expect("worker starts");
         assert_eq!(
             master.wait_for_nodes(1, Duration::from_secs(10)).await,
             1,

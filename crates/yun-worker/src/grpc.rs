@@ -3,7 +3,6 @@
 // tonic's handlers return `Status` by value; boxing it here would only add noise.
 #![allow(clippy::result_large_err)]
 
-use crate::agent::Identity;
 use crate::pulls::{PullUpdate, SharedPulls};
 use crate::runtime::{DockerState, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError};
 use crate::stats::{Sample, StatsHub};
@@ -25,21 +24,14 @@ use yun_proto::PORT_UNAVAILABLE_KEY;
 
 pub struct WorkerGrpc<R> {
     runtime: Arc<R>,
-    identity: Identity,
     stats: Arc<StatsHub<R>>,
     pulls: Arc<SharedPulls<R>>,
 }
 
 impl<R: Runtime> WorkerGrpc<R> {
-    pub fn new(
-        runtime: Arc<R>,
-        identity: Identity,
-        stats: Arc<StatsHub<R>>,
-        pulls: Arc<SharedPulls<R>>,
-    ) -> Self {
+    pub fn new(runtime: Arc<R>, stats: Arc<StatsHub<R>>, pulls: Arc<SharedPulls<R>>) -> Self {
         Self {
             runtime,
-            identity,
             stats,
             pulls,
         }
@@ -139,6 +131,7 @@ fn to_proto_image(i: ImageInfo) -> v1::ImageInfo {
                 protocol,
             })
             .collect(),
+        pulled: i.pulled,
     }
 }
 
@@ -146,28 +139,6 @@ type RpcStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 
 #[tonic::async_trait]
 impl<R: Runtime> WorkerService for WorkerGrpc<R> {
-    async fn info(
-        &self,
-        _: Request<v1::InfoRequest>,
-    ) -> Result<Response<v1::InfoResponse>, Status> {
-        let info = self.runtime.info().await.map_err(status)?;
-        Ok(Response::new(v1::InfoResponse {
-            name: self.identity.name.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            engine_version: info.version,
-            capacity: Some(v1::Capacity {
-                cpu_cores: info.cpu_cores,
-                memory_bytes: info.memory_bytes,
-            }),
-            unenforced_limits: info.unenforced_limits,
-            allow_unenforced_limits: self.identity.allow_unenforced_limits,
-            port_range_start: self.identity.port_range.0.into(),
-            port_range_end: self.identity.port_range.1.into(),
-            public_host: self.identity.public_host.clone(),
-            stats_source: self.stats.source().to_string(),
-        }))
-    }
-
     type PullImageStream = RpcStream<v1::PullProgress>;
 
     async fn pull_image(
@@ -204,22 +175,13 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         Ok(Response::new(Box::pin(out)))
     }
 
-    async fn list_images(
-        &self,
-        _: Request<v1::ListImagesRequest>,
-    ) -> Result<Response<v1::ListImagesResponse>, Status> {
-        let images = self.runtime.list_images().await.map_err(status)?;
-        Ok(Response::new(v1::ListImagesResponse {
-            images: images.into_iter().map(to_proto_image).collect(),
-        }))
-    }
-
     async fn remove_image(
         &self,
         req: Request<v1::RemoveImageRequest>,
     ) -> Result<Response<v1::RemoveImageResponse>, Status> {
+        let req = req.into_inner();
         self.runtime
-            .remove_image(&req.into_inner().reference)
+            .remove_image(&req.reference, &req.docker_id)
             .await
             .map_err(status)?;
         Ok(Response::new(v1::RemoveImageResponse {}))

@@ -145,7 +145,7 @@ pub async fn start_with_runtime<R: Runtime>(
         stats: stats.clone(),
         pulls: pulls.clone(),
     });
-    let service = grpc::WorkerGrpc::new(runtime.clone(), identity.clone(), stats, pulls);
+    let service = grpc::WorkerGrpc::new(runtime.clone(), stats, pulls);
     let serve = grpc::serve(
         service,
         config.join_token.clone(),

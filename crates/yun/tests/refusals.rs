@@ -99,7 +99,10 @@ async fn operators_and_renters_meet_clear_refusals() {
         )
         .await;
     assert_code(&r, 409, "name_taken");
-    assert_eq!(r.body["error"]["field"], serde_json::Value::Null);
+    assert_eq!(
+        r.body["error"]["field"], "name",
+        "a form shows it beside the name"
+    );
     let r = nia
         .post(
             "/containers",
@@ -169,4 +172,61 @@ async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
     assert_code(&r, 409, "invalid_state");
     // Containers of this test stay behind on the engine while the worker is gone.
     yun_testkit::remove_labelled(cluster.cluster_id());
+}
+
+/// A node with one host port and one tenant subnet: the second container that needs a port
+/// finds none free, and a second renter's network finds no subnet left on the node.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_out_of_ports_or_subnets_says_so() {
+    let mut cluster = TestCluster::master_only().await;
+    let one_port = cluster.ports.start;
+    cluster
+        .start_worker_with(|w| {
+            w.port_range = (one_port, one_port);
+            // A /26 of its own, outside the range every other test's workers share: room for
+            // exactly one renter's network.
+            w.docker.tenant_subnets = "10.211.77.0/26".parse().unwrap();
+        })
+        .await;
+    let image = cluster.publish_testbox().await;
+    let ora = cluster.api.sign_up("ora", "ora-password").await;
+    let first = ora.run(json!({ "image": image })).await;
+    assert_eq!(first["ports"][0]["host_port"], one_port);
+    let r = ora.post("/containers", json!({ "image": image })).await;
+    assert_code(&r, 503, "no_free_port");
+
+    let pia = cluster.api.sign_up("pia", "pia-password").await;
+    let r = pia
+        .post("/containers", json!({ "image": image, "ports": [] }))
+        .await;
+    assert_code(&r, 409, "node_resources");
+    assert_eq!(
+        pia.get("/containers").await.body["containers"],
+        json!([]),
+        "the refused create left no record"
+    );
+}
+
+/// A container removed from its node behind yun's back: its logs are asked of the node, which
+/// no longer has it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_gone_from_its_node_is_named_so() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let quinn = cluster.api.sign_up("quinn", "quinn-password").await;
+    let c = quinn.run(json!({ "image": image, "ports": [] })).await;
+    let id = c["id"].as_str().unwrap();
+    yun_testkit::docker()
+        .await
+        .remove_container(
+            &format!("yun-{id}"),
+            Some(bollard::container::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+        .unwrap();
+    let r = quinn.get(&format!("/containers/{id}/logs")).await;
+    assert_code(&r, 410, "gone_from_node");
 }

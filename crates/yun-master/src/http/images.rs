@@ -173,7 +173,15 @@ async fn finish_pull(
     let price = per_mib.saturating_mul(info.size_bytes.div_ceil(MIB) as i64);
     state
         .store
-        .upsert_image(owner, reference, &info.docker_id, info.size_bytes, &ports, price)
+        .upsert_image(
+            owner,
+            reference,
+            &info.docker_id,
+            info.pulled,
+            info.size_bytes,
+            &ports,
+            price,
+        )
         .await?
         .ok_or_else(|| {
             ApiError::payment_required(format!(
@@ -301,6 +309,8 @@ async fn remove(
         .await?
         .filter(|i| i.owner_id == u.id)
         .ok_or_else(|| ApiError::not_found("image"))?;
-    state.store.delete_image(&image.id).await?;
+    if let Some(unused) = state.store.delete_image(&image.id).await? {
+        crate::images::remove_from_nodes(&state, &unused).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -152,6 +152,18 @@ impl WorkerClient {
         Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await
     }
 
+    /// Removes an image yun pulled from the node, unless a container there uses it.
+    pub async fn remove_image(&self, reference: &str, docker_id: &str) -> Result<(), NodeError> {
+        let mut c = self.inner.clone();
+        let req = v1::RemoveImageRequest {
+            reference: reference.to_string(),
+            docker_id: docker_id.to_string(),
+        };
+        Self::call(QUICK, c.remove_image(Self::request(req, QUICK)))
+            .await
+            .map(|_| ())
+    }
+
     /// Live samples of one container, about once a second, until the stream is dropped.
     pub async fn stats(&self, id: &str) -> Result<tonic::Streaming<v1::StatsSample>, NodeError> {
         let mut c = self.inner.clone();

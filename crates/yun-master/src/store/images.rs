@@ -15,6 +15,8 @@ pub struct ImageRow {
     pub created_at: i64,
     /// The engine's image id it was published or pulled as ('' for rows from before pins).
     pub docker_id: String,
+    /// yun fetched this content from a registry (rather than finding it on the node).
+    pub pulled: bool,
 }
 
 fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
@@ -23,6 +25,7 @@ fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
         id: r.get("id"),
         reference: r.get("reference"),
         docker_id: r.get("docker_id"),
+        pulled: r.get::<i64, _>("pulled") != 0,
         owner_id: r.get("owner_id"),
         size_bytes: r.get::<i64, _>("size_bytes") as u64,
         exposed_ports: serde_json::from_str(&ports).unwrap_or_default(),
@@ -32,11 +35,13 @@ fn image_from(r: &sqlx::sqlite::SqliteRow) -> ImageRow {
 
 impl Store {
     /// Adds an image to the catalog (owner '' = public), or refreshes its size and ports.
+    #[allow(clippy::too_many_arguments)]
     pub async fn upsert_image(
         &self,
         owner_id: &str,
         reference: &str,
         docker_id: &str,
+        pulled: bool,
         size_bytes: u64,
         exposed_ports: &[(u16, String)],
         price: i64,
@@ -44,8 +49,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let ports = serde_json::to_string(exposed_ports).expect("ports serialise");
         sqlx::query(
-            "INSERT INTO images (id, reference, owner_id, size_bytes, exposed_ports, created_at, docker_id) VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO images (id, reference, owner_id, size_bytes, exposed_ports, created_at, docker_id, pulled) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT(owner_id, reference) DO UPDATE SET size_bytes = excluded.size_bytes, exposed_ports = excluded.exposed_ports, \
+             pulled = CASE WHEN images.docker_id = excluded.docker_id THEN MAX(images.pulled, excluded.pulled) ELSE excluded.pulled END, \
              docker_id = excluded.docker_id",
         )
         .bind(yun_core::new_id())
@@ -55,6 +61,7 @@ impl Store {
         .bind(ports)
         .bind(now_ms())
         .bind(docker_id)
+        .bind(pulled)
         .execute(&mut *tx)
         .await?;
         let row = sqlx::query("SELECT * FROM images WHERE owner_id = ? AND reference = ?")
@@ -132,8 +139,10 @@ impl Store {
         Ok(row.as_ref().map(image_from))
     }
 
-    /// Deletes an image record unless a container still uses it.
-    pub async fn delete_image(&self, id: &str) -> StoreResult<()> {
+    /// Deletes an image record unless a container still uses it. Answers the record when its
+    /// content should leave the nodes too: yun pulled it, and no other record or container of
+    /// this cluster uses that content.
+    pub async fn delete_image(&self, id: &str) -> StoreResult<Option<ImageRow>> {
         let mut tx = self.begin().await?;
         let in_use: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM containers WHERE image_id = ?")
             .bind(id)
@@ -144,12 +153,28 @@ impl Store {
                 "{in_use} container(s) still use this image; remove them first"
             )));
         }
+        let Some(row) = sqlx::query("SELECT * FROM images WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let image = image_from(&row);
         sqlx::query("DELETE FROM images WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
             .await
             .map_err(|e| conflict_on_unique(e, "image in use"))?;
+        let still_used: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM images WHERE docker_id = ?1) \
+                  + (SELECT COUNT(*) FROM containers WHERE image_pin = ?1)",
+        )
+        .bind(&image.docker_id)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(())
+        let unused = image.pulled && !image.docker_id.is_empty() && still_used == 0;
+        Ok(unused.then_some(image))
     }
 }

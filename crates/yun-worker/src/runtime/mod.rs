@@ -32,6 +32,8 @@ pub struct ImageInfo {
     pub size_bytes: u64,
     /// `(port, protocol)` pairs from the image's EXPOSE lines.
     pub exposed_ports: Vec<(u16, String)>,
+    /// Fetched from a registry by this pull (false: it was on the host already).
+    pub pulled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -154,8 +156,12 @@ pub trait Runtime: Send + Sync + 'static {
         always: bool,
         progress: tokio::sync::mpsc::Sender<PullProgress>,
     ) -> impl Future<Output = RuntimeResult<ImageInfo>> + Send;
-    fn list_images(&self) -> impl Future<Output = RuntimeResult<Vec<ImageInfo>>> + Send;
-    fn remove_image(&self, reference: &str) -> impl Future<Output = RuntimeResult<()>> + Send;
+    /// Removes an image yun pulled (see `RemoveImageRequest`); never one a container uses.
+    fn remove_image(
+        &self,
+        reference: &str,
+        docker_id: &str,
+    ) -> impl Future<Output = RuntimeResult<()>> + Send;
 
     fn create_container(
         &self,

@@ -75,14 +75,11 @@ impl Runtime for SimRuntime {
             docker_id: format!("sim:{reference}"),
             size_bytes: 1 << 20,
             exposed_ports: vec![(8080, "tcp".into())],
+            pulled: true,
         })
     }
 
-    async fn list_images(&self) -> RuntimeResult<Vec<ImageInfo>> {
-        Ok(Vec::new())
-    }
-
-    async fn remove_image(&self, _reference: &str) -> RuntimeResult<()> {
+    async fn remove_image(&self, _reference: &str, _docker_id: &str) -> RuntimeResult<()> {
         Ok(())
     }
 

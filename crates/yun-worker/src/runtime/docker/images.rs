@@ -2,7 +2,7 @@
 
 use super::super::{ImageInfo, PullProgress, RuntimeError, RuntimeResult};
 use super::is_not_found;
-use bollard::image::{CreateImageOptions, ListImagesOptions, RemoveImageOptions};
+use bollard::image::{CreateImageOptions, RemoveImageOptions};
 use bollard::Docker;
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -26,6 +26,7 @@ pub(super) async fn inspect(docker: &Docker, reference: &str) -> RuntimeResult<O
                 docker_id: img.id.unwrap_or_default(),
                 size_bytes: img.size.unwrap_or(0).max(0) as u64,
                 exposed_ports: exposed,
+                pulled: false,
             }))
         }
         Err(e) if is_not_found(&e) => Ok(None),
@@ -101,47 +102,45 @@ pub(super) async fn pull(
             total: detail.total.unwrap_or(0).max(0) as u64,
         });
     }
-    inspect(docker, reference)
+    let info = inspect(docker, reference)
         .await?
         .ok_or_else(|| RuntimeError::ImageUnavailable {
             reference: reference.to_string(),
             message: "the pull ended without the image".into(),
-        })
+        })?;
+    Ok(ImageInfo {
+        pulled: true,
+        ..info
+    })
 }
 
-pub(super) async fn list(docker: &Docker) -> RuntimeResult<Vec<ImageInfo>> {
-    let images = docker
-        .list_images(Some(ListImagesOptions::<String> {
-            all: false,
-            ..Default::default()
-        }))
-        .await?;
-    Ok(images
-        .into_iter()
-        .flat_map(|img| {
-            let id = img.id.clone();
-            let size = img.size.max(0) as u64;
-            img.repo_tags
-                .into_iter()
-                .filter(|t| t != "<none>:<none>")
-                .map(move |tag| ImageInfo {
-                    reference: tag,
-                    docker_id: id.clone(),
-                    size_bytes: size,
-                    exposed_ports: Vec::new(),
-                })
-        })
-        .collect())
-}
-
-pub(super) async fn remove(docker: &Docker, reference: &str) -> RuntimeResult<()> {
+/// Removes what a pull of `reference` brought, never by force: the tag if it still names
+/// `docker_id` (other tags of the same content stay, and so does the content), else the
+/// content itself if no tag names it any more. An image a container uses stays.
+pub(super) async fn remove(docker: &Docker, reference: &str, docker_id: &str) -> RuntimeResult<()> {
+    let target = match inspect(docker, reference).await? {
+        Some(info) if info.docker_id == docker_id => reference.to_string(),
+        _ => match docker.inspect_image(docker_id).await {
+            Ok(img) if img.repo_tags.as_ref().is_none_or(Vec::is_empty) => docker_id.to_string(),
+            Ok(_) => return Ok(()), // another name holds it
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        },
+    };
     let options = RemoveImageOptions {
         force: false,
         noprune: false,
     };
-    match docker.remove_image(reference, Some(options), None).await {
+    match docker.remove_image(&target, Some(options), None).await {
         Ok(_) => Ok(()),
         Err(e) if is_not_found(&e) => Ok(()),
+        // A container (of any cluster on this engine) still uses it.
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 409, ..
+        }) => {
+            tracing::info!(image = target, "image kept: a container uses it");
+            Ok(())
+        }
         Err(e) => Err(e.into()),
     }
 }

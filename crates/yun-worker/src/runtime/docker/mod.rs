@@ -123,12 +123,8 @@ impl Runtime for DockerRuntime {
         images::pull(&self.docker, reference, always, progress).await
     }
 
-    async fn list_images(&self) -> RuntimeResult<Vec<ImageInfo>> {
-        images::list(&self.docker).await
-    }
-
-    async fn remove_image(&self, reference: &str) -> RuntimeResult<()> {
-        images::remove(&self.docker, reference).await
+    async fn remove_image(&self, reference: &str, docker_id: &str) -> RuntimeResult<()> {
+        images::remove(&self.docker, reference, docker_id).await
     }
 
     async fn create_container(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {

@@ -1,0 +1,29 @@
+//! Images leaving the platform: when the last record and container using content yun pulled
+//! are gone, the nodes drop it too, so pulls do not fill their disks forever.
+
+use crate::state::AppState;
+use crate::store::ImageRow;
+
+/// Asks every ready node to remove `image`'s content. A node that is down or refuses keeps
+/// it (logged); the record is gone either way, and an image a container uses always stays.
+pub async fn remove_from_nodes(state: &AppState, image: &ImageRow) {
+    let calls = state
+        .registry
+        .live_nodes()
+        .into_iter()
+        .map(|lease| async move {
+            if let Err(e) = lease
+                .client
+                .remove_image(&image.reference, &image.docker_id)
+                .await
+            {
+                tracing::warn!(
+                    node = lease.node.name,
+                    image = image.reference,
+                    error = %e,
+                    "could not remove an unused image; it stays on the node"
+                );
+            }
+        });
+    futures::future::join_all(calls).await;
+}
