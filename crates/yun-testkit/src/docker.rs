@@ -111,6 +111,22 @@ pub fn build_image(reference: &str, dockerfile: &str, files: &[(&str, &std::path
     );
 }
 
+/// Removes a platform container from the engine behind yun's back, as an operator's
+/// `docker rm -f` would.
+pub async fn remove_behind_yuns_back(container_id: &str) {
+    docker()
+        .await
+        .remove_container(
+            &format!("yun-{container_id}"),
+            Some(bollard::container::RemoveContainerOptions {
+                force: true,
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("docker rm -f");
+}
+
 /// The testbox without an entrypoint, so that a create's `command` is the program run (and can
 /// name one the image does not have).
 pub fn plain_testbox_image() -> String {

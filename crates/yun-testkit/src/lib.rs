@@ -15,7 +15,10 @@ mod service;
 pub use api::{Api, Reply, WebSocket};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
 pub use dev::{Cleanup, DevProcess};
-pub use docker::{build_image, docker, plain_testbox_image, testbox_image, TESTBOX_REGISTRY};
+pub use docker::{
+    build_image, docker, plain_testbox_image, remove_behind_yuns_back, testbox_image,
+    TESTBOX_REGISTRY,
+};
 pub use ports::PortBlock;
 pub mod procfs;
 pub use process::ProcessCluster;

@@ -183,16 +183,7 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
 
     // A container removed behind yun's back is lost, not recreated.
     let kid = keep["id"].as_str().unwrap();
-    docker
-        .remove_container(
-            &format!("yun-{kid}"),
-            Some(bollard::container::RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap();
+    yun_testkit::remove_behind_yuns_back(kid).await;
     until_listed(&pia, kid, Duration::from_secs(5), |c| c["state"] == "lost").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(

@@ -216,17 +216,7 @@ async fn a_container_gone_from_its_node_is_named_so() {
     let quinn = cluster.api.sign_up("quinn", "quinn-password").await;
     let c = quinn.run(json!({ "image": image, "ports": [] })).await;
     let id = c["id"].as_str().unwrap();
-    yun_testkit::docker()
-        .await
-        .remove_container(
-            &format!("yun-{id}"),
-            Some(bollard::container::RemoveContainerOptions {
-                force: true,
-                ..Default::default()
-            }),
-        )
-        .await
-        .unwrap();
+    yun_testkit::remove_behind_yuns_back(id).await;
     let r = quinn.get(&format!("/containers/{id}/logs")).await;
     assert_code(&r, 410, "gone_from_node");
 }
