@@ -1,0 +1,21 @@
+//! yun's integration tests on the real engine, one binary (one link) with a module per area.
+//! Each module's tests start their own cluster, so they run side by side on one engine.
+
+mod bad_input;
+mod billing;
+mod client;
+mod dev;
+mod error_codes;
+mod fault;
+mod fleet;
+mod fuzz;
+mod hardening;
+mod image_policy;
+mod image_removal;
+mod isolation;
+mod lifecycle;
+mod log_volume;
+mod payments;
+mod reconcile;
+mod refusals;
+mod streams;
