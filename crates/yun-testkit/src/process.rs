@@ -130,6 +130,24 @@ impl ProcessCluster {
         self.master.as_ref().map(|c| c.id())
     }
 
+    /// Sends the master process a signal (`TERM` asks it to stop).
+    pub fn signal_master(&self, signal: &str) {
+        let pid = self.master_pid().expect("the master runs");
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "kill -{signal} {pid}");
+    }
+
+    /// Waits for the master process to exit by itself.
+    pub fn wait_master_exit(&mut self) -> std::process::ExitStatus {
+        let mut c = self.master.take().expect("the master runs");
+        c.wait().expect("waiting for the master")
+    }
+
     /// kill -9 the master.
     pub fn kill_master(&mut self) {
         if let Some(mut c) = self.master.take() {

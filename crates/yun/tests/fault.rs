@@ -365,3 +365,55 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
         .unwrap();
     assert_eq!(info.state.unwrap().running, Some(false));
 }
+
+/// A create in flight when the master is asked to stop is answered (503 shutting_down, to
+/// retry), not left hanging, and the next master finishes what the first one placed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later() {
+    let mut cluster = ProcessCluster::start(YUN, &[]).await;
+    let ports = PortBlock::claim();
+    let worker = cluster.spawn_worker("w1", &ports, &[]);
+    cluster.wait_ready("w1").await;
+    let image = cluster.publish_testbox().await;
+    let una = cluster.api.sign_up("una", "una-password").await;
+
+    // The create is placed, then waits on a frozen node while the master is told to stop.
+    worker.signal("STOP");
+    let create = {
+        let (una, image) = (una.clone(), image.clone());
+        tokio::spawn(async move {
+            una.post("/containers", json!({"image": image, "ports": []}))
+                .await
+        })
+    };
+    cluster
+        .eventually(Duration::from_secs(10), "the create is placed", || async {
+            states(&una).await.values().any(|s| s == "creating")
+        })
+        .await;
+    cluster.signal_master("TERM");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    worker.signal("CONT");
+    let r = tokio::time::timeout(Duration::from_secs(30), create)
+        .await
+        .expect("the create is answered while the master stops")
+        .unwrap();
+    assert_eq!((r.status, r.code()), (503, "shutting_down"), "{}", r.text);
+    assert_eq!(r.headers["retry-after"], "5");
+    assert!(cluster.wait_master_exit().success(), "a clean stop");
+
+    cluster.start_master().await;
+    cluster.wait_ready("w1").await;
+    cluster
+        .eventually(
+            Duration::from_secs(20),
+            "the placed container runs, once",
+            || async {
+                let s = states(&una).await;
+                s.len() == 1
+                    && s.values().all(|v| v == "running")
+                    && docker_ids(&cluster.cluster_id).await.len() == 1
+            },
+        )
+        .await;
+}

@@ -1,115 +1,114 @@
-//! A renter's whole day through the HTTP API, on a real Docker engine.
+//! A renter's whole day through the HTTP API, on a real Docker engine, through the typed client
+//! (the download's headers are read raw: they are the point there).
 
-use serde_json::json;
+use futures::{Stream, StreamExt, TryStreamExt};
 use std::time::Duration;
+use yun_api::containers::{Container, ContainerState, CreateContainer, DesiredState, PortRequest};
+use yun_api::{ClientError, ErrorCode};
 use yun_testkit::{fetch, fetch_eventually, TestCluster};
+
+fn spec(image: &str, command: &[&str], ports: Vec<PortRequest>) -> CreateContainer {
+    CreateContainer {
+        image: image.to_string(),
+        command: Some(command.iter().map(|s| s.to_string()).collect()),
+        ports: Some(ports),
+        ..Default::default()
+    }
+}
+
+fn port(container_port: i64, host_port: Option<i64>) -> PortRequest {
+    PortRequest {
+        container_port,
+        host_port,
+        protocol: None,
+    }
+}
+
+async fn text<B: AsRef<[u8]>>(stream: impl Stream<Item = yun_api::client::Result<B>>) -> String {
+    let chunks: Vec<B> = stream.try_collect().await.unwrap();
+    chunks
+        .iter()
+        .map(|c| String::from_utf8_lossy(c.as_ref()).into_owned())
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn run_reach_stop_start_restart_logs_remove() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let alice = cluster.api.sign_up("alice", "alice-password").await;
+    let raw = cluster.api.sign_up("alice", "alice-password").await;
+    let alice = raw.client();
 
-    let me = alice.get("/me").await;
-    assert_eq!(me.body["user"]["username"], "alice");
-    let plans = alice.get("/plans").await;
-    assert!(plans.body["plans"]
-        .as_array()
+    let me = alice.me().await.unwrap();
+    assert_eq!(me.username, "alice");
+    let plans = alice.plans().await.unwrap();
+    assert!(plans
+        .plans
+        .iter()
+        .any(|p| p.name == "nano" && p.memory_mib == 64));
+    assert!(alice
+        .images()
+        .await
         .unwrap()
         .iter()
-        .any(|p| p["name"] == "nano" && p["memory_mib"] == 64));
-    let images = alice.get("/images").await;
-    assert!(images.body["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|i| i["reference"] == image.as_str()));
+        .any(|i| i.reference == image));
 
-    let c = alice
-        .run(json!({
-            "image": image,
-            "name": "web",
-            "command": ["print", "2", "booted", "serve", "8080", "hello alice"],
-            "ports": [{"container_port": 8080}],
-        }))
-        .await;
-    assert_eq!(c["state"], "running");
-    assert_eq!(c["desired_state"], "running");
-    assert_eq!(c["name"], "web");
-    assert_eq!(c["plan"], "nano");
-    assert_eq!(c["node"], "w1");
-    let id = c["id"].as_str().unwrap().to_string();
-    let port = &c["ports"][0];
-    let host_port = port["host_port"].as_u64().unwrap() as u16;
+    let mut web = spec(
+        &image,
+        &["print", "2", "booted", "serve", "8080", "hello alice"],
+        vec![port(8080, None)],
+    );
+    web.name = Some("web".into());
+    let (c, made) = alice.create_container(&web, None).await.unwrap();
+    assert!(made);
+    assert_eq!(c.state, ContainerState::Running);
+    assert_eq!(c.desired_state, DesiredState::Running);
+    assert_eq!(
+        (c.name.as_str(), c.plan.as_str(), c.node.as_str()),
+        ("web", "nano", "w1")
+    );
+    let id = c.id.clone();
+    let host_port = c.ports[0].host_port;
     assert!((cluster.ports.start..=cluster.ports.end).contains(&host_port));
-    assert_eq!(port["endpoint"], format!("127.0.0.1:{host_port}"));
-    let endpoint = port["endpoint"].as_str().unwrap().to_string();
+    let endpoint = c.ports[0].endpoint.clone();
+    assert_eq!(endpoint, format!("127.0.0.1:{host_port}"));
     assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
 
     // It is in the list and can be fetched.
-    let list = alice.get("/containers").await;
-    assert_eq!(list.body["containers"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        alice.get(&format!("/containers/{id}")).await.body["container"]["id"],
-        id.as_str()
-    );
+    let list = alice.containers(false).await.unwrap();
+    assert_eq!(list.iter().map(|c| &c.id).collect::<Vec<_>>(), [&id]);
+    assert_eq!(alice.container(&id).await.unwrap().id, id);
 
-    let stopped = alice
-        .post(&format!("/containers/{id}/stop"), json!({}))
-        .await;
-    assert_eq!(stopped.status, 200, "{}", stopped.text);
-    assert_eq!(stopped.body["container"]["state"], "stopped");
-    assert_eq!(stopped.body["container"]["desired_state"], "stopped");
+    let stopped = alice.stop(&id).await.unwrap();
+    assert_eq!(stopped.state, ContainerState::Stopped);
+    assert_eq!(stopped.desired_state, DesiredState::Stopped);
     assert!(
         fetch(&endpoint).await.is_none(),
         "a stopped container does not answer"
     );
     // Stopping again is fine.
-    assert_eq!(
-        alice
-            .post(&format!("/containers/{id}/stop"), json!({}))
-            .await
-            .status,
-        200
-    );
+    alice.stop(&id).await.unwrap();
 
-    let started = alice
-        .post(&format!("/containers/{id}/start"), json!({}))
-        .await;
     assert_eq!(
-        started.body["container"]["state"], "running",
-        "{}",
-        started.text
+        alice.start(&id).await.unwrap().state,
+        ContainerState::Running
+    );
+    assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
+    assert_eq!(
+        alice.restart(&id).await.unwrap().state,
+        ContainerState::Running
     );
     assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
 
-    let restarted = alice
-        .post(&format!("/containers/{id}/restart"), json!({}))
-        .await;
-    assert_eq!(
-        restarted.body["container"]["state"], "running",
-        "{}",
-        restarted.text
-    );
-    assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
-
-    let logs = alice.get(&format!("/containers/{id}/logs")).await;
-    assert_eq!(logs.status, 200);
+    let logs = text(alice.logs(&id, None, false).await.unwrap()).await;
     assert!(
-        logs.text.contains("booted 0") && logs.text.contains("booted 1"),
-        "{}",
-        logs.text
+        logs.contains("booted 0") && logs.contains("booted 1"),
+        "{logs}"
     );
-    assert!(
-        logs.text.contains("err booted 1"),
-        "stderr is there too: {}",
-        logs.text
-    );
-    let tail = alice.get(&format!("/containers/{id}/logs?tail=1")).await;
-    assert_eq!(tail.text.lines().count(), 1, "{}", tail.text);
-    let download = alice
-        .get(&format!("/containers/{id}/logs?download=1"))
-        .await;
+    assert!(logs.contains("err booted 1"), "stderr is there too: {logs}");
+    let tail = text(alice.logs(&id, Some(1), false).await.unwrap()).await;
+    assert_eq!(tail.lines().count(), 1, "{tail}");
+    let download = raw.get(&format!("/containers/{id}/logs?download=1")).await;
     assert_eq!(
         download.headers["content-disposition"].to_str().unwrap(),
         "attachment; filename=\"web.log\""
@@ -117,13 +116,15 @@ async fn run_reach_stop_start_restart_logs_remove() {
     assert!(download.text.contains("booted 0"));
     assert!(download.headers.get("content-encoding").is_none());
 
-    let removed = alice.delete(&format!("/containers/{id}")).await;
-    assert_eq!(removed.status, 204, "{}", removed.text);
-    assert_eq!(alice.get(&format!("/containers/{id}")).await.status, 404);
-    assert!(alice.get("/containers").await.body["containers"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(matches!(
+        alice.remove_container(&id).await.unwrap(),
+        yun_api::client::Removal::Done
+    ));
+    match alice.container(&id).await {
+        Err(ClientError::Api { code, .. }) => assert_eq!(code, ErrorCode::NotFound),
+        other => panic!("a removed container: {other:?}"),
+    }
+    assert!(alice.containers(false).await.unwrap().is_empty());
     let docker = yun_testkit::docker().await;
     assert!(
         docker
@@ -133,57 +134,67 @@ async fn run_reach_stop_start_restart_logs_remove() {
         "the Docker container is gone"
     );
     // The owner's network went with their last container.
-    let net = format!(
-        "yun-{}-{}",
-        cluster.cluster_id(),
-        me.body["user"]["id"].as_str().unwrap()
-    );
+    let net = format!("yun-{}-{}", cluster.cluster_id(), me.id);
     assert!(
         docker.inspect_network::<String>(&net, None).await.is_err(),
         "network {net} was removed"
     );
 
     // The port is free again: a new container may ask for it by number.
-    let again = alice
-        .run(json!({"image": image, "ports": [{"container_port": 8080, "host_port": host_port}]}))
-        .await;
-    assert_eq!(again["ports"][0]["host_port"], host_port);
+    let again = spec(
+        &image,
+        &["serve", "8080", "again"],
+        vec![port(8080, Some(host_port.into()))],
+    );
+    let (again, _) = alice.create_container(&again, None).await.unwrap();
+    assert_eq!(again.ports[0].host_port, host_port);
+}
+
+async fn wait_until(
+    client: &yun_api::Client,
+    id: &str,
+    done: impl Fn(&Container) -> bool,
+) -> Container {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let c = client.container(id).await.unwrap();
+        if done(&c) || tokio::time::Instant::now() > deadline {
+            return c;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_streams_new_lines_and_exits_are_reported() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let bob = cluster.api.sign_up("bob", "bob-password").await;
+    let bob = cluster.api.sign_up("bob", "bob-password").await.client();
 
     // A container that exits with a code shows it.
-    let c = bob
-        .run(json!({"image": image, "ports": [], "command": ["print", "1", "bye", "exit", "7"]}))
-        .await;
-    let id = c["id"].as_str().unwrap();
-    let got = bob.wait_for(id, |c| c["state"] == "exited").await;
-    assert_eq!(got["state"], "exited", "{got}");
-    assert_eq!(got["exit_code"], 7);
+    let exits = spec(&image, &["print", "1", "bye", "exit", "7"], Vec::new());
+    let (c, _) = bob.create_container(&exits, None).await.unwrap();
+    let got = wait_until(&bob, &c.id, |c| c.state == ContainerState::Exited).await;
+    assert_eq!(got.state, ContainerState::Exited, "{got:?}");
+    assert_eq!(got.exit_code, Some(7));
     // Logs work for exited containers.
-    assert!(bob
-        .get(&format!("/containers/{id}/logs"))
+    assert!(text(bob.logs(&c.id, None, false).await.unwrap())
         .await
-        .text
         .contains("bye 0"));
 
     // follow=true keeps the response open and delivers lines as they come.
-    let c = bob
-        .run(json!({"image": image, "ports": [], "command": ["print", "1", "first", "sleep", "2", "print", "1", "second", "sleep", "0"]}))
-        .await;
-    let id = c["id"].as_str().unwrap();
-    let resp = bob
-        .get_stream(&format!("/containers/{id}/logs?follow=true"))
-        .await;
-    assert_eq!(resp.status(), 200);
-    let mut stream = resp.bytes_stream();
+    let later = spec(
+        &image,
+        &[
+            "print", "1", "first", "sleep", "2", "print", "1", "second", "sleep", "0",
+        ],
+        Vec::new(),
+    );
+    let (c, _) = bob.create_container(&later, None).await.unwrap();
+    let stream = bob.logs(&c.id, None, true).await.unwrap();
+    futures::pin_mut!(stream);
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    use futures::StreamExt;
     while !seen.contains("second 0") {
         let chunk = tokio::time::timeout_at(deadline, stream.next())
             .await

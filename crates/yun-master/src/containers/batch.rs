@@ -62,7 +62,13 @@ impl<J: Send + 'static> Batches<J> {
                 tokio::select! {
                     job = rx.recv() => jobs.extend(job),
                     job = other_rx.recv() => others.extend(job),
-                    () = shutdown.cancelled() => return,
+                    () = shutdown.cancelled() => {
+                        // Nothing more is taken: whoever waits, or sends later, hears
+                        // `stopped()` instead of waiting for an answer that never comes.
+                        close(&mut rx);
+                        close(&mut other_rx);
+                        return;
+                    }
                 }
                 if jobs.is_empty() && others.is_empty() {
                     return; // every sender is gone
@@ -73,6 +79,12 @@ impl<J: Send + 'static> Batches<J> {
             }
         });
     }
+}
+
+/// Refuses new jobs and drops the waiting ones, so their callers are answered.
+fn close<J>(rx: &mut mpsc::Receiver<J>) {
+    rx.close();
+    while rx.try_recv().is_ok() {}
 }
 
 fn take_gathered<J>(rx: &mut mpsc::Receiver<J>, into: &mut Vec<J>) {
