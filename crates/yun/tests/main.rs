@@ -1,5 +1,6 @@
 //! yun's integration tests on the real engine, one binary (one link) with a module per area.
-//! Each module's tests start their own cluster, so they run side by side on one engine.
+//! Each module's tests start their own cluster, so they run side by side on one engine. The
+//! fuzz test is a binary of its own (`tests/fuzz.rs`), so it runs alone.
 
 mod bad_input;
 mod billing;
@@ -8,7 +9,6 @@ mod dev;
 mod error_codes;
 mod fault;
 mod fleet;
-mod fuzz;
 mod hardening;
 mod image_policy;
 mod image_removal;
