@@ -1,10 +1,14 @@
 //! What the reconciler does on a live fleet: crashes and OOM kills show within 2 s (from Docker
 //! events, not from anyone asking), on-failure restarts back off and stop at their limit,
 //! orphans go after their grace, cordoned nodes take nothing new, and Idempotency-Key holds.
+//! Through the typed client.
 
-use serde_json::json;
 use std::time::{Duration, Instant};
-use yun_testkit::{Api, TestCluster};
+use yun_api::admin::NodeState;
+use yun_api::client::{Page, Removal};
+use yun_api::containers::{Container, ContainerState, CreateContainer, RestartPolicyRequest};
+use yun_api::{Client, ClientError, ErrorCode};
+use yun_testkit::TestCluster;
 
 async fn fast_cluster() -> TestCluster {
     TestCluster::start_with(|c| {
@@ -14,32 +18,51 @@ async fn fast_cluster() -> TestCluster {
     .await
 }
 
+fn spec(image: &str, command: &[&str]) -> CreateContainer {
+    CreateContainer {
+        image: image.to_string(),
+        command: (!command.is_empty()).then(|| command.iter().map(|s| s.to_string()).collect()),
+        ports: Some(Vec::new()),
+        ..Default::default()
+    }
+}
+
+fn on_failure(max_retries: Option<u32>) -> Option<RestartPolicyRequest> {
+    Some(RestartPolicyRequest {
+        name: "on-failure".into(),
+        max_retries,
+    })
+}
+
+async fn run(client: &Client, spec: &CreateContainer) -> Container {
+    client.create_container(spec, None).await.unwrap().0
+}
+
 /// The container as the list shows it: the list never asks a node, so a change there came
 /// through the event stream or a reconcile pass.
-async fn listed(api: &Api, id: &str) -> serde_json::Value {
-    api.get("/containers").await.body["containers"]
-        .as_array()
+async fn listed(client: &Client, id: &str) -> Option<Container> {
+    client
+        .containers(false)
+        .await
         .unwrap()
-        .iter()
-        .find(|c| c["id"] == id)
-        .cloned()
-        .unwrap_or(serde_json::Value::Null)
+        .into_iter()
+        .find(|c| c.id == id)
 }
 
 /// Polls the list until `done`; returns how long it took.
 async fn until_listed(
-    api: &Api,
+    client: &Client,
     id: &str,
     limit: Duration,
-    done: impl Fn(&serde_json::Value) -> bool,
+    done: impl Fn(&Container) -> bool,
 ) -> Duration {
     let start = Instant::now();
     loop {
-        let c = listed(api, id).await;
-        if done(&c) {
+        let c = listed(client, id).await;
+        if c.as_ref().is_some_and(&done) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < limit, "within {limit:?}: {c}");
+        assert!(start.elapsed() < limit, "within {limit:?}: {c:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -49,28 +72,28 @@ async fn crashes_and_oom_kills_show_within_two_seconds() {
     // The pass runs only every 10 s here, so a change within 2 s came from an event.
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let nia = cluster.api.sign_up("nia", "nia-password").await;
+    let nia = cluster.api.sign_up("nia", "nia-password").await.client();
 
-    let crash = nia
-        .run(json!({"image": image, "ports": [], "command": ["sleep", "2", "exit", "3"]}))
-        .await;
-    let id = crash["id"].as_str().unwrap();
-    assert_eq!(crash["state"], "running");
-    let took = until_listed(&nia, id, Duration::from_secs(6), |c| c["state"] == "exited").await;
+    let crash = run(&nia, &spec(&image, &["sleep", "2", "exit", "3"])).await;
+    assert_eq!(crash.state, ContainerState::Running);
+    let took = until_listed(&nia, &crash.id, Duration::from_secs(6), |c| {
+        c.state == ContainerState::Exited
+    })
+    .await;
     assert!(
         took < Duration::from_secs(4),
         "2 s of sleep + at most 2 s to show: {took:?}"
     );
-    assert_eq!(listed(&nia, id).await["exit_code"], 3);
+    assert_eq!(listed(&nia, &crash.id).await.unwrap().exit_code, Some(3));
 
-    let hog = nia
-        .run(json!({"image": image, "ports": [], "command": ["sleep", "1", "alloc", "200"]}))
-        .await;
-    let id = hog["id"].as_str().unwrap();
-    until_listed(&nia, id, Duration::from_secs(4), |c| c["state"] == "exited").await;
+    let hog = run(&nia, &spec(&image, &["sleep", "1", "alloc", "200"])).await;
+    until_listed(&nia, &hog.id, Duration::from_secs(4), |c| {
+        c.state == ContainerState::Exited
+    })
+    .await;
     assert_eq!(
-        listed(&nia, id).await["exit_code"],
-        137,
+        listed(&nia, &hog.id).await.unwrap().exit_code,
+        Some(137),
         "killed by the kernel for memory"
     );
 }
@@ -79,53 +102,53 @@ async fn crashes_and_oom_kills_show_within_two_seconds() {
 async fn on_failure_restarts_back_off_and_stop_at_the_limit() {
     let cluster = fast_cluster().await;
     let image = cluster.publish_testbox().await;
-    let ola = cluster.api.sign_up("ola", "ola-password").await;
-    let r = ola
-        .post("/containers", json!({"image": image, "ports": [], "command": ["exit", "1"], "restart_policy": {"name": "on-failure", "max_retries": 2}}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    assert_eq!(r.body["container"]["restart_policy"]["name"], "on-failure");
-    let id = r.body["container"]["id"].as_str().unwrap().to_string();
+    let ola = cluster.api.sign_up("ola", "ola-password").await.client();
+    let failing = CreateContainer {
+        restart_policy: on_failure(Some(2)),
+        ..spec(&image, &["exit", "1"])
+    };
+    let c = run(&ola, &failing).await;
+    assert_eq!(c.restart_policy.name, "on-failure");
     // Backoffs of 1 s and 2 s, then it stays exited.
-    until_listed(&ola, &id, Duration::from_secs(15), |c| {
-        c["restart_policy"]["restarts"] == 2 && c["state"] == "exited"
+    until_listed(&ola, &c.id, Duration::from_secs(15), |c| {
+        c.restart_policy.restarts == 2 && c.state == ContainerState::Exited
     })
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let c = listed(&ola, &id).await;
-    assert_eq!(c["restart_policy"]["restarts"], 2, "no third restart: {c}");
-    assert_eq!(c["state"], "exited");
-    assert_eq!(c["exit_code"], 1);
+    let c = listed(&ola, &c.id).await.unwrap();
+    assert_eq!(c.restart_policy.restarts, 2, "no third restart: {c:?}");
+    assert_eq!(c.state, ContainerState::Exited);
+    assert_eq!(c.exit_code, Some(1));
 
     // A clean exit is not a failure; and the default policy never restarts.
-    let clean = ola
-        .run(json!({"image": image, "ports": [], "command": ["exit", "0"], "restart_policy": {"name": "on-failure"}}))
-        .await;
-    let plain = ola
-        .run(json!({"image": image, "ports": [], "command": ["exit", "4"]}))
-        .await;
+    let clean = CreateContainer {
+        restart_policy: on_failure(None),
+        ..spec(&image, &["exit", "0"])
+    };
+    let clean = run(&ola, &clean).await;
+    let plain = run(&ola, &spec(&image, &["exit", "4"])).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        listed(&ola, clean["id"].as_str().unwrap()).await["restart_policy"]["restarts"],
-        0
-    );
-    assert_eq!(
-        listed(&ola, plain["id"].as_str().unwrap()).await["restart_policy"]["restarts"],
-        0
-    );
+    for quiet in [&clean.id, &plain.id] {
+        assert_eq!(
+            listed(&ola, quiet).await.unwrap().restart_policy.restarts,
+            0
+        );
+    }
 
-    for bad in [
-        json!({"name": "always"}),
-        json!({"name": "on-failure", "max_retries": 0}),
-        json!({"name": "no", "max_retries": 3}),
-    ] {
-        let r = ola
-            .post(
-                "/containers",
-                json!({"image": image, "restart_policy": bad}),
-            )
-            .await;
-        assert_eq!(r.status, 422, "{}", r.text);
+    for (name, max_retries) in [("always", None), ("on-failure", Some(0)), ("no", Some(3))] {
+        let bad = CreateContainer {
+            restart_policy: Some(RestartPolicyRequest {
+                name: name.into(),
+                max_retries,
+            }),
+            ..spec(&image, &[])
+        };
+        match ola.create_container(&bad, None).await {
+            Err(ClientError::Api { status, code, .. }) => {
+                assert_eq!((status, code), (422, ErrorCode::InvalidInput), "{name}")
+            }
+            other => panic!("restart policy {name} {max_retries:?}: {other:?}"),
+        }
     }
 }
 
@@ -133,11 +156,11 @@ async fn on_failure_restarts_back_off_and_stop_at_the_limit() {
 async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
     let cluster = fast_cluster().await;
     let image = cluster.publish_testbox().await;
-    let pia = cluster.api.sign_up("pia", "pia-password").await;
-    let keep = pia.run(json!({"image": image, "ports": []})).await;
+    let pia = cluster.api.sign_up("pia", "pia-password").await.client();
+    let keep = run(&pia, &spec(&image, &[])).await;
     let docker = yun_testkit::docker().await;
     let kept = docker
-        .inspect_container(&format!("yun-{}", keep["id"].as_str().unwrap()), None)
+        .inspect_container(&format!("yun-{}", keep.id), None)
         .await
         .unwrap();
     let labels = kept.config.unwrap().labels.unwrap();
@@ -177,14 +200,17 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
     );
     // The owned one is untouched.
     assert_eq!(
-        listed(&pia, keep["id"].as_str().unwrap()).await["state"],
-        "running"
+        listed(&pia, &keep.id).await.unwrap().state,
+        ContainerState::Running
     );
 
     // A container removed behind yun's back is lost, not recreated.
-    let kid = keep["id"].as_str().unwrap();
+    let kid = keep.id.as_str();
     yun_testkit::remove_behind_yuns_back(kid).await;
-    until_listed(&pia, kid, Duration::from_secs(5), |c| c["state"] == "lost").await;
+    until_listed(&pia, kid, Duration::from_secs(5), |c| {
+        c.state == ContainerState::Lost
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         docker
@@ -193,9 +219,8 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
             .is_err(),
         "never silently recreated"
     );
-    assert_eq!(
-        pia.delete(&format!("/containers/{kid}")).await.status,
-        204,
+    assert!(
+        matches!(pia.remove_container(kid).await.unwrap(), Removal::Done),
         "a lost container can be removed"
     );
 }
@@ -204,73 +229,59 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
 async fn cordon_and_idempotency_key() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let quinn = cluster.api.sign_up("quinn", "quinn-password").await;
-    let node = cluster.admin.get("/admin/nodes").await.body["nodes"][0].clone();
-    let node_id = node["id"].as_str().unwrap();
-    let c = quinn.run(json!({"image": image, "ports": []})).await;
+    let quinn = cluster
+        .api
+        .sign_up("quinn", "quinn-password")
+        .await
+        .client();
+    let admin = cluster.admin.client();
+    let node_id = admin.nodes(&Page::default()).await.unwrap().nodes[0]
+        .id
+        .clone();
+    let c = run(&quinn, &spec(&image, &[])).await;
 
+    admin.cordon(&node_id).await.unwrap();
     assert_eq!(
-        cluster
-            .admin
-            .post(&format!("/admin/nodes/{node_id}/cordon"), json!({}))
-            .await
-            .status,
-        204
+        admin.nodes(&Page::default()).await.unwrap().nodes[0].state,
+        NodeState::Cordoned
     );
-    assert_eq!(
-        cluster.admin.get("/admin/nodes").await.body["nodes"][0]["state"],
-        "cordoned"
-    );
-    let r = quinn
-        .post("/containers", json!({"image": image, "ports": []}))
-        .await;
-    assert_eq!(r.status, 503, "{}", r.text);
-    assert!(r.text.contains("cordoned"), "{}", r.text);
+    match quinn.create_container(&spec(&image, &[]), None).await {
+        Err(ClientError::Api {
+            status, message, ..
+        }) => {
+            assert_eq!(status, 503);
+            assert!(message.contains("cordoned"), "{message}");
+        }
+        other => panic!("a create on a cordoned fleet: {other:?}"),
+    }
     // What runs there keeps running and obeys.
-    let cid = c["id"].as_str().unwrap();
     assert_eq!(
-        quinn
-            .post(&format!("/containers/{cid}/stop"), json!({}))
-            .await
-            .body["container"]["state"],
-        "stopped"
+        quinn.stop(&c.id).await.unwrap().state,
+        ContainerState::Stopped
     );
-    assert_eq!(
-        cluster
-            .admin
-            .post(&format!("/admin/nodes/{node_id}/uncordon"), json!({}))
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        cluster
-            .admin
-            .post("/admin/nodes/aaaaaaaaaaaaaaaa/cordon", json!({}))
-            .await
-            .status,
-        404
-    );
+    admin.uncordon(&node_id).await.unwrap();
+    match admin.cordon("aaaaaaaaaaaaaaaa").await {
+        Err(ClientError::Api { status, .. }) => assert_eq!(status, 404),
+        other => panic!("cordoning no node: {other:?}"),
+    }
 
-    let keyed = |key: &'static str| {
-        quinn
-            .request(reqwest::Method::POST, "/containers")
-            .header("idempotency-key", key)
-            .json(&json!({"image": image, "ports": []}))
-    };
-    let first = Api::send(keyed("order-1")).await;
-    assert_eq!(first.status, 201, "{}", first.text);
-    let again = Api::send(keyed("order-1")).await;
-    assert_eq!(again.status, 200, "{}", again.text);
-    assert_eq!(again.body["container"]["id"], first.body["container"]["id"]);
-    let other = Api::send(keyed("order-2")).await;
-    assert_eq!(other.status, 201);
-    assert_ne!(other.body["container"]["id"], first.body["container"]["id"]);
-    assert_eq!(
-        quinn.get("/containers").await.body["containers"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
-    );
+    let same = spec(&image, &[]);
+    let (first, made) = quinn
+        .create_container(&same, Some("order-1"))
+        .await
+        .unwrap();
+    assert!(made);
+    let (again, made) = quinn
+        .create_container(&same, Some("order-1"))
+        .await
+        .unwrap();
+    assert!(!made, "a repeat answers 200 with the first result");
+    assert_eq!(again.id, first.id);
+    let (other, made) = quinn
+        .create_container(&same, Some("order-2"))
+        .await
+        .unwrap();
+    assert!(made);
+    assert_ne!(other.id, first.id);
+    assert_eq!(quinn.containers(false).await.unwrap().len(), 3);
 }
