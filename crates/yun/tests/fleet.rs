@@ -1,8 +1,12 @@
 //! Workers as separate processes: a second worker registers and takes containers, a wrong join
-//! token is refused, and restarting a worker never stops what it runs.
+//! token is refused, and restarting a worker never stops what it runs. Through the typed
+//! client.
 
-use serde_json::json;
 use std::time::Duration;
+use yun_api::admin::{Node, NodeState};
+use yun_api::client::{Page, Removal};
+use yun_api::containers::{ContainerState, CreateContainer};
+use yun_api::Client;
 use yun_proto_check::{worker_refuses_wrong_token, wrong_token_is_rejected};
 use yun_testkit::{fetch_eventually, PortBlock, TestCluster};
 
@@ -54,74 +58,96 @@ mod yun_proto_check {
     }
 }
 
+/// The operator's view of the node called `name`, if it is registered.
+async fn node(admin: &Client, name: &str) -> Option<Node> {
+    admin
+        .nodes(&Page::default())
+        .await
+        .unwrap()
+        .nodes
+        .into_iter()
+        .find(|n| n.name == name)
+}
+
+fn serving(image: &str, text: &str) -> CreateContainer {
+    CreateContainer {
+        image: image.to_string(),
+        command: Some(vec!["serve".into(), "8080".into(), text.into()]),
+        ..Default::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_worker_process_registers_and_takes_containers() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
+    let admin = cluster.admin.client();
     let msg = wrong_token_is_rejected(cluster.master.rpc_addr).await;
     assert!(msg.contains("join token"), "{msg}");
-    assert!(cluster.admin.node("intruder").await.is_null());
+    assert!(node(&admin, "intruder").await.is_none());
     worker_refuses_wrong_token(cluster.worker.as_ref().unwrap().rpc_addr).await;
 
-    let gina = cluster.api.sign_up("gina", "gina-password").await;
+    let gina = cluster.api.sign_up("gina", "gina-password").await.client();
     // Fill the in-process worker's node a little so the new, emptier node is preferred.
-    gina.run(json!({"image": image, "ports": [], "plan": "small"}))
-        .await;
+    let small = CreateContainer {
+        image: image.clone(),
+        ports: Some(Vec::new()),
+        plan: Some("small".into()),
+        ..Default::default()
+    };
+    gina.create_container(&small, None).await.unwrap();
 
     let ports = PortBlock::claim();
     let _w2 = cluster.spawn_worker(YUN, "w2", &ports, &["--allow-unenforced-limits"]);
     cluster.wait_for_nodes(2).await;
-    let w2 = cluster.admin.node("w2").await;
-    assert_eq!(w2["state"], "ready");
-    assert_eq!(w2["port_range"], format!("{}-{}", ports.start, ports.end));
-    assert_eq!(w2["unenforced_limits"], json!([]));
-    assert_eq!(
-        w2["allow_unenforced_limits"], true,
-        "the node list shows the flag"
-    );
-    assert!(w2["capacity"]["memory_bytes"].as_u64().unwrap() > 0);
+    let w2 = node(&admin, "w2").await.expect("w2 is registered");
+    assert_eq!(w2.state, NodeState::Ready);
+    assert_eq!(w2.port_range, format!("{}-{}", ports.start, ports.end));
+    assert!(w2.unenforced_limits.is_empty());
+    assert!(w2.allow_unenforced_limits, "the node list shows the flag");
+    assert!(w2.capacity.memory_bytes > 0);
 
-    let c = gina
-        .run(json!({"image": image, "command": ["serve", "8080", "from w2"]}))
-        .await;
-    assert_eq!(c["node"], "w2", "{c}");
-    let port = c["ports"][0]["host_port"].as_u64().unwrap() as u16;
-    assert!((ports.start..=ports.end).contains(&port));
-    let body = fetch_eventually(c["ports"][0]["endpoint"].as_str().unwrap()).await;
-    assert_eq!(body, "from w2");
-    let id = c["id"].as_str().unwrap();
+    let (c, _) = gina
+        .create_container(&serving(&image, "from w2"), None)
+        .await
+        .unwrap();
+    assert_eq!(c.node, "w2", "{c:?}");
+    assert!((ports.start..=ports.end).contains(&c.ports[0].host_port));
+    assert_eq!(fetch_eventually(&c.ports[0].endpoint).await, "from w2");
     assert_eq!(
-        gina.post(&format!("/containers/{id}/stop"), json!({}))
-            .await
-            .body["container"]["state"],
-        "stopped"
+        gina.stop(&c.id).await.unwrap().state,
+        ContainerState::Stopped
     );
-    assert_eq!(gina.delete(&format!("/containers/{id}")).await.status, 204);
+    assert!(matches!(
+        gina.remove_container(&c.id).await.unwrap(),
+        Removal::Done
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn restarting_a_worker_keeps_its_containers_running() {
     // Only the worker process takes containers in this test.
     let cluster = TestCluster::master_only().await;
+    let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker(YUN, "w2", &ports, &[]);
     cluster.wait_for_nodes(1).await;
     let image = cluster.publish_testbox().await;
-    let hana = cluster.api.sign_up("hana", "hana-password").await;
-    let node_id = cluster.admin.node("w2").await["id"].clone();
-    let c = hana
-        .run(json!({"image": image, "command": ["serve", "8080", "still here"]}))
-        .await;
-    assert_eq!(c["node"], "w2");
-    let id = c["id"].as_str().unwrap().to_string();
-    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
+    let hana = cluster.api.sign_up("hana", "hana-password").await.client();
+    let node_id = node(&admin, "w2").await.unwrap().id;
+    let (c, _) = hana
+        .create_container(&serving(&image, "still here"), None)
+        .await
+        .unwrap();
+    assert_eq!(c.node, "w2");
+    let endpoint = c.ports[0].endpoint.clone();
     assert_eq!(fetch_eventually(&endpoint).await, "still here");
 
     // kill -9 the worker: the container does not notice.
     worker.kill();
     let docker = yun_testkit::docker().await;
     let inspect = docker
-        .inspect_container(&format!("yun-{id}"), None)
+        .inspect_container(&format!("yun-{}", c.id), None)
         .await
         .unwrap();
     assert_eq!(inspect.state.unwrap().running, Some(true));
@@ -131,31 +157,25 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     let _worker = cluster.spawn_worker(YUN, "w2", &ports, &[]);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let stopped = hana
-            .post(&format!("/containers/{id}/stop"), json!({}))
-            .await;
-        if stopped.status == 200 {
-            assert_eq!(stopped.body["container"]["state"], "stopped");
-            break;
+        match hana.stop(&c.id).await {
+            Ok(stopped) => {
+                assert_eq!(stopped.state, ContainerState::Stopped);
+                break;
+            }
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "the restarted worker never took the stop: {e:?}"
+            ),
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the restarted worker never took the stop: {}",
-            stopped.text
-        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(cluster.admin.node("w2").await["id"], node_id);
-    let started = hana
-        .post(&format!("/containers/{id}/start"), json!({}))
-        .await;
+    assert_eq!(node(&admin, "w2").await.unwrap().id, node_id);
     assert_eq!(
-        started.body["container"]["state"], "running",
-        "{}",
-        started.text
+        hana.start(&c.id).await.unwrap().state,
+        ContainerState::Running
     );
     let after = docker
-        .inspect_container(&format!("yun-{id}"), None)
+        .inspect_container(&format!("yun-{}", c.id), None)
         .await
         .unwrap();
     assert_eq!(
