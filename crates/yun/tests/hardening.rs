@@ -1,8 +1,8 @@
 //! The limits and hardening are really on the container: read back from Docker and from the
 //! kernel's cgroup files, not just from what we asked for.
 
-use serde_json::json;
 use std::path::{Path, PathBuf};
+use yun_api::containers::{ContainerState, CreateContainer};
 use yun_testkit::TestCluster;
 
 /// The cgroup directory of a process for one controller (v1) or the unified one (v2).
@@ -39,9 +39,15 @@ fn read(dir: &Path, file: &str) -> String {
 async fn limits_and_hardening_are_enforced_by_the_kernel() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let alice = cluster.api.sign_up("alice", "alice-password").await;
-    let c = alice.run(json!({"image": image, "plan": "nano"})).await;
-    let id = c["id"].as_str().unwrap();
+    let raw = cluster.api.sign_up("alice", "alice-password").await;
+    let alice = raw.client();
+    let nano = CreateContainer {
+        image: image.clone(),
+        plan: Some("nano".into()),
+        ..Default::default()
+    };
+    let (c, _) = alice.create_container(&nano, None).await.unwrap();
+    let id = &c.id;
     let docker = yun_testkit::docker().await;
     let info = docker
         .inspect_container(&format!("yun-{id}"), None)
@@ -75,10 +81,7 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
     );
     let network = hc.network_mode.unwrap();
     assert_ne!(network, "host");
-    let user_id = alice.get("/me").await.body["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let user_id = alice.me().await.unwrap().id;
     assert_eq!(network, format!("yun-{}-{user_id}", cluster.cluster_id()));
     let log = hc.log_config.unwrap();
     assert_eq!(log.typ.as_deref(), Some("json-file"));
@@ -124,22 +127,38 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
     }
 
     // The limits bite: forking past the pids limit fails, and allocating past memory is killed.
-    let forker = alice
-        .run(json!({"image": image, "ports": [], "command": ["fork", "100"]}))
-        .await;
-    let fid = forker["id"].as_str().unwrap();
-    let logs = alice.wait_for_logs(fid, "fork").await;
+    let running = |command: &[&str]| CreateContainer {
+        image: image.clone(),
+        command: Some(command.iter().map(|s| s.to_string()).collect()),
+        ports: Some(Vec::new()),
+        ..Default::default()
+    };
+    let (forker, _) = alice
+        .create_container(&running(&["fork", "100"]), None)
+        .await
+        .unwrap();
+    let logs = raw.wait_for_logs(&forker.id, "fork").await;
     assert!(
         logs.contains("fork failed after"),
         "100 forks must not fit in 64 pids: {logs}"
     );
 
-    let hog = alice
-        .run(json!({"image": image, "ports": [], "command": ["alloc", "200"]}))
-        .await;
-    let hid = hog["id"].as_str().unwrap();
-    let state = alice.wait_for(hid, |c| c["state"] == "exited").await["state"].clone();
-    assert_eq!(state, "exited", "200 MiB does not fit in 64 MiB");
+    let (hog, _) = alice
+        .create_container(&running(&["alloc", "200"]), None)
+        .await
+        .unwrap();
+    let hid = &hog.id;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut state = hog.state;
+    while state != ContainerState::Exited && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        state = alice.container(hid).await.unwrap().state;
+    }
+    assert_eq!(
+        state,
+        ContainerState::Exited,
+        "200 MiB does not fit in 64 MiB"
+    );
     let oom = docker
         .inspect_container(&format!("yun-{hid}"), None)
         .await

@@ -3,8 +3,8 @@
 //! disturb the timing-sensitive stream tests.
 
 use futures::StreamExt;
-use serde_json::json;
 use std::time::{Duration, Instant};
+use yun_api::containers::CreateContainer;
 use yun_testkit::procfs::rss_kib;
 use yun_testkit::{PortBlock, ProcessCluster};
 
@@ -17,20 +17,31 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let user = cluster.api.sign_up("loud", "loud-password").await;
+    let user = cluster.api.sign_up("loud", "loud-password").await.client();
     // 50,000 lines of 1,000 bytes at 5 MB/s, after a pause so the follower is there first.
     // (Unpaced, the engine's json-file follower skips lines when the file rotates under it.)
     const LINES: u64 = 50_000;
-    let c = user
-        .run(json!({"image": image, "command": ["sleep", "2", "lines", LINES.to_string(), "1000", "5000", "sleep", "0"], "ports": []}))
-        .await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let command = [
+        "sleep",
+        "2",
+        "lines",
+        &LINES.to_string(),
+        "1000",
+        "5000",
+        "sleep",
+        "0",
+    ];
+    let spec = CreateContainer {
+        image,
+        command: Some(command.iter().map(|s| s.to_string()).collect()),
+        ports: Some(Vec::new()),
+        ..Default::default()
+    };
+    let (c, _) = user.create_container(&spec, None).await.unwrap();
     let pid = worker.child.id();
     let before = rss_kib(pid);
-    let resp = user
-        .get_stream(&format!("/containers/{id}/logs?follow=true"))
-        .await;
-    let mut body = resp.bytes_stream();
+    let body = user.logs(&c.id, None, true).await.unwrap();
+    futures::pin_mut!(body);
     let (mut next, mut partial, mut bytes) = (0u64, Vec::new(), 0usize);
     let mut peak = before;
     let started = Instant::now();

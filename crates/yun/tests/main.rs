@@ -1,6 +1,7 @@
 //! yun's integration tests on the real engine, one binary (one link) with a module per area.
 //! Each module's tests start their own cluster, so they run side by side on one engine. The
-//! fuzz test is a binary of its own (`tests/fuzz.rs`), so it runs alone.
+//! fuzz test and the 50 MB log test are binaries of their own (`tests/fuzz.rs`,
+//! `tests/log_volume.rs`), so each runs alone: both load the machine for a minute.
 
 mod bad_input;
 mod billing;
@@ -14,7 +15,6 @@ mod image_policy;
 mod image_removal;
 mod isolation;
 mod lifecycle;
-mod log_volume;
 mod payments;
 mod reconcile;
 mod refusals;
