@@ -1,9 +1,27 @@
 //! The operator's image policy: which registries pulls may use, refused before any node is
-//! asked, and a failed pull that says what went wrong without echoing what answered.
+//! asked, and a failed pull that says what went wrong without echoing what answered. Through
+//! the typed client (the failed pull's body is also read raw: what it must not echo is bytes).
 
 use serde_json::json;
 use std::io::{Read, Write};
+use yun_api::containers::CreateContainer;
+use yun_api::{ClientError, ErrorCode};
 use yun_testkit::TestCluster;
+
+/// The refusal's status, code and field, or a panic naming what was expected.
+fn refusal<T: std::fmt::Debug>(
+    r: yun_api::client::Result<T>,
+) -> (u16, ErrorCode, Option<String>, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            field,
+            message,
+        }) => (status, code, field, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unlisted_and_internal_registries_are_refused_before_any_node_is_asked() {
@@ -12,44 +30,44 @@ async fn unlisted_and_internal_registries_are_refused_before_any_node_is_asked()
         c.allowed_registries = vec!["127.0.0.1:1".into()];
     })
     .await;
-    let erin = cluster.api.sign_up("erin", "erin-password").await;
+    let raw = cluster.api.sign_up("erin", "erin-password").await;
+    let (erin, admin) = (raw.client(), cluster.admin.client());
     for reference in [
         "nginx:1.27",
         "127.0.0.1:2/team/app:1",
         "10.0.0.9:5000/team/app:1",
     ] {
-        let r = erin
-            .post("/images/pull", json!({ "reference": reference }))
-            .await;
-        assert_eq!(r.status, 403, "{reference}: {}", r.text);
-        assert_eq!(r.code(), "registry_not_allowed");
-        assert_eq!(r.body["error"]["field"], "reference");
-        assert!(r.message().contains("127.0.0.1:1"), "{}", r.message());
+        let (status, code, field, message) = refusal(erin.pull(reference).await);
+        assert_eq!(
+            (status, code),
+            (403, ErrorCode::RegistryNotAllowed),
+            "{reference}"
+        );
+        assert_eq!(field.as_deref(), Some("reference"));
+        assert!(message.contains("127.0.0.1:1"), "{message}");
         // The operator's publish meets the same policy.
-        let r = cluster
-            .admin
-            .post("/admin/images", json!({ "reference": reference }))
-            .await;
-        assert_eq!(r.status, 403, "{reference}: {}", r.text);
+        let (status, ..) = refusal(admin.publish_image(reference).await);
+        assert_eq!(status, 403, "{reference}");
     }
-    assert_eq!(erin.balance().await, 1_000_000_000, "nothing was charged");
+    assert_eq!(raw.balance().await, 1_000_000_000, "nothing was charged");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_list_only_public_registries_may_be_pulled_from() {
     let cluster = TestCluster::start_with(|c| c.allowed_registries.clear()).await;
-    let erin = cluster.api.sign_up("erin", "erin-password").await;
+    let erin = cluster.api.sign_up("erin", "erin-password").await.client();
     for reference in [
         "127.0.0.1:5000/a:1",
         "localhost:5000/a:1",
         "192.168.1.10/a:1",
         "169.254.169.254/latest:1",
     ] {
-        let r = erin
-            .post("/images/pull", json!({ "reference": reference }))
-            .await;
-        assert_eq!(r.status, 403, "{reference}: {}", r.text);
-        assert_eq!(r.code(), "registry_not_allowed");
+        let (status, code, ..) = refusal(erin.pull(reference).await);
+        assert_eq!(
+            (status, code),
+            (403, ErrorCode::RegistryNotAllowed),
+            "{reference}"
+        );
     }
 }
 
@@ -107,21 +125,23 @@ async fn a_renters_pull_never_changes_what_the_catalog_runs() {
     let repo = format!("shared-{}/app", cluster.cluster_id());
     let original = yun_testkit::testbox_image();
     let reference = registry.push(&original, &repo);
-    let published = cluster
+    cluster
         .admin
-        .post("/admin/images", json!({ "reference": reference }))
-        .await;
-    assert_eq!(published.status, 201, "{}", published.text);
+        .client()
+        .publish_image(&reference)
+        .await
+        .unwrap();
     let operators = image_id(&original);
 
     // The registry now serves other content under the same name, and a renter pulls it.
     let other = yun_testkit::plain_testbox_image();
     assert_eq!(registry.push(&other, &repo), reference, "the same name");
-    let mallory = cluster.api.sign_up("mallory", "mallory-password").await;
-    let pulled = mallory
-        .post("/images/pull", json!({ "reference": reference }))
-        .await;
-    assert_eq!(pulled.status, 201, "{}", pulled.text);
+    let mallory = cluster
+        .api
+        .sign_up("mallory", "mallory-password")
+        .await
+        .client();
+    mallory.pull(&reference).await.unwrap();
     assert_eq!(
         image_id(&reference),
         image_id(&other),
@@ -141,15 +161,27 @@ async fn a_renters_pull_never_changes_what_the_catalog_runs() {
         }
     };
     // Another renter's container from the catalog runs the operator's content.
-    let victor = cluster.api.sign_up("victor", "victor-password").await;
-    let c = victor.run(json!({ "image": reference, "ports": [] })).await;
-    assert_eq!(runs(c["id"].as_str().unwrap().to_string()).await, operators);
+    let victor = cluster
+        .api
+        .sign_up("victor", "victor-password")
+        .await
+        .client();
+    let from_catalog = CreateContainer {
+        image: reference.clone(),
+        ports: Some(Vec::new()),
+        ..Default::default()
+    };
+    let (c, _) = victor.create_container(&from_catalog, None).await.unwrap();
+    assert_eq!(runs(c.id).await, operators);
     // The renter who pulled runs what they pulled.
-    let m = mallory
-        .run(json!({ "image": reference, "ports": [], "command": ["/testbox", "serve", "8080", "mine"] }))
-        .await;
-    assert_eq!(
-        runs(m["id"].as_str().unwrap().to_string()).await,
-        image_id(&other)
-    );
+    let own = CreateContainer {
+        command: Some(
+            ["/testbox", "serve", "8080", "mine"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        ..from_catalog
+    };
+    let (m, _) = mallory.create_container(&own, None).await.unwrap();
+    assert_eq!(runs(m.id).await, image_id(&other));
 }
