@@ -88,6 +88,12 @@ impl DevProcess {
             .unwrap();
         ready.rsplit(' ').next().unwrap().to_string()
     }
+
+    /// The master's root address (what `yun_api::Client::new` takes).
+    pub fn root_url(&self) -> String {
+        let api = self.api_url();
+        api.split("/api/").next().unwrap_or(&api).to_string()
+    }
 }
 
 /// Removes a cluster's Docker objects when dropped, whatever the test did.

@@ -1,7 +1,11 @@
 //! `yun dev` as a newcomer runs it: one command, then the API answers and a container runs.
+//! Through the typed client.
 
-use serde_json::json;
-use yun_testkit::{fetch_eventually, testbox_image, Api, Cleanup, DevProcess, PortBlock};
+use yun_api::admin::NodeState;
+use yun_api::client::{Page, Removal};
+use yun_api::containers::{ContainerState, CreateContainer};
+use yun_api::Client;
+use yun_testkit::{fetch_eventually, testbox_image, Cleanup, DevProcess, PortBlock};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -27,42 +31,30 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .find(|l| l.contains("admin account created"))
         .expect("the password is printed");
     let password = admin_line.split('\'').nth(3).unwrap().to_string();
-    let url = dev.api_url();
-    let api = Api::new(&url);
-    let health = api
-        .http
-        .get(url.replace("/api/v1", "/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let root = dev.root_url();
+    let anon = Client::new(&root).unwrap();
+    let ready = anon.readiness().await;
+    assert!(ready.is_ok(), "ready: {ready:?}");
+    let health = reqwest::get(format!("{root}/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
-    let ready = api
-        .http
-        .get(url.replace("/api/v1", "/readyz"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let admin = api.log_in("admin", &password).await;
-    let nodes = admin.get("/admin/nodes").await;
-    assert_eq!(nodes.body["nodes"][0]["state"], "ready", "{}", nodes.text);
+    let admin = anon.with_token(&anon.login("admin", &password).await.unwrap().token);
+    let nodes = admin.nodes(&Page::default()).await.unwrap();
+    assert_eq!(nodes.nodes[0].state, NodeState::Ready, "{nodes:?}");
 
     // A renter runs a container and reaches it at its endpoint.
     let image = testbox_image();
-    assert_eq!(
-        admin
-            .post("/admin/images", json!({"reference": image}))
-            .await
-            .status,
-        201
-    );
-    let ivy = api.sign_up("ivy", "ivy-password").await;
-    let c = ivy
-        .run(json!({"image": image, "command": ["serve", "8080", "dev works"]}))
-        .await;
+    admin.publish_image(&image).await.unwrap();
+    anon.register("ivy", "ivy-password").await.unwrap();
+    let ivy = anon.with_token(&anon.login("ivy", "ivy-password").await.unwrap().token);
+    let spec = CreateContainer {
+        image,
+        command: Some(["serve", "8080", "dev works"].map(String::from).to_vec()),
+        ..Default::default()
+    };
+    let (c, _) = ivy.create_container(&spec, None).await.unwrap();
     let docker = yun_testkit::docker().await;
     let labels = docker
-        .inspect_container(&format!("yun-{}", c["id"].as_str().unwrap()), None)
+        .inspect_container(&format!("yun-{}", c.id), None)
         .await
         .unwrap()
         .config
@@ -71,11 +63,11 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .unwrap();
     // Whatever happens below, this cluster's Docker objects go when the test ends.
     let _cleanup = Cleanup(labels["yun.cluster"].clone());
-    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
+    let endpoint = c.ports[0].endpoint.clone();
     assert!(endpoint.starts_with("127.0.0.1:"), "{endpoint}");
     let body = fetch_eventually(&endpoint).await;
     assert_eq!(body, "dev works");
-    let id = c["id"].as_str().unwrap().to_string();
+    let id = c.id;
     drop(dev);
 
     // Started again on the same data, nothing is printed about the admin and the store is kept;
@@ -85,8 +77,14 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .lines
         .iter()
         .any(|l| l.contains("admin account created")));
-    let ivy = Api::new(&dev.api_url()).log_in("ivy", "ivy-password").await;
-    let got = ivy.get(&format!("/containers/{id}")).await;
-    assert_eq!(got.body["container"]["state"], "running", "{}", got.text);
-    assert_eq!(ivy.delete(&format!("/containers/{id}")).await.status, 204);
+    let anon = Client::new(&dev.root_url()).unwrap();
+    let ivy = anon.with_token(&anon.login("ivy", "ivy-password").await.unwrap().token);
+    assert_eq!(
+        ivy.container(&id).await.unwrap().state,
+        ContainerState::Running
+    );
+    assert!(matches!(
+        ivy.remove_container(&id).await.unwrap(),
+        Removal::Done
+    ));
 }
