@@ -655,7 +655,12 @@ impl Client {
             .send()
             .await?;
         let status = resp.status().as_u16();
-        decode(status, &resp.bytes().await?)
+        let body = resp.bytes().await?;
+        // 200 ready, 503 not ready: both answer a `Readiness`; anything else is a refusal.
+        match status {
+            200 | 503 => decode(status, &body),
+            _ => Err(refusal(status, &body)),
+        }
     }
 }
 

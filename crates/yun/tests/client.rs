@@ -215,6 +215,14 @@ async fn a_renters_day_reads_into_the_wire_types() {
         .orders
         .is_empty());
     assert!(admin.readiness().await.unwrap().ready);
+    // A client given the API's path as its base meets a typed refusal, not an unreadable body.
+    let misaddressed = yun_api::Client::new(&format!("{}/api/v1", admin.base())).unwrap();
+    match misaddressed.readiness().await {
+        Err(ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code), (404, ErrorCode::NoSuchRoute))
+        }
+        other => panic!("readiness at the wrong base: {other:?}"),
+    }
     // An unpublished image can no longer be run.
     let catalog = carol.images().await.unwrap();
     let entry = catalog.iter().find(|i| i.reference == image).unwrap();
