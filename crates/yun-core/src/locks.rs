@@ -39,12 +39,9 @@ impl<L: Default> KeyedLocks<L> {
     }
 
     /// Keys with a lock in the map (held or not yet swept).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.inner.lock().expect("keyed locks").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

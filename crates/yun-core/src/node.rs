@@ -13,6 +13,16 @@ pub enum DockerState {
 }
 
 impl DockerState {
+    pub const ALL: [DockerState; 7] = [
+        Self::Created,
+        Self::Running,
+        Self::Restarting,
+        Self::Exited,
+        Self::Paused,
+        Self::Dead,
+        Self::Missing,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Created => "created",
@@ -27,15 +37,10 @@ impl DockerState {
 
     /// The state named by `as_str`; a name no engine state has reads as `missing`.
     pub fn parse(s: &str) -> Self {
-        match s {
-            "created" => Self::Created,
-            "running" => Self::Running,
-            "restarting" => Self::Restarting,
-            "exited" => Self::Exited,
-            "paused" => Self::Paused,
-            "dead" => Self::Dead,
-            _ => Self::Missing,
-        }
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .unwrap_or(Self::Missing)
     }
 }
 

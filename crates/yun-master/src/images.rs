@@ -2,11 +2,20 @@
 //! are gone, the nodes drop it too, so pulls do not fill their disks forever.
 
 use crate::state::AppState;
-use crate::store::ImageRow;
+use crate::store::{ImageRow, StoreResult};
+
+/// Forgets an image record (refused while a container uses it) and, when that was the last
+/// use of content yun pulled, removes the content from the nodes.
+pub async fn forget(state: &AppState, id: &str) -> StoreResult<()> {
+    if let Some(unused) = state.store.delete_image(id).await? {
+        remove_from_nodes(state, &unused).await;
+    }
+    Ok(())
+}
 
 /// Asks every ready node to remove `image`'s content. A node that is down or refuses keeps
 /// it (logged); the record is gone either way, and an image a container uses always stays.
-pub async fn remove_from_nodes(state: &AppState, image: &ImageRow) {
+async fn remove_from_nodes(state: &AppState, image: &ImageRow) {
     let calls = state
         .registry
         .live_nodes()

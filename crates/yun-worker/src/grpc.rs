@@ -19,7 +19,6 @@ use yun_proto::auth::RequireToken;
 use yun_proto::v1;
 use yun_proto::v1::worker_service_server::{WorkerService, WorkerServiceServer};
 
-/// Metadata key naming the host port Docker could not bind, so the master can pick another.
 use yun_proto::PORT_UNAVAILABLE_KEY;
 
 pub struct WorkerGrpc<R> {

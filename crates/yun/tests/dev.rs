@@ -3,7 +3,7 @@
 
 use yun_api::admin::NodeState;
 use yun_api::client::{Page, Removal};
-use yun_api::containers::{ContainerState, CreateContainer};
+use yun_api::containers::ContainerState;
 use yun_api::Client;
 use yun_testkit::{fetch_eventually, testbox_image, Cleanup, DevProcess, PortBlock};
 
@@ -46,11 +46,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     admin.publish_image(&image).await.unwrap();
     anon.register("ivy", "ivy-password").await.unwrap();
     let ivy = anon.with_token(&anon.login("ivy", "ivy-password").await.unwrap().token);
-    let spec = CreateContainer {
-        image,
-        command: Some(["serve", "8080", "dev works"].map(String::from).to_vec()),
-        ..Default::default()
-    };
+    let spec = yun_testkit::container_spec(&image, &["serve", "8080", "dev works"]);
     let (c, _) = ivy.create_container(&spec, None).await.unwrap();
     let docker = yun_testkit::docker().await;
     let labels = docker

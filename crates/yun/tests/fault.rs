@@ -49,6 +49,14 @@ async fn docker_ids(cluster_id: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Every record runs, and the host has exactly the containers the records name.
+async fn settled_on_host(api: &Api, cluster_id: &str) -> bool {
+    let records = states(api).await;
+    let on_host = docker_ids(cluster_id).await;
+    records.values().all(|s| s == "running")
+        && records.keys().collect::<HashSet<_>>() == on_host.keys().collect::<HashSet<_>>()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
@@ -235,14 +243,7 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
         .eventually(
             Duration::from_secs(20),
             "records and containers agree",
-            || async {
-                let records = states(&max).await;
-                let on_host = docker_ids(&cluster.cluster_id).await;
-                let settled = records.values().all(|s| s == "running");
-                settled
-                    && records.keys().collect::<HashSet<_>>()
-                        == on_host.keys().collect::<HashSet<_>>()
-            },
+            || settled_on_host(&max, &cluster.cluster_id),
         )
         .await;
     let records = states(&max).await;
@@ -409,10 +410,7 @@ async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later
             Duration::from_secs(20),
             "the placed container runs, once",
             || async {
-                let s = states(&una).await;
-                s.len() == 1
-                    && s.values().all(|v| v == "running")
-                    && docker_ids(&cluster.cluster_id).await.len() == 1
+                states(&una).await.len() == 1 && settled_on_host(&una, &cluster.cluster_id).await
             },
         )
         .await;

@@ -8,7 +8,7 @@ use yun_api::client::{Page, Removal};
 use yun_api::containers::{ContainerState, CreateContainer};
 use yun_api::Client;
 use yun_proto_check::{worker_refuses_wrong_token, wrong_token_is_rejected};
-use yun_testkit::{fetch_eventually, PortBlock, TestCluster};
+use yun_testkit::{container_spec, fetch_eventually, PortBlock, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -69,14 +69,6 @@ async fn node(admin: &Client, name: &str) -> Option<Node> {
         .find(|n| n.name == name)
 }
 
-fn serving(image: &str, text: &str) -> CreateContainer {
-    CreateContainer {
-        image: image.to_string(),
-        command: Some(vec!["serve".into(), "8080".into(), text.into()]),
-        ..Default::default()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_worker_process_registers_and_takes_containers() {
     let cluster = TestCluster::start().await;
@@ -108,7 +100,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     assert!(w2.capacity.memory_bytes > 0);
 
     let (c, _) = gina
-        .create_container(&serving(&image, "from w2"), None)
+        .create_container(&container_spec(&image, &["serve", "8080", "from w2"]), None)
         .await
         .unwrap();
     assert_eq!(c.node, "w2", "{c:?}");
@@ -136,7 +128,10 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     let hana = cluster.api.sign_up("hana", "hana-password").await.client();
     let node_id = node(&admin, "w2").await.unwrap().id;
     let (c, _) = hana
-        .create_container(&serving(&image, "still here"), None)
+        .create_container(
+            &container_spec(&image, &["serve", "8080", "still here"]),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(c.node, "w2");

@@ -128,10 +128,8 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
 
     // The limits bite: forking past the pids limit fails, and allocating past memory is killed.
     let running = |command: &[&str]| CreateContainer {
-        image: image.clone(),
-        command: Some(command.iter().map(|s| s.to_string()).collect()),
         ports: Some(Vec::new()),
-        ..Default::default()
+        ..yun_testkit::container_spec(&image, command)
     };
     let (forker, _) = alice
         .create_container(&running(&["fork", "100"]), None)
@@ -148,12 +146,9 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
         .await
         .unwrap();
     let hid = &hog.id;
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
-    let mut state = hog.state;
-    while state != ContainerState::Exited && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        state = alice.container(hid).await.unwrap().state;
-    }
+    let state = yun_testkit::until_container(&alice, hid, |c| c.state == ContainerState::Exited)
+        .await
+        .state;
     assert_eq!(
         state,
         ContainerState::Exited,

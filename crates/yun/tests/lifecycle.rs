@@ -3,16 +3,14 @@
 
 use futures::{Stream, StreamExt, TryStreamExt};
 use std::time::Duration;
-use yun_api::containers::{Container, ContainerState, CreateContainer, DesiredState, PortRequest};
+use yun_api::containers::{ContainerState, CreateContainer, DesiredState, PortRequest};
 use yun_api::{ClientError, ErrorCode};
-use yun_testkit::{fetch, fetch_eventually, TestCluster};
+use yun_testkit::{container_spec, fetch, fetch_eventually, until_container, TestCluster};
 
 fn spec(image: &str, command: &[&str], ports: Vec<PortRequest>) -> CreateContainer {
     CreateContainer {
-        image: image.to_string(),
-        command: Some(command.iter().map(|s| s.to_string()).collect()),
         ports: Some(ports),
-        ..Default::default()
+        ..container_spec(image, command)
     }
 }
 
@@ -150,21 +148,6 @@ async fn run_reach_stop_start_restart_logs_remove() {
     assert_eq!(again.ports[0].host_port, host_port);
 }
 
-async fn wait_until(
-    client: &yun_api::Client,
-    id: &str,
-    done: impl Fn(&Container) -> bool,
-) -> Container {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    loop {
-        let c = client.container(id).await.unwrap();
-        if done(&c) || tokio::time::Instant::now() > deadline {
-            return c;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_streams_new_lines_and_exits_are_reported() {
     let cluster = TestCluster::start().await;
@@ -174,7 +157,7 @@ async fn follow_streams_new_lines_and_exits_are_reported() {
     // A container that exits with a code shows it.
     let exits = spec(&image, &["print", "1", "bye", "exit", "7"], Vec::new());
     let (c, _) = bob.create_container(&exits, None).await.unwrap();
-    let got = wait_until(&bob, &c.id, |c| c.state == ContainerState::Exited).await;
+    let got = until_container(&bob, &c.id, |c| c.state == ContainerState::Exited).await;
     assert_eq!(got.state, ContainerState::Exited, "{got:?}");
     assert_eq!(got.exit_code, Some(7));
     // Logs work for exited containers.

@@ -32,10 +32,8 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
         "0",
     ];
     let spec = CreateContainer {
-        image,
-        command: Some(command.iter().map(|s| s.to_string()).collect()),
         ports: Some(Vec::new()),
-        ..Default::default()
+        ..yun_testkit::container_spec(&image, &command)
     };
     let (c, _) = user.create_container(&spec, None).await.unwrap();
     let pid = worker.child.id();

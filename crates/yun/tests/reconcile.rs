@@ -8,7 +8,7 @@ use yun_api::admin::NodeState;
 use yun_api::client::{Page, Removal};
 use yun_api::containers::{Container, ContainerState, CreateContainer, RestartPolicyRequest};
 use yun_api::{Client, ClientError, ErrorCode};
-use yun_testkit::TestCluster;
+use yun_testkit::{container_spec, TestCluster};
 
 async fn fast_cluster() -> TestCluster {
     TestCluster::start_with(|c| {
@@ -18,12 +18,11 @@ async fn fast_cluster() -> TestCluster {
     .await
 }
 
+/// Nothing published: these containers are watched, not reached.
 fn spec(image: &str, command: &[&str]) -> CreateContainer {
     CreateContainer {
-        image: image.to_string(),
-        command: (!command.is_empty()).then(|| command.iter().map(|s| s.to_string()).collect()),
         ports: Some(Vec::new()),
-        ..Default::default()
+        ..container_spec(image, command)
     }
 }
 

@@ -250,8 +250,6 @@ async fn remove_public_image(
         .await?
         .filter(|i| i.owner_id.is_empty())
         .ok_or_else(|| ApiError::not_found("admin/image"))?;
-    if let Some(unused) = state.store.delete_image(&image.id).await? {
-        crate::images::remove_from_nodes(&state, &unused).await;
-    }
+    crate::images::forget(&state, &image.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,10 +24,11 @@ impl ApiError {
             NodeError::OutOfResources(m) => Self::new(ErrorCode::NodeResources, m),
             NodeError::AlreadyExists(m) => Self::new(ErrorCode::Conflict, m),
             NodeError::Gone(m) => Self::new(ErrorCode::GoneFromNode, m),
-            NodeError::PortUnavailable { port, .. } => Self::new(
-                ErrorCode::PortUnavailable,
-                format!("host port {port} is in use on node {node}; choose another or leave host_port out"),
-            ),
+            NodeError::PortUnavailable { port, .. } => Refusal::PortUnavailable {
+                port,
+                node: node.to_string(),
+            }
+            .into(),
             NodeError::Failed(m) => Self::internal(format!("worker on {node}: {m}")),
         }
     }

@@ -309,8 +309,6 @@ async fn remove(
         .await?
         .filter(|i| i.owner_id == u.id)
         .ok_or_else(|| ApiError::not_found("image"))?;
-    if let Some(unused) = state.store.delete_image(&image.id).await? {
-        crate::images::remove_from_nodes(&state, &unused).await;
-    }
+    crate::images::forget(&state, &image.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
