@@ -566,6 +566,17 @@ impl Client {
         self.list("/admin/nodes", &[], page).await
     }
 
+    /// The whole fleet: the first page's figures with every page's nodes.
+    pub async fn fleet(&self) -> Result<NodeList> {
+        let mut fleet = self.nodes(&Page::after(None)).await?;
+        while let Some(cursor) = fleet.next_cursor.take() {
+            let page = self.nodes(&Page::after(Some(cursor))).await?;
+            fleet.nodes.extend(page.nodes);
+            fleet.next_cursor = page.next_cursor;
+        }
+        Ok(fleet)
+    }
+
     pub async fn cordon(&self, node_id: &str) -> Result<()> {
         Self::no_content(self.request(
             Method::POST,
@@ -749,9 +760,29 @@ async fn checked(resp: reqwest::Response) -> Result<reqwest::Response> {
 /// An NDJSON body as a stream of values, one a line, read as it arrives.
 fn ndjson<T: DeserializeOwned>(resp: reqwest::Response) -> impl Stream<Item = Result<T>> {
     let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    // Another body (a proxy's page, an older server's JSON) is said once, not misread.
+    let mut wrong =
+        (!content_type.starts_with("application/x-ndjson")).then(|| ClientError::Unreadable {
+            status,
+            detail: format!("expected application/x-ndjson, got {content_type:?}"),
+        });
     let mut bytes = Box::pin(resp.bytes_stream());
     let mut buf: Vec<u8> = Vec::new();
+    let mut ended = false;
     futures::stream::poll_fn(move |cx| loop {
+        if ended {
+            return std::task::Poll::Ready(None);
+        }
+        if let Some(e) = wrong.take() {
+            ended = true;
+            return std::task::Poll::Ready(Some(Err(e)));
+        }
         if let Some(i) = buf.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = buf.drain(..=i).collect();
             if line.len() <= 1 {

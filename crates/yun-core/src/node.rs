@@ -77,3 +77,77 @@ pub struct LogChunk {
     pub ts: String,
     pub data: Vec<u8>,
 }
+
+/// One live sample of a container, as its node read it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatsSample {
+    pub ts_unix_ms: i64,
+    /// 100 = one full core.
+    pub cpu_percent: f64,
+    /// Usage less inactive file cache (the docker CLI's figure).
+    pub memory_bytes: u64,
+    pub memory_limit_bytes: u64,
+    pub pids: u64,
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
+    pub blk_read_bytes: u64,
+    pub blk_write_bytes: u64,
+    /// `cgroup-v2`, `cgroup-v1` or `docker-api`.
+    pub source: String,
+    pub running: bool,
+}
+
+/// An image on a node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageInfo {
+    pub reference: String,
+    pub docker_id: String,
+    pub size_bytes: u64,
+    /// `(port, protocol)` pairs from the image's EXPOSE lines.
+    pub exposed_ports: Vec<(u16, String)>,
+    /// Fetched from a registry by this pull (false: it was on the host already).
+    pub pulled: bool,
+}
+
+/// A step of a pull, in the engine's words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PullProgress {
+    pub status: String,
+    pub layer: String,
+    pub current: u64,
+    pub total: u64,
+}
+
+/// What a pull under way says: progress, then the image once it is on the host.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PullUpdate {
+    Progress(PullProgress),
+    Done(ImageInfo),
+}
+
+/// What a console sends its node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecInput {
+    /// Always first: which container, what to run, and the terminal (None: no TTY).
+    Start {
+        container_id: String,
+        command: Vec<String>,
+        terminal: Option<(u16, u16)>,
+    },
+    Stdin(Vec<u8>),
+    Resize {
+        cols: u16,
+        rows: u16,
+    },
+    /// End of input: the command reads end of file.
+    StdinClose,
+}
+
+/// What a console's node sends back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecOutput {
+    /// Output; without a TTY `stderr` tells the streams apart.
+    Data { stderr: bool, data: Vec<u8> },
+    /// The command ended.
+    Exited { exit_code: i64 },
+}

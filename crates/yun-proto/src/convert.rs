@@ -1,7 +1,10 @@
 //! Hand-written conversions between protobuf messages and `yun-core` types.
 
 use crate::v1;
-use yun_core::node::{ContainerStatus, DockerState, LogChunk};
+use yun_core::node::{
+    ContainerStatus, DockerState, ExecInput, ExecOutput, ImageInfo, LogChunk, PullProgress,
+    PullUpdate, StatsSample,
+};
 use yun_core::{ContainerSpec, EnvVar, Limits, PortBinding, Protocol};
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +136,179 @@ impl From<v1::LogChunk> for LogChunk {
     }
 }
 
+impl From<StatsSample> for v1::StatsSample {
+    fn from(s: StatsSample) -> Self {
+        v1::StatsSample {
+            container_id: String::new(),
+            ts_unix_ms: s.ts_unix_ms,
+            cpu_percent: s.cpu_percent,
+            memory_bytes: s.memory_bytes,
+            memory_limit_bytes: s.memory_limit_bytes,
+            pids: s.pids,
+            net_rx_bytes: s.net_rx_bytes,
+            net_tx_bytes: s.net_tx_bytes,
+            blk_read_bytes: s.blk_read_bytes,
+            blk_write_bytes: s.blk_write_bytes,
+            source: s.source,
+            running: s.running,
+        }
+    }
+}
+
+impl From<v1::StatsSample> for StatsSample {
+    fn from(s: v1::StatsSample) -> Self {
+        StatsSample {
+            ts_unix_ms: s.ts_unix_ms,
+            cpu_percent: s.cpu_percent,
+            memory_bytes: s.memory_bytes,
+            memory_limit_bytes: s.memory_limit_bytes,
+            pids: s.pids,
+            net_rx_bytes: s.net_rx_bytes,
+            net_tx_bytes: s.net_tx_bytes,
+            blk_read_bytes: s.blk_read_bytes,
+            blk_write_bytes: s.blk_write_bytes,
+            source: s.source,
+            running: s.running,
+        }
+    }
+}
+
+impl From<ImageInfo> for v1::ImageInfo {
+    fn from(i: ImageInfo) -> Self {
+        v1::ImageInfo {
+            reference: i.reference,
+            docker_id: i.docker_id,
+            size_bytes: i.size_bytes,
+            exposed_ports: i
+                .exposed_ports
+                .into_iter()
+                .map(|(port, protocol)| v1::PortSpec {
+                    container_port: port.into(),
+                    protocol,
+                })
+                .collect(),
+            pulled: i.pulled,
+        }
+    }
+}
+
+impl From<v1::ImageInfo> for ImageInfo {
+    /// A port number out of range (no worker sends one) is left out.
+    fn from(i: v1::ImageInfo) -> Self {
+        ImageInfo {
+            reference: i.reference,
+            docker_id: i.docker_id,
+            size_bytes: i.size_bytes,
+            exposed_ports: i
+                .exposed_ports
+                .into_iter()
+                .filter_map(|p| Some((u16::try_from(p.container_port).ok()?, p.protocol)))
+                .collect(),
+            pulled: i.pulled,
+        }
+    }
+}
+
+impl From<PullUpdate> for v1::PullProgress {
+    fn from(u: PullUpdate) -> Self {
+        match u {
+            PullUpdate::Progress(p) => v1::PullProgress {
+                status: p.status,
+                layer: p.layer,
+                current: p.current,
+                total: p.total,
+                image: None,
+            },
+            PullUpdate::Done(image) => v1::PullProgress {
+                status: "done".into(),
+                image: Some(image.into()),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl From<v1::PullProgress> for PullUpdate {
+    fn from(p: v1::PullProgress) -> Self {
+        match p.image {
+            Some(image) => PullUpdate::Done(image.into()),
+            None => PullUpdate::Progress(PullProgress {
+                status: p.status,
+                layer: p.layer,
+                current: p.current,
+                total: p.total,
+            }),
+        }
+    }
+}
+
+impl From<ExecInput> for v1::ExecInput {
+    fn from(i: ExecInput) -> Self {
+        match i {
+            ExecInput::Start {
+                container_id,
+                command,
+                terminal,
+            } => {
+                let (cols, rows) = terminal.unwrap_or((0, 0));
+                v1::ExecInput {
+                    container_id,
+                    command,
+                    cols: cols.into(),
+                    rows: rows.into(),
+                    no_tty: terminal.is_none(),
+                    ..Default::default()
+                }
+            }
+            ExecInput::Stdin(stdin) => v1::ExecInput {
+                stdin,
+                ..Default::default()
+            },
+            ExecInput::Resize { cols, rows } => v1::ExecInput {
+                cols: cols.into(),
+                rows: rows.into(),
+                ..Default::default()
+            },
+            ExecInput::StdinClose => v1::ExecInput {
+                stdin_eof: true,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl From<v1::ExecOutput> for ExecOutput {
+    fn from(o: v1::ExecOutput) -> Self {
+        if o.exited {
+            ExecOutput::Exited {
+                exit_code: o.exit_code,
+            }
+        } else {
+            ExecOutput::Data {
+                stderr: o.stderr,
+                data: o.data,
+            }
+        }
+    }
+}
+
+impl From<ExecOutput> for v1::ExecOutput {
+    fn from(o: ExecOutput) -> Self {
+        match o {
+            ExecOutput::Data { stderr, data } => v1::ExecOutput {
+                data,
+                stderr,
+                ..Default::default()
+            },
+            ExecOutput::Exited { exit_code } => v1::ExecOutput {
+                exited: true,
+                exit_code,
+                ..Default::default()
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +362,59 @@ mod tests {
             protocol: "tcp".into(),
         });
         assert!(ContainerSpec::try_from(m).is_err());
+    }
+
+    #[test]
+    fn stream_messages_round_trip() {
+        let sample = StatsSample {
+            ts_unix_ms: 7,
+            cpu_percent: 12.5,
+            memory_bytes: 1 << 20,
+            pids: 3,
+            source: "cgroup-v2".into(),
+            running: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            StatsSample::from(v1::StatsSample::from(sample.clone())),
+            sample
+        );
+        let image = ImageInfo {
+            reference: "r:1".into(),
+            docker_id: "sha256:ab".into(),
+            size_bytes: 9,
+            exposed_ports: vec![(8080, "tcp".into())],
+            pulled: true,
+        };
+        for update in [
+            PullUpdate::Done(image),
+            PullUpdate::Progress(PullProgress {
+                status: "Downloading".into(),
+                layer: "l1".into(),
+                current: 1,
+                total: 2,
+            }),
+        ] {
+            assert_eq!(
+                PullUpdate::from(v1::PullProgress::from(update.clone())),
+                update
+            );
+        }
+        for out in [
+            ExecOutput::Data {
+                stderr: true,
+                data: b"x".to_vec(),
+            },
+            ExecOutput::Exited { exit_code: 3 },
+        ] {
+            assert_eq!(ExecOutput::from(v1::ExecOutput::from(out.clone())), out);
+        }
+        let start = v1::ExecInput::from(ExecInput::Start {
+            container_id: "c".into(),
+            command: vec!["sh".into()],
+            terminal: None,
+        });
+        assert!(start.no_tty && start.cols == 0);
+        assert!(v1::ExecInput::from(ExecInput::StdinClose).stdin_eof);
     }
 }

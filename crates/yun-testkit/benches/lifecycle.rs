@@ -5,11 +5,12 @@
 //! Run: `cargo bench -p yun-testkit --bench lifecycle` (N from BENCH_N, default 100).
 
 use bollard::container::{CreateContainerOptions, RemoveContainerOptions, StopContainerOptions};
-use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
+use yun_api::containers::{CreateContainer, PortRequest};
+use yun_api::Client;
 use yun_core::{ContainerSpec, Limits, PortBinding, Protocol};
-use yun_testkit::{fetch_eventually, PortBlock, TestCluster};
+use yun_testkit::{container_spec, fetch_eventually, PortBlock, TestCluster};
 use yun_worker::runtime::docker::container_config;
 
 #[derive(Default)]
@@ -30,33 +31,30 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-async fn through_yun(api: &yun_testkit::Api, image: &str, out: &mut Phases) {
+async fn through_yun(api: &Client, image: &str, out: &mut Phases) {
+    let spec = CreateContainer {
+        ports: Some(vec![PortRequest {
+            container_port: 8080,
+            host_port: None,
+            protocol: None,
+        }]),
+        ..container_spec(image, &[])
+    };
     let t = Instant::now();
-    let r = api
-        .post(
-            "/containers",
-            json!({"image": image, "ports": [{"container_port": 8080}]}),
-        )
-        .await;
+    let made = api.create_container(&spec, None).await;
     out.create.push(t.elapsed());
-    assert_eq!(r.status, 201, "{}", r.text);
-    let id = r.body["container"]["id"].as_str().unwrap().to_string();
+    let (c, _) = made.expect("create through yun");
     // Untimed: let the program install its SIGTERM handler, as any renter's service would
     // before anyone stops it (a signal to PID 1 before that is dropped, and Docker waits 10 s).
-    fetch_eventually(
-        r.body["container"]["ports"][0]["endpoint"]
-            .as_str()
-            .unwrap(),
-    )
-    .await;
+    fetch_eventually(&c.ports[0].endpoint).await;
     let t = Instant::now();
-    let r = api.post(&format!("/containers/{id}/stop"), json!({})).await;
+    let stopped = api.stop(&c.id).await;
     out.stop.push(t.elapsed());
-    assert_eq!(r.status, 200, "{}", r.text);
+    stopped.expect("stop through yun");
     let t = Instant::now();
-    let r = api.delete(&format!("/containers/{id}")).await;
+    let removed = api.remove_container(&c.id).await;
     out.remove.push(t.elapsed());
-    assert_eq!(r.status, 204, "{}", r.text);
+    removed.expect("remove through yun");
 }
 
 async fn direct(
@@ -119,13 +117,21 @@ async fn main() {
         .unwrap_or(100);
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let api = cluster.api.sign_up("bench", "bench-password").await;
+    let api = cluster
+        .api
+        .sign_up("bench", "bench-password")
+        .await
+        .client();
     // One long-lived container keeps the renter's network in place, as for any renter with more
     // than one container; the direct path gets the same network.
-    let keeper = api.run(json!({"image": image, "ports": []})).await;
+    let keeper = CreateContainer {
+        ports: Some(vec![]),
+        ..container_spec(&image, &[])
+    };
+    let (keeper, _) = api.create_container(&keeper, None).await.unwrap();
     let docker = yun_testkit::docker().await;
     let keeper_info = docker
-        .inspect_container(&format!("yun-{}", keeper["id"].as_str().unwrap()), None)
+        .inspect_container(&format!("yun-{}", keeper.id), None)
         .await
         .unwrap();
     let network = keeper_info.host_config.unwrap().network_mode.unwrap();

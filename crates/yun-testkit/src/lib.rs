@@ -25,7 +25,7 @@ pub mod procfs;
 pub use process::ProcessCluster;
 pub use registry::LocalRegistry;
 pub use service::{eventually, fetch, fetch_eventually};
-pub use typed::{container_spec, until_container};
+pub use typed::{container_spec, node_named, until_container};
 
 /// The log filter for the masters and workers the tests spawn: `warn`, or `YUN_TEST_LOG` when a
 /// failing test needs more (`YUN_TEST_LOG=info cargo test ...`).

@@ -1,6 +1,7 @@
 //! Helpers for tests on the typed client (`yun_api::Client`).
 
 use std::time::Duration;
+use yun_api::admin::Node;
 use yun_api::containers::{Container, CreateContainer};
 use yun_api::Client;
 
@@ -29,4 +30,15 @@ pub async fn until_container(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// The operator's view of the node called `name`, if it is registered.
+pub async fn node_named(admin: &Client, name: &str) -> Option<Node> {
+    admin
+        .fleet()
+        .await
+        .expect("the node list answers")
+        .nodes
+        .into_iter()
+        .find(|n| n.name == name)
 }

@@ -4,7 +4,7 @@
 #![allow(clippy::result_large_err)]
 
 use crate::pulls::{PullUpdate, SharedPulls};
-use crate::runtime::{DockerState, ImageInfo, LogStream, LogsQuery, Runtime, RuntimeError};
+use crate::runtime::{DockerState, LogStream, LogsQuery, Runtime, RuntimeError};
 use crate::stats::{Sample, StatsHub};
 use futures::{Stream, StreamExt};
 use std::pin::Pin;
@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status, Streaming};
+use yun_core::node;
 use yun_core::ContainerSpec;
 use yun_proto::auth::RequireToken;
 use yun_proto::v1;
@@ -40,17 +41,20 @@ impl<R: Runtime> WorkerGrpc<R> {
 fn to_proto_sample(id: &str, s: Sample) -> v1::StatsSample {
     v1::StatsSample {
         container_id: id.to_string(),
-        ts_unix_ms: s.ts_unix_ms,
-        cpu_percent: s.cpu_percent,
-        memory_bytes: s.counters.memory_bytes,
-        memory_limit_bytes: s.counters.memory_limit_bytes,
-        pids: s.counters.pids,
-        net_rx_bytes: s.counters.net_rx_bytes,
-        net_tx_bytes: s.counters.net_tx_bytes,
-        blk_read_bytes: s.counters.blk_read_bytes,
-        blk_write_bytes: s.counters.blk_write_bytes,
-        source: s.source.to_string(),
-        running: s.running,
+        ..node::StatsSample {
+            ts_unix_ms: s.ts_unix_ms,
+            cpu_percent: s.cpu_percent,
+            memory_bytes: s.counters.memory_bytes,
+            memory_limit_bytes: s.counters.memory_limit_bytes,
+            pids: s.counters.pids,
+            net_rx_bytes: s.counters.net_rx_bytes,
+            net_tx_bytes: s.counters.net_tx_bytes,
+            blk_read_bytes: s.counters.blk_read_bytes,
+            blk_write_bytes: s.counters.blk_write_bytes,
+            source: s.source.to_string(),
+            running: s.running,
+        }
+        .into()
     }
 }
 
@@ -117,23 +121,6 @@ fn status_of(e: &RuntimeError) -> Status {
     }
 }
 
-fn to_proto_image(i: ImageInfo) -> v1::ImageInfo {
-    v1::ImageInfo {
-        reference: i.reference,
-        docker_id: i.docker_id,
-        size_bytes: i.size_bytes,
-        exposed_ports: i
-            .exposed_ports
-            .into_iter()
-            .map(|(port, protocol)| v1::PortSpec {
-                container_port: port.into(),
-                protocol,
-            })
-            .collect(),
-        pulled: i.pulled,
-    }
-}
-
 type RpcStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 #[tonic::async_trait]
@@ -149,19 +136,9 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         let out = async_stream::stream! {
             while let Some(update) = next_update(&mut rx).await {
                 match update {
-                    PullUpdate::Progress(p) => yield Ok(v1::PullProgress {
-                        status: p.status,
-                        layer: p.layer,
-                        current: p.current,
-                        total: p.total,
-                        image: None,
-                    }),
+                    PullUpdate::Progress(p) => yield Ok(node::PullUpdate::Progress(p).into()),
                     PullUpdate::Done(Ok(image)) => {
-                        yield Ok(v1::PullProgress {
-                            status: "done".into(),
-                            image: Some(to_proto_image(image)),
-                            ..Default::default()
-                        });
+                        yield Ok(node::PullUpdate::Done(image).into());
                         return;
                     }
                     PullUpdate::Done(Err(e)) => {
@@ -389,7 +366,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         let out = async_stream::stream! {
             while let Some(chunk) = output.next().await {
                 match chunk {
-                    Ok(chunk) => yield Ok(v1::ExecOutput { data: chunk.data.to_vec(), stderr: chunk.stderr, ..Default::default() }),
+                    Ok(chunk) => yield Ok(node::ExecOutput::Data { stderr: chunk.stderr, data: chunk.data.to_vec() }.into()),
                     Err(e) => {
                         yield Err(status(e));
                         return;
@@ -397,7 +374,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
                 }
             }
             match runtime.exec_exit_code(&exec_id).await {
-                Ok(code) => yield Ok(v1::ExecOutput { exited: true, exit_code: code, ..Default::default() }),
+                Ok(exit_code) => yield Ok(node::ExecOutput::Exited { exit_code }.into()),
                 Err(e) => yield Err(status(e)),
             }
         };

@@ -8,12 +8,13 @@
 //! Run: `cargo bench -p yun --bench scale` (SCALE_NODES, SCALE_CONTAINERS, SCALE_USERS,
 //! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64).
 
-use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use yun_api::admin::{NodeList, NodeState};
+use yun_api::containers::CreateContainer;
+use yun_api::Client;
 use yun_testkit::procfs::{cpu_seconds, peak_rss_mib};
-use yun_testkit::Api;
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const WORKER_PROCESSES: usize = 4;
@@ -81,8 +82,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn fleet(admin: &Api) -> Value {
-    admin.all_nodes().await
+async fn fleet(admin: &Client) -> NodeList {
+    admin.fleet().await.expect("the node list")
+}
+
+/// A client signed in as `username`, registering them first when `register`.
+async fn signed_in(api: &Client, username: &str, password: &str, register: bool) -> Client {
+    if register {
+        api.register(username, password).await.expect("register");
+    }
+    let login = api.login(username, password).await.expect("log in");
+    api.with_token(&login.token)
 }
 
 #[tokio::main]
@@ -120,15 +130,9 @@ async fn main() {
         .unwrap();
     let master_pid = master.id();
     let mut procs = Procs(vec![master]);
-    let api = Api::new(&format!("http://{http}/api/v1"));
+    let api = Client::new(&format!("http://{http}")).unwrap();
     for _ in 0..100 {
-        if api
-            .http
-            .get(format!("http://{http}/healthz"))
-            .send()
-            .await
-            .is_ok()
-        {
+        if api.readiness().await.is_ok() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -155,14 +159,15 @@ async fn main() {
         worker_pids.push(child.id());
         procs.0.push(child);
     }
-    let admin = api.log_in("admin", "scale-admin-password").await;
+    let admin = signed_in(&api, "admin", "scale-admin-password", false).await;
     let start = Instant::now();
     loop {
         let f = fleet(&admin).await;
-        let ready = f["nodes"]
-            .as_array()
-            .map(|n| n.iter().filter(|n| n["state"] == "ready").count())
-            .unwrap_or(0);
+        let ready = f
+            .nodes
+            .iter()
+            .filter(|n| n.state == NodeState::Ready)
+            .count();
         if ready == nodes {
             break;
         }
@@ -176,21 +181,20 @@ async fn main() {
         "{nodes} nodes ready after {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    let r = admin
-        .post("/admin/images", json!({"reference": "sim/app:1"}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    admin
+        .publish_image("sim/app:1")
+        .await
+        .expect("the simulated image is published");
 
     // Idle fleet: heartbeats per second and the master's CPU.
     let (hb0, cpu0, t0) = (
-        fleet(&admin).await["heartbeats_total"].as_u64().unwrap(),
+        fleet(&admin).await.heartbeats_total,
         cpu_seconds(master_pid),
         Instant::now(),
     );
     tokio::time::sleep(Duration::from_secs(30)).await;
     let idle_secs = t0.elapsed().as_secs_f64();
-    let idle_beats =
-        (fleet(&admin).await["heartbeats_total"].as_u64().unwrap() - hb0) as f64 / idle_secs;
+    let idle_beats = (fleet(&admin).await.heartbeats_total - hb0) as f64 / idle_secs;
     let idle_cpu = (cpu_seconds(master_pid) - cpu0) / idle_secs * 100.0;
 
     // Users.
@@ -201,7 +205,7 @@ async fn main() {
         let (api, sem) = (api.clone(), sem.clone());
         tasks.push(tokio::spawn(async move {
             let _p = sem.acquire().await.unwrap();
-            api.sign_up(&format!("user{u:05}"), "scale-password").await
+            signed_in(&api, &format!("user{u:05}"), "scale-password", true).await
         }));
     }
     for t in tasks {
@@ -229,8 +233,13 @@ async fn main() {
             peak
         }
     });
+    let spec = CreateContainer {
+        image: "sim/app:1".into(),
+        ..Default::default()
+    };
     let mut runners = Vec::new();
     for _ in 0..concurrency {
+        let spec = spec.clone();
         let (clients, next) = (clients.clone(), next.clone());
         runners.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -242,13 +251,9 @@ async fn main() {
                 }
                 let client = &clients[i % clients.len()];
                 let t = Instant::now();
-                let r = client
-                    .post("/containers", json!({"image": "sim/app:1"}))
-                    .await;
-                if r.status == 201 {
-                    latencies.push((t.elapsed(), started.elapsed()));
-                } else {
-                    failures.push(format!("{} {}", r.status, r.text));
+                match client.create_container(&spec, None).await {
+                    Ok(_) => latencies.push((t.elapsed(), started.elapsed())),
+                    Err(e) => failures.push(e.to_string()),
                 }
             }
         }));
@@ -292,18 +297,16 @@ async fn main() {
     // Agreement: each node's rows in the store against what the node itself reports.
     tokio::time::sleep(Duration::from_secs(7)).await;
     let f = fleet(&admin).await;
-    let node_list = f["nodes"].as_array().unwrap();
-    let disagree = node_list
+    let disagree = f
+        .nodes
         .iter()
-        .filter(|n| n["containers"] != n["reported_containers"])
+        .filter(|n| Some(n.containers) != n.reported_containers)
         .count();
-    let stored: u64 = node_list
+    let stored: u64 = f.nodes.iter().map(|n| n.containers).sum();
+    let reported: u64 = f
+        .nodes
         .iter()
-        .map(|n| n["containers"].as_u64().unwrap())
-        .sum();
-    let reported: u64 = node_list
-        .iter()
-        .map(|n| n["reported_containers"].as_u64().unwrap_or(0))
+        .map(|n| n.reported_containers.unwrap_or(0))
         .sum();
 
     println!("\n| figure | value |\n|---|---|");

@@ -8,12 +8,12 @@
 //! STREAMS_FANOUT override 100, 30, 1000).
 
 use futures::StreamExt;
-use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
+use yun_api::containers::CreateContainer;
+use yun_api::live::StatsMessage;
 use yun_testkit::procfs::{cpu_seconds, pids_named};
-use yun_testkit::{PortBlock, ProcessCluster};
+use yun_testkit::{container_spec, PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -74,8 +74,16 @@ async fn main() {
     let image = cluster.publish_testbox().await;
     // Two owners: one owner's network on a node holds about 60 containers.
     let users = [
-        cluster.api.sign_up("watcher-a", "watcher-password").await,
-        cluster.api.sign_up("watcher-b", "watcher-password").await,
+        cluster
+            .api
+            .sign_up("watcher-a", "watcher-password")
+            .await
+            .client(),
+        cluster
+            .api
+            .sign_up("watcher-b", "watcher-password")
+            .await
+            .client(),
     ];
     eprintln!("creating {n} containers …");
     let mut ids = Vec::new();
@@ -83,10 +91,13 @@ async fn main() {
         let made = futures::future::join_all(chunk.iter().map(|i| {
             let (user, image) = (users[i % 2].clone(), image.clone());
             async move {
-                let c = user
-                    .run(json!({"image": image, "name": format!("s{i}"), "command": ["sleep", "0"], "ports": []}))
-                    .await;
-                (i % 2, c["id"].as_str().unwrap().to_string())
+                let spec = CreateContainer {
+                    name: Some(format!("s{i}")),
+                    ports: Some(vec![]),
+                    ..container_spec(&image, &["sleep", "0"])
+                };
+                let (c, _) = user.create_container(&spec, None).await.unwrap();
+                (i % 2, c.id)
             }
         }))
         .await;
@@ -110,16 +121,11 @@ async fn main() {
     let received = Arc::new(Mutex::new(0u64));
     let mut sockets = Vec::new();
     for (u, id) in &ids {
-        let mut ws = users[*u]
-            .websocket(&format!("/containers/{id}/stats"))
-            .await
-            .unwrap();
+        let mut stats = Box::pin(users[*u].stats(id).await.unwrap());
         let received = received.clone();
         sockets.push(tokio::spawn(async move {
-            while let Some(Ok(m)) = ws.next().await {
-                if matches!(m, Message::Text(_)) {
-                    *received.lock().unwrap() += 1;
-                }
+            while let Some(Ok(_)) = stats.next().await {
+                *received.lock().unwrap() += 1;
             }
         }));
     }
@@ -165,23 +171,17 @@ async fn main() {
     let mut sockets = Vec::new();
     for k in 0..fanout {
         let (u, id) = &ids[k % ids.len()];
-        let mut ws = users[*u]
-            .websocket(&format!("/containers/{id}/stats"))
-            .await
-            .unwrap();
+        let mut stats = Box::pin(users[*u].stats(id).await.unwrap());
         let delays = delays.clone();
         sockets.push(tokio::spawn(async move {
-            while let Some(Ok(m)) = ws.next().await {
-                if let Message::Text(t) = m {
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    if v["type"] == "stats" {
-                        let now = std::time::SystemTime::now()
-                            .duration_since(std::time::UNIX_EPOCH)
-                            .unwrap()
-                            .as_secs_f64()
-                            * 1000.0;
-                        delays.lock().unwrap().push(now - v["ts"].as_f64().unwrap());
-                    }
+            while let Some(Ok(m)) = stats.next().await {
+                if let StatsMessage::Stats(sample) = m {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .unwrap()
+                        .as_secs_f64()
+                        * 1000.0;
+                    delays.lock().unwrap().push(now - sample.ts as f64);
                 }
             }
         }));
@@ -240,6 +240,6 @@ async fn main() {
     );
     // Remove what this run made.
     for (u, id) in &ids {
-        let _ = users[*u].delete(&format!("/containers/{id}")).await;
+        let _ = users[*u].remove_container(id).await;
     }
 }

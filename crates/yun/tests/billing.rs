@@ -1,10 +1,13 @@
-//! Money against a real engine and a real SQLite file: concurrent creates that must not
-//! overdraw, per-second metering, a balance that runs out, and a master killed while metering.
+//! Money against a real engine and a real SQLite file, through the typed client: concurrent
+//! creates that must not overdraw, per-second metering, a balance that runs out, and a master
+//! killed while metering.
 
-use serde_json::{json, Value};
 use std::time::{Duration, Instant};
+use yun_api::billing::{EntryKind, LedgerEntry, OrderState};
+use yun_api::containers::{Container, ContainerState, CreateContainer, DesiredState};
+use yun_api::{Client, ClientError, ErrorCode};
 use yun_core::Plan;
-use yun_testkit::{eventually, Api, PortBlock, ProcessCluster, TestCluster};
+use yun_testkit::{container_spec, eventually, PortBlock, ProcessCluster, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -35,19 +38,14 @@ async fn metered_cluster(
     .await
 }
 
-/// Every entry of the caller's ledger, oldest last, by following the pages.
-async fn ledger(api: &Api) -> Vec<Value> {
+/// Every entry of the caller's ledger, newest first, by following the pages.
+async fn ledger(client: &Client) -> Vec<LedgerEntry> {
     let mut all = Vec::new();
-    let mut before: Option<i64> = None;
+    let mut before = None;
     loop {
-        let path = match before {
-            Some(b) => format!("/billing/ledger?limit=200&before={b}"),
-            None => "/billing/ledger?limit=200".to_string(),
-        };
-        let r = api.get(&path).await;
-        assert_eq!(r.status, 200, "{}", r.text);
-        all.extend(r.body["entries"].as_array().unwrap().iter().cloned());
-        match r.body["next_before"].as_i64() {
+        let page = client.ledger(before, Some(200)).await.unwrap();
+        all.extend(page.entries);
+        match page.next_before {
             Some(b) => before = Some(b),
             None => return all,
         }
@@ -56,36 +54,58 @@ async fn ledger(api: &Api) -> Vec<Value> {
 
 /// The balance, after checking it equals the sum of the ledger (for this user and, through
 /// the operator's check, for every user).
-async fn balanced(api: &Api, admin: &Api) -> i64 {
-    let entries = ledger(api).await;
-    let sum: i64 = entries.iter().map(|e| e["amount"].as_i64().unwrap()).sum();
-    let b = api.balance().await;
+async fn balanced(client: &Client, admin: &Client) -> i64 {
+    let entries = ledger(client).await;
+    let sum: i64 = entries.iter().map(|e| e.amount).sum();
+    let b = client.me().await.unwrap().balance;
     assert_eq!(b, sum, "balance equals the ledger: {entries:#?}");
     assert!(b >= 0);
-    let check = admin.get("/admin/billing/check").await;
-    assert_eq!(check.status, 200, "{}", check.text);
-    assert_eq!(
-        check.body["unbalanced"],
-        json!([]),
-        "every balance equals its ledger"
+    let check = admin.billing_check().await.unwrap();
+    assert!(
+        check.unbalanced.is_empty(),
+        "every balance equals its ledger: {:?}",
+        check.unbalanced
     );
     b
 }
 
 /// What the ledger says a container cost in running time (usage less refunds).
-fn usage_of(entries: &[Value], container: &str) -> i64 {
+fn usage_of(entries: &[LedgerEntry], container: &str) -> i64 {
     entries
         .iter()
-        .filter(|e| e["reference"] == format!("container:{container}"))
-        .filter(|e| e["kind"] == "usage" || e["kind"] == "usage_refund")
-        .map(|e| -e["amount"].as_i64().unwrap())
+        .filter(|e| e.reference == format!("container:{container}"))
+        .filter(|e| matches!(e.kind, EntryKind::Usage | EntryKind::UsageRefund))
+        .map(|e| -e.amount)
         .sum()
 }
 
-async fn container(api: &Api, id: &str) -> Value {
-    let r = api.get(&format!("/containers/{id}")).await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    r.body["container"].clone()
+fn count(entries: &[LedgerEntry], kind: EntryKind) -> usize {
+    entries.iter().filter(|e| e.kind == kind).count()
+}
+
+/// A create with no published port (as every test here), the rest left to the server.
+fn spec(image: &str, command: &[&str]) -> CreateContainer {
+    CreateContainer {
+        ports: Some(vec![]),
+        ..container_spec(image, command)
+    }
+}
+
+async fn run(client: &Client, spec: &CreateContainer) -> Container {
+    client.create_container(spec, None).await.unwrap().0
+}
+
+/// A refusal's status, code and message; panics on an answer or a transport error.
+fn refusal<T: std::fmt::Debug>(r: Result<T, ClientError>) -> (u16, ErrorCode, String) {
+    match r {
+        Err(ClientError::Api {
+            status,
+            code,
+            message,
+            ..
+        }) => (status, code, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -93,44 +113,47 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
     // Minimum 300, deposit 200, first minute 60: each run takes 260 and needs 300 first, so
     // 2,700 admits exactly ten (the tenth starts from 360, an eleventh would from 100).
     let cluster = metered_cluster(3600, 2700, |c| c.max_containers_per_user = 500).await;
+    let admin = cluster.admin.client();
     let image = cluster.publish_testbox().await;
-    let racer = cluster.api.sign_up("racer", "racer-password").await;
-    assert_eq!(balanced(&racer, &cluster.admin).await, 2700);
+    let racer = cluster
+        .api
+        .sign_up("racer", "racer-password")
+        .await
+        .client();
+    assert_eq!(balanced(&racer, &admin).await, 2700);
 
     let tasks: Vec<_> = (0..200)
         .map(|i| {
-            let (api, image) = (racer.clone(), image.clone());
-            tokio::spawn(async move {
-                api.post(
-                    "/containers",
-                    json!({"image": image, "name": format!("r{i}"), "command": ["sleep", "0"], "ports": []}),
-                )
-                .await
-            })
+            let racer = racer.clone();
+            let spec = CreateContainer {
+                name: Some(format!("r{i}")),
+                ..spec(&image, &["sleep", "0"])
+            };
+            tokio::spawn(async move { racer.create_container(&spec, None).await })
         })
         .collect();
     let mut made = Vec::new();
     for t in tasks {
-        let r = t.await.unwrap();
-        match r.status {
-            201 => made.push(r.body["container"]["id"].as_str().unwrap().to_string()),
-            402 => {
-                assert_eq!(r.code(), "insufficient_balance");
+        match t.await.unwrap() {
+            Ok((c, _)) => made.push(c.id),
+            Err(ClientError::Api {
+                code: ErrorCode::InsufficientBalance,
+                message,
+                ..
+            }) => {
                 assert!(
-                    r.message().contains("top up") && r.message().contains("balance is"),
-                    "a refusal says what to do: {}",
-                    r.message()
+                    message.contains("top up") && message.contains("balance is"),
+                    "a refusal says what to do: {message}"
                 );
             }
-            other => panic!("unexpected {other}: {}", r.text),
+            Err(other) => panic!("unexpected: {other}"),
         }
     }
     assert_eq!(made.len(), 10, "exactly ten runs fit the balance");
-    let b = balanced(&racer, &cluster.admin).await;
+    let b = balanced(&racer, &admin).await;
     assert_eq!(b, 2700 - 10 * 260);
-    let list = racer.get("/containers").await;
     assert_eq!(
-        list.body["containers"].as_array().unwrap().len(),
+        racer.containers(false).await.unwrap().len(),
         10,
         "no half-made container"
     );
@@ -138,22 +161,15 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
     // Removing them gives back the deposits and the unused part of each first minute.
     let started = Instant::now();
     for id in &made {
-        assert_eq!(racer.delete(&format!("/containers/{id}")).await.status, 204);
+        racer.remove_container(id).await.unwrap();
     }
     let ran = started.elapsed().as_secs() as i64 + 2;
-    let after = balanced(&racer, &cluster.admin).await;
+    let after = balanced(&racer, &admin).await;
     assert!(
         after <= 2700 && after >= 2700 - 10 * ran,
         "refunded on removal: {after}"
     );
-    let entries = ledger(&racer).await;
-    assert_eq!(
-        entries
-            .iter()
-            .filter(|e| e["kind"] == "deposit_refund")
-            .count(),
-        10
-    );
+    assert_eq!(count(&ledger(&racer).await, EntryKind::DepositRefund), 10);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -163,25 +179,21 @@ async fn a_container_running_12_seconds_is_charged_12_credits() {
         c.pricing.metering_interval = Duration::from_secs(5);
     })
     .await;
+    let admin = cluster.admin.client();
     let image = cluster.publish_testbox().await;
-    let meg = cluster.api.sign_up("meg", "meg-password").await;
-    let c = meg
-        .run(json!({"image": image, "command": ["serve", "8080", "metered"], "ports": []}))
-        .await;
-    let id = c["id"].as_str().unwrap().to_string();
-    assert_eq!(c["billing"]["price_per_hour"], 3600);
-    assert_eq!(c["billing"]["deposit"], 200);
+    let meg = cluster.api.sign_up("meg", "meg-password").await.client();
+    let c = run(&meg, &spec(&image, &["serve", "8080", "metered"])).await;
+    let id = c.id.clone();
+    assert_eq!(c.billing.price_per_hour, 3600);
+    assert_eq!(c.billing.deposit, 200);
     // The first interval is paid in advance.
-    assert_eq!(c["billing"]["charged"], 5);
+    assert_eq!(c.billing.charged, 5);
     tokio::time::sleep(Duration::from_secs(12)).await;
-    let r = meg.post(&format!("/containers/{id}/stop"), json!({})).await;
-    assert_eq!(r.status, 200, "{}", r.text);
+    meg.stop(&id).await.unwrap();
     // The next meter tick gives back what was paid beyond the stop.
     let mut charged = i64::MAX;
     for _ in 0..50 {
-        charged = container(&meg, &id).await["billing"]["charged"]
-            .as_i64()
-            .unwrap();
+        charged = meg.container(&id).await.unwrap().billing.charged;
         if charged <= 14 {
             break;
         }
@@ -191,28 +203,21 @@ async fn a_container_running_12_seconds_is_charged_12_credits() {
         (11..=13).contains(&charged),
         "charged {charged} for about 12 s"
     );
-    let run = container(&meg, &id).await["billing"]["run_seconds"]
-        .as_i64()
-        .unwrap();
-    assert!((11..=13).contains(&run), "ran {run} s");
+    let run_seconds = meg.container(&id).await.unwrap().billing.run_seconds;
+    assert!((11..=13).contains(&run_seconds), "ran {run_seconds} s");
     let entries = ledger(&meg).await;
     assert_eq!(usage_of(&entries, &id), charged, "the ledger says the same");
     assert!(
-        entries.iter().any(|e| e["kind"] == "usage_refund"),
+        count(&entries, EntryKind::UsageRefund) > 0,
         "unused seconds came back as a refund"
     );
-    assert_eq!(balanced(&meg, &cluster.admin).await, 1000 - 200 - charged);
+    assert_eq!(balanced(&meg, &admin).await, 1000 - 200 - charged);
 
     // Stopped time is free: a few seconds later nothing more is charged.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert_eq!(
-        container(&meg, &id).await["billing"]["charged"]
-            .as_i64()
-            .unwrap(),
-        charged
-    );
-    assert_eq!(meg.delete(&format!("/containers/{id}")).await.status, 204);
-    assert_eq!(balanced(&meg, &cluster.admin).await, 1000 - charged);
+    assert_eq!(meg.container(&id).await.unwrap().billing.charged, charged);
+    meg.remove_container(&id).await.unwrap();
+    assert_eq!(balanced(&meg, &admin).await, 1000 - charged);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -224,31 +229,26 @@ async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
         c.pricing.metering_interval = Duration::from_secs(5);
     })
     .await;
+    let admin = cluster.admin.client();
     let image = cluster.publish_testbox().await;
-    let sue = cluster.api.sign_up("sue", "sue-password").await;
-    let c = sue
-        .run(json!({"image": image, "command": ["serve", "8080", "sue"], "ports": []}))
-        .await;
-    let id = c["id"].as_str().unwrap().to_string();
+    let sue = cluster.api.sign_up("sue", "sue-password").await.client();
+    let id = run(&sue, &spec(&image, &["serve", "8080", "sue"])).await.id;
     eventually(
         Duration::from_secs(30),
         "the container is suspended",
         || {
             let (sue, id) = (sue.clone(), id.clone());
-            async move { container(&sue, &id).await["state"] == "suspended" }
+            async move { sue.container(&id).await.unwrap().state == ContainerState::Suspended }
         },
     )
     .await;
-    let c = container(&sue, &id).await;
+    let c = sue.container(&id).await.unwrap();
     assert!(
-        c["status_reason"]
-            .as_str()
-            .unwrap_or("")
-            .contains("balance"),
-        "the reason is visible: {c}"
+        c.status_reason.as_deref().unwrap_or("").contains("balance"),
+        "the reason is visible: {c:?}"
     );
-    assert_eq!(c["desired_state"], "stopped");
-    let left = balanced(&sue, &cluster.admin).await;
+    assert_eq!(c.desired_state, DesiredState::Stopped);
+    let left = balanced(&sue, &admin).await;
     assert!(
         left < 50,
         "the balance could not pay the next batch: {left}"
@@ -262,89 +262,53 @@ async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
     assert_eq!(inspect.state.unwrap().running, Some(false));
 
     // It cannot start again before a top-up.
-    let r = sue
-        .post(&format!("/containers/{id}/start"), json!({}))
-        .await;
-    assert_eq!(r.status, 402, "{}", r.text);
-    assert_eq!(r.code(), "insufficient_balance");
+    let (status, code, _) = refusal(sue.start(&id).await);
+    assert_eq!((status, code), (402, ErrorCode::InsufficientBalance));
 
     // A top-up through an order the operator marks paid (the manual provider).
-    let order = sue.post("/orders", json!({"credits": 1000})).await;
-    assert_eq!(order.status, 201, "{}", order.text);
-    assert_eq!(order.body["payment"]["provider"], "manual");
-    let order_id = order.body["order"]["id"].as_str().unwrap().to_string();
-    assert_eq!(order.body["order"]["state"], "pending");
-    let paid = cluster
-        .admin
-        .post(&format!("/admin/orders/{order_id}/paid"), json!({}))
-        .await;
-    assert_eq!(paid.status, 200, "{}", paid.text);
-    assert_eq!(paid.body["order"]["state"], "paid");
+    let made = sue.create_order(1000).await.unwrap();
+    assert_eq!(made.payment.provider, "manual");
+    assert_eq!(made.order.state, OrderState::Pending);
+    let paid = admin.mark_paid(&made.order.id).await.unwrap();
+    assert_eq!(paid.state, OrderState::Paid);
     // Marking it again credits nothing more.
-    let again = cluster
-        .admin
-        .post(&format!("/admin/orders/{order_id}/paid"), json!({}))
-        .await;
-    assert_eq!(again.status, 200);
-    let topped = balanced(&sue, &cluster.admin).await;
+    admin.mark_paid(&made.order.id).await.unwrap();
+    let topped = balanced(&sue, &admin).await;
     assert_eq!(topped, left + 1000);
 
-    let r = sue
-        .post(&format!("/containers/{id}/start"), json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["container"]["state"], "running");
-    assert_eq!(r.body["container"]["status_reason"], Value::Null);
-    assert_eq!(
-        sue.post(&format!("/containers/{id}/stop"), json!({}))
-            .await
-            .status,
-        200
-    );
-    assert_eq!(sue.delete(&format!("/containers/{id}")).await.status, 204);
-    balanced(&sue, &cluster.admin).await;
+    let c = sue.start(&id).await.unwrap();
+    assert_eq!(c.state, ContainerState::Running);
+    assert_eq!(c.status_reason, None);
+    sue.stop(&id).await.unwrap();
+    sue.remove_container(&id).await.unwrap();
+    balanced(&sue, &admin).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_adjustments_are_ledger_entries_and_never_overdraw() {
     let cluster = TestCluster::start_with(|c| c.pricing.signup_credits = 1000).await;
-    let ann = cluster.api.sign_up("ann", "ann-password").await;
-    let id = ann.get("/me").await.body["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let path = format!("/admin/users/{id}/credits");
-    let r = cluster
-        .admin
-        .post(&path, json!({"amount": 250, "reason": "goodwill"}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["balance"], 1250);
-    let r = cluster
-        .admin
-        .post(&path, json!({"amount": -2000, "reason": "too much"}))
-        .await;
-    assert_eq!(r.status, 409, "{}", r.text);
-    let r = cluster
-        .admin
-        .post(&path, json!({"amount": 10, "reason": ""}))
-        .await;
-    assert_eq!(r.status, 422, "a reason is required: {}", r.text);
-    // Admin routes do not exist for a renter.
+    let admin = cluster.admin.client();
+    let ann = cluster.api.sign_up("ann", "ann-password").await.client();
+    let id = ann.me().await.unwrap().id;
     assert_eq!(
-        ann.post(&path, json!({"amount": 10, "reason": "me"}))
-            .await
-            .status,
-        404
+        admin.adjust_credits(&id, 250, "goodwill").await.unwrap(),
+        1250
     );
+    let (status, code, _) = refusal(admin.adjust_credits(&id, -2000, "too much").await);
+    assert_eq!((status, code), (409, ErrorCode::BalanceTooLow));
+    let (status, _, message) = refusal(admin.adjust_credits(&id, 10, "").await);
+    assert_eq!(status, 422, "a reason is required: {message}");
+    // Admin routes do not exist for a renter.
+    let (status, _, _) = refusal(ann.adjust_credits(&id, 10, "me").await);
+    assert_eq!(status, 404);
     let entries = ledger(&ann).await;
     assert!(entries
         .iter()
-        .any(|e| e["kind"] == "admin_adjustment" && e["note"] == "goodwill" && e["amount"] == 250));
+        .any(|e| e.kind == EntryKind::AdminAdjustment && e.note == "goodwill" && e.amount == 250));
     assert!(entries
         .iter()
-        .any(|e| e["kind"] == "signup_credit" && e["amount"] == 1000));
-    assert_eq!(balanced(&ann, &cluster.admin).await, 1250);
+        .any(|e| e.kind == EntryKind::SignupCredit && e.amount == 1000));
+    assert_eq!(balanced(&ann, &admin).await, 1250);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -359,29 +323,30 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let kim = cluster.api.sign_up("kim", "kim-password").await;
+    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
     let mut ids = Vec::new();
     for i in 0..3 {
-        let c = kim
-            .run(json!({"image": image, "name": format!("m{i}"), "command": ["serve", "8080", "kim"], "ports": []}))
-            .await;
-        ids.push(c["id"].as_str().unwrap().to_string());
+        let spec = CreateContainer {
+            name: Some(format!("m{i}")),
+            ..spec(&image, &["serve", "8080", "kim"])
+        };
+        ids.push(run(&kim, &spec).await.id);
     }
     // A few batches are bought, then the master dies and stays down longer than an interval.
     tokio::time::sleep(Duration::from_secs(8)).await;
     cluster.kill_master();
     tokio::time::sleep(Duration::from_secs(8)).await;
     cluster.start_master().await;
-    let kim = cluster.api.log_in("kim", "kim-password").await;
+    let kim = cluster.api.log_in("kim", "kim-password").await.client();
+    let admin = cluster.admin.client();
     cluster.wait_ready("w1").await;
     // Within a tick of the restart the late batch is bought: paid time covers what ran, and
     // never more than what ran plus one interval (nothing bought twice).
     tokio::time::sleep(Duration::from_secs(3)).await;
     for id in &ids {
-        let c = container(&kim, id).await;
-        assert_eq!(c["state"], "running", "{c}");
-        let run = c["billing"]["run_seconds"].as_i64().unwrap();
-        let charged = c["billing"]["charged"].as_i64().unwrap();
+        let c = kim.container(id).await.unwrap();
+        assert_eq!(c.state, ContainerState::Running, "{c:?}");
+        let (run, charged) = (c.billing.run_seconds, c.billing.charged);
         assert!(
             run >= 18,
             "the containers kept running while the master was down: {run}"
@@ -391,30 +356,24 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
             "container {id}: ran {run} s, charged {charged}"
         );
     }
-    balanced(&kim, &cluster.admin).await;
+    balanced(&kim, &admin).await;
 
     // Stopped, each is charged exactly what it ran, by the ledger as by the container.
     for id in &ids {
-        assert_eq!(
-            kim.post(&format!("/containers/{id}/stop"), json!({}))
-                .await
-                .status,
-            200
-        );
+        kim.stop(id).await.unwrap();
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let entries = ledger(&kim).await;
     for id in &ids {
-        let c = container(&kim, id).await;
-        let charged = c["billing"]["charged"].as_i64().unwrap();
-        let run = c["billing"]["run_seconds"].as_i64().unwrap();
+        let billing = kim.container(id).await.unwrap().billing;
+        let (run, charged) = (billing.run_seconds, billing.charged);
         assert!(
             (charged - 10 * run).abs() <= 10,
             "ran {run} s, charged {charged}"
         );
         assert_eq!(usage_of(&entries, id), charged);
     }
-    balanced(&kim, &cluster.admin).await;
+    balanced(&kim, &admin).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -429,25 +388,25 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
         &yun_testkit::testbox_image(),
         &format!("payer-{}/app", cluster.cluster_id()),
     );
-    let payer = cluster.api.sign_up("payer", "payer-password").await;
-    let r = payer
-        .post("/images/pull", json!({"reference": private}))
-        .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    let size = r.body["image"]["size_bytes"].as_u64().unwrap();
-    let price = 7 * size.div_ceil(1024 * 1024) as i64;
+    let payer = cluster
+        .api
+        .sign_up("payer", "payer-password")
+        .await
+        .client();
+    let image = payer.pull(&private).await.unwrap();
+    let price = 7 * image.size_bytes.div_ceil(1024 * 1024) as i64;
     assert!(price > 0);
     let entries = ledger(&payer).await;
     let pull = entries
         .iter()
-        .find(|e| e["kind"] == "pull")
+        .find(|e| e.kind == EntryKind::Pull)
         .expect("a pull entry");
-    assert_eq!(pull["amount"], -price);
+    assert_eq!(pull.amount, -price);
+    assert_eq!(pull.reference, format!("image:{}", image.id));
     assert_eq!(
-        pull["reference"],
-        format!("image:{}", r.body["image"]["id"].as_str().unwrap())
+        balanced(&payer, &cluster.admin.client()).await,
+        1000 - price
     );
-    assert_eq!(balanced(&payer, &cluster.admin).await, 1000 - price);
 
     // Someone who cannot pay gets a 402 that says so, and no image.
     let cluster_broke = TestCluster::start_with(|c| {
@@ -455,19 +414,20 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
         c.pricing.pull_price_per_mib = 7;
     })
     .await;
-    let broke = cluster_broke.api.sign_up("broke", "broke-password").await;
-    let r = broke
-        .post("/images/pull", json!({"reference": private}))
-        .await;
-    assert_eq!(r.status, 402, "{}", r.text);
-    assert!(r.message().contains("top up"), "{}", r.message());
-    let images = broke.get("/images").await;
+    let broke = cluster_broke
+        .api
+        .sign_up("broke", "broke-password")
+        .await
+        .client();
+    let (status, code, message) = refusal(broke.pull(&private).await);
+    assert_eq!((status, code), (402, ErrorCode::InsufficientBalance));
+    assert!(message.contains("top up"), "{message}");
+    let images = broke.images().await.unwrap();
     assert!(
-        !images.text.contains(&private),
-        "nothing recorded: {}",
-        images.text
+        images.iter().all(|i| i.reference != private),
+        "nothing recorded: {images:?}"
     );
-    assert_eq!(balanced(&broke, &cluster_broke.admin).await, 0);
+    assert_eq!(balanced(&broke, &cluster_broke.admin.client()).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -478,37 +438,36 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
     })
     .await;
     let image = cluster.publish_testbox().await;
-    let tia = cluster.api.sign_up("tia", "tia-password").await;
-    let r = tia
-        .post(
-            "/containers",
-            json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 4}),
-        )
-        .await;
+    let tia = cluster.api.sign_up("tia", "tia-password").await.client();
+    let lived = |seconds| CreateContainer {
+        expires_in: Some(seconds),
+        ..spec(&image, &["sleep", "0"])
+    };
+    let (status, code, message) = refusal(tia.create_container(&lived(4), None).await);
     assert_eq!(
-        r.status, 422,
-        "a lifetime under the floor is refused: {}",
-        r.text
+        (status, code),
+        (422, ErrorCode::InvalidInput),
+        "a lifetime under the floor is refused: {message}"
     );
     let asked = Instant::now();
-    let c = tia
-        .run(json!({"image": image, "ports": [], "command": ["sleep", "0"], "expires_in": 8}))
-        .await;
+    let c = run(&tia, &lived(8)).await;
     // The lifetime counts from the request; running time, what is billed, from the start.
     let starting = asked.elapsed().as_secs() as i64;
-    let id = c["id"].as_str().unwrap().to_string();
-    assert!(c["expires_at"].is_string(), "{c}");
+    let id = c.id.clone();
+    assert!(c.expires_at.is_some(), "{c:?}");
     tokio::time::sleep(Duration::from_secs(6)).await;
-    assert_eq!(tia.get(&format!("/containers/{id}")).await.status, 200);
+    tia.container(&id).await.unwrap();
     eventually(Duration::from_secs(10), "the container is removed", || {
         let (tia, id) = (tia.clone(), id.clone());
-        async move { tia.get(&format!("/containers/{id}")).await.status == 404 }
+        async move {
+            matches!(tia.container(&id).await, Err(e) if e.code() == Some(ErrorCode::NotFound))
+        }
     })
     .await;
     let entries = ledger(&tia).await;
     assert!(entries
         .iter()
-        .any(|e| e["kind"] == "deposit_refund" && e["reference"] == format!("container:{id}")));
+        .any(|e| e.kind == EntryKind::DepositRefund && e.reference == format!("container:{id}")));
     let charged = usage_of(&entries, &id);
     // An 8 s lifetime at one credit a second, less the time it took to start, removed within
     // a tick of its end.
@@ -516,5 +475,8 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
         (7 - starting..=10).contains(&charged),
         "charged {charged} for about 8 s, of which {starting} s starting"
     );
-    assert_eq!(balanced(&tia, &cluster.admin).await, 1000 - charged);
+    assert_eq!(
+        balanced(&tia, &cluster.admin.client()).await,
+        1000 - charged
+    );
 }

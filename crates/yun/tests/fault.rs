@@ -1,32 +1,49 @@
-//! The fleet under failure, with real processes on the real engine: a worker killed or frozen
-//! past its lease, and a master killed during a burst of creates. Nothing is leaked, duplicated
-//! or silently lost.
+//! The fleet under failure, with real processes on the real engine, through the typed client:
+//! a worker killed or frozen past its lease, and a master killed during a burst of creates.
+//! Nothing is leaked, duplicated or silently lost. (The shutdown test reads one answer raw: its
+//! `Retry-After` header is the point.)
 
-use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use yun_testkit::{Api, PortBlock, ProcessCluster};
+use yun_api::admin::NodeState;
+use yun_api::client::Removal;
+use yun_api::containers::{Container, ContainerState, CreateContainer};
+use yun_api::{Client, ErrorCode};
+use yun_testkit::{container_spec, node_named, PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
-async fn states(api: &Api) -> HashMap<String, String> {
-    let list = api.get("/containers").await;
-    list.body["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["id"].as_str().unwrap().to_string(),
-                c["state"].as_str().unwrap().to_string(),
-            )
-        })
+async fn states(client: &Client) -> HashMap<String, ContainerState> {
+    containers(client)
+        .await
+        .into_iter()
+        .map(|c| (c.id, c.state))
         .collect()
 }
 
-async fn all_in(api: &Api, state: &str) -> bool {
-    let s = states(api).await;
-    !s.is_empty() && s.values().all(|v| v == state)
+async fn containers(client: &Client) -> Vec<Container> {
+    client.containers(false).await.expect("the list answers")
+}
+
+async fn all_in(client: &Client, state: ContainerState) -> bool {
+    let s = states(client).await;
+    !s.is_empty() && s.values().all(|v| *v == state)
+}
+
+async fn node_state(admin: &Client, name: &str) -> Option<NodeState> {
+    node_named(admin, name).await.map(|n| n.state)
+}
+
+/// A create publishing no port.
+fn unpublished(image: &str) -> CreateContainer {
+    CreateContainer {
+        ports: Some(vec![]),
+        ..container_spec(image, &[])
+    }
+}
+
+async fn run(client: &Client, spec: &CreateContainer) -> Container {
+    client.create_container(spec, None).await.unwrap().0
 }
 
 /// Docker ids of this cluster's containers, by platform id.
@@ -50,23 +67,24 @@ async fn docker_ids(cluster_id: &str) -> HashMap<String, String> {
 }
 
 /// Every record runs, and the host has exactly the containers the records name.
-async fn settled_on_host(api: &Api, cluster_id: &str) -> bool {
-    let records = states(api).await;
+async fn settled_on_host(client: &Client, cluster_id: &str) -> bool {
+    let records = states(client).await;
     let on_host = docker_ids(cluster_id).await;
-    records.values().all(|s| s == "running")
+    records.values().all(|s| *s == ContainerState::Running)
         && records.keys().collect::<HashSet<_>>() == on_host.keys().collect::<HashSet<_>>()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
+    let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let kim = cluster.api.sign_up("kim", "kim-password").await;
+    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
     for _ in 0..2 {
-        kim.run(json!({"image": image, "ports": []})).await;
+        run(&kim, &unpublished(&image)).await;
     }
     let before = docker_ids(&cluster.cluster_id).await;
     assert_eq!(before.len(), 2);
@@ -75,27 +93,21 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     // The lease is 2 x 1 s + 5 s; a pass runs every second.
     cluster
         .eventually(Duration::from_secs(12), "w1 is down", || async {
-            cluster.node("w1").await["state"] == "down"
+            node_state(&admin, "w1").await == Some(NodeState::Down)
         })
         .await;
     cluster
         .eventually(Duration::from_secs(5), "its containers are lost", || {
-            all_in(&kim, "lost")
+            all_in(&kim, ContainerState::Lost)
         })
         .await;
     // Time spent lost is free: the running time stops counting while the node is away.
-    let run_seconds = |list: serde_json::Value| -> Vec<i64> {
-        list["containers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["billing"]["run_seconds"].as_i64().unwrap())
-            .collect()
-    };
-    let lost_at = run_seconds(kim.get("/containers").await.body);
+    let run_seconds =
+        |list: Vec<Container>| -> Vec<i64> { list.iter().map(|c| c.billing.run_seconds).collect() };
+    let lost_at = run_seconds(containers(&kim).await);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        run_seconds(kim.get("/containers").await.body),
+        run_seconds(containers(&kim).await),
         lost_at,
         "lost time is free"
     );
@@ -108,21 +120,20 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     // A stop now is refused clearly rather than hanging.
     let mut ids = before.keys();
     let (kept, dropped) = (ids.next().unwrap().clone(), ids.next().unwrap().clone());
-    let r = kim
-        .post(&format!("/containers/{kept}/stop"), json!({}))
-        .await;
-    assert_eq!(r.status, 409, "{}", r.text);
+    let refused = kim.stop(&kept).await.expect_err("a stop on a lost node");
+    assert_eq!(refused.status(), Some(409), "{refused}");
     // A removal waits for the node: accepted now, done when the node is back.
-    let r = kim.delete(&format!("/containers/{dropped}")).await;
-    assert_eq!(r.status, 202, "{}", r.text);
-    assert_eq!(r.body["container"]["state"], "removing");
+    match kim.remove_container(&dropped).await.unwrap() {
+        Removal::Deferred(c) => assert_eq!(c.state, ContainerState::Removing),
+        Removal::Done => panic!("a removal on a down node cannot be done at once"),
+    }
 
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster
         .eventually(
             Duration::from_secs(10),
             "the kept one is re-attached",
-            || all_in(&kim, "running"),
+            || all_in(&kim, ContainerState::Running),
         )
         .await;
     let after = docker_ids(&cluster.cluster_id).await;
@@ -142,14 +153,13 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_frozen_worker_converges_without_duplicates() {
     let cluster = ProcessCluster::start(YUN, &[]).await;
+    let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let lee = cluster.api.sign_up("lee", "lee-password").await;
-    let c = lee
-        .run(json!({"image": image, "command": ["serve", "8080", "frozen"]}))
-        .await;
+    let lee = cluster.api.sign_up("lee", "lee-password").await.client();
+    let c = run(&lee, &container_spec(&image, &["serve", "8080", "frozen"])).await;
     let before = docker_ids(&cluster.cluster_id).await;
 
     worker.signal("STOP");
@@ -157,33 +167,33 @@ async fn a_frozen_worker_converges_without_duplicates() {
         .eventually(
             Duration::from_secs(12),
             "the frozen node is down",
-            || async { cluster.node("w1").await["state"] == "down" },
+            || async { node_state(&admin, "w1").await == Some(NodeState::Down) },
         )
         .await;
     cluster
         .eventually(Duration::from_secs(5), "its container is lost", || {
-            all_in(&lee, "lost")
+            all_in(&lee, ContainerState::Lost)
         })
         .await;
     // A call to a frozen worker has a deadline; the API answers instead of hanging.
-    let r = lee
-        .get(&format!("/containers/{}/logs", c["id"].as_str().unwrap()))
-        .await;
-    assert_eq!(r.status, 503, "{}", r.text);
+    match lee.logs(&c.id, None, false).await {
+        Err(refused) => assert_eq!(refused.status(), Some(503), "{refused}"),
+        Ok(_) => panic!("logs from a frozen node cannot be read"),
+    }
     worker.signal("CONT");
     cluster
         .eventually(Duration::from_secs(15), "the container runs again", || {
-            all_in(&lee, "running")
+            all_in(&lee, ContainerState::Running)
         })
         .await;
-    assert_eq!(cluster.node("w1").await["state"], "ready");
+    assert_eq!(node_state(&admin, "w1").await, Some(NodeState::Ready));
     assert_eq!(
         docker_ids(&cluster.cluster_id).await,
         before,
         "no duplicate, nothing recreated"
     );
     assert_eq!(
-        yun_testkit::fetch_eventually(c["ports"][0]["endpoint"].as_str().unwrap()).await,
+        yun_testkit::fetch_eventually(&c.ports[0].endpoint).await,
         "frozen"
     );
 }
@@ -195,28 +205,22 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let max = cluster.api.sign_up("max", "max-password").await;
+    let max = cluster.api.sign_up("max", "max-password").await.client();
+    let burst_spec = |i: usize| CreateContainer {
+        name: Some(format!("b{i}")),
+        ..container_spec(&image, &[])
+    };
 
     let answered = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut burst = Vec::new();
     for i in 0..50 {
-        let (max, image, answered) = (max.clone(), image.clone(), answered.clone());
+        let (max, spec, answered) = (max.clone(), burst_spec(i), answered.clone());
         burst.push(tokio::spawn(async move {
             let r = max
-                .request(reqwest::Method::POST, "/containers")
-                .header("idempotency-key", format!("burst-{i}"))
-                .json(&json!({"image": image, "name": format!("b{i}")}))
-                .send()
+                .create_container(&spec, Some(&format!("burst-{i}")))
                 .await;
-            let id = match r {
-                Ok(resp) if resp.status() == 201 => {
-                    let body: Value = resp.json().await.unwrap();
-                    Some(body["container"]["id"].as_str().unwrap().to_string())
-                }
-                _ => None,
-            };
             answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            (i, id)
+            (i, r.ok().map(|(c, _)| c.id))
         }));
     }
     // Let part of the burst land, then kill -9 the master in the middle of the rest.
@@ -249,24 +253,22 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
     let records = states(&max).await;
     for id in acknowledged.values() {
         assert_eq!(
-            records.get(id).map(String::as_str),
-            Some("running"),
+            records.get(id),
+            Some(&ContainerState::Running),
             "{id} got a 201, so it exists and runs"
         );
     }
     // Ports in the store are the ports Docker publishes.
     let docker = yun_testkit::docker().await;
-    let list = max.get("/containers").await;
     let mut seen_ports = HashSet::new();
-    for c in list.body["containers"].as_array().unwrap() {
-        let id = c["id"].as_str().unwrap();
-        let host_port = c["ports"][0]["host_port"].as_u64().unwrap().to_string();
+    for c in containers(&max).await {
+        let host_port = c.ports[0].host_port.to_string();
         assert!(
             seen_ports.insert(host_port.clone()),
             "port {host_port} recorded twice"
         );
         let info = docker
-            .inspect_container(&format!("yun-{id}"), None)
+            .inspect_container(&format!("yun-{}", c.id), None)
             .await
             .unwrap();
         let bound = info.host_config.unwrap().port_bindings.unwrap()["8080/tcp"]
@@ -274,25 +276,18 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
             .unwrap()[0]
             .host_port
             .clone();
-        assert_eq!(bound.as_deref(), Some(host_port.as_str()), "{id}");
+        assert_eq!(bound.as_deref(), Some(host_port.as_str()), "{}", c.id);
     }
     // Clients retry the whole burst with the same keys: exactly one container per key.
     for i in 0..50 {
-        let retry = max
-            .request(reqwest::Method::POST, "/containers")
-            .header("idempotency-key", format!("burst-{i}"))
-            .json(&json!({"image": image, "name": format!("b{i}")}));
-        let r = Api::send(retry).await;
-        match acknowledged.get(&i) {
-            Some(id) => {
-                assert_eq!(
-                    r.status, 200,
-                    "a repeat answers with the first result: {}",
-                    r.text
-                );
-                assert_eq!(r.body["container"]["id"], id.as_str());
-            }
-            None => assert!(r.status == 200 || r.status == 201, "{}", r.text),
+        let retried = max
+            .create_container(&burst_spec(i), Some(&format!("burst-{i}")))
+            .await
+            .unwrap_or_else(|e| panic!("retry {i}: {e}"));
+        if let Some(id) = acknowledged.get(&i) {
+            let (c, made) = retried;
+            assert!(!made, "a repeat answers with the first result");
+            assert_eq!(&c.id, id);
         }
     }
     cluster
@@ -301,7 +296,7 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
             "50 containers, all running",
             || async {
                 let s = states(&max).await;
-                s.len() == 50 && s.values().all(|v| v == "running")
+                s.len() == 50 && s.values().all(|v| *v == ContainerState::Running)
             },
         )
         .await;
@@ -319,21 +314,15 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
     let mut worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-one"]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let rae = cluster.api.sign_up("rae", "rae-password").await;
-    let up = rae.run(json!({"image": image, "ports": []})).await;
-    let down = rae.run(json!({"image": image, "ports": []})).await;
-    let (up, down) = (up["id"].as_str().unwrap(), down["id"].as_str().unwrap());
-    assert_eq!(
-        rae.post(&format!("/containers/{down}/stop"), json!({}))
-            .await
-            .status,
-        200
-    );
+    let rae = cluster.api.sign_up("rae", "rae-password").await.client();
+    let up = run(&rae, &unpublished(&image)).await.id;
+    let down = run(&rae, &unpublished(&image)).await.id;
+    rae.stop(&down).await.unwrap();
 
     // The host goes down: the worker dies and the engine stops every container.
     worker.kill();
     let docker = yun_testkit::docker().await;
-    for id in [up, down] {
+    for id in [&up, &down] {
         docker
             .stop_container(
                 &format!("yun-{id}"),
@@ -348,16 +337,12 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
         .eventually(
             Duration::from_secs(15),
             "the running one runs again",
-            || async {
-                let s = states(&rae).await;
-                s.get(up).map(String::as_str) == Some("running")
-            },
+            || async { states(&rae).await.get(&up) == Some(&ContainerState::Running) },
         )
         .await;
-    let s = states(&rae).await;
     assert_eq!(
-        s.get(down).map(String::as_str),
-        Some("stopped"),
+        states(&rae).await.get(&down),
+        Some(&ContainerState::Stopped),
         "what was stopped stays stopped"
     );
     let info = docker
@@ -376,20 +361,27 @@ async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let una = cluster.api.sign_up("una", "una-password").await;
+    let raw = cluster.api.sign_up("una", "una-password").await;
+    let una = raw.client();
 
     // The create is placed, then waits on a frozen node while the master is told to stop.
     worker.signal("STOP");
     let create = {
-        let (una, image) = (una.clone(), image.clone());
+        let (raw, image) = (raw.clone(), image.clone());
         tokio::spawn(async move {
-            una.post("/containers", json!({"image": image, "ports": []}))
-                .await
+            raw.post(
+                "/containers",
+                serde_json::json!({"image": image, "ports": []}),
+            )
+            .await
         })
     };
     cluster
         .eventually(Duration::from_secs(10), "the create is placed", || async {
-            states(&una).await.values().any(|s| s == "creating")
+            states(&una)
+                .await
+                .values()
+                .any(|s| *s == ContainerState::Creating)
         })
         .await;
     cluster.signal_master("TERM");
@@ -399,7 +391,12 @@ async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later
         .await
         .expect("the create is answered while the master stops")
         .unwrap();
-    assert_eq!((r.status, r.code()), (503, "shutting_down"), "{}", r.text);
+    assert_eq!(
+        (r.status, r.code()),
+        (503, ErrorCode::ShuttingDown.as_str()),
+        "{}",
+        r.text
+    );
     assert_eq!(r.headers["retry-after"], "5");
     assert!(cluster.wait_master_exit().success(), "a clean stop");
 

@@ -3,12 +3,11 @@
 //! client.
 
 use std::time::Duration;
-use yun_api::admin::{Node, NodeState};
-use yun_api::client::{Page, Removal};
+use yun_api::admin::NodeState;
+use yun_api::client::Removal;
 use yun_api::containers::{ContainerState, CreateContainer};
-use yun_api::Client;
 use yun_proto_check::{worker_refuses_wrong_token, wrong_token_is_rejected};
-use yun_testkit::{container_spec, fetch_eventually, PortBlock, TestCluster};
+use yun_testkit::{container_spec, fetch_eventually, node_named, PortBlock, TestCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
@@ -58,17 +57,6 @@ mod yun_proto_check {
     }
 }
 
-/// The operator's view of the node called `name`, if it is registered.
-async fn node(admin: &Client, name: &str) -> Option<Node> {
-    admin
-        .nodes(&Page::default())
-        .await
-        .unwrap()
-        .nodes
-        .into_iter()
-        .find(|n| n.name == name)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_worker_process_registers_and_takes_containers() {
     let cluster = TestCluster::start().await;
@@ -76,7 +64,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     let admin = cluster.admin.client();
     let msg = wrong_token_is_rejected(cluster.master.rpc_addr).await;
     assert!(msg.contains("join token"), "{msg}");
-    assert!(node(&admin, "intruder").await.is_none());
+    assert!(node_named(&admin, "intruder").await.is_none());
     worker_refuses_wrong_token(cluster.worker.as_ref().unwrap().rpc_addr).await;
 
     let gina = cluster.api.sign_up("gina", "gina-password").await.client();
@@ -92,7 +80,7 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     let ports = PortBlock::claim();
     let _w2 = cluster.spawn_worker(YUN, "w2", &ports, &["--allow-unenforced-limits"]);
     cluster.wait_for_nodes(2).await;
-    let w2 = node(&admin, "w2").await.expect("w2 is registered");
+    let w2 = node_named(&admin, "w2").await.expect("w2 is registered");
     assert_eq!(w2.state, NodeState::Ready);
     assert_eq!(w2.port_range, format!("{}-{}", ports.start, ports.end));
     assert!(w2.unenforced_limits.is_empty());
@@ -126,7 +114,7 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     cluster.wait_for_nodes(1).await;
     let image = cluster.publish_testbox().await;
     let hana = cluster.api.sign_up("hana", "hana-password").await.client();
-    let node_id = node(&admin, "w2").await.unwrap().id;
+    let node_id = node_named(&admin, "w2").await.unwrap().id;
     let (c, _) = hana
         .create_container(
             &container_spec(&image, &["serve", "8080", "still here"]),
@@ -164,7 +152,7 @@ async fn restarting_a_worker_keeps_its_containers_running() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(node(&admin, "w2").await.unwrap().id, node_id);
+    assert_eq!(node_named(&admin, "w2").await.unwrap().id, node_id);
     assert_eq!(
         hana.start(&c.id).await.unwrap().state,
         ContainerState::Running

@@ -1,5 +1,7 @@
 //! Refusals that no other test meets on its way, each with its code, so that every code the
-//! server can send is produced by some test (the coverage table of tests/error_codes.rs).
+//! server can send is produced by some test (the coverage table of tests/error_codes.rs). The
+//! answers are read raw: the envelope itself (`field`) and headers such as `Retry-After` are
+//! what these tests check.
 
 use serde_json::json;
 use std::time::Duration;

@@ -1,26 +1,75 @@
-//! Live streams on the real engine: stats over an owner-only WebSocket, logs followed as they
-//! are written, the exec console, and pull progress shared between identical pulls.
+//! Live streams on the real engine, through the typed client: stats over an owner-only
+//! WebSocket, logs followed as they are written, the exec console, and pull progress shared
+//! between identical pulls. (One pull is asked for with `Accept` rather than `format=`, raw,
+//! since choosing NDJSON by that header is the point there.)
 
-use futures::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use futures::{SinkExt, Stream, StreamExt};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
-use yun_testkit::{fetch, Api, LocalRegistry, TestCluster, WebSocket};
+use yun_api::client::WebSocket;
+use yun_api::containers::{
+    Container, ContainerState, CreateContainer, LogLine, LogStream, PortRequest,
+};
+use yun_api::images::PullEvent;
+use yun_api::live::{ExecClientMessage, ExecServerMessage, StatsFrame, StatsMessage};
+use yun_api::{Client, ClientError, ErrorCode};
+use yun_testkit::{container_spec, fetch, LocalRegistry, TestCluster};
 
-/// JSON messages from a stats socket for `window`.
-async fn collect(ws: &mut WebSocket, window: Duration) -> Vec<Value> {
+/// Messages from a stats stream for `window`.
+async fn collect(
+    stats: &mut (impl Stream<Item = yun_api::client::Result<StatsMessage>> + Unpin),
+    window: Duration,
+) -> Vec<StatsMessage> {
     let deadline = tokio::time::Instant::now() + window;
     let mut got = Vec::new();
-    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, ws.next()).await {
-        if let Message::Text(t) = msg.expect("a frame") {
-            got.push(serde_json::from_str(&t).expect("JSON"));
-        }
+    while let Ok(Some(msg)) = tokio::time::timeout_at(deadline, stats.next()).await {
+        got.push(msg.expect("a stats message"));
     }
     got
 }
 
-fn stats_of(msgs: &[Value]) -> Vec<&Value> {
-    msgs.iter().filter(|m| m["type"] == "stats").collect()
+fn stats_of(msgs: &[StatsMessage]) -> Vec<&StatsFrame> {
+    msgs.iter()
+        .filter_map(|m| match m {
+            StatsMessage::Stats(s) => Some(s),
+            StatsMessage::State { .. } => None,
+        })
+        .collect()
+}
+
+fn is_state(m: &StatsMessage, want: ContainerState) -> bool {
+    matches!(m, StatsMessage::State { state, .. } if *state == want)
+}
+
+/// The status of a refused call (the call's answer must not be usable).
+fn refused_with<T>(r: yun_api::client::Result<T>) -> Option<u16> {
+    match r {
+        Err(e) => e.status(),
+        Ok(_) => None,
+    }
+}
+
+fn on_port_8080(image: &str, command: &[&str]) -> CreateContainer {
+    CreateContainer {
+        ports: Some(vec![PortRequest {
+            container_port: 8080,
+            host_port: None,
+            protocol: None,
+        }]),
+        ..container_spec(image, command)
+    }
+}
+
+fn unpublished(image: &str, plan: Option<&str>, command: &[&str]) -> CreateContainer {
+    CreateContainer {
+        ports: Some(vec![]),
+        plan: plan.map(str::to_string),
+        ..container_spec(image, command)
+    }
+}
+
+async fn run(client: &Client, spec: &CreateContainer) -> Container {
+    client.create_container(spec, None).await.unwrap().0
 }
 
 /// The docker CLI's memory figure for a container, in bytes.
@@ -52,65 +101,50 @@ fn docker_cli_memory(id: &str) -> f64 {
 async fn stats_come_from_cgroups_to_the_owner_only() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let olga = cluster.api.sign_up("olga", "olga-password").await;
-    let mallory = cluster.api.sign_up("mallory", "mallory-password").await;
-    let holder = olga
-        .run(json!({"image": image, "plan": "small", "command": ["alloc", "50"], "ports": []}))
-        .await;
-    let burner = olga
-        .run(json!({"image": image, "plan": "small", "command": ["burn"], "ports": []}))
-        .await;
-    let (holder, burner) = (
-        holder["id"].as_str().unwrap().to_string(),
-        burner["id"].as_str().unwrap().to_string(),
-    );
+    let olga = cluster.api.sign_up("olga", "olga-password").await.client();
+    let mallory = cluster
+        .api
+        .sign_up("mallory", "mallory-password")
+        .await
+        .client();
+    let holder = run(&olga, &unpublished(&image, Some("small"), &["alloc", "50"]))
+        .await
+        .id;
+    let burner = run(&olga, &unpublished(&image, Some("small"), &["burn"]))
+        .await
+        .id;
 
     // Refused before any upgrade: anonymous, another user, a container that does not exist.
-    let anonymous = Api::new(&olga.base);
+    let anonymous = Client::new(olga.base()).unwrap();
+    assert_eq!(refused_with(anonymous.stats(&holder).await), Some(401));
+    assert_eq!(refused_with(mallory.stats(&holder).await), Some(404));
     assert_eq!(
-        anonymous
-            .websocket(&format!("/containers/{holder}/stats"))
-            .await
-            .err(),
-        Some(401)
-    );
-    assert_eq!(
-        mallory
-            .websocket(&format!("/containers/{holder}/stats"))
-            .await
-            .err(),
-        Some(404)
-    );
-    assert_eq!(
-        olga.websocket("/containers/nosuchcontainer0/stats")
-            .await
-            .err(),
+        refused_with(olga.stats("nosuchcontainer0").await),
         Some(404)
     );
 
     // At least three samples in four seconds, with memory and pids.
-    let mut ws = olga
-        .websocket(&format!("/containers/{holder}/stats"))
-        .await
-        .unwrap();
-    let msgs = collect(&mut ws, Duration::from_secs(4)).await;
-    assert_eq!(msgs[0]["type"], "state", "the state comes first: {msgs:?}");
-    assert_eq!(msgs[0]["state"], "running");
+    let mut stats = Box::pin(olga.stats(&holder).await.unwrap());
+    let msgs = collect(&mut stats, Duration::from_secs(4)).await;
+    assert!(
+        is_state(&msgs[0], ContainerState::Running),
+        "the state comes first: {msgs:?}"
+    );
     let samples = stats_of(&msgs);
     assert!(samples.len() >= 3, "samples in 4 s: {msgs:?}");
     let last = samples.last().unwrap();
-    assert!(last["memory_bytes"].as_u64().unwrap() > 0 && last["pids"].as_u64().unwrap() > 0);
-    assert_eq!(last["memory_limit_bytes"], 256u64 << 20);
+    assert!(last.memory_bytes > 0 && last.pids > 0);
+    assert_eq!(last.memory_limit_bytes, 256u64 << 20);
     let cgroups = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
         || std::path::Path::new("/sys/fs/cgroup/memory").is_dir();
     if cgroups {
         assert!(
-            last["source"].as_str().unwrap().starts_with("cgroup-"),
-            "read from cgroups on this host: {last}"
+            last.source.starts_with("cgroup-"),
+            "read from cgroups on this host: {last:?}"
         );
     }
     // 50 MiB held reads within 10% of what the docker CLI shows.
-    let ours = last["memory_bytes"].as_f64().unwrap();
+    let ours = last.memory_bytes as f64;
     let cli = docker_cli_memory(&holder);
     assert!(ours > 50.0 * 1024.0 * 1024.0 * 0.95, "holds 50 MiB: {ours}");
     assert!(
@@ -119,8 +153,7 @@ async fn stats_come_from_cgroups_to_the_owner_only() {
     );
 
     // Closing the socket stops the node's sampler.
-    ws.close(None).await.unwrap();
-    drop(ws);
+    drop(stats);
     let activity = cluster.worker.as_ref().unwrap().activity.clone();
     let deadline = Instant::now() + Duration::from_secs(5);
     while activity.samplers() > 0 && Instant::now() < deadline {
@@ -129,16 +162,13 @@ async fn stats_come_from_cgroups_to_the_owner_only() {
     assert_eq!(activity.samplers(), 0, "nobody watches, nothing is sampled");
 
     // A burner on a 0.5-CPU plan: half a core, the whole quota.
-    let mut ws = olga
-        .websocket(&format!("/containers/{burner}/stats"))
-        .await
-        .unwrap();
-    let msgs = collect(&mut ws, Duration::from_secs(5)).await;
+    let mut stats = Box::pin(olga.stats(&burner).await.unwrap());
+    let msgs = collect(&mut stats, Duration::from_secs(5)).await;
     let samples = stats_of(&msgs);
     assert!(samples.len() >= 4, "{msgs:?}");
     let settled = &samples[samples.len() - 3..];
-    let mean = |k: &str| settled.iter().map(|s| s[k].as_f64().unwrap()).sum::<f64>() / 3.0;
-    let (cpu, quota) = (mean("cpu_percent"), mean("cpu_limit_percent"));
+    let mean = |f: fn(&StatsFrame) -> f64| settled.iter().map(|s| f(s)).sum::<f64>() / 3.0;
+    let (cpu, quota) = (mean(|s| s.cpu_percent), mean(|s| s.cpu_limit_percent));
     assert!(
         (40.0..=60.0).contains(&cpu),
         "cpu_percent {cpu}: {settled:?}"
@@ -149,53 +179,54 @@ async fn stats_come_from_cgroups_to_the_owner_only() {
     );
 
     // A state change reaches the subscriber.
-    let r = olga
-        .post(&format!("/containers/{burner}/stop"), json!({}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    let msgs = collect(&mut ws, Duration::from_secs(3)).await;
+    olga.stop(&burner).await.unwrap();
+    let msgs = collect(&mut stats, Duration::from_secs(3)).await;
     assert!(
-        msgs.iter()
-            .any(|m| m["type"] == "state" && m["state"] == "stopped"),
+        msgs.iter().any(|m| is_state(m, ContainerState::Stopped)),
         "{msgs:?}"
     );
+}
+
+/// The next line of a followed log, within 5 s.
+async fn next_line(
+    lines: &mut (impl Stream<Item = yun_api::client::Result<LogLine>> + Unpin),
+) -> LogLine {
+    tokio::time::timeout(Duration::from_secs(5), lines.next())
+        .await
+        .expect("a line arrives")
+        .expect("the follow stays open")
+        .expect("a log line")
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_followed_log_shows_a_new_line_within_a_second() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let lena = cluster.api.sign_up("lena", "lena-password").await;
-    let c = lena
-        .run(json!({"image": image, "command": ["print", "1", "booted", "serve", "8080", "ok"], "ports": [{"container_port": 8080}]}))
-        .await;
-    let id = c["id"].as_str().unwrap().to_string();
-    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap().to_string();
+    let lena = cluster.api.sign_up("lena", "lena-password").await.client();
+    let c = run(
+        &lena,
+        &on_port_8080(&image, &["print", "1", "booted", "serve", "8080", "ok"]),
+    )
+    .await;
+    let endpoint = c.ports[0].endpoint.clone();
     yun_testkit::fetch_eventually(&endpoint).await;
-    let resp = lena
-        .get_stream(&format!("/containers/{id}/logs?follow=true&format=ndjson"))
-        .await;
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
-    let mut body = resp.bytes_stream();
-    let mut seen = String::new();
+    // The client refuses a body that is not NDJSON, so reading lines checks the content type.
+    let mut lines = Box::pin(lena.log_lines(&c.id, None, true).await.unwrap());
     // What was written before: stdout and stderr told apart.
-    while !(seen.contains("\"booted 0\"") && seen.contains("\"err booted 0\"")) {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
-            .await
-            .expect("old lines arrive")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
+    let mut seen = Vec::new();
+    while !(seen.contains(&(LogStream::Stdout, "booted 0".to_string()))
+        && seen.contains(&(LogStream::Stderr, "err booted 0".to_string())))
+    {
+        let l = next_line(&mut lines).await;
+        seen.push((l.stream, l.line));
     }
-    for line in seen.lines() {
-        let v: Value = serde_json::from_str(line).unwrap();
-        let expect = if v["line"].as_str().unwrap().starts_with("err ") {
-            "stderr"
+    for (stream, line) in &seen {
+        let expect = if line.starts_with("err ") {
+            LogStream::Stderr
         } else {
-            "stdout"
+            LogStream::Stdout
         };
-        assert_eq!(v["stream"], expect, "{line}");
+        assert_eq!(*stream, expect, "{line}");
     }
     // A line written now arrives within a second.
     for n in 0..3 {
@@ -212,15 +243,7 @@ async fn a_followed_log_shows_a_new_line_within_a_second() {
                 .send()
                 .await;
         });
-        let mut buf = String::new();
-        while !buf.contains(&marker) {
-            let chunk = tokio::time::timeout(Duration::from_secs(3), body.next())
-                .await
-                .expect("the new line arrives")
-                .unwrap()
-                .unwrap();
-            buf.push_str(&String::from_utf8_lossy(&chunk));
-        }
+        while !next_line(&mut lines).await.line.contains(&marker) {}
         let took = asked.elapsed();
         assert!(took < Duration::from_secs(1), "a new line took {took:?}");
     }
@@ -231,37 +254,32 @@ async fn a_followed_log_shows_a_new_line_within_a_second() {
 async fn the_console_echoes_and_reports_the_exit_code() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let ed = cluster.api.sign_up("eddie", "eddie-password").await;
-    let eve = cluster.api.sign_up("eve", "eve-password").await;
-    let c = ed.run(json!({"image": image, "ports": []})).await;
-    let id = c["id"].as_str().unwrap().to_string();
-
-    assert_eq!(
-        eve.websocket(&format!(
-            "/containers/{id}/exec?command=/testbox&command=cat"
-        ))
+    let ed = cluster
+        .api
+        .sign_up("eddie", "eddie-password")
         .await
-        .err(),
+        .client();
+    let eve = cluster.api.sign_up("eve", "eve-password").await.client();
+    let id = run(&ed, &unpublished(&image, None, &[])).await.id;
+
+    let cat = ["/testbox", "cat"];
+    assert_eq!(
+        refused_with(eve.exec(&id, &cat, Some((80, 24))).await),
         Some(404)
     );
+    let anonymous = Client::new(ed.base()).unwrap();
     assert_eq!(
-        Api::new(&ed.base)
-            .websocket(&format!("/containers/{id}/exec"))
-            .await
-            .err(),
+        refused_with(anonymous.exec(&id, &cat, Some((80, 24))).await),
         Some(401)
     );
 
-    let mut ws = ed
-        .websocket(&format!(
-            "/containers/{id}/exec?command=/testbox&command=cat&cols=100&rows=30"
-        ))
-        .await
-        .unwrap();
+    let mut ws = ed.exec(&id, &cat, Some((100, 30))).await.unwrap();
+    let resize = ExecClientMessage::Resize {
+        cols: 120,
+        rows: 40,
+    };
     ws.send(Message::Text(
-        json!({"type": "resize", "cols": 120, "rows": 40})
-            .to_string()
-            .into(),
+        serde_json::to_string(&resize).unwrap().into(),
     ))
     .await
     .unwrap();
@@ -287,26 +305,22 @@ async fn the_console_echoes_and_reports_the_exit_code() {
     }
     // End of input (^D on a TTY) ends cat with 0.
     ws.send(Message::Binary(vec![4u8].into())).await.unwrap();
-    let exit = wait_exit(&mut ws).await;
-    assert_eq!(exit, 0);
+    assert_eq!(wait_exit(&mut ws).await, 0);
 
     let mut ws = ed
-        .websocket(&format!(
-            "/containers/{id}/exec?command=/testbox&command=exit&command=3"
-        ))
+        .exec(&id, &["/testbox", "exit", "3"], Some((80, 24)))
         .await
         .unwrap();
     assert_eq!(wait_exit(&mut ws).await, 3);
 
     // A stopped container has no console.
-    assert_eq!(
-        ed.post(&format!("/containers/{id}/stop"), json!({}))
-            .await
-            .status,
-        200
-    );
-    let r = ed.get(&format!("/containers/{id}/exec")).await;
-    assert_eq!(r.status, 409, "{}", r.text);
+    ed.stop(&id).await.unwrap();
+    match ed.exec(&id, &cat, Some((80, 24))).await {
+        Err(ClientError::Api { status, code, .. }) => {
+            assert_eq!((status, code), (409, ErrorCode::NotRunning))
+        }
+        other => panic!("a console on a stopped container: {other:?}"),
+    }
 }
 
 async fn wait_exit(ws: &mut WebSocket) -> i64 {
@@ -316,37 +330,30 @@ async fn wait_exit(ws: &mut WebSocket) -> i64 {
             .await
             .expect("the exit arrives")
         {
-            Some(Ok(Message::Text(t))) => {
-                let v: Value = serde_json::from_str(&t).unwrap();
-                if v["type"] == "exit" {
-                    return v["exit_code"].as_i64().unwrap();
-                }
-                panic!("unexpected control message {v}");
-            }
+            Some(Ok(Message::Text(t))) => match serde_json::from_str(&t).unwrap() {
+                ExecServerMessage::Exit { exit_code } => return exit_code,
+                other => panic!("unexpected control message {other:?}"),
+            },
             Some(Ok(_)) => {}
             other => panic!("the console ended without an exit code: {other:?}"),
         }
     }
 }
 
-/// Reads a pull's NDJSON to its end: (progress lines, the last line).
-async fn pull_lines(api: &Api, reference: &str) -> (usize, Value) {
-    let resp = api
-        .request(reqwest::Method::POST, "/images/pull")
-        .header("accept", "application/x-ndjson")
-        .json(&json!({"reference": reference}))
-        .send()
+/// Reads a pull's progress to its end: (progress events, the last event).
+async fn pull_events(client: &Client, reference: &str) -> (usize, PullEvent) {
+    let events: Vec<PullEvent> = client
+        .pull_progress(reference)
         .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
-    let text = resp.text().await.unwrap();
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let progress = lines.iter().filter(|l| l["type"] == "progress").count();
-    (progress, lines.last().cloned().unwrap())
+        .unwrap()
+        .map(|e| e.expect("a pull event"))
+        .collect()
+        .await;
+    let progress = events
+        .iter()
+        .filter(|e| matches!(e, PullEvent::Progress { .. }))
+        .count();
+    (progress, events.last().cloned().expect("an end event"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -387,12 +394,13 @@ async fn pull_progress_streams_and_identical_pulls_share_one() {
             .output();
     }
 
-    let pia = cluster.api.sign_up("pia", "pia-password").await;
+    let raw = cluster.api.sign_up("pia", "pia-password").await;
+    let pia = raw.client();
     let activity = cluster.worker.as_ref().unwrap().activity.clone();
     let started_before = activity.pulls_started();
-    let (a, b) = tokio::join!(pull_lines(&pia, &reference), pull_lines(&pia, &reference));
+    let (a, b) = tokio::join!(pull_events(&pia, &reference), pull_events(&pia, &reference));
     for (progress, last) in [&a, &b] {
-        assert_eq!(last["type"], "done", "{last}");
+        assert!(matches!(last, PullEvent::Done { .. }), "{last:?}");
         assert!(*progress > 0, "progress arrived");
     }
     assert_eq!(
@@ -401,15 +409,34 @@ async fn pull_progress_streams_and_identical_pulls_share_one() {
         "two identical concurrent pulls made one pull"
     );
     // The image is usable.
-    let c = pia
-        .run(json!({"image": reference, "command": ["serve", "8080", "pulled"], "ports": [{"container_port": 8080}]}))
-        .await;
-    assert_eq!(c["state"], "running");
-    let endpoint = c["ports"][0]["endpoint"].as_str().unwrap();
-    assert_eq!(yun_testkit::fetch_eventually(endpoint).await, "pulled");
+    let c = run(
+        &pia,
+        &on_port_8080(&reference, &["serve", "8080", "pulled"]),
+    )
+    .await;
+    assert_eq!(c.state, ContainerState::Running);
+    assert_eq!(
+        yun_testkit::fetch_eventually(&c.ports[0].endpoint).await,
+        "pulled"
+    );
 
     // A pull that cannot succeed says so at the end of the stream.
-    let (_, last) = pull_lines(&pia, &format!("{}/nothing/here:v1", registry.addr)).await;
-    assert_eq!(last["type"], "error", "{last}");
-    assert_eq!(last["error"]["code"], "image_unavailable");
+    let nothing = format!("{}/nothing/here:v1", registry.addr);
+    match pull_events(&pia, &nothing).await.1 {
+        PullEvent::Error { error } => assert_eq!(error.code, ErrorCode::ImageUnavailable),
+        other => panic!("a pull of nothing ended with {other:?}"),
+    }
+    // `Accept: application/x-ndjson` chooses the stream as `format=ndjson` does.
+    let resp = raw
+        .request(reqwest::Method::POST, "/images/pull")
+        .header("accept", "application/x-ndjson")
+        .json(&serde_json::json!({"reference": nothing}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let text = resp.text().await.unwrap();
+    let last: PullEvent = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert!(matches!(last, PullEvent::Error { .. }), "{text}");
 }

@@ -14,9 +14,11 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures::stream::{BoxStream, StreamExt};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::images::{ImageAnswer, ImageList, PullEvent as WirePullEvent, PullRequest};
 use yun_api::{ErrorBody, ErrorCode};
+use yun_core::node::{ImageInfo, PullUpdate};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -62,7 +64,7 @@ async fn list(
 pub struct PullStarted {
     node: String,
     per_mib: i64,
-    progress: tonic::Streaming<yun_proto::v1::PullProgress>,
+    progress: BoxStream<'static, Result<PullUpdate, NodeError>>,
 }
 
 /// A failed pull in a summary: the engine's own words can carry the first bytes of whatever
@@ -162,13 +164,8 @@ async fn finish_pull(
     owner: &str,
     reference: &str,
     per_mib: i64,
-    info: yun_proto::v1::ImageInfo,
+    info: ImageInfo,
 ) -> ApiResult<ImageRow> {
-    let ports: Vec<(u16, String)> = info
-        .exposed_ports
-        .iter()
-        .filter_map(|p| Some((u16::try_from(p.container_port).ok()?, p.protocol.clone())))
-        .collect();
     const MIB: u64 = 1024 * 1024;
     let price = per_mib.saturating_mul(info.size_bytes.div_ceil(MIB) as i64);
     state
@@ -179,7 +176,7 @@ async fn finish_pull(
             &info.docker_id,
             info.pulled,
             info.size_bytes,
-            &ports,
+            &info.exposed_ports,
             price,
         )
         .await?
@@ -202,20 +199,18 @@ enum PullEvent {
 impl PullStarted {
     /// The next progress message, or the pulled image recorded for `owner`.
     async fn next(&mut self, state: &AppState, owner: &str, reference: &str) -> PullEvent {
-        match self.progress.message().await {
-            Ok(Some(msg)) => match msg.image {
-                Some(info) => {
-                    PullEvent::Done(finish_pull(state, owner, reference, self.per_mib, info).await)
-                }
-                None => PullEvent::Progress(WirePullEvent::Progress {
-                    status: msg.status,
-                    layer: msg.layer,
-                    current: msg.current,
-                    total: msg.total,
-                }),
-            },
-            Ok(None) => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
-            Err(s) => PullEvent::Done(Err(pull_error(reference, &self.node, NodeError::from(s)))),
+        match self.progress.next().await {
+            Some(Ok(PullUpdate::Done(info))) => {
+                PullEvent::Done(finish_pull(state, owner, reference, self.per_mib, info).await)
+            }
+            Some(Ok(PullUpdate::Progress(p))) => PullEvent::Progress(WirePullEvent::Progress {
+                status: p.status,
+                layer: p.layer,
+                current: p.current,
+                total: p.total,
+            }),
+            None => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
+            Some(Err(e)) => PullEvent::Done(Err(pull_error(reference, &self.node, e))),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use yun_api::live::{ExecClientMessage, ExecServerMessage};
-use yun_proto::v1;
+use yun_core::node::{ExecInput, ExecOutput};
 
 /// What to run, and the terminal's size.
 #[derive(Debug, Clone)]
@@ -42,14 +42,11 @@ pub async fn relay(
     req: ExecRequest,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
-    let (input_tx, input_rx) = mpsc::channel::<v1::ExecInput>(64);
-    let first = v1::ExecInput {
+    let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
+    let first = ExecInput::Start {
         container_id,
         command: req.command,
-        cols: req.cols.into(),
-        rows: req.rows.into(),
-        no_tty: !req.tty,
-        ..Default::default()
+        terminal: req.tty.then_some((req.cols, req.rows)),
     };
     let tty = req.tty;
     if input_tx.send(first).await.is_err() {
@@ -70,25 +67,14 @@ pub async fn relay(
     let upstream = tokio::spawn(async move {
         while let Some(Ok(msg)) = from_browser.next().await {
             let input = match msg {
-                Message::Binary(b) => v1::ExecInput {
-                    stdin: b.to_vec(),
-                    ..Default::default()
-                },
+                Message::Binary(b) => ExecInput::Stdin(b.to_vec()),
                 Message::Text(t) => match serde_json::from_str::<ExecClientMessage>(&t) {
-                    Ok(ExecClientMessage::Resize { cols, rows }) => v1::ExecInput {
-                        cols: cols.into(),
-                        rows: rows.into(),
-                        ..Default::default()
-                    },
-                    Ok(ExecClientMessage::StdinClose) => v1::ExecInput {
-                        stdin_eof: true,
-                        ..Default::default()
-                    },
+                    Ok(ExecClientMessage::Resize { cols, rows }) => {
+                        ExecInput::Resize { cols, rows }
+                    }
+                    Ok(ExecClientMessage::StdinClose) => ExecInput::StdinClose,
                     // Plain text typed by a simple client is input too.
-                    Err(_) => v1::ExecInput {
-                        stdin: t.as_bytes().to_vec(),
-                        ..Default::default()
-                    },
+                    Err(_) => ExecInput::Stdin(t.as_bytes().to_vec()),
                 },
                 Message::Close(_) => break,
                 _ => continue,
@@ -100,21 +86,19 @@ pub async fn relay(
     });
     // Node → browser: output, then the exit code.
     loop {
-        match output.message().await {
-            Ok(Some(out)) if out.exited => {
-                let msg = ExecServerMessage::Exit {
-                    exit_code: out.exit_code,
-                };
+        match output.next().await {
+            Some(Ok(ExecOutput::Exited { exit_code })) => {
+                let msg = ExecServerMessage::Exit { exit_code };
                 let _ = to_browser.send(text(&msg)).await;
                 break;
             }
-            Ok(Some(out)) => {
+            Some(Ok(ExecOutput::Data { stderr, data })) => {
                 let frame = if tty {
-                    out.data
+                    data
                 } else {
-                    let mut tagged = Vec::with_capacity(out.data.len() + 1);
-                    tagged.push(if out.stderr { STDERR } else { STDOUT });
-                    tagged.extend_from_slice(&out.data);
+                    let mut tagged = Vec::with_capacity(data.len() + 1);
+                    tagged.push(if stderr { STDERR } else { STDOUT });
+                    tagged.extend_from_slice(&data);
                     tagged
                 };
                 if to_browser
@@ -125,10 +109,10 @@ pub async fn relay(
                     break;
                 }
             }
-            Ok(None) => break,
-            Err(e) => {
+            None => break,
+            Some(Err(e)) => {
                 let msg = ExecServerMessage::Error {
-                    message: e.message().to_string(),
+                    message: e.to_string(),
                 };
                 let _ = to_browser.send(text(&msg)).await;
                 break;

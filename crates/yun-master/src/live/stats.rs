@@ -2,15 +2,18 @@
 //! fanned out to every subscriber as ready-made JSON, plus a message whenever the container's
 //! state changes. A feed ends (and so does the node's sampler) when its last subscriber goes.
 
+use crate::nodes::NodeError;
 use crate::state::AppState;
 use crate::store::ContainerRow;
+use futures::stream::BoxStream;
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 use yun_api::live::{StatsFrame, StatsMessage};
+use yun_core::node::StatsSample;
 use yun_core::ContainerState;
-use yun_proto::v1;
 
 /// A message as sent on the socket; cloning shares the bytes, so fan-out copies nothing.
 pub type Frame = axum::extract::ws::Utf8Bytes;
@@ -27,7 +30,7 @@ const LOOK: Duration = Duration::from_secs(1);
 /// capped at 100: the kernel never lets a container past its quota, and a one-second window
 /// that happens to hold one more CFS period's burst than the next would otherwise read a little
 /// over it.
-pub fn stats_frame(s: &v1::StatsSample, cpu_millis: u32) -> Frame {
+pub fn stats_frame(s: &StatsSample, cpu_millis: u32) -> Frame {
     let quota_cores = f64::from(cpu_millis.max(1)) / 1000.0;
     frame(&StatsMessage::Stats(StatsFrame {
         ts: s.ts_unix_ms,
@@ -85,25 +88,25 @@ impl StatsRelay {
 }
 
 async fn feed(relay: StatsRelay, state: AppState, row: ContainerRow, tx: broadcast::Sender<Frame>) {
-    let mut upstream: Option<tonic::Streaming<v1::StatsSample>> = None;
+    let mut upstream: Option<BoxStream<'static, Result<StatsSample, NodeError>>> = None;
     let (mut last_state, mut last_code) = (row.state, row.exit_code);
     let mut look = tokio::time::interval(LOOK);
     look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         let next = async {
             match upstream.as_mut() {
-                Some(s) => s.message().await,
+                Some(s) => s.next().await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             msg = next => match msg {
-                Ok(Some(sample)) if sample.running => {
+                Some(Ok(sample)) if sample.running => {
                     let _ = tx.send(stats_frame(&sample, row.cpu_millis));
                 }
-                Ok(Some(_)) => {}
+                Some(Ok(_)) => {}
                 // The node went away or ended the stream; the next look reconnects.
-                Ok(None) | Err(_) => upstream = None,
+                None | Some(Err(_)) => upstream = None,
             },
             _ = look.tick() => {
                 if relay.unwatched(&row.id, &tx) {

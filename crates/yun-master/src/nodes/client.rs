@@ -5,7 +5,7 @@ use super::NodeError;
 use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
-use yun_core::node::{ContainerStatus, LogChunk};
+use yun_core::node::{ContainerStatus, ExecInput, ExecOutput, LogChunk, PullUpdate, StatsSample};
 use yun_core::ContainerSpec;
 use yun_proto::auth::AttachToken;
 use yun_proto::v1;
@@ -143,13 +143,16 @@ impl WorkerClient {
         &self,
         reference: &str,
         always: bool,
-    ) -> Result<tonic::Streaming<v1::PullProgress>, NodeError> {
+    ) -> Result<BoxStream<'static, Result<PullUpdate, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::PullImageRequest {
             reference: reference.to_string(),
             always,
         };
-        Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await
+        let stream = Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await?;
+        Ok(stream
+            .map(|item| item.map(PullUpdate::from).map_err(NodeError::from))
+            .boxed())
     }
 
     /// Removes an image yun pulled from the node, unless a container there uses it.
@@ -165,23 +168,33 @@ impl WorkerClient {
     }
 
     /// Live samples of one container, about once a second, until the stream is dropped.
-    pub async fn stats(&self, id: &str) -> Result<tonic::Streaming<v1::StatsSample>, NodeError> {
+    pub async fn stats(
+        &self,
+        id: &str,
+    ) -> Result<BoxStream<'static, Result<StatsSample, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::StatsRequest {
             container_ids: vec![id.to_string()],
             interval_ms: 1000,
         };
-        Self::call(QUICK, c.stats(tonic::Request::new(req))).await
+        let stream = Self::call(QUICK, c.stats(tonic::Request::new(req))).await?;
+        Ok(stream
+            .map(|item| item.map(StatsSample::from).map_err(NodeError::from))
+            .boxed())
     }
 
-    /// A TTY session: `input` carries the first message (container, command, size), then stdin
-    /// and resizes.
+    /// A console session: `input` starts with `ExecInput::Start`, then stdin and resizes; the
+    /// output ends with the exit code.
     pub async fn exec(
         &self,
-        input: impl futures::Stream<Item = v1::ExecInput> + Send + 'static,
-    ) -> Result<tonic::Streaming<v1::ExecOutput>, NodeError> {
+        input: impl futures::Stream<Item = ExecInput> + Send + 'static,
+    ) -> Result<BoxStream<'static, Result<ExecOutput, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
-        Self::call(QUICK, c.exec(tonic::Request::new(input))).await
+        let input = input.map(v1::ExecInput::from);
+        let stream = Self::call(QUICK, c.exec(tonic::Request::new(input))).await?;
+        Ok(stream
+            .map(|item| item.map(ExecOutput::from).map_err(NodeError::from))
+            .boxed())
     }
 
     /// A stream of log chunks; only opening it has a deadline, a followed stream may run for hours.

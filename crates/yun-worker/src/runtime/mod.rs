@@ -6,7 +6,7 @@ pub mod sim;
 
 use futures::stream::BoxStream;
 use std::future::Future;
-pub use yun_core::node::{ContainerStatus, DockerState};
+pub use yun_core::node::{ContainerStatus, DockerState, ImageInfo, PullProgress};
 use yun_core::ContainerSpec;
 
 /// Which cluster and node this worker acts for; known once the master has accepted it.
@@ -23,25 +23,6 @@ pub struct EngineInfo {
     pub memory_bytes: u64,
     /// Limits this engine would silently drop: `memory`, `swap`, `cpu_quota`, `pids`.
     pub unenforced_limits: Vec<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ImageInfo {
-    pub reference: String,
-    pub docker_id: String,
-    pub size_bytes: u64,
-    /// `(port, protocol)` pairs from the image's EXPOSE lines.
-    pub exposed_ports: Vec<(u16, String)>,
-    /// Fetched from a registry by this pull (false: it was on the host already).
-    pub pulled: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct PullProgress {
-    pub status: String,
-    pub layer: String,
-    pub current: u64,
-    pub total: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
