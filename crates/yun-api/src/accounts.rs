@@ -13,6 +13,18 @@ pub struct Credentials {
     /// 8 to 128 characters.
     #[schema(min_length = 8, max_length = 128, example = "correct-horse")]
     pub password: String,
+    /// On login: `token` (the default) answers a bearer token for scripts and sets no cookie;
+    /// `cookie` sets the console's HttpOnly cookie and answers no token. Ignored on register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionMode>,
+}
+
+/// How a login hands over its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionMode {
+    Token,
+    Cookie,
 }
 
 /// An account as its owner (or an operator) sees it.
@@ -43,10 +55,19 @@ pub struct UserAnswer {
     pub user: User,
 }
 
-/// A new session: the bearer token for scripts (the console gets the same as an HttpOnly cookie).
+/// A new session: the bearer token for scripts.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginAnswer {
     pub token: String,
     pub user: User,
+}
+
+/// What a login answers: a token (`session: token`), or only the user when the session went
+/// into the cookie (`session: cookie`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResult {
+    Token(LoginAnswer),
+    Cookie(UserAnswer),
 }

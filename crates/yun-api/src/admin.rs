@@ -41,6 +41,9 @@ pub struct Node {
     pub unenforced_limits: Vec<String>,
     /// Whether it runs containers anyway (`--allow-unenforced-limits`).
     pub allow_unenforced_limits: bool,
+    /// Its public host is the console's (`--public-url`): renters' services there would receive
+    /// the console's cookie, so the console refuses it there. Give one of them another name.
+    pub public_host_is_console: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -2,7 +2,7 @@
 //! the wire type or a `ClientError` that carries the server's code, message and field.
 //! Streams (logs, pull progress) come as async streams; stats and the console as WebSockets.
 
-use crate::accounts::{Credentials, LoginAnswer, User, UserAnswer};
+use crate::accounts::{Credentials, LoginAnswer, SessionMode, User, UserAnswer};
 use crate::admin::{Adjusted, Adjustment, AuditLog, BillingCheck, NodeList, UserList};
 use crate::billing::{LedgerPage, Order, OrderAnswer, OrderCreated, OrderList, OrderRequest};
 use crate::containers::{
@@ -219,6 +219,7 @@ impl Client {
         let c = Credentials {
             username: username.into(),
             password: password.into(),
+            session: None,
         };
         Ok(self.post::<_, UserAnswer>("/auth/register", &c).await?.user)
     }
@@ -228,6 +229,7 @@ impl Client {
         let c = Credentials {
             username: username.into(),
             password: password.into(),
+            session: Some(SessionMode::Token),
         };
         self.post("/auth/login", &c).await
     }

@@ -50,6 +50,12 @@ error_codes! {
     InsufficientBalance = (402, "insufficient_balance"),
     /// The account is banned by an operator.
     AccountBanned = (403, "account_banned"),
+    /// A request with the console's session cookie came from a page of another site (its
+    /// `Origin` is not the console's); scripts use a bearer token instead.
+    ForeignOrigin = (403, "foreign_origin"),
+    /// The request came to a node's public host, where renters' services are served: the
+    /// console's session is not taken there. Open the console at its own address.
+    NodeHost = (403, "node_host"),
     /// The image's registry is not one the operator allows pulls from (`allowed_registries`).
     RegistryNotAllowed = (403, "registry_not_allowed"),
     /// The account holds as many containers as it may.

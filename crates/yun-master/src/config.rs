@@ -26,6 +26,10 @@ pub struct MasterConfig {
     pub max_body_bytes: usize,
     /// Serve the API's reference page at `/api/docs` (the spec at `/api/openapi.json` always is).
     pub api_docs: bool,
+    /// Where people open the console (`https://cloud.example.com`); its host must differ from
+    /// every node's public host. Cookie-authenticated changes must come from this origin (when
+    /// None: from the request's own host), and its `https` makes the cookie `Secure`.
+    pub public_url: Option<String>,
     /// Registries pulls may use (`host` or `host:port`; `docker.io` for names without a host).
     /// Empty: any registry on a public address. Loopback and private addresses only when listed.
     pub allowed_registries: Vec<String>,
@@ -55,6 +59,7 @@ impl MasterConfig {
             heartbeat_interval: Duration::from_secs(5),
             max_body_bytes: 64 * 1024,
             api_docs: true,
+            public_url: None,
             allowed_registries: Vec::new(),
             min_lifetime: Duration::from_secs(60),
             reconcile_interval: Duration::from_secs(10),

@@ -15,6 +15,7 @@ pub mod registries;
 pub mod scheduler;
 pub mod state;
 pub mod store;
+pub mod web;
 
 pub use config::MasterConfig;
 

@@ -3,7 +3,9 @@
 //!
 //! Commands (combine freely, run in order; the last long-running one keeps the process up):
 //!   serve PORT BODY      answer every HTTP request on PORT with BODY; a request for
-//!                        /log/TEXT also prints TEXT to stdout (for log-latency tests)
+//!                        /log/TEXT also prints TEXT to stdout (for log-latency tests), one
+//!                        for /headers answers the request's own head (what a browser sent)
+//!   page PORT HTML       the same, with BODY served as text/html (a renter's web page)
 //!   print N TEXT         print N lines "TEXT i" to stdout (and "err TEXT i" to stderr)
 //!   alloc MIB            allocate and touch MIB mebibytes, then hold them
 //!   burn                 spin one core forever
@@ -36,7 +38,7 @@ extern "C" {
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
-fn serve(port: u16, body: String) {
+fn serve(port: u16, body: String, content_type: &'static str) {
     let listener = TcpListener::bind(("0.0.0.0", port)).expect("bind");
     println!("serving on {port}");
     std::thread::spawn(move || {
@@ -55,8 +57,13 @@ fn serve(port: u16, body: String) {
                     let _ = writeln!(out, "{text}");
                     let _ = out.flush();
                 }
+                let (content_type, body) = if request.starts_with("GET /headers ") {
+                    ("text/plain", request.to_string())
+                } else {
+                    (content_type, body)
+                };
                 let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
                     body.len(),
                     body
                 );
@@ -84,8 +91,13 @@ fn main() {
     let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
     while i < args.len() {
         match args[i].as_str() {
-            "serve" => {
-                serve(arg(i + 1).parse().expect("port"), arg(i + 2));
+            "serve" | "page" => {
+                let kind = if args[i] == "page" {
+                    "text/html"
+                } else {
+                    "text/plain"
+                };
+                serve(arg(i + 1).parse().expect("port"), arg(i + 2), kind);
                 keep_running = true;
                 i += 3;
             }

@@ -4,6 +4,7 @@
 //! each other's containers, networks or ports.
 
 mod api;
+pub mod browser;
 mod cluster;
 mod dev;
 mod docker;
@@ -14,7 +15,7 @@ mod service;
 mod typed;
 
 pub use api::{Api, Reply, WebSocket};
-pub use cluster::{remove_labelled, TestCluster, WorkerProcess};
+pub use cluster::{remove_labelled, TestCluster, WorkerProcess, ADMIN_PASSWORD};
 pub use dev::{Cleanup, DevProcess};
 pub use docker::{
     build_image, docker, plain_testbox_image, remove_behind_yuns_back, testbox_image,

@@ -61,24 +61,24 @@ async fn accounts_and_auth() {
         .await;
     assert_error(&nobody, 401, "wrong_credentials");
 
-    // The console's cookie is HttpOnly and SameSite=Strict, and works on its own.
-    let login = api
-        .post(
-            "/auth/login",
-            json!({"username": "carol", "password": "carol-password"}),
-        )
-        .await;
+    // The console's cookie is HttpOnly and SameSite=Strict, and works on its own (on the
+    // console's host, `localhost`, not the node's 127.0.0.1; tests/console.rs has the rest).
+    let console = api.base.replace("127.0.0.1", "localhost");
+    let origin = console.trim_end_matches("/api/v1").to_string();
+    let login = Api::send(
+        api.http
+            .post(format!("{console}/auth/login"))
+            .header("origin", &origin)
+            .json(&json!({"username": "carol", "password": "carol-password", "session": "cookie"})),
+    )
+    .await;
     let cookie = login.headers["set-cookie"].to_str().unwrap().to_string();
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
     let pair = cookie.split(';').next().unwrap().to_string();
-    let by_cookie = Api::send(
-        api.request(reqwest::Method::GET, "/me")
-            .header("cookie", pair),
-    )
-    .await;
+    let by_cookie = Api::send(api.http.get(format!("{console}/me")).header("cookie", pair)).await;
     assert_eq!(by_cookie.status, 200, "{}", by_cookie.text);
 
     // Renters do not see operators' routes.

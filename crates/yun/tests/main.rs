@@ -5,7 +5,9 @@
 
 mod bad_input;
 mod billing;
+mod browser;
 mod client;
+mod console;
 mod dev;
 mod error_codes;
 mod fault;

@@ -103,6 +103,7 @@ async fn nodes(
                 version: n.version.clone(),
                 unenforced_limits: n.unenforced_limits.clone(),
                 allow_unenforced_limits: n.allow_unenforced,
+                public_host_is_console: super::origin::shares_console_host(&state, &n.public_host),
             }
         })
         .collect();

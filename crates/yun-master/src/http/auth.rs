@@ -1,6 +1,8 @@
-//! Accounts: register, log in (a bearer token and an HttpOnly cookie), log out, who am I.
+//! Accounts: register, log in (a bearer token for scripts, or the console's HttpOnly cookie),
+//! log out, who am I.
 
 use super::extract::{session_token, ApiJson, AuthUser};
+use super::origin;
 use super::wire;
 use crate::accounts::{
     hash_password, hash_token, new_token, verify_password, SESSION_COOKIE, SESSION_TTL_MS,
@@ -9,10 +11,10 @@ use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
-use axum::response::{AppendHeaders, IntoResponse};
+use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yun_api::accounts::{Credentials, LoginAnswer, UserAnswer};
+use yun_api::accounts::{Credentials, LoginAnswer, LoginResult, SessionMode, UserAnswer};
 use yun_api::ErrorCode;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,9 +29,14 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
     ("register", &[ErrorCode::UsernameTaken]),
     (
         "login",
-        &[ErrorCode::WrongCredentials, ErrorCode::AccountBanned],
+        &[
+            ErrorCode::WrongCredentials,
+            ErrorCode::AccountBanned,
+            ErrorCode::ForeignOrigin,
+            ErrorCode::NodeHost,
+        ],
     ),
-    ("logout", &[ErrorCode::Unauthorized]),
+    ("logout", &[]),
     ("me", &[]),
 ];
 
@@ -74,15 +81,23 @@ async fn register(
     ))
 }
 
-/// Starts a session: a bearer token in the body, the same as an HttpOnly, SameSite=Strict cookie.
+/// Starts a session: a bearer token in the body for scripts (`session: token`, the default),
+/// or, for the console, only an HttpOnly, SameSite=Strict cookie (`session: cookie`; the answer
+/// carries no token, and the login must come from the console's own page and host).
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()),
     request_body = Credentials,
-    responses((status = 200, description = "A new session", body = LoginAnswer,
-        headers(("set-cookie" = String, description = "The session cookie (HttpOnly, SameSite=Strict)")))))]
+    responses((status = 200, description = "A new session: `{token, user}`, or `{user}` with the cookie", body = LoginResult,
+        headers(("set-cookie" = String, description = "With `session: cookie`: the session cookie (HttpOnly, SameSite=Strict; Secure when the console is https)")))))]
 async fn login(
     State(state): State<AppState>,
+    parts: Parts,
     ApiJson(c): ApiJson<Credentials>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Response> {
+    let cookie_mode = c.session == Some(SessionMode::Cookie);
+    if cookie_mode {
+        // A cookie set here would reach renters' services, or log a victim into someone's account.
+        origin::check_cookie_request(&state, &parts)?;
+    }
     let user = state.store.user_by_name(&c.username).await?;
     let ok = verify_password(c.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
@@ -99,17 +114,26 @@ async fn login(
         .store
         .create_session(&hash_token(&token), &user.id, SESSION_TTL_MS)
         .await?;
+    if !cookie_mode {
+        return Ok(Json(LoginResult::Token(LoginAnswer {
+            token,
+            user: wire::user(&user),
+        }))
+        .into_response());
+    }
+    let secure = origin::console_url(&state).is_some_and(|u| u.starts_with("https://"));
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_TTL_MS / 1000
+        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_TTL_MS / 1000,
+        if secure { "; Secure" } else { "" }
     );
     Ok((
         AppendHeaders([(header::SET_COOKIE, cookie)]),
-        Json(LoginAnswer {
-            token,
+        Json(LoginResult::Cookie(UserAnswer {
             user: wire::user(&user),
-        }),
-    ))
+        })),
+    )
+        .into_response())
 }
 
 pub(super) fn banned() -> ApiError {
@@ -123,7 +147,7 @@ pub(super) fn banned() -> ApiError {
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts",
     responses((status = 204, description = "The session is over")))]
 async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<impl IntoResponse> {
-    let token = session_token(&parts).ok_or_else(ApiError::unauthorized)?;
+    let token = session_token(&state, &parts)?;
     state.store.delete_session(&hash_token(&token)).await?;
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((

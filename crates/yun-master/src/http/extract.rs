@@ -83,14 +83,21 @@ fn json_error(r: JsonRejection) -> ApiError {
     }
 }
 
-/// The caller's session token: the bearer header first, then the console's cookie.
-pub fn session_token(parts: &Parts) -> Option<String> {
+/// How the caller sent its session.
+pub enum Credential {
+    Bearer(String),
+    /// The console's HttpOnly cookie: checked by `origin` before it counts.
+    Cookie(String),
+}
+
+/// The caller's session: the bearer header first, then the console's cookie.
+pub fn credential(parts: &Parts) -> Option<Credential> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
         return v
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_string());
+            .map(|t| Credential::Bearer(t.trim().to_string()));
     }
     parts
         .headers
@@ -100,7 +107,19 @@ pub fn session_token(parts: &Parts) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
+        .map(|(_, v)| Credential::Cookie(v.to_string()))
+}
+
+/// The caller's session token, after the origin policy when it came in the cookie.
+pub fn session_token(state: &AppState, parts: &Parts) -> Result<String, ApiError> {
+    match credential(parts) {
+        Some(Credential::Bearer(t)) => Ok(t),
+        Some(Credential::Cookie(t)) => {
+            super::origin::check_cookie_request(state, parts)?;
+            Ok(t)
+        }
+        None => Err(ApiError::unauthorized()),
+    }
 }
 
 /// A signed-in, not banned user.
@@ -110,7 +129,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = session_token(parts).ok_or_else(ApiError::unauthorized)?;
+        let token = session_token(state, parts)?;
         let user = state
             .store
             .session_user(&hash_token(&token))

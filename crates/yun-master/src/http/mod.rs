@@ -17,6 +17,7 @@ mod format;
 mod health;
 mod images;
 mod live;
+pub(crate) mod origin;
 mod paging;
 mod payments;
 mod plans;
@@ -36,6 +37,42 @@ pub(crate) fn no_such_route() -> ApiError {
         ErrorCode::NoSuchRoute,
         "there is no such API route; see /api/openapi.json (or /api/docs) for the list",
     )
+}
+
+/// Everything outside the API's routes: `/api/…` is a JSON 404, the rest is the console; on a
+/// node's public host the console is not served (its cookie must never be set there), but
+/// pointed to.
+async fn console_or_no_route(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = uri.path();
+    if path == "/api" || path.starts_with("/api/") {
+        return no_such_route().into_response();
+    }
+    if origin::on_node_host(&state, &headers) {
+        return match origin::console_url(&state) {
+            Some(url) => axum::response::Redirect::temporary(&format!("{url}{path}")).into_response(),
+            None => (
+                axum::http::StatusCode::MISDIRECTED_REQUEST,
+                "This host serves renters' containers, so the console is not served here. \
+                 Open it at a host name no node's endpoints use (for `yun dev`, http://localhost:8088).\n",
+            )
+                .into_response(),
+        };
+    }
+    crate::web::serve(&method, path, &headers)
+}
+
+async fn security_headers(
+    uri: axum::http::Uri,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    crate::web::headers::every(uri.path(), response.headers_mut());
+    response
 }
 
 /// Every documented route, with its spec.
@@ -86,7 +123,9 @@ pub fn router(state: AppState) -> Router {
             }),
         );
     }
-    app.layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    app.fallback(console_or_no_route)
+        .layer(axum::middleware::map_response(security_headers))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 ErrorCode::MethodNotAllowed,

@@ -130,7 +130,12 @@ fn add_errors(path: &str, op: &mut Operation, own: &[ErrorCode]) {
     let mut codes: Vec<ErrorCode> = vec![ErrorCode::Internal];
     if path.starts_with("/api/v1/") && !path.starts_with("/api/v1/payments/") {
         if needs_session(op) {
-            codes.extend([ErrorCode::Unauthorized, ErrorCode::AccountBanned]);
+            codes.extend([
+                ErrorCode::Unauthorized,
+                ErrorCode::AccountBanned,
+                ErrorCode::ForeignOrigin,
+                ErrorCode::NodeHost,
+            ]);
         }
         if path.starts_with("/api/v1/admin/") {
             codes.push(ErrorCode::NoSuchRoute);

@@ -170,6 +170,15 @@ impl Registry {
         self.is_live(&lease).then_some(lease.client)
     }
 
+    /// Whether `host` (lowercased, without a port) is where some node publishes containers.
+    pub fn is_public_host(&self, host: &str) -> bool {
+        self.inner
+            .read()
+            .expect("registry lock")
+            .values()
+            .any(|l| l.node.public_host.eq_ignore_ascii_case(host))
+    }
+
     pub fn snapshot(&self) -> Vec<NodeLease> {
         self.inner
             .read()

@@ -69,6 +69,14 @@ impl RegistryService for RegistryGrpc {
             advertise = node.advertise,
             "node registered"
         );
+        if crate::http::origin::shares_console_host(&self.state, &node.public_host) {
+            tracing::warn!(
+                node = node_id,
+                public_host = node.public_host,
+                "this node's public host is the console's (--public-url): the console's session is refused there, \
+                 and renters' services could read its cookie if it were not; give the console or the node another host name"
+            );
+        }
         self.registry()
             .register(node)
             .map_err(Status::invalid_argument)?;

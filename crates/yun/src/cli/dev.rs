@@ -53,7 +53,13 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     cfg.rpc = "127.0.0.1:0".parse()?;
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
+    // The console on `localhost`, the containers' endpoints on 127.0.0.1: browsers keep cookies
+    // by host, so the console's session never reaches a renter's service.
+    if cfg.public_url.is_none() && cfg.http.ip().is_loopback() {
+        cfg.public_url = Some(format!("http://localhost:{}", cfg.http.port()));
+    }
     super::billing::BillingArgs::default().apply(&mut cfg, &file)?;
+    let console = cfg.public_url.clone();
     let master = yun_master::start(cfg).await?;
     let port_range = super::parse_port_range(
         &args
@@ -80,7 +86,11 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     if master.wait_for_nodes(1, Duration::from_secs(10)).await == 0 {
         anyhow::bail!("the in-process worker did not register within 10 s; see the log above");
     }
-    print_ready(master.http_addr, master.generated_admin_password.as_deref());
+    print_ready(
+        master.http_addr,
+        console.as_deref(),
+        master.generated_admin_password.as_deref(),
+    );
     super::stop_signal().await;
     worker.shutdown.cancel();
     master.shutdown.cancel();

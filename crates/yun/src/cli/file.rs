@@ -29,6 +29,7 @@ pub struct FileConfig {
     pub orphan_grace: Option<String>,
     pub placement: Option<String>,
     pub api_docs: Option<bool>,
+    pub public_url: Option<String>,
     pub allowed_registries: Option<Vec<String>>,
     pub plans: Option<Vec<Plan>>,
     pub signup_credits: Option<i64>,

@@ -51,6 +51,12 @@ pub struct FleetArgs {
     /// /api/openapi.json is always served).
     #[arg(long, env = "YUN_API_DOCS")]
     api_docs: Option<bool>,
+    /// Where people open the console, such as https://cloud.example.com. Its host must be one
+    /// no node publishes containers on (--public-host), since browsers send cookies by host.
+    /// Changes made with the console's cookie must come from this origin; https makes the
+    /// cookie Secure. Default: the request's own host.
+    #[arg(long, env = "YUN_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Registries pulls may use, comma-separated (`host` or `host:port`; `docker.io` for
     /// names without a host). Default: any registry on a public address; loopback and private
     /// addresses only when listed.
@@ -83,6 +89,9 @@ impl FleetArgs {
         }
         if let Some(d) = self.api_docs.or(file.api_docs) {
             cfg.api_docs = d;
+        }
+        if let Some(u) = self.public_url.clone().or(file.public_url.clone()) {
+            cfg.public_url = Some(console_origin(&u)?);
         }
         if let Some(r) = self
             .allowed_registries
@@ -130,13 +139,30 @@ pub fn apply_policies(
     Ok(())
 }
 
-pub fn print_ready(http: SocketAddr, generated_password: Option<&str>) {
+/// `--public-url` as an origin: `http(s)://host[:port]`, nothing after it.
+fn console_origin(url: &str) -> anyhow::Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .with_context(|| format!("--public-url {url:?} must start with http:// or https://"))?;
+    anyhow::ensure!(
+        !rest.is_empty() && !rest.contains('/') && !rest.contains('?') && !rest.contains('#'),
+        "--public-url {url:?} must be an origin only, such as https://cloud.example.com (no path)"
+    );
+    Ok(u.to_ascii_lowercase())
+}
+
+pub fn print_ready(http: SocketAddr, console: Option<&str>, generated_password: Option<&str>) {
     let host = if http.ip().is_unspecified() {
         format!("127.0.0.1:{}", http.port())
     } else {
         http.to_string()
     };
-    println!("yun is ready: API at http://{host}/api/v1");
+    match console {
+        Some(url) => println!("yun is ready: console at {url}, API at {url}/api/v1"),
+        None => println!("yun is ready: console at http://{host}/, API at http://{host}/api/v1"),
+    }
     if let Some(p) = generated_password {
         // Printed once, to the terminal only; it is never logged.
         println!("admin account created: username 'admin', password '{p}' (shown only this once)");
@@ -181,9 +207,14 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
     )?;
     args.fleet.apply(&mut cfg, &file)?;
     args.billing.apply(&mut cfg, &file)?;
+    let console = cfg.public_url.clone();
     let master = yun_master::start(cfg).await?;
     tracing::info!(http = %master.http_addr, rpc = %master.rpc_addr, cluster = master.cluster_id, "master started");
-    print_ready(master.http_addr, master.generated_admin_password.as_deref());
+    print_ready(
+        master.http_addr,
+        console.as_deref(),
+        master.generated_admin_password.as_deref(),
+    );
     super::stop_signal().await;
     master.shutdown.cancel();
     super::drain(master.task).await;

@@ -1,0 +1,114 @@
+// The console's shell: who is signed in, the navigation, and which page a path shows.
+
+import { api } from "./api.js";
+import { h, replace, credits } from "./dom.js";
+import { events } from "./events.js";
+import { loginPage, signupPage } from "./views/auth.js";
+import { containersPage } from "./views/containers.js";
+import { runPage } from "./views/run.js";
+
+const view = document.getElementById("view");
+const nav = document.getElementById("nav");
+const account = document.getElementById("account");
+
+/** What the pages share: the signed-in user (null when signed out) and navigation. */
+export const session = {
+  user: null,
+  async refresh() {
+    try {
+      session.user = (await api("GET", "/me")).user;
+    } catch (e) {
+      if (e.status !== 401) throw e;
+      session.user = null;
+    }
+    drawHeader();
+    return session.user;
+  },
+};
+
+const routes = [
+  { path: /^\/login$/, page: loginPage, open: true },
+  { path: /^\/signup$/, page: signupPage, open: true },
+  { path: /^\/$/, page: containersPage },
+  { path: /^\/containers$/, page: containersPage },
+  { path: /^\/run$/, page: runPage },
+];
+
+/** Shows the page for `path`, adding it to the history unless `replaceState`. */
+export async function go(path, replaceState = false) {
+  if (replaceState) history.replaceState(null, "", path);
+  else if (path !== location.pathname + location.search) history.pushState(null, "", path);
+  await draw();
+}
+
+let drawing = 0;
+let leaving = [];
+async function draw() {
+  const ticket = ++drawing;
+  // The last page's streams and timers end before the next page starts.
+  for (const fn of leaving.splice(0)) fn();
+  const path = location.pathname;
+  const route = routes.find((r) => r.path.test(path));
+  if (!route) {
+    document.title = "Not found · yun";
+    replace(view, h("h1", {}, "Nothing here"), h("p", {}, "This page does not exist. ", h("a", { href: "/" }, "Go to your containers.")));
+    return;
+  }
+  if (!route.open && !session.user) {
+    return go(`/login?next=${encodeURIComponent(path + location.search)}`, true);
+  }
+  if (route.open && session.user) return go("/", true);
+  const params = new URLSearchParams(location.search);
+  const match = path.match(route.path);
+  const onLeave = (fn) => leaving.push(fn);
+  const content = await route.page({ params, match, session, go, onLeave });
+  if (ticket !== drawing) return; // a newer navigation won
+  replace(view, content);
+  for (const a of nav.querySelectorAll("a")) {
+    if (a.getAttribute("href") === path || (path === "/" && a.getAttribute("href") === "/containers")) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  view.focus({ preventScroll: true });
+  window.scrollTo(0, 0);
+}
+
+function drawHeader() {
+  const u = session.user;
+  if (!u) {
+    replace(nav);
+    replace(account, h("a", { href: "/login" }, "Log in"), h("a", { href: "/signup", class: "button small" }, "Sign up"));
+    return;
+  }
+  replace(
+    nav,
+    h("a", { href: "/containers" }, "Containers"),
+    h("a", { href: "/run" }, "Run"),
+  );
+  const balance = h("span", { class: "balance", id: "balance", title: "Your balance" }, credits(u.balance));
+  const logout = h("button", { type: "button", class: "link", onclick: logOut }, "Log out");
+  replace(account, balance, h("span", { class: "who" }, u.username, u.role === "admin" ? " (operator)" : ""), logout);
+}
+
+async function logOut() {
+  try {
+    await api("POST", "/auth/logout");
+  } finally {
+    events.stop();
+    session.user = null;
+    drawHeader();
+    go("/login");
+  }
+}
+
+// Links inside the console navigate without reloading the page.
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a");
+  if (!a || a.target || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith("/api/")) return;
+  e.preventDefault();
+  go(url.pathname + url.search);
+});
+window.addEventListener("popstate", draw);
+
+session.refresh().then(draw, (e) => replace(view, h("p", { class: "form-error" }, e.message)));

@@ -1,0 +1,204 @@
+//! The console in a real headless Chromium against a real `yun dev` on the real engine: a
+//! renter signs up, runs a container, watches it change state live, opens its endpoint (which
+//! receives no yun cookie), stops, starts and removes it; a renter's own web page on the same
+//! site cannot act with the console's cookie; the pages fit 375 px and every control has a
+//! name. Screenshots go to target/screenshots/.
+
+use std::time::Duration;
+use yun_api::Client;
+use yun_testkit::browser::Browser;
+use yun_testkit::{testbox_image, Cleanup, DevProcess, PortBlock};
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+const ADMIN: &str = "browser-admin-password";
+
+/// Every control is labelled and every button named (what a screen reader would read).
+const DOM_AUDIT: &str = r#"
+const bad = [];
+for (const el of document.querySelectorAll("input, select, textarea")) {
+  if (el.type === "hidden") continue;
+  const named = (el.labels && el.labels.length) || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby");
+  if (!named) bad.push(`${el.tagName} ${el.name || el.id}`);
+}
+for (const el of document.querySelectorAll("button, a[href]")) {
+  if (!(el.textContent.trim() || el.getAttribute("aria-label"))) bad.push(`${el.tagName} ${el.outerHTML.slice(0, 60)}`);
+}
+return bad;
+"#;
+
+const NO_OVERFLOW: &str = "return document.documentElement.scrollWidth <= window.innerWidth;";
+
+async fn audit(b: &Browser, page: &str) {
+    let bad = b.eval(DOM_AUDIT).await;
+    assert_eq!(bad, serde_json::json!([]), "{page}: unnamed controls");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() {
+    yun_testkit::docker().await;
+    let data = tempfile::tempdir().unwrap();
+    let ports = PortBlock::claim();
+    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
+    let root = dev.root_url();
+    assert!(
+        root.starts_with("http://localhost:"),
+        "yun dev's console is on localhost: {root}"
+    );
+    let anon = Client::new(&root).unwrap();
+    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
+    let cluster_id = admin.fleet().await.unwrap().cluster_id;
+    let _cleanup = Cleanup(cluster_id);
+    let image = testbox_image();
+    admin.publish_image(&image).await.unwrap();
+
+    let b = Browser::start(1440, 900).await;
+    // A newcomer lands on the login page and signs up from there.
+    b.goto(&format!("{root}/")).await;
+    b.until("the login page", "return location.pathname === '/login';")
+        .await;
+    b.screenshot("login").await;
+    audit(&b, "login").await;
+    b.click("a[href='/signup']").await;
+    b.fill("input[name=username]", "wren").await;
+    b.fill("input[name=password]", "wren-password").await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the containers page",
+        "return location.pathname === '/' && !!document.querySelector('.empty:not([hidden])');",
+    )
+    .await;
+    let balance = b.find("#balance").await.text().await.unwrap();
+    assert!(
+        balance.contains("credits"),
+        "the balance is shown: {balance}"
+    );
+    b.screenshot("containers-empty").await;
+    // The page never received a token, and the cookie is not readable by script.
+    assert_eq!(b.eval("return document.cookie;").await, "");
+
+    // Run one with a published port.
+    b.click("a[href='/run']").await;
+    b.find("select[name=image]").await;
+    b.until(
+        "the cost is shown",
+        "return document.getElementById('run-cost').textContent.includes('an hour');",
+    )
+    .await;
+    audit(&b, "run").await;
+    b.fill("input[name=name]", "web").await;
+    b.fill("input[name=ports]", "8080").await;
+    b.fill(
+        "textarea[name=command]",
+        "serve\n8080\nhello from the browser",
+    )
+    .await;
+    b.screenshot("run").await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the container shows running",
+        "const r = document.querySelector('tr[data-name=web] .badge'); return !!r && r.dataset.state === 'running';",
+    )
+    .await;
+    b.screenshot("containers-running").await;
+    audit(&b, "containers").await;
+
+    // Its endpoint is a link; what it receives carries no yun cookie (the console is on
+    // localhost, endpoints on 127.0.0.1).
+    let endpoint = b
+        .eval("return document.querySelector('tr[data-name=web] td a[target=_blank]').getAttribute('href');")
+        .await;
+    let endpoint = endpoint.as_str().unwrap().to_string();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    b.goto(&format!("{endpoint}/headers")).await;
+    let seen = b.find("body").await.text().await.unwrap();
+    assert!(seen.starts_with("GET /headers"), "{seen}");
+    assert!(
+        !seen.to_ascii_lowercase().contains("yun_session"),
+        "the container got the cookie: {seen}"
+    );
+    b.goto(&format!("{root}/containers")).await;
+
+    // Stop and start change the badge live; remove asks first.
+    b.click("tr[data-name=web] button[data-action=stop]").await;
+    b.until(
+        "the badge shows stopped",
+        "const r = document.querySelector('tr[data-name=web] .badge'); return !!r && ['stopped','exited'].includes(r.dataset.state);",
+    )
+    .await;
+    b.click("tr[data-name=web] button[data-action=start]").await;
+    b.until(
+        "the badge shows running again",
+        "const r = document.querySelector('tr[data-name=web] .badge'); return !!r && r.dataset.state === 'running';",
+    )
+    .await;
+
+    // A renter's own page, served on the console's site (localhost, another port), cannot act
+    // with the console's cookie: its form POST and its WebSocket are refused by origin.
+    let console_port = root.rsplit(':').next().unwrap().to_string();
+    let attack = format!(
+        "<!doctype html><title>attack</title><form id=f method=post enctype=text/plain action='http://localhost:{console_port}/api/v1/orders'>\
+         <input name='{{\"credits\":5,\"x\":\"' value='\"}}'></form><script>\
+         var ws = new WebSocket('ws://localhost:{console_port}/api/v1/events');\
+         ws.onopen = function () {{ document.title = 'ws-open'; }};\
+         ws.onerror = function () {{ document.title = 'ws-refused'; setTimeout(function () {{ document.getElementById('f').submit(); }}, 100); }};\
+         </script>"
+    );
+    let wren = anon.with_token(&anon.login("wren", "wren-password").await.unwrap().token);
+    let spec = yun_api::containers::CreateContainer {
+        name: Some("attacker".into()),
+        ..yun_testkit::container_spec(&image, &["page", "8080", &attack])
+    };
+    let (page, _) = wren.create_container(&spec, None).await.unwrap();
+    let page_port = page.ports[0].host_port;
+    yun_testkit::fetch_eventually(&page.ports[0].endpoint).await;
+    b.goto(&format!("http://localhost:{page_port}/")).await;
+    b.until("the WebSocket was refused", "return document.title === 'ws-refused' || location.port !== '' && location.pathname.startsWith('/api');").await;
+    b.until(
+        "the form was posted and refused",
+        "return location.pathname === '/api/v1/orders';",
+    )
+    .await;
+    let refused = b.find("body").await.text().await.unwrap();
+    assert!(refused.contains("foreign_origin"), "{refused}");
+    let orders = wren
+        .orders(&yun_api::client::Page::default())
+        .await
+        .unwrap();
+    assert!(orders.orders.is_empty(), "nothing was ordered: {orders:?}");
+    wren.remove_container(&page.id).await.unwrap();
+
+    // 375 px: nothing overflows sideways.
+    b.goto(&format!("{root}/containers")).await;
+    b.find("tr[data-name=web]").await;
+    b.client.set_window_size(375, 812).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    b.until("the containers page fits 375 px", NO_OVERFLOW)
+        .await;
+    b.screenshot("containers-375").await;
+    b.goto(&format!("{root}/run")).await;
+    b.find("select[name=image]").await;
+    b.until("the run page fits 375 px", NO_OVERFLOW).await;
+    b.screenshot("run-375").await;
+    b.client.set_window_size(1440, 900).await.unwrap();
+
+    b.goto(&format!("{root}/containers")).await;
+    b.click("tr[data-name=web] button[data-action=remove]")
+        .await;
+    b.find("dialog[open]").await;
+    b.screenshot("remove-confirm").await;
+    b.click("dialog[open] button[value=yes]").await;
+    b.until(
+        "the row is gone",
+        "return !document.querySelector('tr[data-name=web]') && !!document.querySelector('.empty:not([hidden])');",
+    )
+    .await;
+    assert!(wren.containers(false).await.unwrap().is_empty());
+
+    // Logging out ends the session; the next page is the login.
+    b.click("button.link").await;
+    b.until(
+        "the login page again",
+        "return location.pathname === '/login';",
+    )
+    .await;
+}
