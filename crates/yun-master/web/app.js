@@ -6,6 +6,8 @@ import { events } from "./events.js";
 import { loginPage, signupPage } from "./views/auth.js";
 import { containersPage } from "./views/containers.js";
 import { runPage } from "./views/run.js";
+import { containerPage } from "./views/container.js";
+import { billingPage } from "./views/billing.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
@@ -32,6 +34,8 @@ const routes = [
   { path: /^\/$/, page: containersPage },
   { path: /^\/containers$/, page: containersPage },
   { path: /^\/run$/, page: runPage },
+  { path: /^\/containers\/([^/]+)$/, page: containerPage },
+  { path: /^\/billing$/, page: billingPage },
 ];
 
 /** Shows the page for `path`, adding it to the history unless `replaceState`. */
@@ -61,7 +65,17 @@ async function draw() {
   const params = new URLSearchParams(location.search);
   const match = path.match(route.path);
   const onLeave = (fn) => leaving.push(fn);
-  const content = await route.page({ params, match, session, go, onLeave });
+  let content;
+  try {
+    content = await route.page({ params, match, session, go, onLeave });
+  } catch (e) {
+    if (e.status === 401) {
+      session.user = null;
+      drawHeader();
+      return go(`/login?next=${encodeURIComponent(path + location.search)}`, true);
+    }
+    content = h("section", {}, h("h1", {}, "Something went wrong"), h("p", { class: "form-error" }, e.message), h("p", {}, h("a", { href: path + location.search }, "Try again")));
+  }
   if (ticket !== drawing) return; // a newer navigation won
   replace(view, content);
   for (const a of nav.querySelectorAll("a")) {
@@ -83,8 +97,9 @@ function drawHeader() {
     nav,
     h("a", { href: "/containers" }, "Containers"),
     h("a", { href: "/run" }, "Run"),
+    h("a", { href: "/billing" }, "Billing"),
   );
-  const balance = h("span", { class: "balance", id: "balance", title: "Your balance" }, credits(u.balance));
+  const balance = h("a", { class: "balance", id: "balance", href: "/billing", title: "Your balance" }, credits(u.balance));
   const logout = h("button", { type: "button", class: "link", onclick: logOut }, "Log out");
   replace(account, balance, h("span", { class: "who" }, u.username, u.role === "admin" ? " (operator)" : ""), logout);
 }

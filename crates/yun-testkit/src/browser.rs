@@ -120,14 +120,23 @@ impl Browser {
 
     /// Polls `check` (a script that returns a boolean) until it holds, for at most 15 s.
     pub async fn until(&self, what: &str, check: &str) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        self.until_within(Duration::from_secs(15), what, check)
+            .await
+    }
+
+    /// `until` with another limit.
+    pub async fn until_within(&self, limit: Duration, what: &str, check: &str) {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             if self.eval(check).await == serde_json::Value::Bool(true) {
                 return;
             }
+            if tokio::time::Instant::now() >= deadline {
+                self.screenshot("failed").await;
+            }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "within 15 s: {what} (checked with `{check}`) on {}",
+                "within {limit:?}: {what} (checked with `{check}`) on {} (see target/screenshots/failed.png)",
                 self.client
                     .current_url()
                     .await

@@ -132,6 +132,76 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     )
     .await;
 
+    // Its page: live charts (three updates at least), and a log line written after the page
+    // opened arrives in the followed log.
+    b.click("tr[data-name=web] th a").await;
+    b.find(".container-page").await;
+    audit(&b, "container").await;
+    b.until(
+        "three chart updates",
+        "const p = document.querySelector('.chart polyline'); return !!p && p.getAttribute('points').trim().split(' ').length >= 3;",
+    )
+    .await;
+    let marker = format!("fresh-{}", yun_core::new_id());
+    let endpoint_addr = endpoint.trim_start_matches("http://").to_string();
+    reqwest::get(format!("http://{endpoint_addr}/log/{marker}"))
+        .await
+        .unwrap();
+    b.until(
+        "the new log line shows",
+        &format!("return document.getElementById('log').textContent.includes('{marker}');"),
+    )
+    .await;
+    b.screenshot("container").await;
+
+    // A 100,000-line log read from its start leaves no more than the cap in the page.
+    let spec = yun_api::containers::CreateContainer {
+        name: Some("chatty".into()),
+        ports: Some(vec![]),
+        ..yun_testkit::container_spec(&image, &["lines", "100000", "40", "0", "sleep", "0"])
+    };
+    let wren = anon.with_token(&anon.login("wren", "wren-password").await.unwrap().token);
+    let (chatty, _) = wren.create_container(&spec, None).await.unwrap();
+    b.goto(&format!("{root}/containers/{}", chatty.id)).await;
+    b.find("#log").await;
+    b.eval("const s = document.querySelector('select[name=tail]'); s.value = 'all'; s.dispatchEvent(new Event('change')); return true;")
+        .await;
+    b.until_within(
+        Duration::from_secs(60),
+        "the log's last line shows",
+        "return document.getElementById('log').textContent.includes('line 0000099999');",
+    )
+    .await;
+    let kept = b
+        .eval("return document.getElementById('log').childElementCount;")
+        .await;
+    assert!(kept.as_u64().unwrap() <= 2000, "lines in the page: {kept}");
+    wren.remove_container(&chatty.id).await.unwrap();
+
+    // Recharge with the manual provider: the balance changes once an operator marks it paid.
+    b.goto(&format!("{root}/billing")).await;
+    let before = b.find("#billing-balance").await.text().await.unwrap();
+    audit(&b, "billing").await;
+    b.fill("input[name=credits]", "500").await;
+    b.click("form button[type=submit]").await;
+    b.find("#payment").await;
+    let order = b
+        .eval("return document.querySelector('#orders tr[data-state=pending]').dataset.order;")
+        .await;
+    admin.mark_paid(order.as_str().unwrap()).await.unwrap();
+    b.until(
+        "the balance shows the top-up",
+        &format!("return document.getElementById('billing-balance').textContent !== {before:?};"),
+    )
+    .await;
+    b.until(
+        "the order shows paid",
+        "return !!document.querySelector('#orders tr[data-state=paid]');",
+    )
+    .await;
+    b.screenshot("billing").await;
+    b.goto(&format!("{root}/containers")).await;
+
     // A renter's own page, served on the console's site (localhost, another port), cannot act
     // with the console's cookie: its form POST and its WebSocket are refused by origin.
     let console_port = root.rsplit(':').next().unwrap().to_string();
@@ -143,7 +213,6 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
          ws.onerror = function () {{ document.title = 'ws-refused'; setTimeout(function () {{ document.getElementById('f').submit(); }}, 100); }};\
          </script>"
     );
-    let wren = anon.with_token(&anon.login("wren", "wren-password").await.unwrap().token);
     let spec = yun_api::containers::CreateContainer {
         name: Some("attacker".into()),
         ..yun_testkit::container_spec(&image, &["page", "8080", &attack])
@@ -164,7 +233,10 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
         .orders(&yun_api::client::Page::default())
         .await
         .unwrap();
-    assert!(orders.orders.is_empty(), "nothing was ordered: {orders:?}");
+    assert!(
+        orders.orders.iter().all(|o| o.credits == 500),
+        "only the renter's own top-up was ordered: {orders:?}"
+    );
     wren.remove_container(&page.id).await.unwrap();
 
     // 375 px: nothing overflows sideways.

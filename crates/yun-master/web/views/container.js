@@ -1,0 +1,274 @@
+// One container: what it is and costs, live charts (CPU as a share of the plan, memory used of
+// its limit, network and disk rates), and its log followed as it is written. Streams pause
+// while the tab is hidden and start fresh when it shows again: old samples are not replayed.
+
+import { api, socket } from "../api.js";
+import { h, replace, credits, bytes, when } from "../dom.js";
+import { events } from "../events.js";
+import { LineChart } from "../chart.js";
+import { ansiLine } from "../ansi.js";
+import { badge, endpointLink, powerButtons } from "./containers.js";
+import { refreshBalance } from "../balance.js";
+
+/** The most log lines the page keeps; older ones leave as new ones come. */
+export const LOG_CAP = 2000;
+
+function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function rate(v) {
+  return `${bytes(v)}/s`;
+}
+
+function details(c) {
+  const row = (k, v) => [h("dt", {}, k), h("dd", {}, v)];
+  return h(
+    "dl",
+    { class: "facts" },
+    row("State", [badge(c.state), c.status_reason ? h("span", { class: "reason" }, c.status_reason) : null]),
+    row("Image", h("code", {}, c.image)),
+    row("Plan", c.plan),
+    row("Node", c.node),
+    row("Endpoints", c.ports.length ? c.ports.map((p) => h("div", {}, endpointLink(p), ` → ${p.container_port}/${p.protocol}`)) : "none"),
+    row("Price", `${credits(c.billing.price_per_hour)} an hour; deposit ${credits(c.billing.deposit)}`),
+    row("Ran", `${duration(c.billing.run_seconds)}, charged ${credits(c.billing.charged)}`),
+    row("Restart policy", c.restart_policy.name === "no" ? "never" : `on failure (${c.restart_policy.restarts} of ${c.restart_policy.max_retries})`),
+    c.exit_code !== null && c.exit_code !== undefined ? row("Exit code", String(c.exit_code)) : null,
+    c.expires_at ? row("Removed at", when(c.expires_at)) : null,
+    row("Created", when(c.created_at)),
+  );
+}
+
+/** Live charts from the stats WebSocket, open only while the tab shows. */
+function liveCharts(id, onState) {
+  const cpu = new LineChart({ title: "CPU (of the plan's)", series: [{ class: "s1" }], max: 100, format: (v) => `${v.toFixed(1)}%` });
+  const memory = new LineChart({ title: "Memory", series: [{ class: "s1" }], format: bytes });
+  const net = new LineChart({ title: "Network", series: [{ name: "in", class: "s1" }, { name: "out", class: "s2" }], format: rate });
+  const disk = new LineChart({ title: "Disk", series: [{ name: "read", class: "s1" }, { name: "write", class: "s2" }], format: rate });
+  const limit = h("p", { class: "muted chart-note" });
+  let ws = null;
+  let prev = null;
+  const open = () => {
+    if (ws) return;
+    prev = null;
+    for (const c of [cpu, memory, net, disk]) c.reset();
+    ws = socket(`/containers/${encodeURIComponent(id)}/stats`);
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === "state") {
+        onState(msg);
+        return;
+      }
+      cpu.push(msg.cpu_limit_percent);
+      memory.max = msg.memory_limit_bytes || null;
+      memory.push(msg.memory_bytes);
+      limit.textContent = `Memory ${bytes(msg.memory_bytes)} of ${bytes(msg.memory_limit_bytes)}, ${msg.pids} processes (${msg.source}).`;
+      if (prev) {
+        const dt = Math.max(0.001, (msg.ts - prev.ts) / 1000);
+        const per = (k) => Math.max(0, (msg[k] - prev[k]) / dt);
+        net.push(per("net_rx_bytes"), per("net_tx_bytes"));
+        disk.push(per("blk_read_bytes"), per("blk_write_bytes"));
+      }
+      prev = msg;
+    };
+    ws.onclose = () => {
+      ws = null;
+    };
+  };
+  const close = () => {
+    const w = ws;
+    ws = null;
+    if (w) w.close();
+  };
+  const onVisibility = () => (document.hidden ? close() : open());
+  document.addEventListener("visibilitychange", onVisibility);
+  if (!document.hidden) open();
+  const el = h("section", { class: "charts", "aria-label": "Live usage" }, cpu.root, memory.root, net.root, disk.root, limit);
+  const stop = () => {
+    document.removeEventListener("visibilitychange", onVisibility);
+    close();
+  };
+  return { el, stop };
+}
+
+/** The log: the last lines, then followed; it pauses when scrolled up, and keeps LOG_CAP lines. */
+function logView(id) {
+  const box = h("div", { class: "log", id: "log", tabindex: "0", role: "log", "aria-label": "Log" });
+  const status = h("span", { class: "muted", id: "log-status" });
+  const resume = h("button", { type: "button", class: "small", hidden: true }, "Resume following");
+  const download = h("a", { href: `/api/v1/containers/${encodeURIComponent(id)}/logs?download=1`, download: "" }, "Download the whole log");
+  const tail = h(
+    "select",
+    { name: "tail", "aria-label": "Lines to start from" },
+    h("option", { value: "200" }, "Last 200 lines"),
+    h("option", { value: "1000" }, "Last 1,000 lines"),
+    h("option", { value: "all" }, `All (the page keeps the last ${LOG_CAP.toLocaleString("en-US")})`),
+  );
+  tail.addEventListener("change", () => {
+    stop();
+    box.replaceChildren();
+    following = true;
+    held = 0;
+    resume.hidden = true;
+    start();
+  });
+  let following = true;
+  let held = 0;
+  let controller = null;
+  // Lines wait here for the next frame, so a burst costs one layout, not one a chunk; only the
+  // newest LOG_CAP of them are ever made into elements.
+  let queue = [];
+  let frame = 0;
+  const atBottom = () => box.scrollHeight - box.scrollTop - box.clientHeight < 8;
+  const pause = () => {
+    following = false;
+  };
+  // Only the reader pauses the follow (scrolling up, keys, the scrollbar); trimming old lines
+  // moves the scroll position too, and must not.
+  box.addEventListener("wheel", (e) => e.deltaY < 0 && pause(), { passive: true });
+  box.addEventListener("touchmove", pause, { passive: true });
+  box.addEventListener("pointerdown", (e) => e.offsetX > box.clientWidth && pause());
+  box.addEventListener("keydown", (e) => ["ArrowUp", "PageUp", "Home"].includes(e.key) && pause());
+  box.addEventListener("scroll", () => {
+    if (!following && atBottom()) {
+      following = true;
+      held = 0;
+      resume.hidden = true;
+    }
+  });
+  resume.addEventListener("click", () => {
+    following = true;
+    held = 0;
+    resume.hidden = true;
+    box.scrollTop = box.scrollHeight;
+  });
+  const flush = () => {
+    frame = 0;
+    const lines = queue;
+    queue = [];
+    const frag = document.createDocumentFragment();
+    for (const l of lines) {
+      const div = document.createElement("div");
+      div.className = l.stream === "stderr" ? "line err" : "line";
+      div.append(...ansiLine(l.line));
+      frag.append(div);
+    }
+    box.append(frag);
+    let extra = box.childElementCount - LOG_CAP;
+    while (extra-- > 0) box.firstElementChild.remove();
+    if (following) box.scrollTop = box.scrollHeight;
+    else {
+      resume.hidden = false;
+      resume.textContent = `Resume following (${held} new)`;
+    }
+  };
+  const add = (lines) => {
+    if (!following) held += lines.length;
+    queue.push(...lines);
+    if (queue.length > LOG_CAP) queue = queue.slice(-LOG_CAP);
+    if (!frame) frame = requestAnimationFrame(flush);
+  };
+  const start = async () => {
+    controller = new AbortController();
+    status.textContent = "following";
+    try {
+      const resp = await fetch(`/api/v1/containers/${encodeURIComponent(id)}/logs?tail=${tail.value}&follow=true&format=ndjson`, {
+        credentials: "same-origin",
+        signal: controller.signal,
+      });
+      if (!resp.ok) {
+        const body = await resp.json().catch(() => ({}));
+        status.textContent = (body.error && body.error.message) || `HTTP ${resp.status}`;
+        return;
+      }
+      const reader = resp.body.getReader();
+      const decoder = new TextDecoder();
+      let rest = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        rest += decoder.decode(value, { stream: true });
+        const parts = rest.split("\n");
+        rest = parts.pop();
+        const lines = parts.filter(Boolean).map((p) => JSON.parse(p));
+        if (lines.length) add(lines);
+      }
+      status.textContent = "the log ended (the container stopped)";
+    } catch (e) {
+      if (e.name !== "AbortError" && controller && !controller.signal.aborted) status.textContent = "the log stream broke off; reload to follow again";
+    }
+  };
+  const stop = () => {
+    if (controller) controller.abort();
+    if (frame) cancelAnimationFrame(frame);
+    frame = 0;
+    queue = [];
+  };
+  const el = h("section", { class: "logs" }, h("div", { class: "section-head" }, h("h2", {}, "Log"), tail, status, resume, download), box);
+  return { el, start, stop };
+}
+
+export async function containerPage(ctx) {
+  const id = decodeURIComponent(ctx.match[1]);
+  let c;
+  try {
+    c = (await api("GET", `/containers/${encodeURIComponent(id)}`)).container;
+  } catch (e) {
+    if (e.status === 404) {
+      document.title = "Not found · yun";
+      return h("section", {}, h("h1", {}, "No such container"), h("p", {}, "It does not exist, or it is not yours. ", h("a", { href: "/containers" }, "Your containers")));
+    }
+    throw e;
+  }
+  document.title = `${c.name} · yun`;
+  const message = h("p", { class: "form-error", role: "alert" });
+  const facts = h("div", {}, details(c));
+  const buttons = h("div", {});
+  const heading = h("h1", {}, c.name);
+  const redraw = async () => {
+    c = (await api("GET", `/containers/${encodeURIComponent(id)}`)).container;
+    replace(facts, details(c));
+    replace(buttons, powerButtons(c, after, report));
+  };
+  const report = (err) => {
+    message.textContent = err.message;
+  };
+  const after = async (verb) => {
+    message.textContent = "";
+    if (verb === "remove") {
+      await refreshBalance();
+      ctx.go("/containers");
+      return;
+    }
+    await redraw();
+  };
+  replace(buttons, powerButtons(c, after, report));
+  const charts = liveCharts(id, () => {});
+  const log = logView(id);
+  ctx.onLeave(charts.stop);
+  ctx.onLeave(log.stop);
+  ctx.onLeave(
+    events.subscribe((ev) => {
+      if (ev.container_id !== id) return;
+      if (ev.state === "removed") {
+        ctx.go("/containers");
+        return;
+      }
+      redraw().catch(report);
+    }),
+  );
+  log.start();
+  return h(
+    "section",
+    { class: "container-page", "data-id": c.id },
+    h("p", { class: "crumbs" }, h("a", { href: "/containers" }, "Containers"), " / ", c.name),
+    h("div", { class: "page-head" }, heading, buttons),
+    message,
+    h("div", { class: "split" }, h("div", { class: "card" }, facts), charts.el),
+    log.el,
+  );
+}
