@@ -4,7 +4,13 @@ import { api } from "./api.js";
 import { h, replace, credits } from "./dom.js";
 import { events } from "./events.js";
 import { loginPage, signupPage } from "./views/auth.js";
-import { containersPage } from "./views/containers.js";
+import { containersPage, allContainersPage } from "./views/containers.js";
+import { imagesPage } from "./views/images.js";
+import { nodesPage } from "./views/admin/nodes.js";
+import { usersPage } from "./views/admin/users.js";
+import { catalogPage } from "./views/admin/images.js";
+import { ordersPage } from "./views/admin/orders.js";
+import { auditPage } from "./views/admin/audit.js";
 import { runPage } from "./views/run.js";
 import { containerPage } from "./views/container.js";
 import { billingPage } from "./views/billing.js";
@@ -36,6 +42,13 @@ const routes = [
   { path: /^\/run$/, page: runPage },
   { path: /^\/containers\/([^/]+)$/, page: containerPage },
   { path: /^\/billing$/, page: billingPage },
+  { path: /^\/images$/, page: imagesPage },
+  { path: /^\/admin\/nodes$/, page: nodesPage, admin: true },
+  { path: /^\/admin\/users$/, page: usersPage, admin: true },
+  { path: /^\/admin\/catalog$/, page: catalogPage, admin: true },
+  { path: /^\/admin\/containers$/, page: allContainersPage, admin: true },
+  { path: /^\/admin\/orders$/, page: ordersPage, admin: true },
+  { path: /^\/admin\/audit$/, page: auditPage, admin: true },
 ];
 
 /** Shows the page for `path`, adding it to the history unless `replaceState`. */
@@ -53,15 +66,12 @@ async function draw() {
   for (const fn of leaving.splice(0)) fn();
   const path = location.pathname;
   const route = routes.find((r) => r.path.test(path));
-  if (!route) {
-    document.title = "Not found · yun";
-    replace(view, h("h1", {}, "Nothing here"), h("p", {}, "This page does not exist. ", h("a", { href: "/" }, "Go to your containers.")));
-    return;
-  }
+  if (!route) return notFound();
   if (!route.open && !session.user) {
     return go(`/login?next=${encodeURIComponent(path + location.search)}`, true);
   }
   if (route.open && session.user) return go("/", true);
+  if (route.admin && session.user.role !== "admin") return notFound();
   const params = new URLSearchParams(location.search);
   const match = path.match(route.path);
   const onLeave = (fn) => leaving.push(fn);
@@ -86,6 +96,11 @@ async function draw() {
   window.scrollTo(0, 0);
 }
 
+function notFound() {
+  document.title = "Not found · yun";
+  replace(view, h("h1", {}, "Nothing here"), h("p", {}, "This page does not exist. ", h("a", { href: "/" }, "Go to your containers.")));
+}
+
 function drawHeader() {
   const u = session.user;
   if (!u) {
@@ -97,7 +112,20 @@ function drawHeader() {
     nav,
     h("a", { href: "/containers" }, "Containers"),
     h("a", { href: "/run" }, "Run"),
+    h("a", { href: "/images" }, "Images"),
     h("a", { href: "/billing" }, "Billing"),
+    u.role === "admin"
+      ? h(
+          "span",
+          { class: "admin-nav", role: "group", "aria-label": "Operator" },
+          h("a", { href: "/admin/nodes" }, "Nodes"),
+          h("a", { href: "/admin/users" }, "Users"),
+          h("a", { href: "/admin/catalog" }, "Catalog"),
+          h("a", { href: "/admin/containers" }, "All containers"),
+          h("a", { href: "/admin/orders" }, "Orders"),
+          h("a", { href: "/admin/audit" }, "Audit"),
+        )
+      : null,
   );
   const balance = h("a", { class: "balance", id: "balance", href: "/billing", title: "Your balance" }, credits(u.balance));
   const logout = h("button", { type: "button", class: "link", onclick: logOut }, "Log out");

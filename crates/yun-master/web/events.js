@@ -5,7 +5,9 @@
 import { socket } from "./api.js";
 
 class Events {
-  constructor() {
+  /** `all`: every user's containers (operators only). */
+  constructor(all) {
+    this.all = all;
     this.listeners = new Set();
     this.ws = null;
     this.lastSeq = null;
@@ -29,8 +31,10 @@ class Events {
   }
 
   open() {
-    const since = this.lastSeq === null ? "" : `?since=${this.lastSeq}`;
-    const ws = socket(`/events${since}`);
+    const q = new URLSearchParams();
+    if (this.all) q.set("all", "true");
+    if (this.lastSeq !== null) q.set("since", String(this.lastSeq));
+    const ws = socket(`/events${q.toString() ? `?${q}` : ""}`);
     this.ws = ws;
     ws.onmessage = (m) => {
       const event = JSON.parse(m.data);
@@ -61,4 +65,5 @@ class Events {
   }
 }
 
-export const events = new Events();
+export const events = new Events(false);
+export const allEvents = new Events(true);

@@ -274,3 +274,149 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
+    yun_testkit::docker().await;
+    let data = tempfile::tempdir().unwrap();
+    let ports = PortBlock::claim();
+    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
+    let root = dev.root_url();
+    let anon = Client::new(&root).unwrap();
+    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
+    let _cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
+    anon.register("quinn", "quinn-password").await.unwrap();
+    let quinn = anon.with_token(&anon.login("quinn", "quinn-password").await.unwrap().token);
+
+    let b = Browser::start(1440, 900).await;
+    b.goto(&format!("{root}/login")).await;
+    b.fill("input[name=username]", "admin").await;
+    b.fill("input[name=password]", ADMIN).await;
+    b.click("form button[type=submit]").await;
+    b.find(".admin-nav").await;
+
+    // The catalog starts empty under `yun dev`; the operator publishes the test image.
+    b.click("a[href='/admin/catalog']").await;
+    b.find("input[name=reference]").await;
+    audit(&b, "catalog").await;
+    let image = testbox_image();
+    b.fill("input[name=reference]", &image).await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the image is in the catalog",
+        &format!("return !!document.querySelector('tr[data-image=\"{image}\"]');"),
+    )
+    .await;
+    b.screenshot("admin-catalog").await;
+    let spec = yun_testkit::container_spec(&image, &["serve", "8080", "quinn"]);
+    let (c, _) = quinn.create_container(&spec, None).await.unwrap();
+
+    // Nodes: cordon the only one, and a run is refused with its reason.
+    b.click("a[href='/admin/nodes']").await;
+    b.find("#nodes tbody tr").await;
+    audit(&b, "nodes").await;
+    b.screenshot("admin-nodes").await;
+    b.click("#nodes tbody tr button[aria-label^=Cordon]").await;
+    b.until(
+        "the node shows cordoned",
+        "return !!document.querySelector('#nodes .badge[data-state=cordoned]');",
+    )
+    .await;
+    // (The operator's own account starts with no credit; a run needs some.)
+    let me = admin.me().await.unwrap();
+    admin.adjust_credits(&me.id, 1000, "to try a run").await.unwrap();
+    b.goto(&format!("{root}/run")).await;
+    b.find("select[name=image]").await;
+    b.fill("input[name=ports]", "8080").await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the refusal says why",
+        "return /cordon|no ready node|capacity/i.test(document.querySelector('.form-error').textContent);",
+    )
+    .await;
+    b.screenshot("run-refused").await;
+    b.goto(&format!("{root}/admin/nodes")).await;
+    b.click("#nodes tbody tr button[aria-label^=Uncordon]")
+        .await;
+    b.until(
+        "the node is ready again",
+        "return !!document.querySelector('#nodes .badge[data-state=ready]');",
+    )
+    .await;
+
+    // All containers shows the renter's.
+    b.click("a[href='/admin/containers']").await;
+    b.until(
+        "the renter's container is listed",
+        &format!(
+            "return !!document.querySelector('tr[data-id=\"{}\"]');",
+            c.id
+        ),
+    )
+    .await;
+
+    // Orders: the renter's manual order is marked paid here.
+    let order = quinn.create_order(300).await.unwrap().order;
+    b.click("a[href='/admin/orders']").await;
+    b.click(&format!("tr[data-order=\"{}\"] button", order.id))
+        .await;
+    b.until(
+        "the order shows paid",
+        &format!(
+            "return !!document.querySelector('tr[data-order=\"{}\"][data-state=paid]');",
+            order.id
+        ),
+    )
+    .await;
+    assert_eq!(
+        quinn.order(&order.id).await.unwrap().state,
+        yun_api::billing::OrderState::Paid
+    );
+    audit(&b, "orders").await;
+
+    // Users: a credit adjustment with a reason, then a ban that ends the renter's session.
+    b.click("a[href='/admin/users']").await;
+    b.fill("tr[data-user=quinn] input[name=amount]", "25").await;
+    b.fill("tr[data-user=quinn] input[name=reason]", "<b>goodwill</b>")
+        .await;
+    b.click("tr[data-user=quinn] form button").await;
+    b.until(
+        "the balance shows the adjustment",
+        "const r = document.querySelector('tr[data-user=quinn] td.num'); return !!r && r.textContent.includes(',');",
+    )
+    .await;
+    audit(&b, "users").await;
+    b.click("tr[data-user=quinn] button[aria-label^=Ban]").await;
+    b.until(
+        "quinn shows banned",
+        "return !!document.querySelector('tr[data-user=quinn] .badge');",
+    )
+    .await;
+    b.screenshot("admin-users").await;
+    assert_eq!(
+        quinn.me().await.unwrap_err().status(),
+        Some(401),
+        "the ban ended the session"
+    );
+
+    // The audit log shows what was done, the reason as text (never markup), and the billing
+    // check is clean.
+    b.click("a[href='/admin/audit']").await;
+    b.find("#billing-check.ok").await;
+    b.until(
+        "the adjustment's reason is shown as text",
+        "return document.getElementById('audit').textContent.includes('<b>goodwill</b>') && !document.querySelector('#audit b');",
+    )
+    .await;
+    b.screenshot("admin-audit").await;
+
+    // 375 px: the operator's pages fit too.
+    b.client.set_window_size(375, 812).await.unwrap();
+    for page in ["/admin/nodes", "/admin/users", "/admin/orders"] {
+        b.goto(&format!("{root}{page}")).await;
+        b.find("table").await;
+        b.until(&format!("{page} fits 375 px"), NO_OVERFLOW).await;
+    }
+    // A renter does not see the operator's pages.
+    quinn.remove_container(&c.id).await.ok();
+}

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { h, replace, when } from "../dom.js";
-import { events } from "../events.js";
+import { events, allEvents } from "../events.js";
 import { refreshBalance } from "../balance.js";
 import { confirmDialog } from "./dialog.js";
 
@@ -57,8 +57,14 @@ export function powerButtons(c, after, report) {
   );
 }
 
+/** Every user's containers, for operators. */
+export function allContainersPage(ctx) {
+  return containersPage({ ...ctx, all: true });
+}
+
 export async function containersPage(ctx) {
-  document.title = "Containers · yun";
+  const base = ctx.all ? "/admin/containers" : "/containers";
+  document.title = ctx.all ? "All containers · yun" : "Containers · yun";
   const state = ctx.params.get("state") || "";
   const cursor = ctx.params.get("cursor") || "";
   const message = h("p", { class: "form-error", role: "alert" });
@@ -66,13 +72,13 @@ export async function containersPage(ctx) {
   const table = h(
     "table",
     { class: "list" },
-    h("caption", { class: "sr-only" }, "Your containers"),
+    h("caption", { class: "sr-only" }, ctx.all ? "Every user's containers" : "Your containers"),
     h("thead", {}, h("tr", {}, ["Name", "State", "Image", "Plan", "Endpoints", "Created", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
     body,
   );
   const filter = h(
     "select",
-    { id: "state-filter", name: "state", onchange: (e) => ctx.go(e.target.value ? `/containers?state=${e.target.value}` : "/containers") },
+    { id: "state-filter", name: "state", onchange: (e) => ctx.go(e.target.value ? `${base}?state=${e.target.value}` : base) },
     h("option", { value: "" }, "All states"),
     STATES.map((s) => h("option", { value: s, selected: s === state }, s)),
   );
@@ -81,6 +87,7 @@ export async function containersPage(ctx) {
   const query = new URLSearchParams({ limit: "50" });
   if (state) query.set("state", state);
   if (cursor) query.set("cursor", cursor);
+  if (ctx.all) query.set("all", "true");
 
   const rows = new Map();
   const report = (err) => {
@@ -97,8 +104,8 @@ export async function containersPage(ctx) {
         ? h("p", {}, `No container is ${state}.`)
         : [h("p", {}, "You have no containers yet."), h("a", { href: "/run", class: "button" }, "Run your first container")],
     );
-    replace(pager, cursor ? h("a", { href: state ? `/containers?state=${state}` : "/containers" }, "First page") : null,
-      page.next_cursor ? h("a", { href: `/containers?${new URLSearchParams({ ...(state ? { state } : {}), cursor: page.next_cursor })}`, rel: "next" }, "Next page") : null);
+    replace(pager, cursor ? h("a", { href: state ? `${base}?state=${state}` : base }, "First page") : null,
+      page.next_cursor ? h("a", { href: `${base}?${new URLSearchParams({ ...(state ? { state } : {}), cursor: page.next_cursor })}`, rel: "next" }, "Next page") : null);
   };
   const after = async (verb) => {
     message.textContent = "";
@@ -122,7 +129,7 @@ export async function containersPage(ctx) {
   };
 
   // Live: a state change redraws its row; a container made or removed elsewhere reloads the page.
-  const unsubscribe = events.subscribe(async (ev) => {
+  const unsubscribe = (ctx.all ? allEvents : events).subscribe(async (ev) => {
     const known = rows.get(ev.container_id);
     if (!known) {
       if (ev.state !== "removed") reload().catch(report);
@@ -145,7 +152,7 @@ export async function containersPage(ctx) {
   return h(
     "section",
     {},
-    h("div", { class: "page-head" }, h("h1", {}, "Containers"), h("a", { href: "/run", class: "button" }, "Run a container")),
+    h("div", { class: "page-head" }, h("h1", {}, ctx.all ? "All containers" : "Containers"), ctx.all ? null : h("a", { href: "/run", class: "button" }, "Run a container")),
     h("div", { class: "toolbar" }, h("label", { for: "state-filter" }, "Show"), filter),
     message,
     h("div", { class: "table-wrap" }, table),

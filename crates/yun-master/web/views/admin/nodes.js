@@ -1,0 +1,69 @@
+// The fleet: each node's state, capacity against what is allocated, containers, the age of its
+// last heartbeat and the limits its engine cannot enforce; cordon and uncordon.
+
+import { api } from "../../api.js";
+import { h, replace, bytes } from "../../dom.js";
+import { table, action, head } from "./common.js";
+
+function bar(label, used, total, format) {
+  const share = total > 0 ? Math.min(1, used / total) : 0;
+  const meter = h("meter", { min: 0, max: 1, value: share.toFixed(3), "aria-label": label });
+  return h("div", { class: "usage" }, meter, h("span", {}, `${format(used)} of ${format(total)}`));
+}
+
+function age(rfc3339) {
+  if (!rfc3339) return "never";
+  const s = Math.max(0, Math.round((Date.now() - new Date(rfc3339).getTime()) / 1000));
+  return s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
+}
+
+export async function nodesPage(ctx) {
+  document.title = "Nodes · yun";
+  const message = h("p", { class: "form-error", role: "alert" });
+  const body = h("div", {});
+  const report = (e) => {
+    message.textContent = e.message;
+  };
+  const cores = (m) => `${(m / 1000).toFixed(1)} CPU`;
+  const draw = async () => {
+    const fleet = await api("GET", "/admin/nodes?limit=200");
+    replace(
+      body,
+      h("p", { class: "muted" }, `Cluster ${fleet.cluster_id}; heartbeats every ${fleet.heartbeat_interval_ms / 1000} s.`),
+      table(
+        "nodes",
+        ["Node", "State", "CPU", "Memory", "Containers", "Heartbeat", "Notes", "Actions"],
+        fleet.nodes.map((n) =>
+          h(
+            "tr",
+            { "data-node": n.name },
+            h("th", { scope: "row" }, n.name, h("div", { class: "muted" }, h("code", {}, n.advertise))),
+            h("td", {}, h("span", { class: `badge node-${n.state}`, "data-state": n.state }, n.state)),
+            h("td", {}, bar(`CPU allocated on ${n.name}`, n.allocated.cpu_millis, n.capacity.cpu_millis, cores)),
+            h("td", {}, bar(`Memory allocated on ${n.name}`, n.allocated.memory_bytes, n.capacity.memory_bytes, bytes)),
+            h("td", {}, String(n.containers), n.reported_containers !== null && n.reported_containers !== n.containers ? h("div", { class: "muted" }, `node reports ${n.reported_containers}`) : null),
+            h("td", {}, age(n.last_heartbeat)),
+            h(
+              "td",
+              {},
+              `ports ${n.port_range} on ${n.public_host}`,
+              n.unenforced_limits.length ? h("div", { class: "warn" }, `cannot enforce: ${n.unenforced_limits.join(", ")}`) : null,
+              n.public_host_is_console ? h("div", { class: "warn" }, "its public host is the console's: give one another name") : null,
+            ),
+            h(
+              "td",
+              {},
+              n.state === "cordoned"
+                ? action("Uncordon", `Uncordon ${n.name}`, () => api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/uncordon`), draw, report)
+                : action("Cordon", `Cordon ${n.name}`, () => api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/cordon`), draw, report),
+            ),
+          ),
+        ),
+      ),
+    );
+  };
+  await draw();
+  const timer = setInterval(() => !document.hidden && draw().catch(report), 5000);
+  ctx.onLeave(() => clearInterval(timer));
+  return h("section", {}, head("Nodes"), message, body);
+}

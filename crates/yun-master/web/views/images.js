@@ -1,0 +1,124 @@
+// Images: the public catalog and the renter's own; pulling one shows a progress bar per layer
+// as the node reports it; an own image can be removed.
+
+import { api } from "../api.js";
+import { h, replace, bytes, when, field, showError } from "../dom.js";
+import { refreshBalance } from "../balance.js";
+
+function imageRow(i, onRemove) {
+  return h(
+    "tr",
+    { "data-image": i.reference },
+    h("th", { scope: "row" }, h("code", {}, i.reference)),
+    h("td", {}, i.visibility === "public" ? "catalog" : "mine"),
+    h("td", {}, bytes(i.size_bytes)),
+    h("td", {}, i.exposed_ports.map((p) => `${p.container_port}/${p.protocol}`).join(", ") || "none"),
+    h("td", {}, when(i.created_at)),
+    h(
+      "td",
+      {},
+      h("div", { class: "buttons" },
+        h("a", { class: "button small", href: `/run?image=${encodeURIComponent(i.reference)}`, "aria-label": `Run ${i.reference}` }, "Run"),
+        i.visibility === "private" ? h("button", { type: "button", class: "small danger", "aria-label": `Remove ${i.reference}`, onclick: () => onRemove(i) }, "Remove") : null,
+      ),
+    ),
+  );
+}
+
+/** Reads a pull's NDJSON events, drawing a bar per layer; answers the last event. */
+async function pullWithProgress(reference, bars) {
+  const resp = await fetch("/api/v1/images/pull?format=ndjson", {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
+    body: JSON.stringify({ reference }),
+  });
+  if (!resp.ok) {
+    const body = await resp.json().catch(() => ({}));
+    const e = body.error || {};
+    throw Object.assign(new Error(e.message || `HTTP ${resp.status}`), { field: e.field, status: resp.status });
+  }
+  const layers = new Map();
+  const reader = resp.body.getReader();
+  const decoder = new TextDecoder();
+  let rest = "";
+  let last = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += decoder.decode(value, { stream: true });
+    const lines = rest.split("\n");
+    rest = lines.pop();
+    for (const line of lines.filter(Boolean)) {
+      last = JSON.parse(line);
+      if (last.type !== "progress" || !last.layer) continue;
+      let bar = layers.get(last.layer);
+      if (!bar) {
+        bar = { meter: h("progress", { max: 1, value: 0, "aria-label": `Layer ${last.layer}` }), text: h("span", { class: "muted" }) };
+        layers.set(last.layer, bar);
+        bars.append(h("div", { class: "layer" }, h("code", {}, last.layer), bar.meter, bar.text));
+      }
+      if (last.total > 0) {
+        bar.meter.max = last.total;
+        bar.meter.value = last.current;
+      }
+      bar.text.textContent = last.total > 0 ? `${last.status} ${bytes(last.current)} of ${bytes(last.total)}` : last.status;
+      if (/complete|already exists/i.test(last.status)) bar.meter.value = bar.meter.max;
+    }
+  }
+  return last;
+}
+
+export async function imagesPage() {
+  document.title = "Images · yun";
+  const message = h("p", { class: "form-error", role: "alert" });
+  const rows = h("tbody");
+  const draw = async () => {
+    const list = await api("GET", "/images?limit=200");
+    replace(rows, list.images.map((i) => imageRow(i, remove)));
+  };
+  const remove = async (i) => {
+    try {
+      await api("DELETE", `/images/${encodeURIComponent(i.id)}`);
+      await draw();
+    } catch (e) {
+      message.textContent = e.message;
+    }
+  };
+  const reference = h("input", { name: "reference", required: true, placeholder: "registry/name:tag", spellcheck: "false", autocapitalize: "none" });
+  const bars = h("div", { class: "layers", "aria-live": "polite" });
+  const button = h("button", { type: "submit" }, "Pull");
+  const form = h(
+    "form",
+    { class: "card", novalidate: true },
+    h("h2", {}, "Pull an image of your own"),
+    field("Image reference", reference, "Private to you; pulling costs credits per MiB when the operator charges for it."),
+    h("p", { class: "form-error", role: "alert" }),
+    h("div", { class: "actions" }, button),
+    bars,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    bars.replaceChildren();
+    try {
+      const last = await pullWithProgress(reference.value.trim(), bars);
+      if (last && last.type === "error") throw Object.assign(new Error(last.error.message), { field: last.error.field });
+      reference.value = "";
+      await Promise.all([draw(), refreshBalance()]);
+    } catch (err) {
+      showError(form, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  await draw();
+  return h(
+    "section",
+    {},
+    h("h1", {}, "Images"),
+    message,
+    h("div", { class: "table-wrap" }, h("table", { class: "list", id: "images" }, h("thead", {}, h("tr", {}, ["Image", "Whose", "Size", "Ports", "Recorded", "Actions"].map((t) => h("th", { scope: "col" }, t)))), rows)),
+    form,
+  );
+}
