@@ -324,7 +324,10 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     .await;
     // (The operator's own account starts with no credit; a run needs some.)
     let me = admin.me().await.unwrap();
-    admin.adjust_credits(&me.id, 1000, "to try a run").await.unwrap();
+    admin
+        .adjust_credits(&me.id, 1000, "to try a run")
+        .await
+        .unwrap();
     b.goto(&format!("{root}/run")).await;
     b.find("select[name=image]").await;
     b.fill("input[name=ports]", "8080").await;
