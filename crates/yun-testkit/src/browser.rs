@@ -89,14 +89,25 @@ impl Browser {
         self.client.goto(url).await.expect("the page opens");
     }
 
-    /// The element `css` matches once it exists and is shown (within 15 s).
+    /// The element `css` matches once it exists (within 30 s: the suite loads the machine).
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        self.client
+        match self
+            .client
             .wait()
-            .at_most(Duration::from_secs(15))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        {
+            Ok(el) => el,
+            Err(e) => {
+                self.screenshot("failed").await;
+                let url = self.client.current_url().await.map(|u| u.to_string());
+                let text = self
+                    .eval("return document.body ? document.body.innerText.slice(0, 500) : '';")
+                    .await;
+                panic!("no {css} on {url:?} (see target/screenshots/failed.png): {e}; the page says {text}")
+            }
+        }
     }
 
     /// Types `text` into the field `css`, after clearing it.
@@ -106,8 +117,21 @@ impl Browser {
         el.send_keys(text).await.expect("typing");
     }
 
+    /// Clicks `css`; a live page may redraw it between finding and clicking, so it is found
+    /// again then.
     pub async fn click(&self, css: &str) {
-        self.find(css).await.click().await.expect("a click");
+        for _ in 0..5 {
+            match self.find(css).await.click().await {
+                Ok(()) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("a click on {css}: {e}"),
+            }
+        }
+        panic!("{css} kept being redrawn under the click");
     }
 
     /// Runs `script` (a function body) in the page and answers what it returns.

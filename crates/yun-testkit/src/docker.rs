@@ -145,6 +145,37 @@ pub fn plain_testbox_image() -> String {
         .clone()
 }
 
+/// A shell image for consoles: `FROM scratch` with Debian's static busybox and its applet
+/// links (`sh`, `top`, `vi`, `stty`, ...), tagged by the binary's content.
+pub fn busybox_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let binary = std::path::Path::new("/bin/busybox");
+            let bytes = std::fs::read(binary).expect(
+                "the console tests need Debian's busybox-static: apt-get install busybox-static (scripts/test does)",
+            );
+            let reference = format!("{TESTBOX_REGISTRY}/yun-busybox:{:016x}", fnv1a(&bytes));
+            let present = Command::new("docker")
+                .args(["image", "inspect", &reference])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            if !present {
+                build_image(
+                    &reference,
+                    "FROM scratch\nCOPY busybox /bin/busybox\n\
+                     RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
+                     RUN [\"/bin/busybox\", \"mkdir\", \"-p\", \"/tmp\", \"/root\", \"/etc\"]\n\
+                     ENV PATH=/bin TERM=xterm HOME=/root\nCMD [\"/bin/sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n",
+                    &[("busybox", binary)],
+                );
+            }
+            reference
+        })
+        .clone()
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)

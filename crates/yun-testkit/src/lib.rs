@@ -18,8 +18,8 @@ pub use api::{Api, Reply, WebSocket};
 pub use cluster::{remove_labelled, TestCluster, WorkerProcess, ADMIN_PASSWORD};
 pub use dev::{Cleanup, DevProcess};
 pub use docker::{
-    build_image, docker, plain_testbox_image, remove_behind_yuns_back, testbox_image,
-    TESTBOX_REGISTRY,
+    build_image, busybox_image, docker, plain_testbox_image, remove_behind_yuns_back,
+    testbox_image, TESTBOX_REGISTRY,
 };
 pub use ports::PortBlock;
 pub mod procfs;

@@ -423,3 +423,117 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     // A renter does not see the operator's pages.
     quinn.remove_container(&c.id).await.ok();
 }
+
+/// Types `text` into the focused terminal, key by key, as a person would.
+async fn type_keys(b: &Browser, text: &str) {
+    let term = b.find("#terminal").await;
+    term.send_keys(text).await.expect("typing in the terminal");
+}
+
+/// The terminal's screen as text, row by row.
+const SCREEN_TEXT: &str =
+    "return [...document.querySelectorAll('#terminal .term-row')].map(r => r.textContent).join('\\n');";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_console_is_a_real_terminal_in_the_browser() {
+    yun_testkit::docker().await;
+    let data = tempfile::tempdir().unwrap();
+    let ports = PortBlock::claim();
+    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
+    let root = dev.root_url();
+    let anon = Client::new(&root).unwrap();
+    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
+    let _cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
+    let image = yun_testkit::busybox_image();
+    admin.publish_image(&image).await.unwrap();
+    anon.register("tess", "tess-password").await.unwrap();
+    let tess = anon.with_token(&anon.login("tess", "tess-password").await.unwrap().token);
+    let spec = yun_api::containers::CreateContainer {
+        name: Some("shell".into()),
+        ports: Some(vec![]),
+        ..yun_testkit::container_spec(&image, &[])
+    };
+    let (c, _) = tess.create_container(&spec, None).await.unwrap();
+
+    let b = Browser::start(1440, 900).await;
+    b.goto(&format!("{root}/login")).await;
+    b.fill("input[name=username]", "tess").await;
+    b.fill("input[name=password]", "tess-password").await;
+    b.click("form button[type=submit]").await;
+    b.find(".balance").await;
+    b.goto(&format!("{root}/containers/{}", c.id)).await;
+    b.click(".console-form button[type=submit]").await;
+    b.until(
+        "the shell's prompt",
+        "return [...document.querySelectorAll('#terminal .term-row')].some(r => /[#$] ?$/.test(r.textContent));",
+    )
+    .await;
+    audit(&b, "container with console").await;
+
+    // `stty size` tells the terminal's size; a smaller window makes it smaller.
+    type_keys(&b, "stty size\n").await;
+    b.until(
+        "stty answers rows and columns",
+        "return /\\n\\d+ \\d+\\n/.test([...document.querySelectorAll('#terminal .term-row')].map(r => r.textContent).join('\\n'));",
+    )
+    .await;
+    let size_of = |text: &str| -> Option<(u32, u32)> {
+        text.lines().rev().find_map(|l| {
+            let mut it = l.trim().split(' ');
+            let (r, c) = (it.next()?.parse().ok()?, it.next()?.parse().ok()?);
+            it.next().is_none().then_some((r, c))
+        })
+    };
+    let before = size_of(b.eval(SCREEN_TEXT).await.as_str().unwrap()).expect("a size");
+    b.client.set_window_size(900, 700).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    type_keys(&b, "clear; stty size\n").await;
+    b.until(
+        "stty answers a new size",
+        &format!(
+            "const t = [...document.querySelectorAll('#terminal .term-row')].map(r => r.textContent).join('\\n'); \
+             return /\\n?\\d+ \\d+/.test(t) && !t.includes('{} {}');",
+            before.0, before.1
+        ),
+    )
+    .await;
+    let after = size_of(b.eval(SCREEN_TEXT).await.as_str().unwrap()).expect("a size");
+    assert!(
+        after.1 < before.1,
+        "fewer columns after the resize: {before:?} -> {after:?}"
+    );
+    b.client.set_window_size(1440, 900).await.unwrap();
+
+    // `top` draws its header on the alternate screen; q quits it.
+    type_keys(&b, "top\n").await;
+    b.until(
+        "top's header",
+        "return /Mem:|CPU:|Load average/.test([...document.querySelectorAll('#terminal .term-row')].map(r => r.textContent).join('\\n'));",
+    )
+    .await;
+    b.screenshot("console-top").await;
+    type_keys(&b, "q").await;
+
+    // vi edits a file that cat then shows (Escape and ':wq' through the key encoder).
+    type_keys(&b, "vi /tmp/note.txt\n").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    type_keys(&b, "ihello from vi").await;
+    type_keys(&b, "\u{e00c}").await; // WebDriver's Escape key
+    type_keys(&b, ":wq\n").await;
+    type_keys(&b, "clear; cat /tmp/note.txt\n").await;
+    b.until(
+        "cat shows what vi wrote",
+        "return [...document.querySelectorAll('#terminal .term-row')].some(r => r.textContent.trim() === 'hello from vi');",
+    )
+    .await;
+    b.screenshot("console").await;
+
+    // `exit 3` ends the shell; the page shows the exit code.
+    type_keys(&b, "exit 3\n").await;
+    b.until(
+        "the exit code shows",
+        "return document.getElementById('console-status').dataset.exit === '3';",
+    )
+    .await;
+    tess.remove_container(&c.id).await.unwrap();
+}

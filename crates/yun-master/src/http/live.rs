@@ -17,7 +17,10 @@ use axum::response::Response;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use yun_api::live::{ExecClientMessage, ExecServerMessage, StatsMessage};
+use yun_api::live::{
+    ExecClientMessage, ExecServerMessage, StatsMessage, TerminalClientMessage,
+    TerminalServerMessage,
+};
 use yun_api::ErrorCode;
 use yun_core::ContainerState;
 
@@ -25,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(stats))
         .routes(routes!(exec))
+        .routes(routes!(terminal))
 }
 
 pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
@@ -34,6 +38,17 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
     ),
     (
         "container_exec",
+        &[
+            ErrorCode::NotFound,
+            ErrorCode::InvalidQuery,
+            ErrorCode::InvalidInput,
+            ErrorCode::NotRunning,
+            ErrorCode::NodeUnavailable,
+            ErrorCode::WebsocketRequired,
+        ],
+    ),
+    (
+        "container_terminal",
         &[
             ErrorCode::NotFound,
             ErrorCode::InvalidQuery,
@@ -188,6 +203,17 @@ async fn exec(
 ) -> ApiResult<Response> {
     let row = containers::find(&state, scope(&u), &id).await?;
     let req = exec_request(query.as_deref())?;
+    let client = console_node(&state, &row)?;
+    let ws = upgrade(ws)?;
+    tracing::info!(container = row.id, user = u.id, "console opened");
+    Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req)))
+}
+
+/// The node of a running container, for a console.
+fn console_node(
+    state: &AppState,
+    row: &ContainerRow,
+) -> ApiResult<std::sync::Arc<crate::nodes::WorkerClient>> {
     if row.state != ContainerState::Running {
         return Err(ApiError::new(
             ErrorCode::NotRunning,
@@ -197,8 +223,41 @@ async fn exec(
             ),
         ));
     }
-    let client = containers::node_client(&state, &row)?;
+    Ok(containers::node_client(state, row)?)
+}
+
+/// The browser's terminal (WebSocket): the command runs with a TTY and its output goes through
+/// a terminal emulator on the master; the server sends `TerminalServerMessage`s (the changed
+/// rows of the screen as styled spans, the cursor, the input modes, then the exit code), the
+/// client sends keys as binary frames (already encoded for the modes) and
+/// `TerminalClientMessage`s (resize, scroll back). Same query as the console, without `tty`.
+#[utoipa::path(get, path = "/containers/{id}/terminal", tag = "live", operation_id = "container_terminal",
+    params(("id" = String, Path, description = "The container's id"),
+        ("command" = Option<Vec<String>>, Query, description = "The command, one argument each (default `/bin/sh`)"),
+        ("cols" = Option<u16>, Query, description = "1 to 1000 (default 80)"),
+        ("rows" = Option<u16>, Query, description = "1 to 1000 (default 24)")),
+    responses((status = 101, description = "Switching to the terminal's WebSocket; its text frames from the server are `TerminalServerMessage`s, from the client `TerminalClientMessage`s",
+        content((TerminalServerMessage = "application/json"), (TerminalClientMessage = "application/vnd.yun.terminal-client+json")))))]
+async fn terminal(
+    State(state): State<AppState>,
+    AuthUser(u): AuthUser,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let row = containers::find(&state, scope(&u), &id).await?;
+    let req = exec_request(query.as_deref())?;
+    if !req.tty {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            "the terminal always has a TTY; for tty=false use /exec",
+        )
+        .on("tty"));
+    }
+    let client = console_node(&state, &row)?;
     let ws = upgrade(ws)?;
-    tracing::info!(container = row.id, user = u.id, "console opened");
-    Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req)))
+    tracing::info!(container = row.id, user = u.id, "terminal opened");
+    Ok(ws.on_upgrade(move |socket| {
+        crate::live::terminal::relay(socket, client, row.id, req.command, req.cols, req.rows)
+    }))
 }

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod exec;
 pub mod stats;
+pub mod terminal;
 
 pub use events::EventRelay;
 pub use stats::StatsRelay;

@@ -9,6 +9,7 @@ import { LineChart } from "../chart.js";
 import { ansiLine } from "../ansi.js";
 import { badge, endpointLink, powerButtons } from "./containers.js";
 import { refreshBalance } from "../balance.js";
+import { TerminalView } from "../terminal.js";
 
 /** The most log lines the page keeps; older ones leave as new ones come. */
 export const LOG_CAP = 2000;
@@ -212,6 +213,43 @@ function logView(id) {
   return { el, start, stop };
 }
 
+/** The console: a command (a shell by default) in the running container, in a terminal. */
+function consoleView(id) {
+  const command = h("input", { name: "console-command", value: "/bin/sh", spellcheck: "false", autocapitalize: "none", "aria-label": "Command to run in the console" });
+  const open = h("button", { type: "submit", class: "small" }, "Open the console");
+  const closeButton = h("button", { type: "button", class: "small", hidden: true }, "Close");
+  const status = h("span", { class: "muted", id: "console-status", role: "status" });
+  const screen = h("div", { id: "terminal", hidden: true });
+  let view = null;
+  const close = () => {
+    if (view) view.close();
+    view = null;
+    closeButton.hidden = true;
+    open.disabled = false;
+  };
+  const form = h("form", { class: "inline console-form" }, command, open, closeButton, status);
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    close();
+    screen.hidden = false;
+    status.textContent = "";
+    open.disabled = true;
+    closeButton.hidden = false;
+    const args = command.value.trim().split(/\s+/).filter(Boolean);
+    const q = new URLSearchParams(args.map((a) => ["command", a]));
+    view = new TerminalView(screen, `/containers/${encodeURIComponent(id)}/terminal?${q}`, (code, error) => {
+      status.textContent = error ? `The console broke off: ${error}` : `The command exited with ${code}.`;
+      status.dataset.exit = code === null ? "" : String(code);
+      open.disabled = false;
+      closeButton.hidden = true;
+    });
+    screen.focus();
+  });
+  closeButton.addEventListener("click", close);
+  const el = h("section", { class: "console" }, h("div", { class: "section-head" }, h("h2", {}, "Console")), form, screen);
+  return { el, stop: close };
+}
+
 export async function containerPage(ctx) {
   const id = decodeURIComponent(ctx.match[1]);
   let c;
@@ -249,8 +287,10 @@ export async function containerPage(ctx) {
   replace(buttons, powerButtons(c, after, report));
   const charts = liveCharts(id, () => {});
   const log = logView(id);
+  const terminal = consoleView(id);
   ctx.onLeave(charts.stop);
   ctx.onLeave(log.stop);
+  ctx.onLeave(terminal.stop);
   ctx.onLeave(
     events.subscribe((ev) => {
       if (ev.container_id !== id) return;
@@ -269,6 +309,7 @@ export async function containerPage(ctx) {
     h("div", { class: "page-head" }, heading, buttons),
     message,
     h("div", { class: "split" }, h("div", { class: "card" }, facts), charts.el),
+    terminal.el,
     log.el,
   );
 }
