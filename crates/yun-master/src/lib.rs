@@ -165,6 +165,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         payments: Arc::from(payments),
         stats: live::StatsRelay::default(),
         events: live::EventRelay::default(),
+        streams: live::sessions::SessionStreams::default(),
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::with_interceptor(

@@ -19,6 +19,8 @@ pub struct AppState {
     pub stats: crate::live::StatsRelay,
     /// Container state changes, tailed from the store for every events subscriber.
     pub events: crate::live::EventRelay,
+    /// Every open stream by its session, so a logout or a ban ends them at once.
+    pub streams: crate::live::sessions::SessionStreams,
     /// The payment provider orders are paid through.
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
     /// Scopes every Docker label this cluster writes.

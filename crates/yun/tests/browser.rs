@@ -389,7 +389,22 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     )
     .await;
     audit(&b, "users").await;
+    // A console quinn has open ends with the ban.
+    let mut console = quinn
+        .exec(&c.id, &["/testbox", "cat"], Some((80, 24)))
+        .await
+        .unwrap();
     b.click("tr[data-user=quinn] button[aria-label^=Ban]").await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures::StreamExt;
+        while let Some(Ok(m)) = console.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the banned renter's console closed");
     b.until(
         "quinn shows banned",
         "return !!document.querySelector('tr[data-user=quinn] .badge');",

@@ -440,3 +440,87 @@ async fn pull_progress_streams_and_identical_pulls_share_one() {
     let last: PullEvent = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert!(matches!(last, PullEvent::Error { .. }), "{text}");
 }
+
+/// Waits until `stream` ends (None, an error or a close), for at most 5 s.
+async fn ends<S: Stream + Unpin>(what: &str, stream: &mut S) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Err(_) => panic!("{what} stayed open after its session ended"),
+            Ok(None) => return,
+            Ok(Some(_)) => continue,
+        }
+    }
+}
+
+/// Until `ws` closes, answering whether an `error` control message said why.
+async fn console_ends(ws: &mut WebSocket) -> bool {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut said = false;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => panic!("the console stayed open after its session ended"),
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return said,
+            Ok(Some(Ok(Message::Text(t)))) => {
+                said |= matches!(
+                    serde_json::from_str(&t),
+                    Ok(ExecServerMessage::Error { .. })
+                )
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ban_or_a_logout_ends_every_open_stream_at_once() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let admin = cluster.admin.client();
+    for (name, by_ban) in [("bea", true), ("lou", false)] {
+        let user = cluster
+            .api
+            .sign_up(name, &format!("{name}-password"))
+            .await
+            .client();
+        let c = run(&user, &on_port_8080(&image, &["serve", "8080", "up"])).await;
+        let mut stats = Box::pin(user.stats(&c.id).await.unwrap());
+        let mut events = Box::pin(user.events(false, None).await.unwrap());
+        let mut logs = Box::pin(user.log_lines(&c.id, None, true).await.unwrap());
+        let mut console = user
+            .exec(&c.id, &["/testbox", "cat"], Some((80, 24)))
+            .await
+            .unwrap();
+        // Each is open and live: stats and the log answer, the console echoes.
+        assert!(stats.next().await.is_some());
+        assert!(next_line(&mut logs).await.line.contains("serving"));
+        console
+            .send(Message::Binary(b"hi\n".to_vec().into()))
+            .await
+            .unwrap();
+        match tokio::time::timeout(Duration::from_secs(5), console.next()).await {
+            Ok(Some(Ok(Message::Binary(_)))) => {}
+            other => panic!("the console echoes: {other:?}"),
+        }
+
+        if by_ban {
+            let id = user.me().await.unwrap().id;
+            admin.ban(&id).await.unwrap();
+        } else {
+            user.logout().await.unwrap();
+        }
+        let why = if by_ban { "a ban" } else { "a logout" };
+        ends(&format!("stats after {why}"), &mut stats).await;
+        ends(&format!("events after {why}"), &mut events).await;
+        ends(&format!("the followed log after {why}"), &mut logs).await;
+        assert!(
+            console_ends(&mut console).await,
+            "the console says why it ended after {why}"
+        );
+        assert_eq!(
+            user.me().await.unwrap_err().status(),
+            Some(401),
+            "the session is gone"
+        );
+    }
+}

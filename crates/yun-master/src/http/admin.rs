@@ -182,7 +182,18 @@ async fn set_ban(
     if !state.store.set_banned(id, banned).await? {
         return Err(ApiError::not_found("admin/user"));
     }
-    tracing::info!(user = id, banned, by = admin, "ban changed");
+    let ended = if banned {
+        state.streams.end_user(id)
+    } else {
+        0
+    };
+    tracing::info!(
+        user = id,
+        banned,
+        by = admin,
+        streams_ended = ended,
+        "ban changed"
+    );
     let user = state
         .store
         .user_by_id(id)

@@ -148,7 +148,9 @@ pub(super) fn banned() -> ApiError {
     responses((status = 204, description = "The session is over")))]
 async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<impl IntoResponse> {
     let token = session_token(&state, &parts)?;
-    state.store.delete_session(&hash_token(&token)).await?;
+    let session = hash_token(&token);
+    state.store.delete_session(&session).await?;
+    state.streams.end_session(&session);
     let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((
         AppendHeaders([(header::SET_COOKIE, clear)]),

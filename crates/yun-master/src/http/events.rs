@@ -115,10 +115,12 @@ async fn events(
     let owner = owner(&u, q.all.unwrap_or(false));
     if let Ok(ws) = ws {
         let sub = state.events.subscribe(&state, q.since).await?;
-        return Ok(ws.on_upgrade(move |socket| socket_loop(socket, state, sub, owner)));
+        let guard = state.streams.open(&u.session, &u.id);
+        return Ok(ws.on_upgrade(move |socket| socket_loop(socket, state, sub, owner, guard)));
     }
     let body = if q.follow.unwrap_or(false) {
         let mut sub = state.events.subscribe(&state, q.since).await?;
+        let guard = state.streams.open(&u.session, &u.id);
         let stream = async_stream::stream! {
             loop {
                 match sub.next(&state).await {
@@ -133,7 +135,7 @@ async fn events(
                 }
             }
         };
-        Body::from_stream(stream)
+        Body::from_stream(futures::StreamExt::take_until(stream, guard.into_ended()))
     } else {
         let rows = state
             .store
@@ -161,6 +163,7 @@ async fn socket_loop(
     state: AppState,
     mut sub: crate::live::events::Subscription,
     owner: Option<String>,
+    guard: crate::live::sessions::StreamGuard,
 ) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING, PING);
     loop {
@@ -186,6 +189,7 @@ async fn socket_loop(
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => {}
             },
+            _ = guard.ended() => break,
         }
     }
     let _ = socket.send(Message::Close(None)).await;

@@ -84,10 +84,16 @@ async fn stats(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let row = containers::find(&state, scope(&u), &id).await?;
-    Ok(upgrade(ws)?.on_upgrade(move |socket| stats_socket(socket, state, row)))
+    let guard = state.streams.open(&u.session, &u.id);
+    Ok(upgrade(ws)?.on_upgrade(move |socket| stats_socket(socket, state, row, guard)))
 }
 
-async fn stats_socket(mut socket: WebSocket, state: AppState, row: ContainerRow) {
+async fn stats_socket(
+    mut socket: WebSocket,
+    state: AppState,
+    row: ContainerRow,
+    guard: crate::live::sessions::StreamGuard,
+) {
     let mut feed = state.stats.subscribe(&state, &row);
     let first = state_frame(row.state, row.exit_code);
     if socket.send(Message::Text(first)).await.is_err() {
@@ -115,6 +121,7 @@ async fn stats_socket(mut socket: WebSocket, state: AppState, row: ContainerRow)
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => {}
             },
+            _ = guard.ended() => break,
         }
     }
     let _ = socket.send(Message::Close(None)).await;
@@ -206,7 +213,8 @@ async fn exec(
     let client = console_node(&state, &row)?;
     let ws = upgrade(ws)?;
     tracing::info!(container = row.id, user = u.id, "console opened");
-    Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req)))
+    let guard = state.streams.open(&u.session, &u.id);
+    Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req, guard)))
 }
 
 /// The node of a running container, for a console.
@@ -257,7 +265,7 @@ async fn terminal(
     let client = console_node(&state, &row)?;
     let ws = upgrade(ws)?;
     tracing::info!(container = row.id, user = u.id, "terminal opened");
-    Ok(ws.on_upgrade(move |socket| {
-        crate::live::terminal::relay(socket, client, row.id, req.command, req.cols, req.rows)
-    }))
+    let guard = state.streams.open(&u.session, &u.id);
+    Ok(ws
+        .on_upgrade(move |socket| crate::live::terminal::relay(socket, client, row.id, req, guard)))
 }

@@ -40,6 +40,7 @@ pub async fn relay(
     client: Arc<WorkerClient>,
     container_id: String,
     req: ExecRequest,
+    session: super::sessions::StreamGuard,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
     let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
@@ -86,7 +87,17 @@ pub async fn relay(
     });
     // Node → browser: output, then the exit code.
     loop {
-        match output.next().await {
+        let out = tokio::select! {
+            out = output.next() => out,
+            _ = session.ended() => {
+                let msg = ExecServerMessage::Error {
+                    message: "the session ended (logged out or banned)".into(),
+                };
+                let _ = to_browser.send(text(&msg)).await;
+                break;
+            }
+        };
+        match out {
             Some(Ok(ExecOutput::Exited { exit_code })) => {
                 let msg = ExecServerMessage::Exit { exit_code };
                 let _ = to_browser.send(text(&msg)).await;

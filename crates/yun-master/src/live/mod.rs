@@ -3,6 +3,7 @@
 
 pub mod events;
 pub mod exec;
+pub mod sessions;
 pub mod stats;
 pub mod terminal;
 

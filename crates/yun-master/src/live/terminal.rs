@@ -4,6 +4,8 @@
 //! encoded for the emulator's current modes. Updates are coalesced to one per 16 ms, so a
 //! program that floods the screen costs the page a frame, not a message per write.
 
+use super::exec::ExecRequest;
+use super::sessions::StreamGuard;
 use crate::nodes::WorkerClient;
 use axum::extract::ws::{Message, WebSocket};
 use futures::{SinkExt, StreamExt};
@@ -213,10 +215,15 @@ pub async fn relay(
     socket: WebSocket,
     client: Arc<WorkerClient>,
     container_id: String,
-    command: Vec<String>,
-    cols: u16,
-    rows: u16,
+    req: ExecRequest,
+    session: StreamGuard,
 ) {
+    let ExecRequest {
+        command,
+        cols,
+        rows,
+        ..
+    } = req;
     let (mut to_browser, mut from_browser) = socket.split();
     let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
     let first = ExecInput::Start {
@@ -274,6 +281,11 @@ pub async fn relay(
                     }
                 }
             },
+            _ = session.ended() => {
+                let msg = TerminalServerMessage::Error { message: "the session ended (logged out or banned)".into() };
+                let _ = to_browser.send(text(&msg)).await;
+                break;
+            }
             msg = from_browser.next() => {
                 let input = match msg {
                     Some(Ok(Message::Binary(b))) => {

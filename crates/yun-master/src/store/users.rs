@@ -22,6 +22,8 @@ pub struct SessionUser {
     pub username: String,
     pub role: String,
     pub banned: bool,
+    /// The session's token hash, set by the HTTP extractor (its streams end with it).
+    pub session: String,
 }
 
 fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
@@ -173,6 +175,7 @@ impl Store {
             username: r.get("username"),
             role: r.get("role"),
             banned: r.get::<i64, _>("banned") != 0,
+            session: token_hash.to_string(),
         }))
     }
 
