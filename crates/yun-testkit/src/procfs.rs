@@ -29,6 +29,21 @@ pub fn peak_rss_mib(pid: u32) -> f64 {
     status_kib(pid, "VmHWM:") as f64 / 1024.0
 }
 
+/// Every process whose command line holds `arg` (Chromium's `--type=renderer`; Chromium
+/// rewrites its argv into one string, so this is a search, not a split).
+pub fn pids_with_arg(arg: &str) -> Vec<u32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|c| c.windows(arg.len()).any(|w| w == arg.as_bytes()))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
 /// Every process whose command name is one of `names`.
 pub fn pids_named(names: &[&str]) -> Vec<u32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {

@@ -146,6 +146,8 @@ export async function containersPage(ctx) {
 
   try {
     await reload();
+    // The next frame comes after the shell has put the list in the page (the benchmark's mark).
+    requestAnimationFrame(() => performance.mark("yun:list-drawn"));
   } catch (err) {
     report(err);
   }
