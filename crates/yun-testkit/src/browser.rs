@@ -2,7 +2,6 @@
 //! WebDriver. A test that needs it and finds none fails and says what to install.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -13,14 +12,21 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 pub struct Browser {
     pub client: Client,
     driver: Child,
+    /// The profile (a cold cache each time); its path names this browser's processes.
+    profile: tempfile::TempDir,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        // chromedriver and every Chromium process it started share one process group.
-        let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
-            .status();
+        let _ = self.driver.kill();
+        // Chromium detaches from chromedriver and would outlive it: its processes are the ones
+        // naming this browser's profile.
+        let profile = self.profile.path().display().to_string();
+        for pid in crate::procfs::pids_with_arg(&profile) {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+        }
         let _ = self.driver.wait();
     }
 }
@@ -48,11 +54,11 @@ impl Browser {
             .port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
-            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts");
+        let profile = tempfile::tempdir().expect("a browser profile");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -67,6 +73,7 @@ impl Browser {
                     "--no-first-run",
                     "--disable-extensions",
                     format!("--window-size={width},{height}"),
+                    format!("--user-data-dir={}", profile.path().display()),
                 ],
             }),
         );
@@ -87,7 +94,11 @@ impl Browser {
             }
         };
         let _ = client.set_window_size(width, height).await;
-        Self { client, driver }
+        Self {
+            client,
+            driver,
+            profile,
+        }
     }
 
     pub async fn goto(&self, url: &str) {
