@@ -105,6 +105,24 @@ impl Browser {
         self.client.goto(url).await.expect("the page opens");
     }
 
+    /// Opens the console's page at `url` and waits until `css` shows; under a loaded suite
+    /// the first load has stayed at "Loading…" (not understood yet: see the issue note), so it
+    /// loads the page again, at most twice.
+    pub async fn open_page(&self, url: &str, css: &str) {
+        for _ in 0..3 {
+            self.goto(url).await;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while tokio::time::Instant::now() < deadline {
+                let found = self.client.find(Locator::Css(css)).await.is_ok();
+                if found {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        self.find(css).await;
+    }
+
     /// The element `css` matches once it exists (within 30 s: the suite loads the machine).
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         match self

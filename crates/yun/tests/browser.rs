@@ -289,7 +289,8 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     let quinn = anon.with_token(&anon.login("quinn", "quinn-password").await.unwrap().token);
 
     let b = Browser::start(1440, 900).await;
-    b.goto(&format!("{root}/login")).await;
+    b.open_page(&format!("{root}/login"), "input[name=username]")
+        .await;
     b.fill("input[name=username]", "admin").await;
     b.fill("input[name=password]", ADMIN).await;
     b.click("form button[type=submit]").await;
@@ -471,7 +472,8 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     let (c, _) = tess.create_container(&spec, None).await.unwrap();
 
     let b = Browser::start(1440, 900).await;
-    b.goto(&format!("{root}/login")).await;
+    b.open_page(&format!("{root}/login"), "input[name=username]")
+        .await;
     b.fill("input[name=username]", "tess").await;
     b.fill("input[name=password]", "tess-password").await;
     b.click("form button[type=submit]").await;
