@@ -111,6 +111,10 @@ pub struct Container {
     pub state: ContainerState,
     pub desired_state: DesiredState,
     pub ports: Vec<Port>,
+    /// The command it runs; empty: the image's own.
+    pub command: Vec<String>,
+    /// Its environment, as given at its create.
+    pub env: BTreeMap<String, String>,
     /// The last exit code, when it is not running.
     pub exit_code: Option<i64>,
     pub restart_policy: RestartPolicy,

@@ -8,7 +8,6 @@ use argon2::Argon2;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 pub const SESSION_COOKIE: &str = "yun_session";
 
 /// At most one argon2 computation per core at once: each takes ~19 MiB and a core for tens of

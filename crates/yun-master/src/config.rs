@@ -39,6 +39,8 @@ pub struct MasterConfig {
     pub reconcile_interval: Duration,
     /// How long a labelled container that no record owns may live before it is removed.
     pub orphan_grace: Duration,
+    /// How long a login lasts; its open streams end when it does.
+    pub session_lifetime: Duration,
     pub placement: Ranking,
     pub pricing: Pricing,
     pub payments: PaymentsConfig,
@@ -64,6 +66,7 @@ impl MasterConfig {
             min_lifetime: Duration::from_secs(60),
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
             placement: Ranking::Spread,
             pricing: Pricing::default(),
             payments: PaymentsConfig::default(),

@@ -54,9 +54,12 @@ pub struct RunningMaster {
     pub cluster_id: String,
     /// Set when this start created the admin account with a generated password.
     pub generated_admin_password: Option<String>,
+    /// This start found an empty store (and made the admin account).
+    pub first_start: bool,
     pub registry: Registry,
     pub shutdown: CancellationToken,
     pub task: tokio::task::JoinHandle<()>,
+    state: AppState,
 }
 
 async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), MasterError> {
@@ -77,11 +80,17 @@ fn raise_open_file_limit() {
     }
 }
 
+/// What the first start of a store made.
+struct FirstStart {
+    /// The admin account's password, when it was generated (printed once).
+    generated_password: Option<String>,
+}
+
 /// On first start with an empty store, makes the `admin` account.
 async fn ensure_admin(
     store: &Store,
     password: Option<&str>,
-) -> Result<Option<String>, MasterError> {
+) -> Result<Option<FirstStart>, MasterError> {
     if store
         .count_users()
         .await
@@ -103,7 +112,9 @@ async fn ensure_admin(
         .await
         .map_err(|e| MasterError::Admin(e.to_string()))?;
     tracing::info!("created the admin account");
-    Ok(generated.then_some(password))
+    Ok(Some(FirstStart {
+        generated_password: generated.then_some(password),
+    }))
 }
 
 /// Keeps the WAL short beside the single writer, which never checkpoints itself.
@@ -138,7 +149,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
             url: config.database.clone(),
             source,
         })?;
-    let generated_admin_password = ensure_admin(&store, config.admin_password.as_deref()).await?;
+    let first_start = ensure_admin(&store, config.admin_password.as_deref()).await?;
     raise_open_file_limit();
     let registry = Registry::new(config.heartbeat_interval, config.join_token.clone());
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
@@ -184,7 +195,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         .spawn(state.clone(), &state.outcomes, shutdown.clone());
     billing::spawn(state.clone(), shutdown.clone());
     spawn_checkpoints(state.store.clone(), shutdown.clone());
-    let app = http::router(state);
+    let app = http::router(state.clone());
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();
     let task = tokio::spawn(async move {
@@ -209,14 +220,27 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         http_addr,
         rpc_addr,
         cluster_id,
-        generated_admin_password,
+        generated_admin_password: first_start
+            .as_ref()
+            .and_then(|f| f.generated_password.clone()),
+        first_start: first_start.is_some(),
         registry,
         shutdown,
         task,
+        state,
     })
 }
 
 impl RunningMaster {
+    /// Puts an image a node already has (or can pull) into the public catalog, as an operator's
+    /// `POST /admin/images` does.
+    pub async fn publish_image(&self, reference: &str) -> Result<(), String> {
+        http::images::pull_into_catalog(&self.state, "", reference, false)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.message)
+    }
+
     /// Waits until `n` nodes hold a lease, or the timeout passes; returns how many do.
     pub async fn wait_for_nodes(&self, n: usize, timeout: std::time::Duration) -> usize {
         let deadline = tokio::time::Instant::now() + timeout;

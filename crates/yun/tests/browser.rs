@@ -12,6 +12,64 @@ use yun_testkit::{testbox_image, Cleanup, DevProcess, PortBlock};
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const ADMIN: &str = "browser-admin-password";
 
+/// A fresh `yun dev` as its own process, and the operator's client. Its containers are removed
+/// when it is dropped (fields drop in order: the cleanup first, the process after).
+struct DevSite {
+    root: String,
+    anon: Client,
+    admin: Client,
+    _cleanup: Cleanup,
+    dev: DevProcess,
+    _ports: PortBlock,
+    _data: tempfile::TempDir,
+}
+
+impl DevSite {
+    /// Starts `yun dev` on a fresh data directory; `config` is the text of a yun.toml.
+    async fn start(config: Option<&str>) -> Self {
+        yun_testkit::docker().await;
+        let data = tempfile::tempdir().unwrap();
+        let config = config.map(|text| {
+            let path = data.path().join("yun.toml");
+            std::fs::write(&path, text).unwrap();
+            path
+        });
+        let ports = PortBlock::claim();
+        let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), config.as_deref());
+        let root = dev.root_url();
+        let anon = Client::new(&root).unwrap();
+        let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
+        let cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
+        Self {
+            root,
+            anon,
+            admin,
+            _cleanup: cleanup,
+            dev,
+            _ports: ports,
+            _data: data,
+        }
+    }
+
+    /// A renter's account, signed up and logged in.
+    async fn renter(&self, name: &str) -> Client {
+        let password = format!("{name}-password");
+        self.anon.register(name, &password).await.unwrap();
+        let token = self.anon.login(name, &password).await.unwrap().token;
+        self.anon.with_token(&token)
+    }
+
+    /// Logs `name` in through the console's own login page.
+    async fn log_in(&self, b: &Browser, name: &str, password: &str) {
+        b.open_page(&format!("{}/login", self.root), "input[name=username]")
+            .await;
+        b.fill("input[name=username]", name).await;
+        b.fill("input[name=password]", password).await;
+        b.click("form button[type=submit]").await;
+        b.find(".balance").await;
+    }
+}
+
 /// Every control is labelled and every button named (what a screen reader would read).
 const DOM_AUDIT: &str = r#"
 const bad = [];
@@ -35,19 +93,13 @@ async fn audit(b: &Browser, page: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() {
-    yun_testkit::docker().await;
-    let data = tempfile::tempdir().unwrap();
-    let ports = PortBlock::claim();
-    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
-    let root = dev.root_url();
+    // An operator's currency with markup in it reaches the renter in the payment instructions.
+    let site = DevSite::start(Some("currency = \"<i id=pay-markup>CNY</i>\"\n")).await;
+    let (root, anon, admin) = (site.root.clone(), &site.anon, &site.admin);
     assert!(
         root.starts_with("http://localhost:"),
         "yun dev's console is on localhost: {root}"
     );
-    let anon = Client::new(&root).unwrap();
-    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
-    let cluster_id = admin.fleet().await.unwrap().cluster_id;
-    let _cleanup = Cleanup(cluster_id);
     let image = testbox_image();
     admin.publish_image(&image).await.unwrap();
 
@@ -85,6 +137,11 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     )
     .await;
     audit(&b, "run").await;
+    // The catalog also has yun dev's demo; this run is of the test image.
+    b.eval(&format!(
+        "document.querySelector('select[name=image]').value = {image:?}; return true;"
+    ))
+    .await;
     b.fill("input[name=name]", "web").await;
     b.fill("input[name=ports]", "8080").await;
     b.fill(
@@ -178,13 +235,56 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     assert!(kept.as_u64().unwrap() <= 2000, "lines in the page: {kept}");
     wren.remove_container(&chatty.id).await.unwrap();
 
+    // Renters' text is shown as text, never as markup: an environment value, the command's
+    // arguments and the log lines they print.
+    let spec = yun_api::containers::CreateContainer {
+        name: Some("markup".into()),
+        ports: Some(vec![]),
+        env: Some([("NOTE".to_string(), "<img id=env-markup src=x>".to_string())].into()),
+        ..yun_testkit::container_spec(
+            &image,
+            &["print", "2", "<b id=log-markup>bold</b>", "sleep", "0"],
+        )
+    };
+    let (markup, _) = wren.create_container(&spec, None).await.unwrap();
+    b.goto(&format!("{root}/containers/{}", markup.id)).await;
+    b.find("details.env").await.click().await.unwrap();
+    b.until(
+        "the printed lines show",
+        "return document.getElementById('log').textContent.includes('err <b id=log-markup>bold</b> 1');",
+    )
+    .await;
+    let facts = b.find(".facts").await.text().await.unwrap();
+    assert!(
+        facts.contains("NOTE=<img id=env-markup src=x>")
+            && facts.contains("<b id=log-markup>bold</b>"),
+        "the value and the argument are shown as typed: {facts}"
+    );
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#env-markup, #log-markup, .facts img, #log b').length;")
+            .await,
+        0,
+        "no renter's markup became an element"
+    );
+    b.screenshot("container-markup").await;
+    wren.remove_container(&markup.id).await.unwrap();
+
     // Recharge with the manual provider: the balance changes once an operator marks it paid.
     b.goto(&format!("{root}/billing")).await;
     let before = b.find("#billing-balance").await.text().await.unwrap();
     audit(&b, "billing").await;
     b.fill("input[name=credits]", "500").await;
     b.click("form button[type=submit]").await;
-    b.find("#payment").await;
+    let payment = b.find("#payment").await.text().await.unwrap();
+    assert!(
+        payment.contains("<i id=pay-markup>CNY</i>"),
+        "the instructions show the currency as text: {payment}"
+    );
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#pay-markup').length;")
+            .await,
+        0
+    );
     let order = b
         .eval("return document.querySelector('#orders tr[data-state=pending]').dataset.order;")
         .await;
@@ -277,26 +377,15 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
-    yun_testkit::docker().await;
-    let data = tempfile::tempdir().unwrap();
-    let ports = PortBlock::claim();
-    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
-    let root = dev.root_url();
-    let anon = Client::new(&root).unwrap();
-    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
-    let _cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
-    anon.register("quinn", "quinn-password").await.unwrap();
-    let quinn = anon.with_token(&anon.login("quinn", "quinn-password").await.unwrap().token);
+    let site = DevSite::start(None).await;
+    let (root, admin) = (site.root.clone(), &site.admin);
+    let quinn = site.renter("quinn").await;
 
     let b = Browser::start(1440, 900).await;
-    b.open_page(&format!("{root}/login"), "input[name=username]")
-        .await;
-    b.fill("input[name=username]", "admin").await;
-    b.fill("input[name=password]", ADMIN).await;
-    b.click("form button[type=submit]").await;
+    site.log_in(&b, "admin", ADMIN).await;
     b.find(".admin-nav").await;
 
-    // The catalog starts empty under `yun dev`; the operator publishes the test image.
+    // The catalog starts with yun dev's demo; the operator publishes the test image.
     b.click("a[href='/admin/catalog']").await;
     b.find("input[name=reference]").await;
     audit(&b, "catalog").await;
@@ -452,18 +541,11 @@ const SCREEN_TEXT: &str =
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_is_a_real_terminal_in_the_browser() {
-    yun_testkit::docker().await;
-    let data = tempfile::tempdir().unwrap();
-    let ports = PortBlock::claim();
-    let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), None);
-    let root = dev.root_url();
-    let anon = Client::new(&root).unwrap();
-    let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
-    let _cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
+    let site = DevSite::start(None).await;
+    let root = site.root.clone();
     let image = yun_testkit::busybox_image();
-    admin.publish_image(&image).await.unwrap();
-    anon.register("tess", "tess-password").await.unwrap();
-    let tess = anon.with_token(&anon.login("tess", "tess-password").await.unwrap().token);
+    site.admin.publish_image(&image).await.unwrap();
+    let tess = site.renter("tess").await;
     let spec = yun_api::containers::CreateContainer {
         name: Some("shell".into()),
         ports: Some(vec![]),
@@ -472,12 +554,7 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     let (c, _) = tess.create_container(&spec, None).await.unwrap();
 
     let b = Browser::start(1440, 900).await;
-    b.open_page(&format!("{root}/login"), "input[name=username]")
-        .await;
-    b.fill("input[name=username]", "tess").await;
-    b.fill("input[name=password]", "tess-password").await;
-    b.click("form button[type=submit]").await;
-    b.find(".balance").await;
+    site.log_in(&b, "tess", "tess-password").await;
     b.goto(&format!("{root}/containers/{}", c.id)).await;
     b.click(".console-form button[type=submit]").await;
     b.until(
@@ -536,11 +613,16 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     type_keys(&b, "ihello from vi").await;
     type_keys(&b, "\u{e00c}").await; // WebDriver's Escape key
+                                     // vi takes an Escape followed at once by more bytes for the start of a key sequence; a
+                                     // person pauses here, and so does the test.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     type_keys(&b, ":wq\n").await;
     type_keys(&b, "clear; cat /tmp/note.txt\n").await;
     b.until(
         "cat shows what vi wrote",
-        "return [...document.querySelectorAll('#terminal .term-row')].some(r => r.textContent.trim() === 'hello from vi');",
+        // After `clear`: cat's line on top, the shell's prompt under it (so vi has quit).
+        "const r = [...document.querySelectorAll('#terminal .term-row')].map(r => r.textContent); \
+         const i = r.findIndex(t => t.trim() === 'hello from vi'); return i >= 0 && /[#$] ?$/.test(r[i + 1] || '');",
     )
     .await;
     b.screenshot("console").await;
@@ -553,4 +635,88 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     )
     .await;
     tess.remove_container(&c.id).await.unwrap();
+}
+
+/// README's path from a fresh start: `yun dev`, open the console, sign up, run what the catalog
+/// offers (the built-in demo), open its endpoint, and see the visit in its log. Then the
+/// renter's own image: pulled from a registry with a bar per layer, and removed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
+    let registry = yun_testkit::LocalRegistry::start().await;
+    let site = DevSite::start(Some("allowed_registries = [\"127.0.0.1\"]\n")).await;
+    let root = site.root.clone();
+    assert!(
+        site.dev.lines.iter().any(|l| l.contains("demo to run")),
+        "yun dev says what the catalog offers: {:?}",
+        site.dev.lines
+    );
+
+    let b = Browser::start(1440, 900).await;
+    b.open_page(&format!("{root}/"), "a[href='/signup']").await;
+    b.click("a[href='/signup']").await;
+    b.fill("input[name=username]", "nova").await;
+    b.fill("input[name=password]", "nova-password").await;
+    b.click("form button[type=submit]").await;
+    b.find(".empty:not([hidden])").await;
+    b.click("a[href='/run']").await;
+    let chosen = b
+        .eval("return document.querySelector('select[name=image]').value;")
+        .await;
+    assert!(
+        chosen.as_str().unwrap().starts_with("yun.invalid/hello:"),
+        "the run form offers the demo first: {chosen}"
+    );
+    // Nothing else to fill in: the demo's own port is published.
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the demo runs",
+        "const r = document.querySelector('tbody tr .badge'); return !!r && r.dataset.state === 'running';",
+    )
+    .await;
+    b.screenshot("demo-running").await;
+    let endpoint = b
+        .eval("return document.querySelector('tbody tr td a[target=_blank]').getAttribute('href');")
+        .await;
+    let endpoint = endpoint.as_str().unwrap().to_string();
+    yun_testkit::fetch_eventually(endpoint.trim_start_matches("http://")).await;
+    b.goto(&endpoint).await;
+    let page = b.find("h1").await.text().await.unwrap();
+    assert_eq!(page, "Hello from yun");
+    b.goto(&format!("{root}/containers")).await;
+    b.click("tbody tr th a").await;
+    b.find("#log").await;
+    b.until(
+        "the visit is in the log",
+        "return /GET \\/ HTTP\\/1.1 from .* \\(request \\d+\\)/.test(document.getElementById('log').textContent);",
+    )
+    .await;
+    b.screenshot("demo-container").await;
+
+    // An image of the renter's own, pulled with a bar per layer, then removed.
+    let reference = registry.push_fresh("nova/box", 4);
+    b.goto(&format!("{root}/images")).await;
+    b.fill("input[name=reference]", &reference).await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the pulled image is listed as mine",
+        &format!("const r = document.querySelector('tr[data-image=\"{reference}\"]'); return !!r && r.textContent.includes('mine');"),
+    )
+    .await;
+    let bars = b
+        .eval("return [...document.querySelectorAll('.layers .layer')].map(l => { const p = l.querySelector('progress'); return p.value === p.max && p.max > 0 || l.textContent; });")
+        .await;
+    let bars = bars.as_array().unwrap();
+    assert!(
+        !bars.is_empty() && bars.iter().all(|done| done == true),
+        "a finished bar per layer: {bars:?}"
+    );
+    b.screenshot("images-pulled").await;
+    audit(&b, "images").await;
+    b.click(&format!("tr[data-image=\"{reference}\"] button.danger"))
+        .await;
+    b.until(
+        "the image is gone",
+        &format!("return !document.querySelector('tr[data-image=\"{reference}\"]');"),
+    )
+    .await;
 }

@@ -360,39 +360,7 @@ async fn pull_events(client: &Client, reference: &str) -> (usize, PullEvent) {
 async fn pull_progress_streams_and_identical_pulls_share_one() {
     let cluster = TestCluster::start().await;
     let registry = LocalRegistry::start().await;
-    // An image with a layer of its own, removed locally so the pull must fetch it.
-    let ctx = tempfile::tempdir().unwrap();
-    let blob: Vec<u8> = (0..8 * 1024 * 1024u32)
-        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
-        .collect();
-    std::fs::write(ctx.path().join("blob"), blob).unwrap();
-    std::fs::write(
-        ctx.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nCOPY blob /blob-{}\n",
-            yun_testkit::testbox_image(),
-            yun_core::new_id()
-        ),
-    )
-    .unwrap();
-    let local = format!("yun-pull-test:{}", yun_core::new_id().to_lowercase());
-    let built = std::process::Command::new("docker")
-        .args(["build", "-q", "-t", &local])
-        .arg(ctx.path())
-        .env("DOCKER_BUILDKIT", "0")
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    let reference = registry.push(&local, &format!("puller-{}/big", cluster.cluster_id()));
-    for tag in [&local, &reference] {
-        let _ = std::process::Command::new("docker")
-            .args(["rmi", "-f", tag])
-            .output();
-    }
+    let reference = registry.push_fresh(&format!("puller-{}/big", cluster.cluster_id()), 8);
 
     let raw = cluster.api.sign_up("pia", "pia-password").await;
     let pia = raw.client();
@@ -472,55 +440,79 @@ async fn console_ends(ws: &mut WebSocket) -> bool {
     }
 }
 
+/// Opens every kind of live stream `user` has on a new container (stats, events, a followed
+/// log, a console; each seen live), awaits `end` (which ends the session), and checks that
+/// every one closed and the session is gone.
+async fn every_stream_ends_with_the_session(
+    user: &Client,
+    image: &str,
+    why: &str,
+    end: impl std::future::Future<Output = ()>,
+) {
+    let c = run(user, &on_port_8080(image, &["serve", "8080", "up"])).await;
+    let mut stats = Box::pin(user.stats(&c.id).await.unwrap());
+    let mut events = Box::pin(user.events(false, None).await.unwrap());
+    let mut logs = Box::pin(user.log_lines(&c.id, None, true).await.unwrap());
+    let mut console = user
+        .exec(&c.id, &["/testbox", "cat"], Some((80, 24)))
+        .await
+        .unwrap();
+    // Each is open and live: stats and the log answer, the console echoes.
+    assert!(stats.next().await.is_some());
+    assert!(next_line(&mut logs).await.line.contains("serving"));
+    console
+        .send(Message::Binary(b"hi\n".to_vec().into()))
+        .await
+        .unwrap();
+    match tokio::time::timeout(Duration::from_secs(5), console.next()).await {
+        Ok(Some(Ok(Message::Binary(_)))) => {}
+        other => panic!("the console echoes: {other:?}"),
+    }
+    end.await;
+    ends(&format!("stats after {why}"), &mut stats).await;
+    ends(&format!("events after {why}"), &mut events).await;
+    ends(&format!("the followed log after {why}"), &mut logs).await;
+    assert!(
+        console_ends(&mut console).await,
+        "the console says why it ended after {why}"
+    );
+    assert_eq!(
+        user.me().await.unwrap_err().status(),
+        Some(401),
+        "the session is gone after {why}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_ban_or_a_logout_ends_every_open_stream_at_once() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
     let admin = cluster.admin.client();
-    for (name, by_ban) in [("bea", true), ("lou", false)] {
-        let user = cluster
-            .api
-            .sign_up(name, &format!("{name}-password"))
-            .await
-            .client();
-        let c = run(&user, &on_port_8080(&image, &["serve", "8080", "up"])).await;
-        let mut stats = Box::pin(user.stats(&c.id).await.unwrap());
-        let mut events = Box::pin(user.events(false, None).await.unwrap());
-        let mut logs = Box::pin(user.log_lines(&c.id, None, true).await.unwrap());
-        let mut console = user
-            .exec(&c.id, &["/testbox", "cat"], Some((80, 24)))
-            .await
-            .unwrap();
-        // Each is open and live: stats and the log answer, the console echoes.
-        assert!(stats.next().await.is_some());
-        assert!(next_line(&mut logs).await.line.contains("serving"));
-        console
-            .send(Message::Binary(b"hi\n".to_vec().into()))
-            .await
-            .unwrap();
-        match tokio::time::timeout(Duration::from_secs(5), console.next()).await {
-            Ok(Some(Ok(Message::Binary(_)))) => {}
-            other => panic!("the console echoes: {other:?}"),
-        }
+    let bea = cluster.api.sign_up("bea", "bea-password").await.client();
+    let ban = async {
+        let id = bea.me().await.unwrap().id;
+        admin.ban(&id).await.unwrap();
+    };
+    every_stream_ends_with_the_session(&bea, &image, "a ban", ban).await;
+    let lou = cluster.api.sign_up("lou", "lou-password").await.client();
+    let logout = async { lou.logout().await.unwrap() };
+    every_stream_ends_with_the_session(&lou, &image, "a logout", logout).await;
+}
 
-        if by_ban {
-            let id = user.me().await.unwrap().id;
-            admin.ban(&id).await.unwrap();
-        } else {
-            user.logout().await.unwrap();
-        }
-        let why = if by_ban { "a ban" } else { "a logout" };
-        ends(&format!("stats after {why}"), &mut stats).await;
-        ends(&format!("events after {why}"), &mut events).await;
-        ends(&format!("the followed log after {why}"), &mut logs).await;
+#[tokio::test(flavor = "multi_thread")]
+async fn a_session_s_open_streams_end_when_it_expires() {
+    let lifetime = Duration::from_secs(6);
+    let cluster = TestCluster::start_with(|cfg| cfg.session_lifetime = lifetime).await;
+    let image = cluster.publish_testbox().await;
+    let ivy = cluster.api.sign_up("ivy", "ivy-password").await.client();
+    let expired = tokio::time::Instant::now() + lifetime;
+    // Nothing but the expiry ends the session (`ends` waits up to 5 s past it).
+    let expiry = async {
         assert!(
-            console_ends(&mut console).await,
-            "the console says why it ended after {why}"
+            tokio::time::Instant::now() < expired,
+            "the streams opened before the session's end"
         );
-        assert_eq!(
-            user.me().await.unwrap_err().status(),
-            Some(401),
-            "the session is gone"
-        );
-    }
+        tokio::time::sleep_until(expired).await;
+    };
+    every_stream_ends_with_the_session(&ivy, &image, "the session expired", expiry).await;
 }

@@ -4,9 +4,7 @@
 use super::extract::{session_token, ApiJson, AuthUser};
 use super::origin;
 use super::wire;
-use crate::accounts::{
-    hash_password, hash_token, new_token, verify_password, SESSION_COOKIE, SESSION_TTL_MS,
-};
+use crate::accounts::{hash_password, hash_token, new_token, verify_password, SESSION_COOKIE};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use axum::extract::State;
@@ -110,9 +108,11 @@ async fn login(
         return Err(banned());
     }
     let token = new_token();
+    let lifetime_ms =
+        i64::try_from(state.config.session_lifetime.as_millis()).unwrap_or(i64::MAX / 2);
     state
         .store
-        .create_session(&hash_token(&token), &user.id, SESSION_TTL_MS)
+        .create_session(&hash_token(&token), &user.id, lifetime_ms)
         .await?;
     if !cookie_mode {
         return Ok(Json(LoginResult::Token(LoginAnswer {
@@ -124,7 +124,7 @@ async fn login(
     let secure = origin::console_url(&state).is_some_and(|u| u.starts_with("https://"));
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        SESSION_TTL_MS / 1000,
+        lifetime_ms / 1000,
         if secure { "; Secure" } else { "" }
     );
     Ok((

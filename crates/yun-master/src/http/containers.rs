@@ -344,7 +344,7 @@ async fn logs(
     let download = flag(&p.download, "download")?;
     let (row, stream) = containers::open_logs(&state, scope(&u), &id, query, format).await?;
     // A followed log ends with its session.
-    let guard = state.streams.open(&u.session, &u.id);
+    let guard = state.streams.open(&u);
     let stream = futures::StreamExt::take_until(stream, guard.into_ended());
     let mut resp = Response::new(Body::from_stream(stream));
     let headers = resp.headers_mut();

@@ -115,12 +115,12 @@ async fn events(
     let owner = owner(&u, q.all.unwrap_or(false));
     if let Ok(ws) = ws {
         let sub = state.events.subscribe(&state, q.since).await?;
-        let guard = state.streams.open(&u.session, &u.id);
+        let guard = state.streams.open(&u);
         return Ok(ws.on_upgrade(move |socket| socket_loop(socket, state, sub, owner, guard)));
     }
     let body = if q.follow.unwrap_or(false) {
         let mut sub = state.events.subscribe(&state, q.since).await?;
-        let guard = state.streams.open(&u.session, &u.id);
+        let guard = state.streams.open(&u);
         let stream = async_stream::stream! {
             loop {
                 match sub.next(&state).await {

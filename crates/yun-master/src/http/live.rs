@@ -84,7 +84,7 @@ async fn stats(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
     let row = containers::find(&state, scope(&u), &id).await?;
-    let guard = state.streams.open(&u.session, &u.id);
+    let guard = state.streams.open(&u);
     Ok(upgrade(ws)?.on_upgrade(move |socket| stats_socket(socket, state, row, guard)))
 }
 
@@ -213,7 +213,7 @@ async fn exec(
     let client = console_node(&state, &row)?;
     let ws = upgrade(ws)?;
     tracing::info!(container = row.id, user = u.id, "console opened");
-    let guard = state.streams.open(&u.session, &u.id);
+    let guard = state.streams.open(&u);
     Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req, guard)))
 }
 
@@ -265,7 +265,7 @@ async fn terminal(
     let client = console_node(&state, &row)?;
     let ws = upgrade(ws)?;
     tracing::info!(container = row.id, user = u.id, "terminal opened");
-    let guard = state.streams.open(&u.session, &u.id);
+    let guard = state.streams.open(&u);
     Ok(ws
         .on_upgrade(move |socket| crate::live::terminal::relay(socket, client, row.id, req, guard)))
 }

@@ -15,7 +15,7 @@ mod events;
 mod extract;
 mod format;
 mod health;
-mod images;
+pub(crate) mod images;
 mod live;
 pub(crate) mod origin;
 mod paging;

@@ -65,6 +65,12 @@ pub fn container(c: &ContainerRow) -> wire::Container {
                 endpoint: format!("{}:{}", c.public_host, p.host_port),
             })
             .collect(),
+        command: c.command.clone(),
+        env: c
+            .env
+            .iter()
+            .map(|v| (v.key.clone(), v.value.clone()))
+            .collect(),
         exit_code: c.exit_code,
         restart_policy: wire::RestartPolicy {
             name: c.restart.name().to_string(),

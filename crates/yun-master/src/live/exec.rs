@@ -91,7 +91,7 @@ pub async fn relay(
             out = output.next() => out,
             _ = session.ended() => {
                 let msg = ExecServerMessage::Error {
-                    message: "the session ended (logged out or banned)".into(),
+                    message: "the session ended (logged out, expired or banned); log in again".into(),
                 };
                 let _ = to_browser.send(text(&msg)).await;
                 break;

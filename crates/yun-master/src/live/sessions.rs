@@ -1,9 +1,11 @@
-//! Every live stream belongs to the session that opened it, so ending a session (a logout) or
-//! every session of an account (a ban) ends its consoles, terminals, stats sockets, event
-//! streams and followed logs at once; none outlives the right to see it.
+//! Every live stream belongs to the session that opened it, so ending a session (a logout or
+//! its expiry) or every session of an account (a ban) ends its consoles, terminals, stats
+//! sockets, event streams and followed logs at once; none outlives the right to see it.
 
+use crate::store::SessionUser;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Clone, Default)]
@@ -44,6 +46,8 @@ impl Drop for StreamGuard {
         if let Some(e) = open.get_mut(&self.session) {
             e.streams -= 1;
             if e.streams == 0 {
+                // Also ends the session's expiry timer.
+                e.ended.cancel();
                 open.remove(&self.session);
             }
         }
@@ -51,13 +55,22 @@ impl Drop for StreamGuard {
 }
 
 impl SessionStreams {
-    /// Registers a stream of `session` (its token's hash), opened by `user`.
-    pub fn open(&self, session: &str, user: &str) -> StreamGuard {
+    /// Registers a stream opened in `user`'s session; it ends when the session expires, if
+    /// nothing ends it sooner.
+    pub fn open(&self, user: &SessionUser) -> StreamGuard {
+        self.open_until(&user.session, &user.id, user.session_expires_at)
+    }
+
+    fn open_until(&self, session: &str, user: &str, expires_at_ms: i64) -> StreamGuard {
         let mut open = self.open.lock().expect("session streams");
-        let e = open.entry(session.to_string()).or_insert_with(|| Entry {
-            user: user.to_string(),
-            ended: CancellationToken::new(),
-            streams: 0,
+        let e = open.entry(session.to_string()).or_insert_with(|| {
+            let ended = CancellationToken::new();
+            end_at_expiry(ended.clone(), expires_at_ms);
+            Entry {
+                user: user.to_string(),
+                ended,
+                streams: 0,
+            }
         });
         e.streams += 1;
         StreamGuard {
@@ -96,17 +109,33 @@ impl SessionStreams {
     }
 }
 
+/// Ends a session's streams when the session expires (the timer goes with its last stream).
+fn end_at_expiry(ended: CancellationToken, expires_at_ms: i64) {
+    let left = expires_at_ms.saturating_sub(chrono::Utc::now().timestamp_millis());
+    let left = Duration::from_millis(u64::try_from(left).unwrap_or(0));
+    tokio::spawn(async move {
+        tokio::select! {
+            () = tokio::time::sleep(left) => ended.cancel(),
+            () = ended.cancelled() => {}
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn far() -> i64 {
+        chrono::Utc::now().timestamp_millis() + 3_600_000
+    }
 
     #[tokio::test]
     async fn a_session_ends_its_own_streams_and_a_ban_all_of_a_users() {
         let s = SessionStreams::default();
         let (a1, a2, b) = (
-            s.open("s1", "ann"),
-            s.open("s2", "ann"),
-            s.open("s3", "bob"),
+            s.open_until("s1", "ann", far()),
+            s.open_until("s2", "ann", far()),
+            s.open_until("s3", "bob", far()),
         );
         assert_eq!(s.count(), 3);
         s.end_session("s1");
@@ -117,5 +146,19 @@ mod tests {
         assert!(!b.ended.is_cancelled());
         drop((a1, a2, b));
         assert_eq!(s.count(), 0, "closed streams leave nothing behind");
+    }
+
+    #[tokio::test]
+    async fn streams_end_when_their_session_expires() {
+        let s = SessionStreams::default();
+        let soon = chrono::Utc::now().timestamp_millis() + 200;
+        let (expiring, lasting) = (
+            s.open_until("s1", "ann", soon),
+            s.open_until("s2", "ann", far()),
+        );
+        tokio::time::timeout(Duration::from_secs(5), expiring.ended())
+            .await
+            .expect("the stream ended with its session");
+        assert!(!lasting.ended.is_cancelled());
     }
 }

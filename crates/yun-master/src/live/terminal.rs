@@ -282,7 +282,7 @@ pub async fn relay(
                 }
             },
             _ = session.ended() => {
-                let msg = TerminalServerMessage::Error { message: "the session ended (logged out or banned)".into() };
+                let msg = TerminalServerMessage::Error { message: "the session ended (logged out, expired or banned); log in again".into() };
                 let _ = to_browser.send(text(&msg)).await;
                 break;
             }

@@ -24,6 +24,8 @@ pub struct SessionUser {
     pub banned: bool,
     /// The session's token hash, set by the HTTP extractor (its streams end with it).
     pub session: String,
+    /// When the session ends (milliseconds since the epoch); so do its streams.
+    pub session_expires_at: i64,
 }
 
 fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
@@ -163,7 +165,7 @@ impl Store {
 
     pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.banned FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.id, u.username, u.role, u.banned, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ?",
         )
         .bind(token_hash)
@@ -176,6 +178,7 @@ impl Store {
             role: r.get("role"),
             banned: r.get::<i64, _>("banned") != 0,
             session: token_hash.to_string(),
+            session_expires_at: r.get("expires_at"),
         }))
     }
 

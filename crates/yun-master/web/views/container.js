@@ -25,6 +25,23 @@ function rate(v) {
   return `${bytes(v)}/s`;
 }
 
+/** An argument as a shell would need it typed: quoted when it has spaces or quotes. */
+function shellWord(arg) {
+  return arg === "" || /[\s"'\\$`]/.test(arg) ? JSON.stringify(arg) : arg;
+}
+
+/** Variables folded away by default: values are often secrets, and the page may be on a shared screen. */
+function environment(env) {
+  const entries = Object.entries(env || {});
+  if (!entries.length) return "none";
+  return h(
+    "details",
+    { class: "env" },
+    h("summary", {}, `${entries.length} ${entries.length === 1 ? "variable" : "variables"}`),
+    entries.map(([k, v]) => h("div", {}, h("code", {}, `${k}=${v}`))),
+  );
+}
+
 function details(c) {
   const row = (k, v) => [h("dt", {}, k), h("dd", {}, v)];
   return h(
@@ -32,6 +49,8 @@ function details(c) {
     { class: "facts" },
     row("State", [badge(c.state), c.status_reason ? h("span", { class: "reason" }, c.status_reason) : null]),
     row("Image", h("code", {}, c.image)),
+    row("Command", c.command.length ? h("code", {}, c.command.map(shellWord).join(" ")) : "the image's own"),
+    row("Environment", environment(c.env)),
     row("Plan", c.plan),
     row("Node", c.node),
     row("Endpoints", c.ports.length ? c.ports.map((p) => h("div", {}, endpointLink(p), ` → ${p.container_port}/${p.protocol}`)) : "none"),

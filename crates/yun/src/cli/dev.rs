@@ -67,6 +67,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
             .or(file.port_range.clone())
             .unwrap_or_else(|| "20000-29999".into()),
     )?;
+    let docker = docker_options(args.docker, None, false, &file)?;
     let worker = yun_worker::start(WorkerConfig {
         name: file.name.clone().unwrap_or_else(default_name),
         master: format!("http://{}", master.rpc_addr),
@@ -80,17 +81,24 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         port_range,
         join_token: token,
         boot_id: None,
-        docker: docker_options(args.docker, None, false, &file)?,
+        docker: docker.clone(),
     })
     .await?;
     if master.wait_for_nodes(1, Duration::from_secs(10)).await == 0 {
         anyhow::bail!("the in-process worker did not register within 10 s; see the log above");
     }
+    let demo = super::demo::offer(&master, docker).await;
     print_ready(
         master.http_addr,
         console.as_deref(),
         master.generated_admin_password.as_deref(),
     );
+    if let (Some(reference), true) = (demo, master.first_start) {
+        println!(
+            "the catalog has a demo to run: {reference}, a web page on port {}",
+            super::demo::PORT
+        );
+    }
     super::stop_signal().await;
     worker.shutdown.cancel();
     master.shutdown.cancel();

@@ -27,6 +27,7 @@ pub struct FileConfig {
     pub heartbeat_interval: Option<String>,
     pub reconcile_interval: Option<String>,
     pub orphan_grace: Option<String>,
+    pub session_lifetime: Option<String>,
     pub placement: Option<String>,
     pub api_docs: Option<bool>,
     pub public_url: Option<String>,

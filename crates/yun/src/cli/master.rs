@@ -44,6 +44,9 @@ pub struct FleetArgs {
     /// How long a labelled container no record owns may live before removal (default 60s).
     #[arg(long, env = "YUN_ORPHAN_GRACE")]
     orphan_grace: Option<String>,
+    /// How long a login lasts (default 30d); its open consoles and streams end with it.
+    #[arg(long, env = "YUN_SESSION_LIFETIME")]
+    session_lifetime: Option<String>,
     /// How new containers are placed: spread (default) or binpack.
     #[arg(long, env = "YUN_PLACEMENT")]
     placement: Option<String>,
@@ -83,6 +86,13 @@ impl FleetArgs {
         }
         if let Some(d) = pick(&self.orphan_grace, &file.orphan_grace) {
             cfg.orphan_grace = super::parse_duration(&d)?;
+        }
+        if let Some(d) = pick(&self.session_lifetime, &file.session_lifetime) {
+            cfg.session_lifetime = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                !cfg.session_lifetime.is_zero(),
+                "--session-lifetime must be above zero"
+            );
         }
         if let Some(p) = pick(&self.placement, &file.placement) {
             cfg.placement = p.parse().map_err(anyhow::Error::msg)?;

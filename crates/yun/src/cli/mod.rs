@@ -2,6 +2,7 @@
 //! optional yun.toml; precedence is flag > env > file > default.
 
 mod billing;
+mod demo;
 mod dev;
 mod file;
 mod master;

@@ -94,10 +94,17 @@ pub(super) async fn pull(
             message: e.to_string(),
         })?;
         let detail = info.progress_detail.unwrap_or_default();
+        let status = info.status.unwrap_or_default();
+        // The engine's "Pulling from REPO" line carries the tag in `id`; it is not a layer.
+        let layer = if status.starts_with("Pulling from ") {
+            String::new()
+        } else {
+            info.id.unwrap_or_default()
+        };
         // A slow reader must not stall the pull: progress is best effort.
         let _ = progress.try_send(PullProgress {
-            status: info.status.unwrap_or_default(),
-            layer: info.id.unwrap_or_default(),
+            status,
+            layer,
             current: detail.current.unwrap_or(0).max(0) as u64,
             total: detail.total.unwrap_or(0).max(0) as u64,
         });

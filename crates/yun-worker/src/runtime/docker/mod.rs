@@ -11,6 +11,8 @@ mod images;
 mod logs;
 mod network;
 mod power;
+mod scratch;
+pub use scratch::ScratchImage;
 mod stats;
 
 use super::{
