@@ -70,6 +70,8 @@ export class LineChart {
       this.paths[i].setAttribute("points", points.join(" "));
     });
     const last = this.values.map((l) => l[l.length - 1]).filter((v) => v !== undefined && v !== null);
-    this.now.textContent = last.length ? last.map((v, i) => `${this.series[i].name ? `${this.series[i].name} ` : ""}${this.format(v)}`).join(" · ") : "waiting…";
+    const now = last.length ? last.map((v, i) => `${this.series[i].name ? `${this.series[i].name} ` : ""}${this.format(v)}`).join(" · ") : "waiting…";
+    // An unchanged label is left alone: writing it would still dirty the layout.
+    if (this.now.textContent !== now) this.now.textContent = now;
   }
 }

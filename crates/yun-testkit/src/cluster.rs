@@ -26,6 +26,7 @@ pub fn docker_options() -> DockerOptions {
     DockerOptions {
         endpoint: "unix:///var/run/docker.sock".into(),
         tenant_subnets: "10.210.0.0/16".parse().expect("literal subnet"),
+        tenant_prefix_len: 26,
         allow_unenforced_limits: false,
     }
 }

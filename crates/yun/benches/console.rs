@@ -1,14 +1,13 @@
 //! The web console's cost, in a real headless Chromium against real processes (`yun master`
-//! and `yun worker`, release builds) on the real engine, for a renter with 60 real containers
-//! (the most one renter's network holds on one node; 200 would need four nodes, and several
-//! workers cannot share one engine's tenant networks today):
+//! and `yun worker`, release builds) on the real engine, for a renter with 200 real containers
+//! (on one node whose renters' subnets are /24s, `--tenant-subnet-prefix 24`):
 //! on a cold cache, the bytes and requests of the first load of the containers page and the
 //! time until its list is drawn (`performance.mark`); the renderer's CPU over 60 s on a
 //! container page with live charts, minus the same page hidden; and the master's CPU per open
 //! terminal with `top` redrawing in each.
 //!
 //! Run: `cargo bench -p yun --bench console` (CONSOLE_CONTAINERS, CONSOLE_SECONDS,
-//! CONSOLE_TERMINALS override 60, 60, 10).
+//! CONSOLE_TERMINALS override 200, 60, 10).
 
 use futures::StreamExt;
 use std::time::{Duration, Instant};
@@ -50,7 +49,7 @@ async fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let n = env_or("CONSOLE_CONTAINERS", 60);
+    let n = env_or("CONSOLE_CONTAINERS", 200);
     let secs = Duration::from_secs(env_or("CONSOLE_SECONDS", 60) as u64);
     let terminals = env_or("CONSOLE_TERMINALS", 10);
     let cluster = ProcessCluster::start_with_file(
@@ -60,7 +59,7 @@ async fn main() {
     )
     .await;
     let ports = PortBlock::claim();
-    let _worker = cluster.spawn_worker("w1", &ports, &[]);
+    let _worker = cluster.spawn_worker("w1", &ports, &["--tenant-subnet-prefix", "24"]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
     let raw = cluster.api.sign_up("bench", "bench-password").await;

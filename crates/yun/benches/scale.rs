@@ -53,6 +53,7 @@ async fn host_workers() {
             docker: yun_worker::runtime::docker::DockerOptions {
                 endpoint: "simulated".into(),
                 tenant_subnets: "10.210.0.0/16".parse().unwrap(),
+                tenant_prefix_len: 26,
                 allow_unenforced_limits: false,
             },
             boot_id: Some("simulated".into()),

@@ -4,7 +4,7 @@
 use super::drain;
 use super::file::FileConfig;
 use super::master::{apply_policies, print_ready};
-use super::worker::{default_name, docker_options};
+use super::worker::{default_name, docker_options, TenantSubnets};
 use anyhow::Context;
 use clap::Args;
 use std::net::SocketAddr;
@@ -67,7 +67,11 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
             .or(file.port_range.clone())
             .unwrap_or_else(|| "20000-29999".into()),
     )?;
-    let docker = docker_options(args.docker, None, false, &file)?;
+    let subnets = TenantSubnets {
+        pool: None,
+        prefix: None,
+    };
+    let docker = docker_options(args.docker, subnets, false, &file)?;
     let worker = yun_worker::start(WorkerConfig {
         name: file.name.clone().unwrap_or_else(default_name),
         master: format!("http://{}", master.rpc_addr),

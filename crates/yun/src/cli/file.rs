@@ -20,6 +20,7 @@ pub struct FileConfig {
     pub port_range: Option<String>,
     pub docker: Option<String>,
     pub tenant_subnets: Option<String>,
+    pub tenant_subnet_prefix: Option<u8>,
     pub allow_unenforced_limits: Option<bool>,
     pub max_containers_per_user: Option<u64>,
     pub cpu_overcommit: Option<f64>,

@@ -112,6 +112,20 @@ mod tests {
     }
 
     #[test]
+    fn tenant_subnet_sizes() {
+        use super::file::FileConfig;
+        use super::worker::{docker_options, TenantSubnets};
+        let with = |prefix| {
+            let subnets = TenantSubnets { pool: None, prefix };
+            docker_options(None, subnets, false, &FileConfig::default())
+        };
+        assert_eq!(with(None).unwrap().tenant_prefix_len, 26);
+        assert_eq!(with(Some(24)).unwrap().tenant_prefix_len, 24);
+        let refused = with(Some(31)).unwrap_err().to_string();
+        assert!(refused.contains("16 to 29"), "{refused}");
+    }
+
+    #[test]
     fn port_ranges() {
         assert_eq!(parse_port_range("20000-29999").unwrap(), (20000, 29999));
         assert!(parse_port_range("3-1").is_err());

@@ -30,9 +30,14 @@ pub struct WorkerArgs {
     /// The Docker engine (default unix:///var/run/docker.sock).
     #[arg(long, env = "YUN_DOCKER")]
     docker: Option<String>,
-    /// The pool tenant networks take their /26 subnets from (default 10.210.0.0/16).
+    /// The pool tenant networks take their subnets from (default 10.210.0.0/16).
     #[arg(long, env = "YUN_TENANT_SUBNETS")]
     tenant_subnets: Option<String>,
+    /// The prefix length of each renter's subnet on this node (default 26: up to 61
+    /// containers; 24 holds 253). Renters' networks are their own, so this caps how many
+    /// containers one renter can have on one node.
+    #[arg(long, env = "YUN_TENANT_SUBNET_PREFIX")]
+    tenant_subnet_prefix: Option<u8>,
     /// Run containers even when the engine cannot enforce memory, swap, CPU or pids limits.
     #[arg(long, env = "YUN_ALLOW_UNENFORCED_LIMITS")]
     allow_unenforced_limits: bool,
@@ -44,22 +49,35 @@ pub struct WorkerArgs {
     boot_id: Option<String>,
 }
 
+/// What the worker's `--tenant-subnets` pool is cut into, as the flags and the file say.
+pub struct TenantSubnets {
+    pub pool: Option<String>,
+    pub prefix: Option<u8>,
+}
+
 pub fn docker_options(
     docker: Option<String>,
-    subnets: Option<String>,
+    subnets: TenantSubnets,
     allow: bool,
     file: &FileConfig,
 ) -> anyhow::Result<DockerOptions> {
-    let subnets = subnets
+    let pool = subnets
+        .pool
         .or(file.tenant_subnets.clone())
         .unwrap_or_else(|| "10.210.0.0/16".into());
+    let prefix = subnets.prefix.or(file.tenant_subnet_prefix).unwrap_or(26);
+    anyhow::ensure!(
+        (16..=29).contains(&prefix),
+        "--tenant-subnet-prefix {prefix} is out of range: give 16 to 29 (26 holds 61 containers, 24 holds 253)"
+    );
     Ok(DockerOptions {
         endpoint: docker
             .or(file.docker.clone())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".into()),
-        tenant_subnets: subnets.parse().with_context(|| {
-            format!("--tenant-subnets '{subnets}' is not an IPv4 network like 10.210.0.0/16")
+        tenant_subnets: pool.parse().with_context(|| {
+            format!("--tenant-subnets '{pool}' is not an IPv4 network like 10.210.0.0/16")
         })?,
+        tenant_prefix_len: prefix,
         allow_unenforced_limits: allow || file.allow_unenforced_limits.unwrap_or(false),
     })
 }
@@ -102,7 +120,10 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
         boot_id: args.boot_id,
         docker: docker_options(
             args.docker,
-            args.tenant_subnets,
+            TenantSubnets {
+                pool: args.tenant_subnets,
+                prefix: args.tenant_subnet_prefix,
+            },
             args.allow_unenforced_limits,
             &file,
         )?,

@@ -3,6 +3,7 @@
 
 import { api } from "../../api.js";
 import { h, replace, bytes } from "../../dom.js";
+import { allEvents } from "../../events.js";
 import { table, action, head } from "./common.js";
 
 function bar(label, used, total, format) {
@@ -42,7 +43,7 @@ export async function nodesPage(ctx) {
             h("td", {}, bar(`CPU allocated on ${n.name}`, n.allocated.cpu_millis, n.capacity.cpu_millis, cores)),
             h("td", {}, bar(`Memory allocated on ${n.name}`, n.allocated.memory_bytes, n.capacity.memory_bytes, bytes)),
             h("td", {}, String(n.containers), n.reported_containers !== null && n.reported_containers !== n.containers ? h("div", { class: "muted" }, `node reports ${n.reported_containers}`) : null),
-            h("td", {}, age(n.last_heartbeat)),
+            h("td", { "data-heartbeat": n.last_heartbeat || "" }, age(n.last_heartbeat)),
             h(
               "td",
               {},
@@ -63,7 +64,26 @@ export async function nodesPage(ctx) {
     );
   };
   await draw();
-  const timer = setInterval(() => !document.hidden && draw().catch(report), 5000);
-  ctx.onLeave(() => clearInterval(timer));
+  // Heartbeat ages tick here, without asking the master.
+  const ticker = setInterval(() => {
+    for (const td of body.querySelectorAll("[data-heartbeat]")) td.textContent = age(td.dataset.heartbeat);
+  }, 1000);
+  // Allocations and counts move with containers: the fleet is read again when one changes
+  // (at most once a second). A node's own state (a missed heartbeat) has no event, so it is
+  // also read every 30 s while the page shows.
+  let soon = null;
+  const unsubscribe = allEvents.subscribe(() => {
+    soon ??= setTimeout(() => {
+      soon = null;
+      draw().catch(report);
+    }, 1000);
+  });
+  const timer = setInterval(() => !document.hidden && draw().catch(report), 30000);
+  ctx.onLeave(() => {
+    clearInterval(ticker);
+    clearInterval(timer);
+    clearTimeout(soon);
+    unsubscribe();
+  });
   return h("section", {}, head("Nodes"), message, body);
 }

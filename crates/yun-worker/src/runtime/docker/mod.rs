@@ -36,6 +36,8 @@ pub struct DockerOptions {
     /// `unix:///var/run/docker.sock` or `tcp://host:2375`.
     pub endpoint: String,
     pub tenant_subnets: Ipv4Net,
+    /// The size of each owner's subnet on this node, as a prefix length (26: 61 containers).
+    pub tenant_prefix_len: u8,
     pub allow_unenforced_limits: bool,
 }
 

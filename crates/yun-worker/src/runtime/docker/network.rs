@@ -8,8 +8,6 @@ use bollard::network::{CreateNetworkOptions, ListNetworksOptions};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 
-const TENANT_PREFIX_LEN: u8 = 26;
-
 pub fn tenant_network_name(scope: &Scope, owner: &str) -> String {
     format!("yun-{}-{}", scope.cluster_id, owner)
 }
@@ -73,7 +71,8 @@ impl DockerRuntime {
         ))
     }
 
-    /// The first /26 of the pool that no network on this engine uses, skipping `refused`.
+    /// The first subnet of the pool (of the configured size) that no network on this engine
+    /// uses, skipping `refused`.
     async fn free_subnet(&self, refused: &[Ipv4Net]) -> RuntimeResult<Ipv4Net> {
         let networks = self
             .docker
@@ -87,7 +86,7 @@ impl DockerRuntime {
             .collect();
         let pool = self.options.tenant_subnets;
         let candidates = pool
-            .subnets(TENANT_PREFIX_LEN.max(pool.prefix_len()))
+            .subnets(self.options.tenant_prefix_len.max(pool.prefix_len()))
             .map_err(|_| RuntimeError::SubnetsExhausted(pool.to_string()))?;
         candidates
             .into_iter()
