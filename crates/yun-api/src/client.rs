@@ -9,7 +9,7 @@ use crate::containers::{
     Container, ContainerAnswer, ContainerList, ContainerState, CreateContainer, LogLine,
 };
 use crate::events::ContainerEvent;
-use crate::health::Readiness;
+use crate::health::{Health, Readiness};
 use crate::images::{Image, ImageAnswer, ImageList, PullEvent, PullRequest};
 use crate::live::StatsMessage;
 use crate::plans::PlanList;
@@ -62,8 +62,18 @@ impl ClientError {
 
 impl From<reqwest::Error> for ClientError {
     fn from(e: reqwest::Error) -> Self {
-        Self::Transport(e.to_string())
+        Self::Transport(root_cause(&e))
     }
+}
+
+/// The innermost cause of an error (`Connection refused (os error 111)`), which says more to a
+/// person than the outer "error sending request for url (…)".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut inner = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
@@ -516,7 +526,7 @@ impl Client {
                 let body = resp.body().clone().unwrap_or_default();
                 Err(refusal(status, &body))
             }
-            Err(e) => Err(ClientError::Transport(e.to_string())),
+            Err(e) => Err(ClientError::Transport(root_cause(&e))),
         }
     }
 
@@ -660,19 +670,26 @@ impl Client {
         self.list("/admin/audit", &[], page).await
     }
 
-    /// Whether the master is ready (`/readyz`).
+    /// Whether the master answers, and its version (`/healthz`).
+    pub async fn health(&self) -> Result<Health> {
+        self.operations("/healthz", &[200]).await
+    }
+
+    /// Whether the master is ready (`/readyz`): 200 ready, 503 not ready, both answered with
+    /// a `Readiness`.
     pub async fn readiness(&self) -> Result<Readiness> {
-        let resp = self
-            .http
-            .get(format!("{}/readyz", self.base))
-            .send()
-            .await?;
+        self.operations("/readyz", &[200, 503]).await
+    }
+
+    /// An operations route outside `/api/v1`; a status not in `answered` is a refusal.
+    async fn operations<T: DeserializeOwned>(&self, path: &str, answered: &[u16]) -> Result<T> {
+        let resp = self.http.get(format!("{}{path}", self.base)).send().await?;
         let status = resp.status().as_u16();
         let body = resp.bytes().await?;
-        // 200 ready, 503 not ready: both answer a `Readiness`; anything else is a refusal.
-        match status {
-            200 | 503 => decode(status, &body),
-            _ => Err(refusal(status, &body)),
+        if answered.contains(&status) {
+            decode(status, &body)
+        } else {
+            Err(refusal(status, &body))
         }
     }
 }
@@ -710,7 +727,7 @@ fn text_frames<T: DeserializeOwned>(ws: WebSocket) -> impl Stream<Item = Result<
         match m {
             Ok(Message::Text(t)) => Some(decode(101, t.as_bytes())),
             Ok(_) => None,
-            Err(e) => Some(Err(ClientError::Transport(e.to_string()))),
+            Err(e) => Some(Err(ClientError::Transport(root_cause(&e)))),
         }
     })
 }

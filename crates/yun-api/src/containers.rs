@@ -90,6 +90,44 @@ pub enum ContainerState {
     Failed,
 }
 
+impl ContainerState {
+    /// Every state, in the order a container meets them.
+    pub const ALL: [ContainerState; 10] = [
+        Self::Creating,
+        Self::Running,
+        Self::Stopping,
+        Self::Stopped,
+        Self::Exited,
+        Self::Restarting,
+        Self::Suspended,
+        Self::Lost,
+        Self::Removing,
+        Self::Failed,
+    ];
+
+    /// The state as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Creating => "creating",
+            Self::Running => "running",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Exited => "exited",
+            Self::Restarting => "restarting",
+            Self::Suspended => "suspended",
+            Self::Lost => "lost",
+            Self::Removing => "removing",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for ContainerState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DesiredState {
@@ -189,4 +227,16 @@ pub struct LogLine {
 pub enum LogStream {
     Stdout,
     Stderr,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_as_on_the_wire() {
+        for state in ContainerState::ALL {
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str());
+        }
+    }
 }

@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 pub struct Health {
     /// Always `ok` when the process answers.
     pub status: String,
+    /// The master's version (its `yun` binary's).
+    pub version: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -10,12 +10,14 @@ pub mod client;
 pub mod containers;
 mod error;
 pub mod events;
+pub mod exit;
 pub mod health;
 pub mod images;
 pub mod live;
 pub mod plans;
 
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope};
+pub use exit::ExitClass;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError};

@@ -38,6 +38,18 @@ pub fn screenshot_dir() -> std::path::PathBuf {
     dir
 }
 
+/// What a page that never finished starting had: its state, what it says, and every request
+/// that completed with its timing (a module or API call missing from the list is the one
+/// that hung).
+const STUCK_PAGE: &str = r#"
+return {
+  readyState: document.readyState,
+  says: document.body ? document.body.innerText.slice(0, 200) : null,
+  done: performance.getEntriesByType("resource").map((r) =>
+    `${new URL(r.name).pathname} ${Math.round(r.startTime)}-${Math.round(r.responseEnd)} ms ${r.responseStatus || ""}`),
+};
+"#;
+
 impl Browser {
     /// Starts headless Chromium at `width` x `height` CSS pixels.
     pub async fn start(width: u32, height: u32) -> Self {
@@ -107,7 +119,7 @@ impl Browser {
 
     /// Opens the console's page at `url` and waits until `css` shows; under a loaded suite
     /// the first load has stayed at "Loading…" (not understood yet: see the issue note), so it
-    /// loads the page again, at most twice.
+    /// loads the page again, at most twice, and prints what the stuck page had loaded.
     pub async fn open_page(&self, url: &str, css: &str) {
         for _ in 0..3 {
             self.goto(url).await;
@@ -119,6 +131,10 @@ impl Browser {
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
+            let loaded = self.eval(STUCK_PAGE).await;
+            eprintln!(
+                "open_page: no {css} on {url} after 10 s; loading it again. The page had: {loaded}"
+            );
         }
         self.find(css).await;
     }

@@ -104,3 +104,63 @@ impl Drop for Cleanup {
         crate::remove_labelled(&self.0);
     }
 }
+
+/// The admin password every `DevSite` starts with.
+pub const DEV_ADMIN_PASSWORD: &str = "dev-site-admin-password";
+
+/// A fresh `yun dev` as its own process, and the operator's client. Its containers are removed
+/// when it is dropped (fields drop in order: the cleanup first, the process after).
+pub struct DevSite {
+    /// The console's root, `http://localhost:PORT`.
+    pub root: String,
+    pub anon: yun_api::Client,
+    pub admin: yun_api::Client,
+    _cleanup: Cleanup,
+    pub dev: DevProcess,
+    _ports: PortBlock,
+    pub data: tempfile::TempDir,
+}
+
+impl DevSite {
+    /// Starts `yun dev` (the binary `yun_bin`) on a fresh data directory; `config` is the text
+    /// of a yun.toml.
+    pub async fn start(yun_bin: &str, config: Option<&str>) -> Self {
+        crate::docker().await;
+        let data = tempfile::tempdir().unwrap();
+        let config = config.map(|text| {
+            let path = data.path().join("yun.toml");
+            std::fs::write(&path, text).unwrap();
+            path
+        });
+        let ports = PortBlock::claim();
+        let dev = DevProcess::start(
+            yun_bin,
+            data.path(),
+            &ports,
+            Some(DEV_ADMIN_PASSWORD),
+            config.as_deref(),
+        );
+        let root = dev.root_url();
+        let anon = yun_api::Client::new(&root).unwrap();
+        let token = anon.login("admin", DEV_ADMIN_PASSWORD).await.unwrap().token;
+        let admin = anon.with_token(&token);
+        let cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
+        Self {
+            root,
+            anon,
+            admin,
+            _cleanup: cleanup,
+            dev,
+            _ports: ports,
+            data,
+        }
+    }
+
+    /// A renter's account (password NAME-password), signed up and logged in.
+    pub async fn renter(&self, name: &str) -> yun_api::Client {
+        let password = format!("{name}-password");
+        self.anon.register(name, &password).await.unwrap();
+        let token = self.anon.login(name, &password).await.unwrap().token;
+        self.anon.with_token(&token)
+    }
+}

@@ -1,6 +1,7 @@
 //! `yun`: one binary for the master, the workers and the one-command dev platform.
 
 mod cli;
+mod client;
 
 use clap::Parser;
 
@@ -19,11 +20,5 @@ async fn main() -> std::process::ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    match cli::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    std::process::ExitCode::from(cli::run(cli).await)
 }

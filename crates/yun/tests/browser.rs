@@ -5,69 +5,20 @@
 //! name. Screenshots go to target/screenshots/.
 
 use std::time::Duration;
-use yun_api::Client;
 use yun_testkit::browser::Browser;
-use yun_testkit::{testbox_image, Cleanup, DevProcess, PortBlock};
+use yun_testkit::{testbox_image, DevSite};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
-const ADMIN: &str = "browser-admin-password";
+const ADMIN: &str = yun_testkit::DEV_ADMIN_PASSWORD;
 
-/// A fresh `yun dev` as its own process, and the operator's client. Its containers are removed
-/// when it is dropped (fields drop in order: the cleanup first, the process after).
-struct DevSite {
-    root: String,
-    anon: Client,
-    admin: Client,
-    _cleanup: Cleanup,
-    dev: DevProcess,
-    _ports: PortBlock,
-    _data: tempfile::TempDir,
-}
-
-impl DevSite {
-    /// Starts `yun dev` on a fresh data directory; `config` is the text of a yun.toml.
-    async fn start(config: Option<&str>) -> Self {
-        yun_testkit::docker().await;
-        let data = tempfile::tempdir().unwrap();
-        let config = config.map(|text| {
-            let path = data.path().join("yun.toml");
-            std::fs::write(&path, text).unwrap();
-            path
-        });
-        let ports = PortBlock::claim();
-        let dev = DevProcess::start(YUN, data.path(), &ports, Some(ADMIN), config.as_deref());
-        let root = dev.root_url();
-        let anon = Client::new(&root).unwrap();
-        let admin = anon.with_token(&anon.login("admin", ADMIN).await.unwrap().token);
-        let cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
-        Self {
-            root,
-            anon,
-            admin,
-            _cleanup: cleanup,
-            dev,
-            _ports: ports,
-            _data: data,
-        }
-    }
-
-    /// A renter's account, signed up and logged in.
-    async fn renter(&self, name: &str) -> Client {
-        let password = format!("{name}-password");
-        self.anon.register(name, &password).await.unwrap();
-        let token = self.anon.login(name, &password).await.unwrap().token;
-        self.anon.with_token(&token)
-    }
-
-    /// Logs `name` in through the console's own login page.
-    async fn log_in(&self, b: &Browser, name: &str, password: &str) {
-        b.open_page(&format!("{}/login", self.root), "input[name=username]")
-            .await;
-        b.fill("input[name=username]", name).await;
-        b.fill("input[name=password]", password).await;
-        b.click("form button[type=submit]").await;
-        b.find(".balance").await;
-    }
+/// Logs `name` in through the console's own login page.
+async fn log_in(site: &DevSite, b: &Browser, name: &str, password: &str) {
+    b.open_page(&format!("{}/login", site.root), "input[name=username]")
+        .await;
+    b.fill("input[name=username]", name).await;
+    b.fill("input[name=password]", password).await;
+    b.click("form button[type=submit]").await;
+    b.find(".balance").await;
 }
 
 /// Every control is labelled and every button named (what a screen reader would read).
@@ -94,7 +45,7 @@ async fn audit(b: &Browser, page: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() {
     // An operator's currency with markup in it reaches the renter in the payment instructions.
-    let site = DevSite::start(Some("currency = \"<i id=pay-markup>CNY</i>\"\n")).await;
+    let site = DevSite::start(YUN, Some("currency = \"<i id=pay-markup>CNY</i>\"\n")).await;
     let (root, anon, admin) = (site.root.clone(), &site.anon, &site.admin);
     assert!(
         root.starts_with("http://localhost:"),
@@ -377,12 +328,12 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
-    let site = DevSite::start(None).await;
+    let site = DevSite::start(YUN, None).await;
     let (root, admin) = (site.root.clone(), &site.admin);
     let quinn = site.renter("quinn").await;
 
     let b = Browser::start(1440, 900).await;
-    site.log_in(&b, "admin", ADMIN).await;
+    log_in(&site, &b, "admin", ADMIN).await;
     b.find(".admin-nav").await;
 
     // The catalog starts with yun dev's demo; the operator publishes the test image.
@@ -541,7 +492,7 @@ const SCREEN_TEXT: &str =
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_console_is_a_real_terminal_in_the_browser() {
-    let site = DevSite::start(None).await;
+    let site = DevSite::start(YUN, None).await;
     let root = site.root.clone();
     let image = yun_testkit::busybox_image();
     site.admin.publish_image(&image).await.unwrap();
@@ -554,7 +505,7 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     let (c, _) = tess.create_container(&spec, None).await.unwrap();
 
     let b = Browser::start(1440, 900).await;
-    site.log_in(&b, "tess", "tess-password").await;
+    log_in(&site, &b, "tess", "tess-password").await;
     b.goto(&format!("{root}/containers/{}", c.id)).await;
     b.click(".console-form button[type=submit]").await;
     b.until(
@@ -643,7 +594,7 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
     let registry = yun_testkit::LocalRegistry::start().await;
-    let site = DevSite::start(Some("allowed_registries = [\"127.0.0.1\"]\n")).await;
+    let site = DevSite::start(YUN, Some("allowed_registries = [\"127.0.0.1\"]\n")).await;
     let root = site.root.clone();
     assert!(
         site.dev.lines.iter().any(|l| l.contains("demo to run")),

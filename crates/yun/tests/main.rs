@@ -6,6 +6,7 @@
 mod bad_input;
 mod billing;
 mod browser;
+mod cli;
 mod client;
 mod console;
 mod dev;

@@ -22,6 +22,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[("healthz", &[]), ("readyz"
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
     })
 }
 

@@ -208,13 +208,50 @@ async fn exec(
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let row = containers::find(&state, scope(&u), &id).await?;
-    let req = exec_request(query.as_deref())?;
-    let client = console_node(&state, &row)?;
+    let c = open_console(&state, &u, &id, query.as_deref(), ws, "console").await?;
+    Ok(c.ws.on_upgrade(move |socket| relay(socket, c.client, c.row.id, c.req, c.guard)))
+}
+
+/// What both consoles (the raw exec and the browser's terminal) start from.
+struct ConsoleStart {
+    row: ContainerRow,
+    req: ExecRequest,
+    client: std::sync::Arc<crate::nodes::WorkerClient>,
+    ws: WebSocketUpgrade,
+    guard: crate::live::sessions::StreamGuard,
+}
+
+/// The caller's running container, the command asked for and its node, checked in that order
+/// before the upgrade (so refusals are plain HTTP answers); the stream then belongs to the
+/// caller's session.
+async fn open_console(
+    state: &AppState,
+    u: &crate::store::SessionUser,
+    id: &str,
+    query: Option<&str>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    kind: &str,
+) -> ApiResult<ConsoleStart> {
+    let row = containers::find(state, scope(u), id).await?;
+    let req = exec_request(query)?;
+    if kind == "terminal" && !req.tty {
+        return Err(ApiError::new(
+            ErrorCode::InvalidQuery,
+            "the terminal always has a TTY; for tty=false use /exec",
+        )
+        .on("tty"));
+    }
+    let client = console_node(state, &row)?;
     let ws = upgrade(ws)?;
-    tracing::info!(container = row.id, user = u.id, "console opened");
-    let guard = state.streams.open(&u);
-    Ok(ws.on_upgrade(move |socket| relay(socket, client, row.id, req, guard)))
+    tracing::info!(container = row.id, user = u.id, kind, "console opened");
+    let guard = state.streams.open(u);
+    Ok(ConsoleStart {
+        row,
+        req,
+        client,
+        ws,
+        guard,
+    })
 }
 
 /// The node of a running container, for a console.
@@ -253,19 +290,8 @@ async fn terminal(
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let row = containers::find(&state, scope(&u), &id).await?;
-    let req = exec_request(query.as_deref())?;
-    if !req.tty {
-        return Err(ApiError::new(
-            ErrorCode::InvalidQuery,
-            "the terminal always has a TTY; for tty=false use /exec",
-        )
-        .on("tty"));
-    }
-    let client = console_node(&state, &row)?;
-    let ws = upgrade(ws)?;
-    tracing::info!(container = row.id, user = u.id, "terminal opened");
-    let guard = state.streams.open(&u);
-    Ok(ws
-        .on_upgrade(move |socket| crate::live::terminal::relay(socket, client, row.id, req, guard)))
+    let c = open_console(&state, &u, &id, query.as_deref(), ws, "terminal").await?;
+    Ok(c.ws.on_upgrade(move |socket| {
+        crate::live::terminal::relay(socket, c.client, c.row.id, c.req, c.guard)
+    }))
 }

@@ -34,6 +34,31 @@ fn text(m: &ExecServerMessage) -> Message {
     )
 }
 
+/// The node's input and output of a new exec session: the start message is sent first.
+pub type Session = (
+    mpsc::Sender<ExecInput>,
+    futures::stream::BoxStream<'static, Result<ExecOutput, crate::nodes::NodeError>>,
+);
+
+/// Starts `command` in the container on its node (with a terminal of `terminal`'s size).
+pub async fn start_session(
+    client: &WorkerClient,
+    container_id: String,
+    command: Vec<String>,
+    terminal: Option<(u16, u16)>,
+) -> Result<Session, crate::nodes::NodeError> {
+    let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
+    let first = ExecInput::Start {
+        container_id,
+        command,
+        terminal,
+    };
+    // The channel is new and empty: the start message always fits.
+    let _ = input_tx.try_send(first);
+    let output = client.exec(ReceiverStream::new(input_rx)).await?;
+    Ok((input_tx, output))
+}
+
 /// Runs the session until the command exits or either side goes away.
 pub async fn relay(
     socket: WebSocket,
@@ -43,27 +68,20 @@ pub async fn relay(
     session: super::sessions::StreamGuard,
 ) {
     let (mut to_browser, mut from_browser) = socket.split();
-    let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
-    let first = ExecInput::Start {
-        container_id,
-        command: req.command,
-        terminal: req.tty.then_some((req.cols, req.rows)),
-    };
     let tty = req.tty;
-    if input_tx.send(first).await.is_err() {
-        return;
-    }
-    let mut output = match client.exec(ReceiverStream::new(input_rx)).await {
-        Ok(o) => o,
-        Err(e) => {
-            let msg = ExecServerMessage::Error {
-                message: format!("the console could not start: {e}"),
-            };
-            let _ = to_browser.send(text(&msg)).await;
-            let _ = to_browser.close().await;
-            return;
-        }
-    };
+    let terminal = tty.then_some((req.cols, req.rows));
+    let (input_tx, mut output) =
+        match start_session(&client, container_id, req.command, terminal).await {
+            Ok(o) => o,
+            Err(e) => {
+                let msg = ExecServerMessage::Error {
+                    message: format!("the console could not start: {e}"),
+                };
+                let _ = to_browser.send(text(&msg)).await;
+                let _ = to_browser.close().await;
+                return;
+            }
+        };
     // Browser → node: stdin and resizes. Dropping the sender ends the node's stdin.
     let upstream = tokio::spawn(async move {
         while let Some(Ok(msg)) = from_browser.next().await {

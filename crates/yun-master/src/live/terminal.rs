@@ -12,8 +12,6 @@ use futures::{SinkExt, StreamExt};
 use std::num::NonZeroU16;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 use yun_api::live::{
     ScreenLine, ScreenSpan, ScreenUpdate, TerminalClientMessage, TerminalCursor, TerminalModes,
     TerminalServerMessage,
@@ -225,16 +223,8 @@ pub async fn relay(
         ..
     } = req;
     let (mut to_browser, mut from_browser) = socket.split();
-    let (input_tx, input_rx) = mpsc::channel::<ExecInput>(64);
-    let first = ExecInput::Start {
-        container_id,
-        command,
-        terminal: Some((cols, rows)),
-    };
-    if input_tx.send(first).await.is_err() {
-        return;
-    }
-    let mut output = match client.exec(ReceiverStream::new(input_rx)).await {
+    let started = super::exec::start_session(&client, container_id, command, Some((cols, rows)));
+    let (input_tx, mut output) = match started.await {
         Ok(o) => o,
         Err(e) => {
             let msg = TerminalServerMessage::Error {

@@ -12,13 +12,29 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "yun", version, about = "A multi-tenant container cloud")]
+#[command(
+    name = "yun",
+    version,
+    about = "A multi-tenant container cloud: run the platform (dev, master, worker), or use one (run, ps, logs, …)",
+    after_help = after_help()
+)]
 pub struct Cli {
-    /// Settings file; flags and environment variables override it.
+    /// The server's settings file (yun dev, master and worker; the client never reads it).
     #[arg(long, global = true, env = "YUN_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    target: crate::client::Target,
+    #[command(flatten)]
+    output: crate::client::Output,
     #[command(subcommand)]
     command: Command,
+}
+
+fn after_help() -> String {
+    format!(
+        "Start here:\n  yun dev                 the whole platform on this machine\n  yun login               then: yun run -d IMAGE, yun ps, yun logs -f NAME\n\n{}",
+        yun_api::exit::exit_table()
+    )
 }
 
 #[derive(Subcommand)]
@@ -29,14 +45,31 @@ enum Command {
     Master(master::MasterArgs),
     /// A worker on this Docker host, registering with the master.
     Worker(worker::WorkerArgs),
+    #[command(flatten)]
+    Client(crate::client::ClientCommand),
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let file = file::FileConfig::load(cli.config.as_deref())?;
-    match cli.command {
-        Command::Dev(args) => dev::run(args, file).await,
-        Command::Master(args) => master::run(args, file).await,
-        Command::Worker(args) => worker::run(args, file).await,
+/// Runs the command; answers the process's exit status.
+pub async fn run(cli: Cli) -> u8 {
+    let server = match cli.command {
+        Command::Client(c) => return crate::client::run(c, cli.target, cli.output).await,
+        server => server,
+    };
+    let done = async {
+        let file = file::FileConfig::load(cli.config.as_deref())?;
+        match server {
+            Command::Dev(args) => dev::run(args, file).await,
+            Command::Master(args) => master::run(args, file).await,
+            Command::Worker(args) => worker::run(args, file).await,
+            Command::Client(_) => unreachable!("handled above"),
+        }
+    };
+    match done.await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            1
+        }
     }
 }
 
@@ -57,7 +90,7 @@ pub fn parse_port_range(s: &str) -> anyhow::Result<(u16, u16)> {
     Ok((a, b))
 }
 
-/// Parses a duration like `500ms`, `5s`, `2m` (a bare number is seconds).
+/// Parses a duration like `500ms`, `5s`, `2m`, `2h`, `1d` (a bare number is seconds).
 pub fn parse_duration(s: &str) -> anyhow::Result<std::time::Duration> {
     use std::time::Duration;
     let s = s.trim();
@@ -70,7 +103,8 @@ pub fn parse_duration(s: &str) -> anyhow::Result<std::time::Duration> {
         "" | "s" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
         "h" => Duration::from_secs(n * 3600),
-        _ => anyhow::bail!("'{s}' is not a duration like 500ms, 5s or 2m"),
+        "d" => Duration::from_secs(n * 86400),
+        _ => anyhow::bail!("'{s}' is not a duration like 500ms, 5s, 2m, 2h or 1d"),
     })
 }
 

@@ -1,0 +1,283 @@
+//! The operator's commands (`yun admin …`): nodes, users, the public catalog, manual payments.
+//! A renter's session gets "no such route" for all of them, as the API answers.
+
+use super::fail::Failure;
+use super::output::{self, credits, word, Format, Table};
+use super::Session;
+use clap::Subcommand;
+use yun_api::accounts::User;
+use yun_api::admin::Node;
+use yun_api::client::Page;
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// The fleet: each node's state, allocation and containers.
+    Nodes,
+    /// Cordon a node (no new containers go there) or uncordon it.
+    #[command(subcommand, after_help = "Example:\n  yun admin node cordon w1")]
+    Node(NodeCommand),
+    /// Every account, with its balance.
+    Users,
+    /// Ban, unban or credit an account.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun admin user ban mallory\n  yun admin user credit alice 500 \"refund for the outage\""
+    )]
+    User(UserCommand),
+    /// Publish images in the public catalog, or take them out.
+    #[command(
+        subcommand,
+        after_help = "Example:\n  yun admin images publish nginx:1.27"
+    )]
+    Images(CatalogCommand),
+    /// Recharge orders (manual payments).
+    #[command(
+        subcommand,
+        after_help = "Example:\n  yun admin orders paid 1m94d4vah5sn8mtc"
+    )]
+    Orders(OrdersCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// No new containers are placed on NODE (its running ones stay).
+    Cordon { node: String },
+    /// NODE takes new containers again.
+    Uncordon { node: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Ban USER: their sessions and open consoles end at once.
+    Ban { user: String },
+    /// Lift USER's ban.
+    Unban { user: String },
+    /// Add (or, negative, take) credits, with the reason kept in the ledger and the audit log.
+    Credit {
+        user: String,
+        #[arg(allow_hyphen_values = true)]
+        amount: i64,
+        reason: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Add an image to the public catalog (pulled when the node does not have it).
+    Publish { reference: String },
+    /// Take an image out of the catalog (by id or reference).
+    Rm { image: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OrdersCommand {
+    /// Every renter's orders.
+    Ls,
+    /// Mark a manual order paid: its credits arrive.
+    Paid { order: String },
+}
+
+/// A node by name or id.
+fn node<'a>(nodes: &'a [Node], typed: &str) -> Result<&'a Node, Failure> {
+    nodes
+        .iter()
+        .find(|n| n.id == typed || n.name == typed)
+        .ok_or_else(|| {
+            Failure::error(format!(
+                "no node is called '{typed}'; yun admin nodes lists them"
+            ))
+        })
+}
+
+/// An account by username or id (every page).
+async fn user(s: &Session, typed: &str) -> Result<User, Failure> {
+    let mut page = Page::first(200);
+    loop {
+        let list = s.client().users(&page).await.map_err(|e| s.fail(e))?;
+        if let Some(u) = list
+            .users
+            .into_iter()
+            .find(|u| u.id == typed || u.username == typed)
+        {
+            return Ok(u);
+        }
+        match list.next_cursor {
+            Some(c) => page.cursor = Some(c),
+            None => {
+                return Err(Failure::error(format!(
+                    "no account is called '{typed}'; yun admin users lists them"
+                )))
+            }
+        }
+    }
+}
+
+fn share(used: u64, total: u64) -> String {
+    if total == 0 {
+        return "-".into();
+    }
+    format!("{:.0}%", used as f64 * 100.0 / total as f64)
+}
+
+pub async fn admin(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
+    match act(s, command).await {
+        // The operator's routes do not exist for renters.
+        Err(f) if f.refusal == Some(yun_api::ErrorCode::NoSuchRoute) => Err(Failure::error(
+            "only an operator's account can do this; you are logged in as a renter (yun whoami)",
+        )),
+        done => done,
+    }
+}
+
+async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
+    let c = s.client();
+    match command {
+        AdminCommand::Nodes => {
+            let fleet = c.fleet().await.map_err(|e| s.fail(e))?;
+            match s.format {
+                Format::Json => output::json(&fleet),
+                Format::Jsonl => fleet.nodes.iter().for_each(output::json_line),
+                Format::Table => {
+                    let mut t = Table::new(&[
+                        "NAME",
+                        "STATE",
+                        "CPU",
+                        "MEMORY",
+                        "CONTAINERS",
+                        "HEARTBEAT",
+                        "NOTES",
+                    ]);
+                    for n in &fleet.nodes {
+                        let mut notes = Vec::new();
+                        if !n.unenforced_limits.is_empty() {
+                            notes
+                                .push(format!("cannot enforce {}", n.unenforced_limits.join(", ")));
+                        }
+                        if n.public_host_is_console {
+                            notes.push("public host is the console's".into());
+                        }
+                        t.row(vec![
+                            n.name.clone(),
+                            word(&n.state),
+                            share(n.allocated.cpu_millis, n.capacity.cpu_millis),
+                            share(n.allocated.memory_bytes, n.capacity.memory_bytes),
+                            n.containers.to_string(),
+                            n.last_heartbeat.clone().unwrap_or_else(|| "never".into()),
+                            notes.join("; "),
+                        ]);
+                    }
+                    t.print();
+                }
+            }
+        }
+        AdminCommand::Node(cmd) => {
+            let fleet = c.fleet().await.map_err(|e| s.fail(e))?;
+            let (typed, cordon) = match &cmd {
+                NodeCommand::Cordon { node } => (node, true),
+                NodeCommand::Uncordon { node } => (node, false),
+            };
+            let n = node(&fleet.nodes, typed)?;
+            if cordon {
+                c.cordon(&n.id).await
+            } else {
+                c.uncordon(&n.id).await
+            }
+            .map_err(|e| s.fail(e))?;
+            println!("{}", n.name);
+        }
+        AdminCommand::Users => {
+            let mut users = Vec::new();
+            let mut page = Page::first(200);
+            loop {
+                let list = c.users(&page).await.map_err(|e| s.fail(e))?;
+                users.extend(list.users);
+                match list.next_cursor {
+                    Some(cur) => page.cursor = Some(cur),
+                    None => break,
+                }
+            }
+            match s.format {
+                Format::Json => output::json(&users),
+                Format::Jsonl => users.iter().for_each(output::json_line),
+                Format::Table => {
+                    let mut t = Table::new(&["USERNAME", "ROLE", "BALANCE", "BANNED", "ID"]);
+                    for u in &users {
+                        t.row(vec![
+                            u.username.clone(),
+                            word(&u.role),
+                            credits(u.balance),
+                            if u.banned {
+                                "banned".into()
+                            } else {
+                                String::new()
+                            },
+                            u.id.clone(),
+                        ]);
+                    }
+                    t.print();
+                }
+            }
+        }
+        AdminCommand::User(cmd) => match cmd {
+            UserCommand::Ban { user: typed } => {
+                let u = user(s, &typed).await?;
+                c.ban(&u.id).await.map_err(|e| s.fail(e))?;
+                println!("{}", u.username);
+            }
+            UserCommand::Unban { user: typed } => {
+                let u = user(s, &typed).await?;
+                c.unban(&u.id).await.map_err(|e| s.fail(e))?;
+                println!("{}", u.username);
+            }
+            UserCommand::Credit {
+                user: typed,
+                amount,
+                reason,
+            } => {
+                let u = user(s, &typed).await?;
+                let balance = c
+                    .adjust_credits(&u.id, amount, &reason)
+                    .await
+                    .map_err(|e| s.fail(e))?;
+                println!("{}: {}", u.username, credits(balance));
+            }
+        },
+        AdminCommand::Images(cmd) => match cmd {
+            CatalogCommand::Publish { reference } => {
+                let image = c.publish_image(&reference).await.map_err(|e| s.fail(e))?;
+                match s.format {
+                    Format::Table => println!("{}", image.reference),
+                    _ => output::json(&image),
+                }
+            }
+            CatalogCommand::Rm { image } => {
+                let list = c.images().await.map_err(|e| s.fail(e))?;
+                let found = list
+                    .iter()
+                    .filter(|i| i.visibility == yun_api::images::Visibility::Public)
+                    .find(|i| i.id == image || i.reference == image)
+                    .ok_or_else(|| {
+                        Failure::error(format!(
+                            "'{image}' is not in the catalog; yun images lists it"
+                        ))
+                    })?;
+                c.unpublish_image(&found.id).await.map_err(|e| s.fail(e))?;
+                println!("{}", found.reference);
+            }
+        },
+        AdminCommand::Orders(cmd) => match cmd {
+            OrdersCommand::Ls => {
+                let list = c
+                    .all_orders(&Page::first(200))
+                    .await
+                    .map_err(|e| s.fail(e))?;
+                super::money::print_orders(s.format, &list.orders, true);
+            }
+            OrdersCommand::Paid { order } => {
+                let o = c.mark_paid(&order).await.map_err(|e| s.fail(e))?;
+                println!("{}: {}", o.id, word(&o.state));
+            }
+        },
+    }
+    Ok(0)
+}

@@ -1,0 +1,158 @@
+//! The `yun` client: a renter's and an operator's commands against a master's HTTP API,
+//! through `yun_api::Client`, in the manner of `docker` and `nomad`. It reads only its own
+//! contexts file, never a server's yun.toml.
+
+mod account;
+mod admin;
+mod connect;
+mod containers;
+mod contexts;
+mod fail;
+mod images;
+mod logs;
+mod money;
+mod output;
+mod resolve;
+
+use clap::Subcommand;
+pub use connect::Target;
+use fail::Failure;
+use output::Format;
+pub use output::Output;
+use yun_api::{Client, ClientError};
+
+/// A signed-in client of one master, and how to print.
+pub struct Session {
+    master: connect::Master,
+    format: Format,
+}
+
+impl Session {
+    pub fn client(&self) -> &Client {
+        &self.master.client
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.master.addr
+    }
+
+    /// A failed call, in words and an exit status.
+    pub fn fail(&self, e: ClientError) -> Failure {
+        Failure::from_client(&self.master.addr, e)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ClientCommand {
+    /// Log in to a master and keep the session for the next commands.
+    Login(account::LoginArgs),
+    /// End the session, on the master too.
+    Logout,
+    /// Who you are logged in as, and where.
+    Whoami,
+    /// This client's version and the master's.
+    Version,
+    /// The masters you are logged in to (contexts).
+    #[command(subcommand)]
+    Context(account::ContextCommand),
+    /// Run a container from an image; follows its log unless -d.
+    Run(containers::RunArgs),
+    /// List your containers (running ones unless -a).
+    Ps(containers::PsArgs),
+    /// A container in full, as JSON.
+    #[command(after_help = "Example:\n  yun inspect web")]
+    Inspect(containers::Targets),
+    /// Start stopped containers.
+    #[command(after_help = "Example:\n  yun start web db")]
+    Start(containers::Targets),
+    /// Stop running containers (stopped time is free).
+    #[command(after_help = "Example:\n  yun stop web")]
+    Stop(containers::Targets),
+    /// Restart containers.
+    #[command(after_help = "Example:\n  yun restart web")]
+    Restart(containers::Targets),
+    /// Remove containers (their deposits come back).
+    Rm(containers::RmArgs),
+    /// A container's log.
+    Logs(logs::LogsArgs),
+    /// The images you may run: the public catalog and your own.
+    Images(images::ImagesArgs),
+    /// Pull an image of your own from a registry.
+    #[command(after_help = "Example:\n  yun pull registry.example.com/me/app:1.0")]
+    Pull {
+        /// The image reference.
+        reference: String,
+    },
+    /// Remove images of your own.
+    #[command(after_help = "Example:\n  yun rmi registry.example.com/me/app:1.0")]
+    Rmi {
+        /// Images: ids or references.
+        #[arg(required = true)]
+        images: Vec<String>,
+    },
+    /// The plans: CPU, memory and price per hour.
+    Plans,
+    /// Your balance.
+    Balance,
+    /// Every change of your balance, newest first.
+    Ledger(money::LedgerArgs),
+    /// Buy credits: makes an order and says how to pay it.
+    #[command(after_help = "Example:\n  yun topup 1000")]
+    Topup {
+        /// How many credits.
+        credits: i64,
+    },
+    /// Your recharge orders.
+    Orders,
+    /// Operators: the fleet, accounts, the catalog, manual payments.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+}
+
+/// Runs a client command; answers the exit status.
+pub async fn run(command: ClientCommand, target: Target, out: Output) -> u8 {
+    match dispatch(command, &target, out.format).await {
+        Ok(code) => code,
+        Err(f) => {
+            eprintln!("yun: {}", f.message);
+            f.code
+        }
+    }
+}
+
+async fn dispatch(command: ClientCommand, target: &Target, format: Format) -> Result<u8, Failure> {
+    use ClientCommand as C;
+    match command {
+        C::Login(args) => return account::login(target, args).await,
+        C::Logout => return account::logout(target).await,
+        C::Version => return account::version(target, format).await,
+        C::Context(c) => return account::context(c, format),
+        _ => {}
+    }
+    let saved = contexts::Contexts::load()?;
+    let s = Session {
+        master: target.signed_in(&saved)?,
+        format,
+    };
+    match command {
+        C::Whoami => account::whoami(&s).await,
+        C::Run(args) => containers::run(&s, args).await,
+        C::Ps(args) => containers::ps(&s, args).await,
+        C::Inspect(t) => containers::inspect(&s, t).await,
+        C::Start(t) => containers::power(&s, t, containers::Power::Start).await,
+        C::Stop(t) => containers::power(&s, t, containers::Power::Stop).await,
+        C::Restart(t) => containers::power(&s, t, containers::Power::Restart).await,
+        C::Rm(args) => containers::rm(&s, args).await,
+        C::Logs(args) => logs::logs(&s, args).await,
+        C::Images(args) => images::images(&s, args).await,
+        C::Pull { reference } => images::pull(&s, &reference).await,
+        C::Rmi { images } => images::rmi(&s, &images).await,
+        C::Plans => images::plans(&s).await,
+        C::Balance => money::balance(&s).await,
+        C::Ledger(args) => money::ledger(&s, args).await,
+        C::Topup { credits } => money::topup(&s, credits).await,
+        C::Orders => money::orders(&s).await,
+        C::Admin(cmd) => admin::admin(&s, cmd).await,
+        C::Login(_) | C::Logout | C::Version | C::Context(_) => unreachable!("handled above"),
+    }
+}

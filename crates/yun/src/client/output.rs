@@ -1,0 +1,177 @@
+//! What a command prints on stdout: a table sized to the terminal, one JSON document
+//! (`-o json`), JSON lines for streams (`-o jsonl`), or ids alone (`-q`). Messages go to stderr.
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+use std::io::{IsTerminal, Write};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// Columns for people.
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON document a line (streams).
+    Jsonl,
+}
+
+/// How listings and inspections print.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Output {
+    /// table, json (one document) or jsonl (a line each).
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        default_value_t
+    )]
+    pub format: Format,
+}
+
+/// The terminal's width, or none when stdout is not a terminal (then columns never shrink).
+fn width() -> Option<usize> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    crossterm::terminal::size().ok().map(|(w, _)| w as usize)
+}
+
+/// A wire enum's word (`running`, `top_up`), as the API writes it.
+pub fn word<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Credits with thousands separators: `12,345 credits`.
+pub fn credits(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if n < 0 { "-" } else { "" };
+    let unit = if n.abs() == 1 { "credit" } else { "credits" };
+    format!("{sign}{grouped} {unit}")
+}
+
+/// Prints `value` as one JSON document.
+pub fn json<T: Serialize>(value: &T) {
+    let text = serde_json::to_string_pretty(value).expect("wire types are plain JSON");
+    println!("{text}");
+}
+
+/// Prints `value` as one line of JSON, flushed (for streams).
+pub fn json_line<T: Serialize>(value: &T) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, value);
+    let _ = writeln!(out);
+    let _ = out.flush();
+}
+
+/// A table: a header and rows, with the last column allowed to run long.
+pub struct Table {
+    header: Vec<&'static str>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new(header: &[&'static str]) -> Self {
+        Self {
+            header: header.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table as text, each column as wide as its widest cell; on a narrow terminal the
+    /// widest columns give way first, cut with an ellipsis.
+    pub fn render(&self, max_width: Option<usize>) -> String {
+        let n = self.header.len();
+        let mut widths: Vec<usize> = (0..n)
+            .map(|i| {
+                self.rows
+                    .iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .chain([self.header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        if let Some(max) = max_width {
+            let gaps = 3 * n.saturating_sub(1);
+            while widths.iter().sum::<usize>() + gaps > max {
+                let (i, w) = widths
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, w)| **w)
+                    .map(|(i, w)| (i, *w))
+                    .expect("a table has columns");
+                if w <= self.header[i].len().max(6) {
+                    break;
+                }
+                widths[i] = w - 1;
+            }
+        }
+        let mut out = String::new();
+        let header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
+        for row in std::iter::once(&header).chain(&self.rows) {
+            let cells: Vec<String> = (0..n)
+                .map(|i| fit(row.get(i).map_or("", |c| c), widths[i]))
+                .collect();
+            out.push_str(cells.join("   ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn print(&self) {
+        print!("{}", self.render(width()));
+    }
+}
+
+fn fit(cell: &str, width: usize) -> String {
+    let len = cell.chars().count();
+    if len <= width {
+        return format!("{cell:<width$}");
+    }
+    let kept: String = cell.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credits_read_well() {
+        assert_eq!(credits(1), "1 credit");
+        assert_eq!(credits(1234567), "1,234,567 credits");
+        assert_eq!(credits(-200), "-200 credits");
+    }
+
+    #[test]
+    fn tables_fit_the_terminal() {
+        let mut t = Table::new(&["ID", "NAME"]);
+        t.row(vec![
+            "1m94d4v321qn37cy".into(),
+            "a-rather-long-container-name".into(),
+        ]);
+        let wide = t.render(None);
+        assert_eq!(wide.lines().next().unwrap(), "ID                 NAME");
+        assert!(wide.contains("a-rather-long-container-name"));
+        let narrow = t.render(Some(30));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 30), "{narrow}");
+        assert!(narrow.contains('…'));
+    }
+}

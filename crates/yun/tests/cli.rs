@@ -1,0 +1,287 @@
+//! The `yun` client as a user runs it: the built binary against a real `yun dev` on the real
+//! engine, with its own home directory (so its contexts file is the test's), reading what it
+//! prints and how it exits.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use yun_testkit::{testbox_image, DevSite};
+
+const YUN: &str = env!("CARGO_BIN_EXE_yun");
+
+/// What one command did.
+#[derive(Debug)]
+struct Ran {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// The client with a home of its own, pointed at one master.
+struct Yun {
+    home: tempfile::TempDir,
+    addr: String,
+}
+
+impl Yun {
+    fn new(addr: &str) -> Self {
+        Self {
+            home: tempfile::tempdir().unwrap(),
+            addr: addr.to_string(),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(YUN);
+        cmd.args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("YUN_ADDR", &self.addr)
+            // Run in the home: a server's yun.toml in the working directory must not matter.
+            .current_dir(self.home.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &str) -> Ran {
+        let mut child = self.command(args).spawn().expect("the yun binary runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        Ran {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Ran {
+        self.run_with_stdin(args, "")
+    }
+
+    /// Runs and expects success.
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "yun {args:?}: {r:?}");
+        r.stdout
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("yun {args:?} -o json: {e}: {out}"))
+    }
+
+    fn login(&self, user: &str, password: &str) {
+        let r = self.run_with_stdin(
+            &["login", "-u", user, "--password-stdin"],
+            &format!("{password}\n"),
+        );
+        assert_eq!(r.code, 0, "login: {r:?}");
+    }
+
+    fn contexts_file(&self) -> std::path::PathBuf {
+        self.home.path().join(".config/yun/contexts.toml")
+    }
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renter_logs_in_runs_lists_follows_stops_and_removes_from_the_command_line() {
+    let site = DevSite::start(YUN, None).await;
+    let image = testbox_image();
+    site.admin.publish_image(&image).await.unwrap();
+    site.renter("cleo").await;
+    let yun = Yun::new(&site.root);
+
+    // Not logged in yet: 125, and it says what to do.
+    let r = yun.run(&["ps"]);
+    assert_eq!(r.code, 125, "{r:?}");
+    assert!(
+        r.stderr.contains("not logged in") && r.stderr.contains("yun login"),
+        "{r:?}"
+    );
+
+    // Login keeps the session in a 0600 file in a 0700 directory, and never prints the token.
+    let r = yun.run_with_stdin(
+        &["login", "-u", "cleo", "--password-stdin"],
+        "cleo-password\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let file = yun.contexts_file();
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    let token = saved
+        .lines()
+        .find_map(|l| l.strip_prefix("token = \""))
+        .map(|t| t.trim_end_matches('"').to_string())
+        .expect("a token in the file");
+    assert!(!r.stdout.contains(&token) && !r.stderr.contains(&token));
+    assert!(yun.ok(&["whoami"]).starts_with("cleo (renter)"));
+    let version = yun.json(&["version", "-o", "json"]);
+    assert_eq!(version["client"], version["server"], "{version}");
+
+    // Run two in the background; ps lists them, -o json parses, -q gives ids.
+    let web = yun.ok(&[
+        "run", "-d", "--name", "web", "-p", "8080", &image, "serve", "8080", "hi",
+    ]);
+    let web = web.trim().to_string();
+    yun.ok(&["run", "-d", "--name", "db", &image, "sleep", "0"]);
+    let listed = yun.json(&["ps", "-o", "json"]);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"web") && names.contains(&"db"), "{listed}");
+    let table = yun.ok(&["ps"]);
+    assert!(
+        table.starts_with("ID ") && table.contains("web") && table.contains("->8080/tcp"),
+        "{table}"
+    );
+    let ids = yun.ok(&["ps", "-q"]);
+    assert!(ids.lines().any(|l| l == web), "{ids}");
+    let endpoint = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web")
+        .unwrap()["ports"][0]["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    yun_testkit::fetch_eventually(&endpoint).await;
+
+    // Names and id prefixes resolve; an unknown one is 1.
+    let inspected = yun.json(&["inspect", "-o", "json", &web[..10]]);
+    assert_eq!(inspected["name"], "web");
+    assert_eq!(yun.json(&["inspect", "web"])["id"], web.as_str());
+    let r = yun.run(&["inspect", "nothing-like-it"]);
+    assert_eq!(r.code, 1, "{r:?}");
+
+    // Logs: stdout to stdout, a line written now is there.
+    reqwest::get(format!("http://{endpoint}/log/marker-from-the-test"))
+        .await
+        .unwrap();
+    let logs = yun.ok(&["logs", "web"]);
+    assert!(
+        logs.contains("serving on 8080") && logs.contains("marker-from-the-test"),
+        "{logs}"
+    );
+    let lines: Vec<serde_json::Value> = yun
+        .ok(&["logs", "-o", "jsonl", "--tail", "1", "web"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["stream"], "stdout");
+
+    // A followed log keeps the connection and shows what comes later.
+    let follow = yun.command(&["logs", "-f", "web"]).spawn().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    reqwest::get(format!("http://{endpoint}/log/later-line"))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let _ = Command::new("kill").arg(follow.id().to_string()).status();
+    let out = follow.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("later-line"));
+
+    // Stop, start, and rm (which wants -f for a running one).
+    assert_eq!(yun.ok(&["stop", "web"]).trim(), "web");
+    let all = yun.json(&["ps", "-a", "--filter", "state=stopped", "-o", "json"]);
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert!(
+        !yun.ok(&["ps"]).contains(" web "),
+        "ps shows running ones only"
+    );
+    yun.ok(&["start", "web"]);
+    let r = yun.run(&["rm", "web"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("yun rm -f"), "{r:?}");
+    yun.ok(&["rm", "-f", "web", "db"]);
+    assert_eq!(yun.ok(&["ps", "-aq"]), "");
+
+    // An attached run follows the log and ends with the command's exit code.
+    let r = yun.run(&["run", "--rm", &image, "print", "2", "attached", "exit", "3"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout.contains("attached 1") && r.stderr.contains("err attached 1"),
+        "{r:?}"
+    );
+    assert_eq!(yun.ok(&["ps", "-aq"]), "", "--rm removed it");
+
+    // Logout ends the session on the server too.
+    yun.ok(&["logout"]);
+    let old = site.anon.with_token(&token);
+    assert_eq!(old.me().await.unwrap_err().status(), Some(401));
+    assert_eq!(yun.run(&["whoami"]).code, 125);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apart() {
+    let site = DevSite::start(YUN, None).await;
+    let image = testbox_image();
+    site.admin.publish_image(&image).await.unwrap();
+
+    // Nothing listens here: 125, with the cause and what to do.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let nowhere = Yun::new(&format!("http://127.0.0.1:{port}"));
+    let r = nowhere.run_with_stdin(&["login", "-u", "x", "--password-stdin"], "x\n");
+    assert_eq!(r.code, 125, "{r:?}");
+    assert_eq!(
+        r.stderr.trim(),
+        format!("yun: cannot reach http://127.0.0.1:{port} (connection refused); is the master running? (yun dev)")
+    );
+
+    // A wrong password is an error (1); the operator starts with no credit, so a run is a
+    // refusal they can act on (2).
+    let yun = Yun::new(&site.root);
+    let r = yun.run_with_stdin(
+        &["login", "-u", "admin", "--password-stdin"],
+        "wrong-password\n",
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    yun.login("admin", yun_testkit::DEV_ADMIN_PASSWORD);
+    let r = yun.run(&["run", "-d", &image, "sleep", "0"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("balance"), "{r:?}");
+
+    // Bad input is refused before anything is sent.
+    let r = yun.run(&["run", "-d", "-p", "http", &image]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("-p http is not a port"), "{r:?}");
+
+    // The operator's commands, and a renter's refusal of them.
+    yun.ok(&["admin", "user", "credit", "admin", "1000", "to try a run"]);
+    let nodes = yun.json(&["admin", "nodes", "-o", "json"]);
+    assert_eq!(nodes["nodes"].as_array().unwrap().len(), 1);
+    site.renter("rex").await;
+    let renter = Yun::new(&site.root);
+    renter.login("rex", "rex-password");
+    let r = renter.run(&["admin", "users"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("only an operator"), "{r:?}");
+
+    // The help shows the exit table.
+    let help = yun.ok(&["--help"]);
+    assert!(
+        help.contains("Exit status:") && help.contains("insufficient_balance"),
+        "{help}"
+    );
+}
