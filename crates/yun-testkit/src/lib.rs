@@ -4,6 +4,7 @@
 //! each other's containers, networks or ports.
 
 mod api;
+pub mod bench;
 pub mod browser;
 mod cluster;
 mod dev;

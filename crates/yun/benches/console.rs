@@ -12,18 +12,12 @@
 use futures::StreamExt;
 use std::time::{Duration, Instant};
 use yun_api::containers::CreateContainer;
+use yun_testkit::bench::{env_or, TinyFleet};
 use yun_testkit::browser::Browser;
+use yun_testkit::container_spec;
 use yun_testkit::procfs::{cpu_seconds, pids_with_arg};
-use yun_testkit::{container_spec, PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn renderers_cpu() -> f64 {
     pids_with_arg("--type=renderer")
@@ -52,35 +46,16 @@ async fn main() {
     let n = env_or("CONSOLE_CONTAINERS", 200);
     let secs = Duration::from_secs(env_or("CONSOLE_SECONDS", 60) as u64);
     let terminals = env_or("CONSOLE_TERMINALS", 10);
-    let cluster = ProcessCluster::start_with_file(
-        YUN,
-        "default_plan = \"tiny\"\n[[plans]]\nname = \"tiny\"\ncpu_millis = 10\nmemory_mib = 16\npids = 16\n",
-        &["--max-containers-per-user", "1000"],
-    )
-    .await;
-    let ports = PortBlock::claim();
-    let _worker = cluster.spawn_worker("w1", &ports, &["--tenant-subnet-prefix", "24"]);
-    cluster.wait_ready("w1").await;
-    let image = cluster.publish_testbox().await;
+    let fleet = TinyFleet::start(YUN, &["--tenant-subnet-prefix", "24"]).await;
+    let cluster = &fleet.cluster;
     let raw = cluster.api.sign_up("bench", "bench-password").await;
     let renter = raw.client();
-    eprintln!("creating {n} containers …");
-    let mut ids = Vec::new();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
-        let made = futures::future::join_all(chunk.iter().map(|i| {
-            let (renter, image) = (renter.clone(), image.clone());
-            async move {
-                let spec = CreateContainer {
-                    name: Some(format!("c{i:03}")),
-                    ports: Some(vec![]),
-                    ..container_spec(&image, &["sleep", "0"])
-                };
-                renter.create_container(&spec, None).await.unwrap().0.id
-            }
-        }))
-        .await;
-        ids.extend(made);
-    }
+    let ids: Vec<String> = fleet
+        .idle_containers(std::slice::from_ref(&renter), n, "c")
+        .await
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
     let root = raw
         .base
         .trim_end_matches("/api/v1")

@@ -19,12 +19,7 @@ use yun_testkit::procfs::{cpu_seconds, peak_rss_mib};
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const WORKER_PROCESSES: usize = 4;
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use yun_testkit::bench::env_or;
 
 fn free_addr() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")

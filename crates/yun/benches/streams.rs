@@ -10,19 +10,11 @@
 use futures::StreamExt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use yun_api::containers::CreateContainer;
 use yun_api::live::StatsMessage;
+use yun_testkit::bench::{env_or, TinyFleet};
 use yun_testkit::procfs::{cpu_seconds, pids_named};
-use yun_testkit::{container_spec, PortBlock, ProcessCluster};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// CPU seconds used by a set of processes (those that exist now).
 fn cpu_of(pids: &[u32]) -> f64 {
@@ -61,17 +53,8 @@ async fn main() {
     let n = env_or("STREAMS_CONTAINERS", 100);
     let secs = Duration::from_secs(env_or("STREAMS_SECONDS", 30) as u64);
     let fanout = env_or("STREAMS_FANOUT", 1000);
-    // A tiny plan, so 100 containers fit two cores' CPU reservation.
-    let cluster = ProcessCluster::start_with_file(
-        YUN,
-        "default_plan = \"tiny\"\n[[plans]]\nname = \"tiny\"\ncpu_millis = 10\nmemory_mib = 16\npids = 16\n",
-        &["--max-containers-per-user", "1000"],
-    )
-    .await;
-    let ports = PortBlock::claim();
-    let worker = cluster.spawn_worker("w1", &ports, &[]);
-    cluster.wait_ready("w1").await;
-    let image = cluster.publish_testbox().await;
+    let fleet = TinyFleet::start(YUN, &[]).await;
+    let (cluster, worker) = (&fleet.cluster, &fleet.worker);
     // Two owners: one owner's network on a node holds about 60 containers.
     let users = [
         cluster
@@ -85,24 +68,7 @@ async fn main() {
             .await
             .client(),
     ];
-    eprintln!("creating {n} containers …");
-    let mut ids = Vec::new();
-    for chunk in (0..n).collect::<Vec<_>>().chunks(8) {
-        let made = futures::future::join_all(chunk.iter().map(|i| {
-            let (user, image) = (users[i % 2].clone(), image.clone());
-            async move {
-                let spec = CreateContainer {
-                    name: Some(format!("s{i}")),
-                    ports: Some(vec![]),
-                    ..container_spec(&image, &["sleep", "0"])
-                };
-                let (c, _) = user.create_container(&spec, None).await.unwrap();
-                (i % 2, c.id)
-            }
-        }))
-        .await;
-        ids.extend(made);
-    }
+    let ids = fleet.idle_containers(&users, n, "s").await;
     let worker_pid = worker.child.id();
     let master_pid = cluster.master_pid().unwrap();
     let bench_pid = std::process::id();

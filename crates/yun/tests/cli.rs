@@ -31,19 +31,35 @@ impl Yun {
         }
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    /// The command with this client's home and master; its standard streams are left as
+    /// they are (a pseudo-terminal's, under `in_terminal`).
+    fn bare(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(YUN);
         cmd.args(args)
             .env_clear()
             .env("HOME", self.home.path())
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
             .env("YUN_ADDR", &self.addr)
             // Run in the home: a server's yun.toml in the working directory must not matter.
-            .current_dir(self.home.path())
-            .stdin(Stdio::piped())
+            .current_dir(self.home.path());
+        cmd
+    }
+
+    /// The command with its standard streams piped to the test.
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.bare(args);
+        cmd.stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         cmd
+    }
+
+    /// The command in a pseudo-terminal of its own.
+    fn in_terminal(&self, args: &[&str]) -> expectrl::Session {
+        let mut term = expectrl::Session::spawn(self.bare(args)).expect("a pseudo-terminal");
+        term.set_expect_timeout(Some(std::time::Duration::from_secs(15)));
+        term
     }
 
     fn run_with_stdin(&self, args: &[&str], input: &str) -> Ran {
@@ -283,5 +299,166 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     assert!(
         help.contains("Exit status:") && help.contains("insufficient_balance"),
         "{help}"
+    );
+}
+
+/// Reads a child's stdout until `want` shows or 15 s pass; answers all it read.
+fn read_until(child: &mut std::process::Child, want: &str) -> String {
+    use std::io::Read;
+    let mut out = child.stdout.take().expect("a piped stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                return;
+            }
+        }
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut seen = Vec::new();
+    while !String::from_utf8_lossy(&seen).contains(want) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(chunk) => seen.extend(chunk),
+            Err(_) => panic!(
+                "no {want:?} within 15 s; read {:?}",
+                String::from_utf8_lossy(&seen)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_stats_events_pull_and_completions_from_the_command_line() {
+    let registry = yun_testkit::LocalRegistry::start().await;
+    let site = DevSite::start(YUN, Some("allowed_registries = [\"127.0.0.1\"]\n")).await;
+    let busybox = yun_testkit::busybox_image();
+    site.admin.publish_image(&busybox).await.unwrap();
+    site.renter("tao").await;
+    let yun = Yun::new(&site.root);
+    yun.login("tao", "tao-password");
+    yun.ok(&["run", "-d", "--name", "box", &busybox]);
+
+    // Without a terminal: stdout and stderr apart, stdin piped, the command's exit code.
+    let r = yun.run(&["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 5"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (5, "out\n", "err\n"),
+        "{r:?}"
+    );
+    let r = yun.run_with_stdin(&["exec", "-i", "box", "cat"], "piped in\n");
+    assert_eq!((r.code, r.stdout.as_str()), (0, "piped in\n"), "{r:?}");
+    let r = yun.run(&["exec", "-t", "box", "true"]);
+    assert_eq!(r.code, 1, "-t without a terminal is refused: {r:?}");
+
+    // Stats once, as JSON: a sample for the container.
+    let stats = yun.json(&["stats", "--no-stream", "-o", "json", "box"]);
+    let (id, sample) = stats.as_object().unwrap().iter().next().expect("a sample");
+    assert!(id.starts_with("1"), "{stats}");
+    assert!(
+        sample["memory_limit_bytes"].as_u64().unwrap() > 0,
+        "{stats}"
+    );
+    let table = yun.ok(&["stats", "--no-stream", "box"]);
+    assert!(
+        table.contains("CPU % (PLAN)") && table.contains("box"),
+        "{table}"
+    );
+
+    // Events as JSON lines: a stop shows as it happens.
+    let mut events = yun.command(&["events", "-o", "jsonl"]).spawn().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    yun.ok(&["stop", "box"]);
+    let seen = read_until(&mut events, "\"stopped\"");
+    assert!(
+        seen.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "{seen}"
+    );
+    let _ = events.kill();
+    let _ = events.wait();
+    yun.ok(&["start", "box"]);
+
+    // A pull: progress then the image, as JSON lines.
+    let reference = registry.push_fresh("tao/box", 2);
+    let lines: Vec<serde_json::Value> = yun
+        .ok(&["pull", "-o", "jsonl", &reference])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines
+        .iter()
+        .any(|l| l["type"] == "progress" && !l["layer"].as_str().unwrap().is_empty()));
+    assert_eq!(lines.last().unwrap()["type"], "done", "{lines:?}");
+    assert!(yun.ok(&["images", "-q"]).contains(&reference));
+    yun.ok(&["rmi", &reference]);
+
+    // Completion scripts.
+    assert!(yun.ok(&["completions", "bash"]).contains("_yun"));
+    assert!(yun.ok(&["completions", "fish"]).contains("complete -c yun"));
+}
+
+/// Whether the pseudo-terminal edits lines (ICANON), as a terminal does until a program puts
+/// it in raw mode.
+fn line_editing(term: &expectrl::Session) -> bool {
+    use std::os::fd::AsRawFd;
+    let master = term.get_process().get_raw_handle().unwrap();
+    let mut modes: libc::termios = unsafe { std::mem::zeroed() };
+    // SAFETY: tcgetattr fills the struct it is given from an open terminal descriptor.
+    assert_eq!(
+        unsafe { libc::tcgetattr(master.as_raw_fd(), &mut modes) },
+        0
+    );
+    modes.c_lflag & libc::ICANON != 0
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exec_it_and_stats_in_a_real_terminal() {
+    use expectrl::ControlCode;
+    let site = DevSite::start(YUN, None).await;
+    let busybox = yun_testkit::busybox_image();
+    site.admin.publish_image(&busybox).await.unwrap();
+    site.renter("uma").await;
+    let yun = Yun::new(&site.root);
+    yun.login("uma", "uma-password");
+    yun.ok(&["run", "-d", "--name", "box", &busybox]);
+
+    // exec -it: a shell in this terminal, raw while it runs, its size following the window,
+    // and the shell's exit code.
+    let mut term = yun.in_terminal(&["exec", "-it", "box", "/bin/sh"]);
+    term.expect("# ").unwrap();
+    assert!(
+        !line_editing(&term),
+        "the local terminal is raw while the shell runs"
+    );
+    term.send_line("echo hi").unwrap();
+    term.expect("\r\nhi\r\n").unwrap();
+    term.get_process_mut().set_window_size(101, 31).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    term.send_line("stty size").unwrap();
+    term.expect("31 101").unwrap();
+    term.send_line("exit 4").unwrap();
+    let status = term.get_process().wait().unwrap();
+    assert_eq!(
+        status,
+        expectrl::WaitStatus::Exited(term.get_process().pid(), 4),
+        "the client ends with the shell's code"
+    );
+    assert!(line_editing(&term), "the terminal's modes are restored");
+
+    // stats: the table redrawn in place (home, then the rows) until Ctrl-C.
+    let mut stats = yun.in_terminal(&["stats", "box"]);
+    for _ in 0..2 {
+        stats.expect("\x1b[HID").unwrap();
+        stats.expect("box").unwrap();
+    }
+    stats.send(ControlCode::EndOfText).unwrap();
+    stats.expect("\x1b[?25h").unwrap();
+    let status = stats.get_process().wait().unwrap();
+    assert_eq!(
+        status,
+        expectrl::WaitStatus::Exited(stats.get_process().pid(), 0)
     );
 }

@@ -47,12 +47,25 @@ enum Command {
     Worker(worker::WorkerArgs),
     #[command(flatten)]
     Client(crate::client::ClientCommand),
+    /// Print a completion script for a shell.
+    #[command(
+        after_help = "Examples:\n  yun completions bash > /etc/bash_completion.d/yun\n  yun completions fish > ~/.config/fish/completions/yun.fish"
+    )]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// Runs the command; answers the process's exit status.
 pub async fn run(cli: Cli) -> u8 {
     let server = match cli.command {
         Command::Client(c) => return crate::client::run(c, cli.target, cli.output).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "yun", &mut std::io::stdout());
+            return 0;
+        }
         server => server,
     };
     let done = async {
@@ -61,7 +74,7 @@ pub async fn run(cli: Cli) -> u8 {
             Command::Dev(args) => dev::run(args, file).await,
             Command::Master(args) => master::run(args, file).await,
             Command::Worker(args) => worker::run(args, file).await,
-            Command::Client(_) => unreachable!("handled above"),
+            Command::Client(_) | Command::Completions { .. } => unreachable!("handled above"),
         }
     };
     match done.await {

@@ -12,11 +12,13 @@ use yun_api::client::Page;
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {
     /// The fleet: each node's state, allocation and containers.
+    #[command(after_help = "Example:\n  yun admin nodes -o json")]
     Nodes,
     /// Cordon a node (no new containers go there) or uncordon it.
     #[command(subcommand, after_help = "Example:\n  yun admin node cordon w1")]
     Node(NodeCommand),
     /// Every account, with its balance.
+    #[command(after_help = "Example:\n  yun admin users")]
     Users,
     /// Ban, unban or credit an account.
     #[command(

@@ -4,7 +4,9 @@ use super::fail::{self, Failure};
 use super::output::{self, credits, word, Format, Table};
 use super::Session;
 use clap::Args;
-use yun_api::images::{Image, Visibility};
+use futures::StreamExt;
+use std::io::{IsTerminal, Write};
+use yun_api::images::{Image, PullEvent, Visibility};
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  yun images\n  yun images -q")]
@@ -57,14 +59,92 @@ pub async fn images(s: &Session, args: ImagesArgs) -> Result<u8, Failure> {
     Ok(0)
 }
 
-pub async fn pull(s: &Session, reference: &str) -> Result<u8, Failure> {
-    eprintln!("pulling {reference} …");
-    let image = s.client().pull(reference).await.map_err(|e| s.fail(e))?;
-    match s.format {
-        Format::Table => println!("{} ({})", image.reference, size(image.size_bytes)),
-        _ => output::json(&image),
+/// One layer's line: its id, the engine's word for where it is, and a bar when sizes are known.
+fn layer_line(layer: &str, status: &str, current: u64, total: u64) -> String {
+    const WIDTH: usize = 30;
+    if total == 0 {
+        return format!("{layer}: {status}");
     }
-    Ok(0)
+    let done = ((current.min(total) as f64 / total as f64) * WIDTH as f64) as usize;
+    let bar: String = "=".repeat(done) + &" ".repeat(WIDTH - done);
+    format!(
+        "{layer}: {status:<12} [{bar}] {} / {}",
+        size(current),
+        size(total)
+    )
+}
+
+pub async fn pull(s: &Session, reference: &str) -> Result<u8, Failure> {
+    let events = s
+        .client()
+        .pull_progress(reference)
+        .await
+        .map_err(|e| s.fail(e))?;
+    let mut events = Box::pin(events);
+    let live = std::io::stderr().is_terminal();
+    // Layers in the order they were first seen, each with its latest line.
+    let mut layers: Vec<(String, String)> = Vec::new();
+    let mut drawn = 0;
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|e| s.fail(e))?;
+        if s.format == Format::Jsonl {
+            output::json_line(&event);
+        }
+        match event {
+            PullEvent::Progress { layer, .. } if layer.is_empty() => {}
+            PullEvent::Progress {
+                status,
+                layer,
+                current,
+                total,
+            } => {
+                let line = layer_line(&layer, &status, current, total);
+                match layers.iter_mut().find(|(l, _)| *l == layer) {
+                    Some((_, old)) if *old == line => continue,
+                    Some((_, old)) => *old = line.clone(),
+                    None => layers.push((layer.clone(), line.clone())),
+                }
+                if s.format != Format::Table {
+                    continue;
+                }
+                if live {
+                    // Progress goes to stderr (stdout is for data): up over the block, then
+                    // every layer's line again, in one write.
+                    let mut frame = if drawn > 0 {
+                        format!("\x1b[{drawn}A")
+                    } else {
+                        String::new()
+                    };
+                    for (_, l) in &layers {
+                        frame.push_str(&format!("\r{l}\x1b[K\n"));
+                    }
+                    drawn = layers.len();
+                    let mut err = std::io::stderr().lock();
+                    let _ = err.write_all(frame.as_bytes()).and_then(|()| err.flush());
+                } else if status != "Downloading" && status != "Extracting" {
+                    eprintln!("{line}");
+                }
+            }
+            PullEvent::Done { image } => {
+                match s.format {
+                    Format::Table => println!("{} ({})", image.reference, size(image.size_bytes)),
+                    Format::Json => output::json(&image),
+                    Format::Jsonl => {}
+                }
+                return Ok(0);
+            }
+            PullEvent::Error { error } => {
+                return Err(Failure {
+                    code: error.code.exit_class().code(),
+                    message: error.message,
+                    refusal: Some(error.code),
+                });
+            }
+        }
+    }
+    Err(Failure::unusable(
+        "the pull's progress broke off before it ended; yun images shows whether it arrived",
+    ))
 }
 
 /// Your own image named by its id or reference.

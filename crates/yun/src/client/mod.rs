@@ -7,12 +7,15 @@ mod admin;
 mod connect;
 mod containers;
 mod contexts;
+mod events;
+mod exec;
 mod fail;
 mod images;
 mod logs;
 mod money;
 mod output;
 mod resolve;
+mod stats;
 
 use clap::Subcommand;
 pub use connect::Target;
@@ -47,13 +50,19 @@ pub enum ClientCommand {
     /// Log in to a master and keep the session for the next commands.
     Login(account::LoginArgs),
     /// End the session, on the master too.
+    #[command(after_help = "Example:\n  yun logout")]
     Logout,
     /// Who you are logged in as, and where.
+    #[command(after_help = "Examples:\n  yun whoami\n  yun whoami -o json")]
     Whoami,
     /// This client's version and the master's.
+    #[command(after_help = "Example:\n  yun version --addr https://cloud.example.com")]
     Version,
     /// The masters you are logged in to (contexts).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun context ls\n  yun context use cloud.example.com"
+    )]
     Context(account::ContextCommand),
     /// Run a container from an image; follows its log unless -d.
     Run(containers::RunArgs),
@@ -75,9 +84,15 @@ pub enum ClientCommand {
     Rm(containers::RmArgs),
     /// A container's log.
     Logs(logs::LogsArgs),
+    /// Live CPU, memory, network, disk and processes of containers.
+    Stats(stats::StatsArgs),
+    /// Run a command in a running container (-it for a shell).
+    Exec(exec::ExecArgs),
+    /// Your containers' state changes as they happen.
+    Events(events::EventsArgs),
     /// The images you may run: the public catalog and your own.
     Images(images::ImagesArgs),
-    /// Pull an image of your own from a registry.
+    /// Pull an image of your own from a registry, with a bar per layer.
     #[command(after_help = "Example:\n  yun pull registry.example.com/me/app:1.0")]
     Pull {
         /// The image reference.
@@ -91,8 +106,10 @@ pub enum ClientCommand {
         images: Vec<String>,
     },
     /// The plans: CPU, memory and price per hour.
+    #[command(after_help = "Example:\n  yun plans -o json")]
     Plans,
     /// Your balance.
+    #[command(after_help = "Example:\n  yun balance")]
     Balance,
     /// Every change of your balance, newest first.
     Ledger(money::LedgerArgs),
@@ -103,9 +120,13 @@ pub enum ClientCommand {
         credits: i64,
     },
     /// Your recharge orders.
+    #[command(after_help = "Example:\n  yun orders -o json")]
     Orders,
     /// Operators: the fleet, accounts, the catalog, manual payments.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun admin nodes\n  yun admin user credit alice 500 \"refund for the outage\""
+    )]
     Admin(admin::AdminCommand),
 }
 
@@ -144,6 +165,9 @@ async fn dispatch(command: ClientCommand, target: &Target, format: Format) -> Re
         C::Restart(t) => containers::power(&s, t, containers::Power::Restart).await,
         C::Rm(args) => containers::rm(&s, args).await,
         C::Logs(args) => logs::logs(&s, args).await,
+        C::Stats(args) => stats::stats(&s, args).await,
+        C::Exec(args) => exec::exec(&s, args).await,
+        C::Events(args) => events::events(&s, args).await,
         C::Images(args) => images::images(&s, args).await,
         C::Pull { reference } => images::pull(&s, &reference).await,
         C::Rmi { images } => images::rmi(&s, &images).await,
