@@ -126,8 +126,25 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     );
     b.goto(&format!("{root}/containers")).await;
 
-    // Stop and start change the badge live; remove asks first.
-    b.click("tr[data-name=web] button[data-action=stop]").await;
+    // Stop and start change the badge live; remove asks first. The stop is done from the
+    // keyboard alone: Tab from the top of the page reaches the row's Stop, and Enter presses it.
+    b.eval("document.querySelector('a.brand').focus(); return true;")
+        .await;
+    let mut reached = false;
+    for _ in 0..60 {
+        let focused = b
+            .eval("return document.activeElement.matches('tr[data-name=web] button[data-action=stop]');")
+            .await;
+        if focused == true {
+            reached = true;
+            break;
+        }
+        let el = b.client.active_element().await.unwrap();
+        el.send_keys("\u{e004}").await.unwrap(); // WebDriver's Tab key
+    }
+    assert!(reached, "the row's Stop is reachable with Tab");
+    let el = b.client.active_element().await.unwrap();
+    el.send_keys("\u{e007}").await.unwrap(); // Enter
     b.until(
         "the badge shows stopped",
         "const r = document.querySelector('tr[data-name=web] .badge'); return !!r && ['stopped','exited'].includes(r.dataset.state);",

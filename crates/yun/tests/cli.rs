@@ -118,6 +118,8 @@ async fn a_renter_logs_in_runs_lists_follows_stops_and_removes_from_the_command_
     site.admin.publish_image(&image).await.unwrap();
     site.renter("cleo").await;
     let yun = Yun::new(&site.root);
+    // A server's settings file where the client runs is not the client's: it is never read.
+    std::fs::write(yun.home.path().join("yun.toml"), "not = [valid toml").unwrap();
 
     // Not logged in yet: 125, and it says what to do.
     let r = yun.run(&["ps"]);
@@ -447,6 +449,23 @@ async fn exec_it_and_stats_in_a_real_terminal() {
         "the client ends with the shell's code"
     );
     assert!(line_editing(&term), "the terminal's modes are restored");
+
+    // With NO_COLOR the cursor stays still: the table is printed once a second instead.
+    let mut plain = yun.bare(&["stats", "box"]);
+    plain.env("NO_COLOR", "1");
+    let mut plain = expectrl::Session::spawn(plain).unwrap();
+    plain.set_expect_timeout(Some(std::time::Duration::from_secs(15)));
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.extend_from_slice(plain.expect("box").unwrap().before());
+    }
+    plain.send(ControlCode::EndOfText).unwrap();
+    let _ = std::io::Read::read_to_end(&mut plain, &mut seen);
+    let printed = String::from_utf8_lossy(&seen);
+    assert!(
+        !printed.contains('\x1b'),
+        "no escape codes with NO_COLOR: {printed:?}"
+    );
 
     // stats: the table redrawn in place (home, then the rows) until Ctrl-C.
     let mut stats = yun.in_terminal(&["stats", "box"]);

@@ -5,7 +5,7 @@ use super::output::{self, credits, word, Format, Table};
 use super::Session;
 use clap::Args;
 use futures::StreamExt;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use yun_api::images::{Image, PullEvent, Visibility};
 
 #[derive(Args, Debug)]
@@ -81,7 +81,7 @@ pub async fn pull(s: &Session, reference: &str) -> Result<u8, Failure> {
         .await
         .map_err(|e| s.fail(e))?;
     let mut events = Box::pin(events);
-    let live = std::io::stderr().is_terminal();
+    let live = output::live(&std::io::stderr());
     // Layers in the order they were first seen, each with its latest line.
     let mut layers: Vec<(String, String)> = Vec::new();
     let mut drawn = 0;

@@ -1,5 +1,7 @@
 //! What a command prints on stdout: a table sized to the terminal, one JSON document
 //! (`-o json`), JSON lines for streams (`-o jsonl`), or ids alone (`-q`). Messages go to stderr.
+//! Cursor movement (a table redrawn in place, progress bars) only on a terminal, and never
+//! with `NO_COLOR` set.
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -28,6 +30,11 @@ pub struct Output {
         default_value_t
     )]
     pub format: Format,
+}
+
+/// Whether output to `stream` may move the cursor: it is a terminal and `NO_COLOR` is unset.
+pub fn live(stream: &impl IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// The terminal's width, or none when stdout is not a terminal (then columns never shrink).

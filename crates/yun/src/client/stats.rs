@@ -8,7 +8,7 @@ use super::{resolve, Session};
 use clap::Args;
 use futures::StreamExt;
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 use yun_api::containers::{Container, ContainerState};
 use yun_api::live::{StatsFrame, StatsMessage};
@@ -114,7 +114,7 @@ pub async fn stats(s: &Session, args: StatsArgs) -> Result<u8, Failure> {
     }
     let mut samples = futures::stream::select_all(feeds);
     let mut latest: BTreeMap<String, StatsFrame> = BTreeMap::new();
-    let live = std::io::stdout().is_terminal() && s.format == Format::Table && !args.no_stream;
+    let live = output::live(&std::io::stdout()) && s.format == Format::Table && !args.no_stream;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
