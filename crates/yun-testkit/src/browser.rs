@@ -140,24 +140,41 @@ impl Browser {
     }
 
     /// The element `css` matches once it exists (within 30 s: the suite loads the machine).
+    /// A console page that never started (still "Loading…", seen under a loaded suite and not
+    /// understood yet) is reported with what it had loaded and loaded once more.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(css))
-            .await
-        {
+        let wait = |limit| {
+            self.client
+                .wait()
+                .at_most(limit)
+                .for_element(Locator::Css(css))
+        };
+        let first = wait(Duration::from_secs(30)).await;
+        let found = match first {
+            Err(_) if self.stuck_loading().await => {
+                let loaded = self.eval(STUCK_PAGE).await;
+                eprintln!("find: the page never started; loading it again. It had: {loaded}");
+                self.client.refresh().await.expect("reloading the page");
+                wait(Duration::from_secs(30)).await
+            }
+            other => other,
+        };
+        match found {
             Ok(el) => el,
             Err(e) => {
                 self.screenshot("failed").await;
                 let url = self.client.current_url().await.map(|u| u.to_string());
-                let text = self
-                    .eval("return document.body ? document.body.innerText.slice(0, 500) : '';")
-                    .await;
-                panic!("no {css} on {url:?} (see target/screenshots/failed.png): {e}; the page says {text}")
+                let loaded = self.eval(STUCK_PAGE).await;
+                panic!("no {css} on {url:?} (see target/screenshots/failed.png): {e}; the page had {loaded}")
             }
         }
+    }
+
+    /// Whether the console's page is still at its "Loading…" placeholder.
+    async fn stuck_loading(&self) -> bool {
+        self.eval("const v = document.getElementById('view'); return !!v && v.innerText.trim() === 'Loading…';")
+            .await
+            == serde_json::Value::Bool(true)
     }
 
     /// Types `text` into the field `css`, after clearing it.

@@ -25,10 +25,12 @@ pub async fn events(s: &Session, args: EventsArgs) -> Result<u8, Failure> {
         .await
         .map_err(|e| s.fail(e))?;
     let mut stream = Box::pin(stream);
+    // One listener for the whole run: a Ctrl-C between two events is not lost.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         let event = tokio::select! {
             e = stream.next() => e,
-            _ = tokio::signal::ctrl_c() => return Ok(0),
+            _ = &mut interrupted => return Ok(0),
         };
         let Some(event) = event else {
             return Err(Failure::unusable(

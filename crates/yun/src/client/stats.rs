@@ -122,6 +122,8 @@ pub async fn stats(s: &Session, args: StatsArgs) -> Result<u8, Failure> {
         // The cursor hides while the table redraws, and shows again however this ends.
         print!("\x1b[?25l");
     }
+    // One listener for the whole run: a Ctrl-C between two turns of the loop is not lost.
+    let mut interrupted = std::pin::pin!(tokio::signal::ctrl_c());
     let ended = loop {
         tokio::select! {
             sample = samples.next() => match sample {
@@ -159,7 +161,7 @@ pub async fn stats(s: &Session, args: StatsArgs) -> Result<u8, Failure> {
                 }
             }
             _ = tokio::time::sleep_until(deadline), if args.no_stream => break Ok(()),
-            _ = tokio::signal::ctrl_c() => break Ok(()),
+            _ = &mut interrupted => break Ok(()),
         }
     };
     if live {
