@@ -13,6 +13,8 @@
 //!   cat                  copy stdin to stdout until end of input (for exec consoles)
 //!   lines N WIDTH RATE   write N numbered lines of WIDTH bytes to stdout, RATE lines a
 //!                        second at most (0 = as fast as it can)
+//!   connect HOST:PORT    try a TCP connection (3 s at most) and print whether it opened;
+//!                        HOST `gateway` is the default route's gateway (the host)
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -71,6 +73,19 @@ fn serve(port: u16, body: String, content_type: &'static str) {
             });
         }
     });
+}
+
+/// The default route's gateway (the host, on a bridge network), from /proc/net/route.
+fn default_gateway() -> String {
+    let routes = std::fs::read_to_string("/proc/net/route").expect("/proc/net/route");
+    for line in routes.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() > 2 && f[1] == "00000000" {
+            let g = u32::from_str_radix(f[2], 16).expect("a hex address");
+            return std::net::Ipv4Addr::from(g.to_le_bytes()).to_string();
+        }
+    }
+    panic!("no default route");
 }
 
 fn hold_forever() -> ! {
@@ -187,6 +202,26 @@ fn main() {
                 }
                 let _ = out.flush();
                 i += 4;
+            }
+            "connect" => {
+                let target = arg(i + 1);
+                let (host, port) = target.rsplit_once(':').expect("HOST:PORT");
+                let host = if host == "gateway" {
+                    default_gateway()
+                } else {
+                    host.to_string()
+                };
+                let addr: std::net::SocketAddr =
+                    format!("{host}:{port}").parse().expect("an address");
+                let what = match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3))
+                {
+                    Ok(_) => "open".to_string(),
+                    Err(e) => format!("closed ({e})"),
+                };
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "connect {target}: {what}");
+                let _ = out.flush();
+                i += 2;
             }
             "exit" => {
                 let _ = std::io::stdout().flush();

@@ -28,6 +28,7 @@ pub fn docker_options() -> DockerOptions {
         tenant_subnets: "10.210.0.0/16".parse().expect("literal subnet"),
         tenant_prefix_len: 26,
         allow_unenforced_limits: false,
+        shield_host: yun_worker::runtime::docker::HostShield::Required,
     }
 }
 
@@ -194,6 +195,34 @@ pub fn remove_labelled(cluster_id: &str) {
             .stderr(Stdio::null())
             .status();
     }
+    for rule in host_rules(cluster_id) {
+        let mut delete: Vec<&str> = rule.split_whitespace().collect();
+        delete[0] = "-D";
+        let _ = Command::new("iptables")
+            .arg("-w")
+            .args(&delete)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// The worker's rules in the host's INPUT chain for `cluster_id` (`iptables -S` lines; their
+/// comments have no spaces, so splitting on whitespace gives the arguments back).
+pub fn host_rules(cluster_id: &str) -> Vec<String> {
+    let tag = format!("yun:{cluster_id}");
+    let out = Command::new("iptables")
+        .args(["-w", "-S", "INPUT"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).to_string())
+        .unwrap_or_default();
+    out.lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .any(|w| w == tag || w.trim_matches('"') == tag)
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// A `yun worker` child process; killed when dropped.
@@ -210,16 +239,12 @@ impl WorkerProcess {
         ports: &PortBlock,
         extra_args: &[&str],
     ) -> Self {
-        let child = Command::new(yun_bin)
-            .args([
-                "worker",
-                "--name",
-                name,
-                "--rpc",
-                "127.0.0.1:0",
-                "--public-host",
-                "127.0.0.1",
-            ])
+        let mut cmd = Command::new(yun_bin);
+        cmd.args(["worker", "--name", name, "--public-host", "127.0.0.1"]);
+        if !extra_args.contains(&"--rpc") {
+            cmd.args(["--rpc", "127.0.0.1:0"]);
+        }
+        let child = cmd
             .arg("--master")
             .arg(format!("http://{master_rpc}"))
             .arg("--port-range")

@@ -92,6 +92,7 @@ fn status_of(e: &RuntimeError) -> Status {
     match e {
         RuntimeError::NotRegistered => Status::unavailable(msg),
         RuntimeError::LimitsUnenforced(_)
+        | RuntimeError::HostShield(_)
         | RuntimeError::CreateWarning(_)
         | RuntimeError::ImageUnavailable { .. } => Status::failed_precondition(msg),
         RuntimeError::SpecConflict { .. } => Status::already_exists(msg),
@@ -108,10 +109,10 @@ fn status_of(e: &RuntimeError) -> Status {
         RuntimeError::SubnetsExhausted(_) => Status::resource_exhausted(msg),
         RuntimeError::CommandCannotRun(_) => Status::invalid_argument(msg),
         RuntimeError::NotFound(_) => Status::not_found(msg),
-        // A tenant network is a /26: about 60 containers of one owner per node.
+        // A tenant network holds so many containers (61 in a /26).
         RuntimeError::Docker(e) if e.to_string().contains("no available IPv4 addresses") => {
             Status::resource_exhausted(
-                "this owner's network on the node is full (about 60 containers per owner and node); remove one first",
+                "this owner's network on the node is full (61 containers per owner and node with /26 subnets; the operator can give larger ones with --tenant-subnet-prefix); remove one first",
             )
         }
         RuntimeError::Docker(e) => {

@@ -50,6 +50,7 @@ async fn host_workers() {
                 tenant_subnets: "10.210.0.0/16".parse().unwrap(),
                 tenant_prefix_len: 26,
                 allow_unenforced_limits: false,
+                shield_host: yun_worker::runtime::docker::HostShield::Off,
             },
             boot_id: Some("simulated".into()),
         };

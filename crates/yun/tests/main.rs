@@ -14,6 +14,7 @@ mod error_codes;
 mod fault;
 mod fleet;
 mod hardening;
+mod host_shield;
 mod image_policy;
 mod image_removal;
 mod isolation;

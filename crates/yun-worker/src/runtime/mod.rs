@@ -118,6 +118,8 @@ pub enum RuntimeError {
     CommandCannotRun(String),
     #[error("no free subnet is left in the tenant pool {0}")]
     SubnetsExhausted(String),
+    #[error("{0}; or start the worker with --allow-host-access to run containers without that protection")]
+    HostShield(String),
     #[error("docker: {0}")]
     Docker(#[from] bollard::errors::Error),
 }

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use yun_master::MasterConfig;
+use yun_worker::runtime::docker::HostShield;
 use yun_worker::WorkerConfig;
 
 #[derive(Args)]
@@ -71,7 +72,9 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         pool: None,
         prefix: None,
     };
-    let docker = docker_options(args.docker, subnets, false, &file)?;
+    // On a developer's machine yun dev may run without root: the host's firewall is then left
+    // alone, with a warning.
+    let docker = docker_options(args.docker, subnets, false, HostShield::BestEffort, &file)?;
     let worker = yun_worker::start(WorkerConfig {
         name: file.name.clone().unwrap_or_else(default_name),
         master: format!("http://{}", master.rpc_addr),

@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub tenant_subnets: Option<String>,
     pub tenant_subnet_prefix: Option<u8>,
     pub allow_unenforced_limits: Option<bool>,
+    pub allow_host_access: Option<bool>,
     pub max_containers_per_user: Option<u64>,
     pub cpu_overcommit: Option<f64>,
     pub default_plan: Option<String>,

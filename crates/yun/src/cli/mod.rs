@@ -164,7 +164,13 @@ mod tests {
         use super::worker::{docker_options, TenantSubnets};
         let with = |prefix| {
             let subnets = TenantSubnets { pool: None, prefix };
-            docker_options(None, subnets, false, &FileConfig::default())
+            docker_options(
+                None,
+                subnets,
+                false,
+                yun_worker::runtime::docker::HostShield::Required,
+                &FileConfig::default(),
+            )
         };
         assert_eq!(with(None).unwrap().tenant_prefix_len, 26);
         assert_eq!(with(Some(24)).unwrap().tenant_prefix_len, 24);

@@ -4,7 +4,7 @@ use super::file::FileConfig;
 use anyhow::Context;
 use clap::Args;
 use std::net::SocketAddr;
-use yun_worker::runtime::docker::DockerOptions;
+use yun_worker::runtime::docker::{DockerOptions, HostShield};
 use yun_worker::WorkerConfig;
 
 #[derive(Args)]
@@ -41,6 +41,11 @@ pub struct WorkerArgs {
     /// Run containers even when the engine cannot enforce memory, swap, CPU or pids limits.
     #[arg(long, env = "YUN_ALLOW_UNENFORCED_LIMITS")]
     allow_unenforced_limits: bool,
+    /// Let tenant containers open connections to this host's own addresses (by default the
+    /// worker refuses them in the host's firewall, so no container reaches its RPC port or
+    /// other services here).
+    #[arg(long, env = "YUN_ALLOW_HOST_ACCESS")]
+    allow_host_access: bool,
     /// The cluster join token (the master's --join-token).
     #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
     join_token: Option<String>,
@@ -59,6 +64,7 @@ pub fn docker_options(
     docker: Option<String>,
     subnets: TenantSubnets,
     allow: bool,
+    shield: HostShield,
     file: &FileConfig,
 ) -> anyhow::Result<DockerOptions> {
     let pool = subnets
@@ -79,6 +85,11 @@ pub fn docker_options(
         })?,
         tenant_prefix_len: prefix,
         allow_unenforced_limits: allow || file.allow_unenforced_limits.unwrap_or(false),
+        shield_host: if file.allow_host_access.unwrap_or(false) {
+            HostShield::Off
+        } else {
+            shield
+        },
     })
 }
 
@@ -125,6 +136,11 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
                 prefix: args.tenant_subnet_prefix,
             },
             args.allow_unenforced_limits,
+            if args.allow_host_access {
+                HostShield::Off
+            } else {
+                HostShield::Required
+            },
             &file,
         )?,
     };

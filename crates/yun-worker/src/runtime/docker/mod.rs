@@ -7,6 +7,7 @@ pub use container::container_config;
 mod engine;
 mod events;
 mod exec;
+mod firewall;
 mod images;
 mod logs;
 mod network;
@@ -39,6 +40,19 @@ pub struct DockerOptions {
     /// The size of each owner's subnet on this node, as a prefix length (26: 61 containers).
     pub tenant_prefix_len: u8,
     pub allow_unenforced_limits: bool,
+    /// Whether tenant containers' connections to this host's own addresses are refused.
+    pub shield_host: HostShield,
+}
+
+/// How the worker keeps tenant containers off this host's own services.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostShield {
+    /// Rules in the host's firewall, or no containers (`yun worker`'s default).
+    Required,
+    /// Rules when the firewall can be changed, else a warning (`yun dev` run without root).
+    BestEffort,
+    /// No rules (`--allow-host-access`).
+    Off,
 }
 
 pub struct DockerRuntime {
@@ -55,6 +69,9 @@ pub struct DockerRuntime {
     owner_locks: KeyedLocks<tokio::sync::RwLock<()>>,
     /// Per owner: making the tenant network, so two creates do not both make one.
     network_locks: KeyedLocks<tokio::sync::Mutex<()>>,
+    /// The host's firewall rules: changed by one task at a time, and known to be in place.
+    firewall: tokio::sync::Mutex<()>,
+    shielded: std::sync::atomic::AtomicBool,
 }
 
 impl DockerRuntime {
@@ -70,6 +87,8 @@ impl DockerRuntime {
             container_locks: KeyedLocks::default(),
             owner_locks: KeyedLocks::default(),
             network_locks: KeyedLocks::default(),
+            firewall: tokio::sync::Mutex::new(()),
+            shielded: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -13,12 +13,21 @@ pub fn tenant_network_name(scope: &Scope, owner: &str) -> String {
 }
 
 impl DockerRuntime {
-    /// Returns the owner's network name, creating it when missing. Callers hold the owner lock.
+    /// Returns the owner's network name, creating it when missing, with the host's rules in
+    /// place before any container joins it. Callers hold the owner lock.
     pub(super) async fn ensure_tenant_network(
         &self,
         scope: &Scope,
         owner: &str,
     ) -> RuntimeResult<String> {
+        let name = self.make_tenant_network(scope, owner).await?;
+        // After the network exists: a removal of the cluster's last other network either sees
+        // this one and keeps the rules, or took them away first and this puts them back.
+        self.shield_host(scope).await?;
+        Ok(name)
+    }
+
+    async fn make_tenant_network(&self, scope: &Scope, owner: &str) -> RuntimeResult<String> {
         let name = tenant_network_name(scope, owner);
         let lock = self.network_locks.get(owner);
         let _guard = lock.lock().await;
@@ -111,11 +120,13 @@ impl DockerRuntime {
             }
         }
         let name = tenant_network_name(scope, owner);
-        if let Err(e) = self.docker.remove_network(&name).await {
+        match self.docker.remove_network(&name).await {
+            Ok(()) => self.unshield_host_if_unused(scope).await,
             // Another worker of this cluster on the same engine may still have endpoints on it.
-            if !is_not_found(&e) {
+            Err(e) if !is_not_found(&e) => {
                 tracing::debug!(network = name, error = %e, "tenant network kept");
             }
+            Err(_) => {}
         }
     }
 }
