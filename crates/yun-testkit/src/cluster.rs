@@ -196,7 +196,11 @@ pub fn remove_labelled(cluster_id: &str) {
             .status();
     }
     for rule in host_rules(cluster_id) {
-        let mut delete: Vec<&str> = rule.split_whitespace().collect();
+        // `iptables -S` quotes the comment; the arguments to delete it are unquoted.
+        let mut delete: Vec<&str> = rule
+            .split_whitespace()
+            .map(|w| w.trim_matches('"'))
+            .collect();
         delete[0] = "-D";
         let _ = Command::new("iptables")
             .arg("-w")
