@@ -253,6 +253,8 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
             .await,
         0
     );
+    // The list of orders is drawn again after the payment's instructions.
+    b.find("#orders tr[data-state=pending]").await;
     let order = b
         .eval("return document.querySelector('#orders tr[data-state=pending]').dataset.order;")
         .await;
@@ -627,6 +629,7 @@ async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
     b.click("form button[type=submit]").await;
     b.find(".empty:not([hidden])").await;
     b.click("a[href='/run']").await;
+    b.find("select[name=image]").await;
     let chosen = b
         .eval("return document.querySelector('select[name=image]').value;")
         .await;

@@ -450,6 +450,27 @@ async fn exec_it_and_stats_in_a_real_terminal() {
     );
     assert!(line_editing(&term), "the terminal's modes are restored");
 
+    // An attached run follows the log until Ctrl-C, which detaches and leaves it running.
+    let mut attached = yun.in_terminal(&[
+        "run",
+        "--name",
+        "kept",
+        &busybox,
+        "sh",
+        "-c",
+        "echo ready; sleep 600",
+    ]);
+    attached.expect("ready").unwrap();
+    attached.send(ControlCode::EndOfText).unwrap();
+    attached.expect("still running and billed").unwrap();
+    let status = attached.get_process().wait().unwrap();
+    assert_eq!(
+        status,
+        expectrl::WaitStatus::Exited(attached.get_process().pid(), 0)
+    );
+    let kept = yun.json(&["inspect", "kept"]);
+    assert_eq!(kept["state"], "running", "{kept}");
+
     // With NO_COLOR the cursor stays still: the table is printed once a second instead.
     let mut plain = yun.bare(&["stats", "box"]);
     plain.env("NO_COLOR", "1");
