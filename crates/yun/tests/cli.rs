@@ -338,9 +338,19 @@ async fn exec_stats_events_pull_and_completions_from_the_command_line() {
     let site = DevSite::start(YUN, Some("allowed_registries = [\"127.0.0.1\"]\n")).await;
     let busybox = yun_testkit::busybox_image();
     site.admin.publish_image(&busybox).await.unwrap();
-    site.renter("tao").await;
+    // An account made from the command line, logged in at once.
     let yun = Yun::new(&site.root);
-    yun.login("tao", "tao-password");
+    let r = yun.run_with_stdin(
+        &["signup", "-u", "tao", "--password-stdin"],
+        "tao-password\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(yun.ok(&["whoami"]).starts_with("tao (renter)"));
+    let r = yun.run_with_stdin(
+        &["signup", "-u", "tao", "--password-stdin"],
+        "tao-password\n",
+    );
+    assert_eq!(r.code, 2, "a taken name is a refusal: {r:?}");
     yun.ok(&["run", "-d", "--name", "box", &busybox]);
 
     // Without a terminal: stdout and stderr apart, stdin piped, the command's exit code.

@@ -46,10 +46,8 @@ fn read_line(prompt: &str) -> Result<String, Failure> {
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-pub async fn login(target: &Target, args: LoginArgs) -> Result<u8, Failure> {
-    let mut saved = Contexts::load()?;
-    let master = target.anonymous(&saved)?;
-    target.check_secrets_may_go(&master.addr)?;
+/// The username and password, from the flags, the terminal or standard input.
+fn credentials(args: LoginArgs) -> Result<(String, String), Failure> {
     let username = match args.username {
         Some(u) => u,
         None => read_line("Username: ")?,
@@ -63,6 +61,39 @@ pub async fn login(target: &Target, args: LoginArgs) -> Result<u8, Failure> {
             ))
         })?
     };
+    Ok((username, password))
+}
+
+/// Makes an account on the master, then logs in with it.
+pub async fn signup(target: &Target, args: LoginArgs) -> Result<u8, Failure> {
+    let saved = Contexts::load()?;
+    let master = target.anonymous(&saved)?;
+    target.check_secrets_may_go(&master.addr)?;
+    let (username, password) = credentials(args)?;
+    master
+        .client
+        .register(&username, &password)
+        .await
+        .map_err(|e| Failure::from_client(&master.addr, e))?;
+    eprintln!("made the account {username} on {}", master.addr);
+    log_in_as(target, saved, master, username, password).await
+}
+
+pub async fn login(target: &Target, args: LoginArgs) -> Result<u8, Failure> {
+    let saved = Contexts::load()?;
+    let master = target.anonymous(&saved)?;
+    target.check_secrets_may_go(&master.addr)?;
+    let (username, password) = credentials(args)?;
+    log_in_as(target, saved, master, username, password).await
+}
+
+async fn log_in_as(
+    target: &Target,
+    mut saved: Contexts,
+    master: super::connect::Master,
+    username: String,
+    password: String,
+) -> Result<u8, Failure> {
     let answer = master
         .client
         .login(&username, &password)

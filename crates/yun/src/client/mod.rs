@@ -49,6 +49,11 @@ impl Session {
 pub enum ClientCommand {
     /// Log in to a master and keep the session for the next commands.
     Login(account::LoginArgs),
+    /// Make an account on a master (when it takes sign-ups), and log in with it.
+    #[command(
+        after_help = "Examples:\n  yun signup -u alice\n  echo \"$PASSWORD\" | yun signup -u alice --password-stdin"
+    )]
+    Signup(account::LoginArgs),
     /// End the session, on the master too.
     #[command(after_help = "Example:\n  yun logout")]
     Logout,
@@ -145,6 +150,7 @@ async fn dispatch(command: ClientCommand, target: &Target, format: Format) -> Re
     use ClientCommand as C;
     match command {
         C::Login(args) => return account::login(target, args).await,
+        C::Signup(args) => return account::signup(target, args).await,
         C::Logout => return account::logout(target).await,
         C::Version => return account::version(target, format).await,
         C::Context(c) => return account::context(c, format),
@@ -177,6 +183,8 @@ async fn dispatch(command: ClientCommand, target: &Target, format: Format) -> Re
         C::Topup { credits } => money::topup(&s, credits).await,
         C::Orders => money::orders(&s).await,
         C::Admin(cmd) => admin::admin(&s, cmd).await,
-        C::Login(_) | C::Logout | C::Version | C::Context(_) => unreachable!("handled above"),
+        C::Login(_) | C::Signup(_) | C::Logout | C::Version | C::Context(_) => {
+            unreachable!("handled above")
+        }
     }
 }
