@@ -460,6 +460,10 @@ async fn exec_it_and_stats_in_a_real_terminal() {
     );
     assert!(line_editing(&term), "the terminal's modes are restored");
 
+    // On a terminal a running container's state is green.
+    let mut ps = yun.in_terminal(&["ps"]);
+    ps.expect("\x1b[32mrunning").unwrap();
+
     // An attached run follows the log until Ctrl-C, which detaches and leaves it running.
     let mut attached = yun.in_terminal(&[
         "run",

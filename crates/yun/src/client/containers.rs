@@ -321,7 +321,7 @@ pub async fn ps(s: &Session, args: PsArgs) -> Result<u8, Failure> {
                     .iter()
                     .map(|p| format!("{}->{}/{}", p.endpoint, p.container_port, protocol(p)))
                     .collect();
-                t.row(vec![
+                let cells = vec![
                     c.id.clone(),
                     c.name.clone(),
                     c.image.clone(),
@@ -329,7 +329,8 @@ pub async fn ps(s: &Session, args: PsArgs) -> Result<u8, Failure> {
                     c.plan.clone(),
                     age(&c.created_at),
                     endpoints.join(", "),
-                ]);
+                ];
+                t.row_coloured(cells, 3, output::state_colour(c.state));
             }
             t.print();
         }

@@ -1,7 +1,7 @@
 //! What a command prints on stdout: a table sized to the terminal, one JSON document
 //! (`-o json`), JSON lines for streams (`-o jsonl`), or ids alone (`-q`). Messages go to stderr.
-//! Cursor movement (a table redrawn in place, progress bars) only on a terminal, and never
-//! with `NO_COLOR` set.
+//! Colour and cursor movement (a table redrawn in place, progress bars) only on a terminal, and
+//! never with `NO_COLOR` set.
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
@@ -87,6 +87,21 @@ pub fn json_line<T: Serialize>(value: &T) {
 pub struct Table {
     header: Vec<&'static str>,
     rows: Vec<Vec<String>>,
+    /// Per row, an ANSI colour for one of its cells (column, SGR code), shown only on a
+    /// terminal without `NO_COLOR`.
+    colours: Vec<Option<(usize, &'static str)>>,
+}
+
+/// The colour a container's state is shown in: green running, red ended badly or lost,
+/// yellow stopped by someone or something.
+pub fn state_colour(state: yun_api::containers::ContainerState) -> Option<&'static str> {
+    use yun_api::containers::ContainerState as S;
+    match state {
+        S::Running => Some("32"),
+        S::Exited | S::Failed | S::Lost => Some("31"),
+        S::Stopped | S::Suspended => Some("33"),
+        _ => None,
+    }
 }
 
 impl Table {
@@ -94,16 +109,33 @@ impl Table {
         Self {
             header: header.to_vec(),
             rows: Vec::new(),
+            colours: Vec::new(),
         }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
+        self.colours.push(None);
+    }
+
+    /// A row whose cell `column` is shown in `colour` (an SGR code) on a terminal.
+    pub fn row_coloured(
+        &mut self,
+        cells: Vec<String>,
+        column: usize,
+        colour: Option<&'static str>,
+    ) {
+        self.rows.push(cells);
+        self.colours.push(colour.map(|c| (column, c)));
     }
 
     /// The table as text, each column as wide as its widest cell; on a narrow terminal the
     /// widest columns give way first, cut with an ellipsis.
     pub fn render(&self, max_width: Option<usize>) -> String {
+        self.render_with(max_width, false)
+    }
+
+    fn render_with(&self, max_width: Option<usize>, colour: bool) -> String {
         let n = self.header.len();
         let mut widths: Vec<usize> = (0..n)
             .map(|i| {
@@ -132,9 +164,19 @@ impl Table {
         }
         let mut out = String::new();
         let header: Vec<String> = self.header.iter().map(|h| h.to_string()).collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
+        let colours = std::iter::once(&None).chain(&self.colours);
+        for (row, painted) in std::iter::once(&header).chain(&self.rows).zip(colours) {
             let cells: Vec<String> = (0..n)
-                .map(|i| fit(row.get(i).map_or("", |c| c), widths[i]))
+                .map(|i| {
+                    let cell = fit(row.get(i).map_or("", |c| c), widths[i]);
+                    match painted {
+                        // Painted after fitting, so the escape codes take no width.
+                        Some((column, code)) if colour && *column == i => {
+                            format!("\x1b[{code}m{cell}\x1b[0m")
+                        }
+                        _ => cell,
+                    }
+                })
                 .collect();
             out.push_str(cells.join("   ").trim_end());
             out.push('\n');
@@ -143,7 +185,7 @@ impl Table {
     }
 
     pub fn print(&self) {
-        print!("{}", self.render(width()));
+        print!("{}", self.render_with(width(), live(&std::io::stdout())));
     }
 }
 
@@ -165,6 +207,17 @@ mod tests {
         assert_eq!(credits(1), "1 credit");
         assert_eq!(credits(1234567), "1,234,567 credits");
         assert_eq!(credits(-200), "-200 credits");
+    }
+
+    #[test]
+    fn colour_takes_no_width_and_only_when_asked() {
+        let mut t = Table::new(&["STATE", "NAME"]);
+        t.row_coloured(vec!["running".into(), "web".into()], 0, Some("32"));
+        assert_eq!(t.render(None), "STATE     NAME\nrunning   web\n");
+        assert_eq!(
+            t.render_with(None, true),
+            "STATE     NAME\n\x1b[32mrunning\x1b[0m   web\n"
+        );
     }
 
     #[test]
