@@ -55,36 +55,22 @@ impl LocalRegistry {
         panic!("docker-registry did not start on {addr}");
     }
 
-    /// Tags a local image into this registry and pushes it; returns the pushed reference.
     /// Pushes a new image (the testbox plus a layer of `blob_mib` MiB no other image has) as
     /// `repository` and removes it from the engine, so pulling it must fetch that layer.
     pub fn push_fresh(&self, repository: &str, blob_mib: u32) -> String {
-        let ctx = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blob_file = dir.path().join("blob");
         let blob: Vec<u8> = (0..blob_mib * 1024 * 1024)
             .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
             .collect();
-        std::fs::write(ctx.path().join("blob"), blob).expect("the layer's file");
-        std::fs::write(
-            ctx.path().join("Dockerfile"),
-            format!(
-                "FROM {}\nCOPY blob /blob-{}\n",
-                crate::testbox_image(),
-                yun_core::new_id()
-            ),
-        )
-        .expect("the Dockerfile");
+        std::fs::write(&blob_file, blob).expect("the layer's file");
         let local = format!("yun-pull-test:{}", yun_core::new_id().to_lowercase());
-        let built = Command::new("docker")
-            .args(["build", "-q", "-t", &local])
-            .arg(ctx.path())
-            .env("DOCKER_BUILDKIT", "0")
-            .output()
-            .expect("docker CLI");
-        assert!(
-            built.status.success(),
-            "{}",
-            String::from_utf8_lossy(&built.stderr)
+        let dockerfile = format!(
+            "FROM {}\nCOPY blob /blob-{}\n",
+            crate::testbox_image(),
+            yun_core::new_id()
         );
+        crate::build_image(&local, &dockerfile, &[("blob", blob_file.as_path())]);
         let reference = self.push(&local, repository);
         for tag in [&local, &reference] {
             let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
@@ -92,6 +78,7 @@ impl LocalRegistry {
         reference
     }
 
+    /// Tags a local image into this registry and pushes it; returns the pushed reference.
     pub fn push(&self, local: &str, repository: &str) -> String {
         let tag = local.rsplit(':').next().unwrap_or("latest");
         let reference = format!("{}/{repository}:{tag}", self.addr);

@@ -208,11 +208,18 @@ async fn exec(
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let c = open_console(&state, &u, &id, query.as_deref(), ws, "console").await?;
+    let c = open_console(&state, &u, &id, query.as_deref(), ws, Console::Exec).await?;
     Ok(c.ws.on_upgrade(move |socket| relay(socket, c.client, c.row.id, c.req, c.guard)))
 }
 
-/// What both consoles (the raw exec and the browser's terminal) start from.
+/// The two consoles: the raw exec stream, and the browser's terminal (always with a TTY).
+#[derive(Clone, Copy, PartialEq)]
+enum Console {
+    Exec,
+    Terminal,
+}
+
+/// What both consoles start from.
 struct ConsoleStart {
     row: ContainerRow,
     req: ExecRequest,
@@ -230,11 +237,11 @@ async fn open_console(
     id: &str,
     query: Option<&str>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-    kind: &str,
+    kind: Console,
 ) -> ApiResult<ConsoleStart> {
     let row = containers::find(state, scope(u), id).await?;
     let req = exec_request(query)?;
-    if kind == "terminal" && !req.tty {
+    if kind == Console::Terminal && !req.tty {
         return Err(ApiError::new(
             ErrorCode::InvalidQuery,
             "the terminal always has a TTY; for tty=false use /exec",
@@ -243,7 +250,8 @@ async fn open_console(
     }
     let client = console_node(state, &row)?;
     let ws = upgrade(ws)?;
-    tracing::info!(container = row.id, user = u.id, kind, "console opened");
+    let terminal = kind == Console::Terminal;
+    tracing::info!(container = row.id, user = u.id, terminal, "console opened");
     let guard = state.streams.open(u);
     Ok(ConsoleStart {
         row,
@@ -290,7 +298,7 @@ async fn terminal(
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let c = open_console(&state, &u, &id, query.as_deref(), ws, "terminal").await?;
+    let c = open_console(&state, &u, &id, query.as_deref(), ws, Console::Terminal).await?;
     Ok(c.ws.on_upgrade(move |socket| {
         crate::live::terminal::relay(socket, c.client, c.row.id, c.req, c.guard)
     }))

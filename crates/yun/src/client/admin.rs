@@ -91,27 +91,31 @@ fn node<'a>(nodes: &'a [Node], typed: &str) -> Result<&'a Node, Failure> {
         })
 }
 
-/// An account by username or id (every page).
-async fn user(s: &Session, typed: &str) -> Result<User, Failure> {
+/// Every account (all pages).
+async fn all_users(s: &Session) -> Result<Vec<User>, Failure> {
+    let mut users = Vec::new();
     let mut page = Page::first(200);
     loop {
         let list = s.client().users(&page).await.map_err(|e| s.fail(e))?;
-        if let Some(u) = list
-            .users
-            .into_iter()
-            .find(|u| u.id == typed || u.username == typed)
-        {
-            return Ok(u);
-        }
+        users.extend(list.users);
         match list.next_cursor {
-            Some(c) => page.cursor = Some(c),
-            None => {
-                return Err(Failure::error(format!(
-                    "no account is called '{typed}'; yun admin users lists them"
-                )))
-            }
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(users),
         }
     }
+}
+
+/// An account by username or id.
+async fn user(s: &Session, typed: &str) -> Result<User, Failure> {
+    all_users(s)
+        .await?
+        .into_iter()
+        .find(|u| u.id == typed || u.username == typed)
+        .ok_or_else(|| {
+            Failure::error(format!(
+                "no account is called '{typed}'; yun admin users lists them"
+            ))
+        })
 }
 
 fn share(used: u64, total: u64) -> String {
@@ -188,16 +192,7 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
             println!("{}", n.name);
         }
         AdminCommand::Users => {
-            let mut users = Vec::new();
-            let mut page = Page::first(200);
-            loop {
-                let list = c.users(&page).await.map_err(|e| s.fail(e))?;
-                users.extend(list.users);
-                match list.next_cursor {
-                    Some(cur) => page.cursor = Some(cur),
-                    None => break,
-                }
-            }
+            let users = all_users(s).await?;
             match s.format {
                 Format::Json => output::json(&users),
                 Format::Jsonl => users.iter().for_each(output::json_line),

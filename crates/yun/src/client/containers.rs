@@ -1,7 +1,7 @@
 //! A renter's containers: `run`, `ps`, `inspect`, `start`, `stop`, `restart`, `rm`.
 
 use super::fail::{self, Failure};
-use super::output::{self, Format, Table};
+use super::output::{self, word, Format, Table};
 use super::{logs, resolve, Session};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -187,9 +187,7 @@ pub async fn run(s: &Session, args: RunArgs) -> Result<u8, Failure> {
     if args.detach {
         if s.format == Format::Table {
             println!("{}", c.id);
-            for p in &c.ports {
-                eprintln!("{}/{} → {}", p.container_port, protocol(p), p.endpoint);
-            }
+            say_endpoints(&c);
         } else {
             output::json(&c);
         }
@@ -199,9 +197,7 @@ pub async fn run(s: &Session, args: RunArgs) -> Result<u8, Failure> {
         "{} ({}) is {}; following its log (Ctrl-C detaches, and it keeps running)",
         c.name, c.id, c.state
     );
-    for p in &c.ports {
-        eprintln!("{}/{} → {}", p.container_port, protocol(p), p.endpoint);
-    }
+    say_endpoints(&c);
     let detached = tokio::select! {
         r = logs::follow(s, &c.id, None, false) => { r?; false }
         _ = tokio::signal::ctrl_c() => true,
@@ -240,10 +236,15 @@ async fn wait_settled(s: &Session, id: &str) -> Result<Container, Failure> {
     s.client().container(id).await.map_err(|e| s.fail(e))
 }
 
-fn protocol(p: &yun_api::containers::Port) -> &'static str {
-    match p.protocol {
-        yun_api::containers::Protocol::Tcp => "tcp",
-        yun_api::containers::Protocol::Udp => "udp",
+/// Where each published port is reached, on stderr (the id alone goes to stdout).
+fn say_endpoints(c: &Container) {
+    for p in &c.ports {
+        eprintln!(
+            "{}/{} → {}",
+            p.container_port,
+            word(&p.protocol),
+            p.endpoint
+        );
     }
 }
 
@@ -319,7 +320,7 @@ pub async fn ps(s: &Session, args: PsArgs) -> Result<u8, Failure> {
                 let endpoints: Vec<String> = c
                     .ports
                     .iter()
-                    .map(|p| format!("{}->{}/{}", p.endpoint, p.container_port, protocol(p)))
+                    .map(|p| format!("{}->{}/{}", p.endpoint, p.container_port, word(&p.protocol)))
                     .collect();
                 let cells = vec![
                     c.id.clone(),

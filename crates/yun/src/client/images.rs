@@ -1,7 +1,7 @@
 //! Images and plans: `images`, `pull`, `rmi`, `plans`.
 
 use super::fail::{self, Failure};
-use super::output::{self, credits, word, Format, Table};
+use super::output::{self, bytes, credits, word, Format, Table};
 use super::Session;
 use clap::Args;
 use futures::StreamExt;
@@ -14,15 +14,6 @@ pub struct ImagesArgs {
     /// References only.
     #[arg(short = 'q', long)]
     pub quiet: bool,
-}
-
-fn size(bytes: u64) -> String {
-    let mib = bytes as f64 / (1024.0 * 1024.0);
-    if mib >= 1024.0 {
-        format!("{:.1} GiB", mib / 1024.0)
-    } else {
-        format!("{mib:.1} MiB")
-    }
 }
 
 pub async fn images(s: &Session, args: ImagesArgs) -> Result<u8, Failure> {
@@ -48,7 +39,7 @@ pub async fn images(s: &Session, args: ImagesArgs) -> Result<u8, Failure> {
                         Visibility::Public => "catalog".into(),
                         Visibility::Private => "mine".into(),
                     },
-                    size(i.size_bytes),
+                    bytes(i.size_bytes),
                     ports.join(", "),
                     i.id.clone(),
                 ]);
@@ -69,8 +60,8 @@ fn layer_line(layer: &str, status: &str, current: u64, total: u64) -> String {
     let bar: String = "=".repeat(done) + &" ".repeat(WIDTH - done);
     format!(
         "{layer}: {status:<12} [{bar}] {} / {}",
-        size(current),
-        size(total)
+        bytes(current),
+        bytes(total)
     )
 }
 
@@ -127,7 +118,7 @@ pub async fn pull(s: &Session, reference: &str) -> Result<u8, Failure> {
             }
             PullEvent::Done { image } => {
                 match s.format {
-                    Format::Table => println!("{} ({})", image.reference, size(image.size_bytes)),
+                    Format::Table => println!("{} ({})", image.reference, bytes(image.size_bytes)),
                     Format::Json => output::json(&image),
                     Format::Jsonl => {}
                 }

@@ -38,7 +38,7 @@ pub fn live(stream: &impl IsTerminal) -> bool {
 }
 
 /// The terminal's width, or none when stdout is not a terminal (then columns never shrink).
-fn width() -> Option<usize> {
+pub fn width() -> Option<usize> {
     if !std::io::stdout().is_terminal() {
         return None;
     }
@@ -51,6 +51,22 @@ pub fn word<T: Serialize>(value: &T) -> String {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
+    }
+}
+
+/// Bytes for people, in binary units: `512 B`, `1.3 MiB`, `2.0 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
     }
 }
 
@@ -201,6 +217,13 @@ fn fit(cell: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_read_well() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1_363_148), "1.3 MiB");
+        assert_eq!(bytes(64 << 20), "64.0 MiB");
+    }
 
     #[test]
     fn credits_read_well() {

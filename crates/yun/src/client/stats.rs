@@ -3,7 +3,7 @@
 //! a line with `-o jsonl`, or once with `--no-stream`.
 
 use super::fail::Failure;
-use super::output::{self, Format, Table};
+use super::output::{self, bytes, Format, Table};
 use super::{resolve, Session};
 use clap::Args;
 use futures::StreamExt;
@@ -25,23 +25,6 @@ pub struct StatsArgs {
     pub no_stream: bool,
 }
 
-fn mib(bytes: u64) -> String {
-    let m = bytes as f64 / (1024.0 * 1024.0);
-    if m >= 1024.0 {
-        format!("{:.2}GiB", m / 1024.0)
-    } else {
-        format!("{m:.1}MiB")
-    }
-}
-
-fn amount(bytes: u64) -> String {
-    match bytes {
-        0..=1023 => format!("{bytes}B"),
-        1024..=1_048_575 => format!("{:.1}kB", bytes as f64 / 1024.0),
-        _ => mib(bytes),
-    }
-}
-
 /// The table of the latest sample of each container.
 pub fn table(shown: &[Container], latest: &BTreeMap<String, StatsFrame>) -> Table {
     let mut t = Table::new(&[
@@ -60,7 +43,11 @@ pub fn table(shown: &[Container], latest: &BTreeMap<String, StatsFrame>) -> Tabl
                 c.id.clone(),
                 c.name.clone(),
                 format!("{:.2}%", f.cpu_limit_percent),
-                format!("{} / {}", mib(f.memory_bytes), mib(f.memory_limit_bytes)),
+                format!(
+                    "{} / {}",
+                    bytes(f.memory_bytes),
+                    bytes(f.memory_limit_bytes)
+                ),
                 if f.memory_limit_bytes > 0 {
                     format!(
                         "{:.2}%",
@@ -69,12 +56,8 @@ pub fn table(shown: &[Container], latest: &BTreeMap<String, StatsFrame>) -> Tabl
                 } else {
                     "-".into()
                 },
-                format!("{} / {}", amount(f.net_rx_bytes), amount(f.net_tx_bytes)),
-                format!(
-                    "{} / {}",
-                    amount(f.blk_read_bytes),
-                    amount(f.blk_write_bytes)
-                ),
+                format!("{} / {}", bytes(f.net_rx_bytes), bytes(f.net_tx_bytes)),
+                format!("{} / {}", bytes(f.blk_read_bytes), bytes(f.blk_write_bytes)),
                 f.pids.to_string(),
             ],
             None => vec![
@@ -144,7 +127,7 @@ pub async fn stats(s: &Session, args: StatsArgs) -> Result<u8, Failure> {
             _ = tick.tick(), if s.format == Format::Table && !args.no_stream => {
                 let frame = if live {
                     // Home, each line over the last one's, then the rest of the screen cleared.
-                    let width = crossterm::terminal::size().ok().map(|(w, _)| w as usize);
+                    let width = output::width();
                     let mut frame = String::from("\x1b[H");
                     for line in table(&shown, &latest).render(width).lines() {
                         frame.push_str(line);

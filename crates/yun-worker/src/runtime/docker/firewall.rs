@@ -17,12 +17,11 @@ use tokio::process::Command;
 fn rules(pool: &str, cluster: &str) -> Vec<Vec<String>> {
     let tag = format!("yun:{cluster}");
     let base = |extra: &[&str]| -> Vec<String> {
-        let mut r: Vec<String> = ["-s", pool, "-m", "comment", "--comment", &tag]
+        ["-s", pool, "-m", "comment", "--comment", &tag]
             .iter()
+            .chain(extra)
             .map(|s| s.to_string())
-            .collect();
-        r.extend(extra.iter().map(|s| s.to_string()));
-        r
+            .collect()
     };
     vec![
         base(&[
@@ -40,10 +39,13 @@ fn rules(pool: &str, cluster: &str) -> Vec<Vec<String>> {
     ]
 }
 
-async fn iptables(args: &[String]) -> Result<bool, String> {
+/// Runs `iptables -w OP… RULE…` (`-C INPUT`, `-I INPUT 1`, `-D INPUT`); answers whether it
+/// succeeded (for `-C`, whether the rule is there).
+async fn iptables(op: &[&str], rule: &[String]) -> Result<bool, String> {
     let out = Command::new("iptables")
         .arg("-w")
-        .args(args)
+        .args(op)
+        .args(rule)
         .output()
         .await
         .map_err(|e| {
@@ -85,25 +87,21 @@ impl DockerRuntime {
         };
         let mut present = true;
         for rule in &wanted {
-            let check: Vec<String> = ["-C", "INPUT"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(rule.clone())
-                .collect();
-            present &= iptables(&check).await.map_err(refuse)?;
+            present &= iptables(&["-C", "INPUT"], rule).await.map_err(refuse)?;
         }
         if !present {
             // Partly there (an interrupted insert): start clean, then insert bottom-up so the
             // first rule ends at the top.
             self.remove_rules(&pool, &scope.cluster_id).await;
             for rule in wanted.iter().rev() {
-                let insert: Vec<String> = ["-I", "INPUT", "1"]
-                    .iter()
-                    .map(|s| s.to_string())
-                    .chain(rule.clone())
-                    .collect();
-                if !iptables(&insert).await.map_err(refuse)? {
-                    return Err(refuse(format!("iptables refused {}", insert.join(" "))));
+                if !iptables(&["-I", "INPUT", "1"], rule)
+                    .await
+                    .map_err(refuse)?
+                {
+                    return Err(refuse(format!(
+                        "iptables refused -I INPUT 1 {}",
+                        rule.join(" ")
+                    )));
                 }
             }
             tracing::info!(
@@ -146,13 +144,8 @@ impl DockerRuntime {
 
     async fn remove_rules(&self, pool: &str, cluster: &str) {
         for rule in rules(pool, cluster) {
-            let delete: Vec<String> = ["-D", "INPUT"]
-                .iter()
-                .map(|s| s.to_string())
-                .chain(rule)
-                .collect();
             // Each may be there more than once after an interruption; none is an error.
-            while matches!(iptables(&delete).await, Ok(true)) {}
+            while matches!(iptables(&["-D", "INPUT"], &rule).await, Ok(true)) {}
         }
     }
 }
