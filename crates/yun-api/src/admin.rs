@@ -44,6 +44,9 @@ pub struct Node {
     /// Its public host is the console's (`--public-url`): renters' services there would receive
     /// the console's cookie, so the console refuses it there. Give one of them another name.
     pub public_host_is_console: bool,
+    /// RFC 3339: when the node's newest certificate expires (it renews by itself at two thirds
+    /// of its life). Null on a plaintext fleet or before it joined.
+    pub certificate_expires_at: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -66,6 +69,10 @@ pub struct NodeAllocated {
 #[serde(deny_unknown_fields)]
 pub struct NodeList {
     pub cluster_id: String,
+    /// `sha256:` and the hex digest of the cluster CA's certificate, as join tokens carry it.
+    pub ca_digest: String,
+    /// Master and workers talk without TLS (`--insecure-plaintext`).
+    pub insecure_plaintext: bool,
     pub heartbeat_interval_ms: u64,
     pub heartbeats_total: u64,
     pub nodes: Vec<Node>,
@@ -133,4 +140,64 @@ pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
     /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// What an operator asks of a new join token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewJoinToken {
+    /// Seconds it stays good for, 60 to 31,536,000; 86,400 (a day) when left out.
+    pub ttl_seconds: Option<u64>,
+    /// How many workers may join with it; any number until it expires when left out.
+    pub uses: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinTokenState {
+    Active,
+    Expired,
+    UsedUp,
+    Revoked,
+}
+
+/// A join token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinToken {
+    pub id: String,
+    pub state: JoinTokenState,
+    pub created_by: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    /// Null: any number.
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+}
+
+/// A token just made: `token` is shown this once and cannot be read again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinTokenCreated {
+    /// `YUN1-<CA digest>-<secret>`: give it to `yun worker --join-token`.
+    pub token: String,
+    pub join_token: JoinToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinTokenList {
+    /// Newest first.
+    pub join_tokens: Vec<JoinToken>,
+}
+
+/// What forgetting a node did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Forgotten {
+    pub node_id: String,
+    /// Serials of the certificates revoked: every master refuses them from now on.
+    pub revoked_certificates: Vec<String>,
 }

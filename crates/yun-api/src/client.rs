@@ -3,7 +3,10 @@
 //! Streams (logs, pull progress) come as async streams; stats and the console as WebSockets.
 
 use crate::accounts::{Credentials, LoginAnswer, SessionMode, User, UserAnswer};
-use crate::admin::{Adjusted, Adjustment, AuditLog, BillingCheck, NodeList, UserList};
+use crate::admin::{
+    Adjusted, Adjustment, AuditLog, BillingCheck, Forgotten, JoinToken, JoinTokenCreated,
+    JoinTokenList, NewJoinToken, NodeList, UserList,
+};
 use crate::billing::{LedgerPage, Order, OrderAnswer, OrderCreated, OrderList, OrderRequest};
 use crate::containers::{
     Container, ContainerAnswer, ContainerList, ContainerState, CreateContainer, LogLine,
@@ -603,6 +606,30 @@ impl Client {
             &format!("/admin/nodes/{}/uncordon", seg(node_id)),
         ))
         .await
+    }
+
+    /// Forgets a node that holds no containers: its certificates are revoked and its name
+    /// can join again.
+    pub async fn forget_node(&self, node_id: &str) -> Result<Forgotten> {
+        self.post_empty(&format!("/admin/nodes/{}/forget", seg(node_id)))
+            .await
+    }
+
+    /// A join token for new workers; its secret is in the answer only.
+    pub async fn create_join_token(&self, ask: &NewJoinToken) -> Result<JoinTokenCreated> {
+        self.post("/admin/join-tokens", ask).await
+    }
+
+    pub async fn join_tokens(&self) -> Result<Vec<JoinToken>> {
+        Ok(self
+            .get::<JoinTokenList>("/admin/join-tokens")
+            .await?
+            .join_tokens)
+    }
+
+    pub async fn revoke_join_token(&self, id: &str) -> Result<()> {
+        Self::no_content(self.request(Method::DELETE, &format!("/admin/join-tokens/{}", seg(id))))
+            .await
     }
 
     /// A page of the accounts, in the order they registered.

@@ -13,7 +13,8 @@ pub struct MasterConfig {
     pub rpc: SocketAddr,
     /// `sqlite://PATH`.
     pub database: String,
-    pub join_token: String,
+    /// The fleet's CA files, certificate lifetime, or plaintext.
+    pub fleet: crate::nodes::FleetTls,
     /// Password for the `admin` account made on first start; generated and printed when None.
     pub admin_password: Option<String>,
     pub plans: Vec<Plan>,
@@ -47,12 +48,12 @@ pub struct MasterConfig {
 }
 
 impl MasterConfig {
-    pub fn new(database: String, join_token: String) -> Self {
+    pub fn new(database: String) -> Self {
         Self {
+            fleet: crate::nodes::FleetTls::beside(&database),
             http: "0.0.0.0:8088".parse().expect("literal address"),
             rpc: "0.0.0.0:8090".parse().expect("literal address"),
             database,
-            join_token,
             admin_password: None,
             plans: Plan::defaults(),
             default_plan: "nano".into(),

@@ -27,7 +27,6 @@ use store::Store;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
-use yun_proto::auth::RequireToken;
 use yun_proto::v1::registry_service_server::RegistryServiceServer;
 
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +45,8 @@ pub enum MasterError {
     Admin(String),
     #[error("setting up payments: {0}")]
     Payments(String),
+    #[error("the fleet's certificates: {0}")]
+    Trust(#[from] yun_trust::TrustError),
 }
 
 pub struct RunningMaster {
@@ -151,20 +152,23 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         })?;
     let first_start = ensure_admin(&store, config.admin_password.as_deref()).await?;
     raise_open_file_limit();
-    let registry = Registry::new(config.heartbeat_interval, config.join_token.clone());
+    let trust = nodes::FleetTrust::open(&config.fleet)?;
+    if trust.plaintext() {
+        tracing::warn!(
+            "--insecure-plaintext: master and workers talk without TLS or certificates; anyone who \
+             can reach the RPC ports can command every worker. Use it only on a network no one else can reach"
+        );
+    }
+    let store_failed = |source| MasterError::Store {
+        url: config.database.clone(),
+        source,
+    };
+    trust.revoke(store.revoked_serials().await.map_err(store_failed)?);
+    let registry = Registry::new(config.heartbeat_interval, trust.clone());
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
-    registry.remember(
-        store
-            .list_nodes()
-            .await
-            .map_err(|source| MasterError::Store {
-                url: config.database.clone(),
-                source,
-            })?,
-    );
+    registry.remember(store.list_nodes().await.map_err(store_failed)?);
     let (http_listener, http_addr) = bind(config.http).await?;
     let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
-    let token = config.join_token.clone();
     let state = AppState {
         store,
         registry: registry.clone(),
@@ -177,14 +181,12 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         stats: live::StatsRelay::default(),
         events: live::EventRelay::default(),
         streams: live::sessions::SessionStreams::default(),
+        trust: trust.clone(),
         cluster_id: cluster_id.clone(),
     };
-    let rpc = RegistryServiceServer::with_interceptor(
-        RegistryGrpc {
-            state: state.clone(),
-        },
-        RequireToken::new(&token),
-    );
+    let rpc = RegistryServiceServer::new(RegistryGrpc {
+        state: state.clone(),
+    });
     let shutdown = CancellationToken::new();
     state
         .reconciler
@@ -195,19 +197,36 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         .spawn(state.clone(), &state.outcomes, shutdown.clone());
     billing::spawn(state.clone(), shutdown.clone());
     spawn_checkpoints(state.store.clone(), shutdown.clone());
+    trust.spawn_upkeep(state.store.clone(), shutdown.clone());
     let app = http::router(state.clone());
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();
     let task = tokio::spawn(async move {
         let http =
             axum::serve(http_listener, app).with_graceful_shutdown(http_stop.cancelled_owned());
-        let rpc = tonic::transport::Server::builder()
+        let server = tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
-            .add_service(rpc)
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(rpc_listener),
-                rpc_stop.cancelled_owned(),
-            );
+            .add_service(rpc);
+        let rpc = async move {
+            match trust.server_config() {
+                Some(tls) => {
+                    server
+                        .serve_with_incoming_shutdown(
+                            yun_trust::TlsIncoming::start(rpc_listener, tls),
+                            rpc_stop.cancelled_owned(),
+                        )
+                        .await
+                }
+                None => {
+                    server
+                        .serve_with_incoming_shutdown(
+                            TcpListenerStream::new(rpc_listener),
+                            rpc_stop.cancelled_owned(),
+                        )
+                        .await
+                }
+            }
+        };
         let (h, r) = tokio::join!(http, rpc);
         if let Err(e) = h {
             tracing::error!(error = %e, "HTTP server stopped");
@@ -232,6 +251,29 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
 }
 
 impl RunningMaster {
+    /// A join token, as `yun master join-token` makes one.
+    pub async fn join_token(
+        &self,
+        ttl: std::time::Duration,
+        uses: Option<u32>,
+    ) -> Result<String, String> {
+        nodes::tokens::check(ttl, uses)?;
+        nodes::tokens::create(&self.state.store, &self.state.trust, "yun dev", ttl, uses)
+            .await
+            .map(|(token, _)| token)
+            .map_err(|e| e.to_string())
+    }
+
+    /// When the master's own certificate expires (it renews at two thirds of its life).
+    pub fn certificate_expires_at(&self) -> Option<std::time::SystemTime> {
+        self.state.trust.master_expires_at()
+    }
+
+    /// The digest of the cluster CA that join tokens carry.
+    pub fn ca_digest(&self) -> String {
+        self.state.trust.ca_digest()
+    }
+
     /// Puts an image a node already has (or can pull) into the public catalog, as an operator's
     /// `POST /admin/images` does.
     pub async fn publish_image(&self, reference: &str) -> Result<(), String> {
@@ -252,4 +294,29 @@ impl RunningMaster {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
+}
+
+/// `yun master join-token`: opens the store and the CA as the master would (beside a running
+/// master, SQLite's WAL lets both in) and makes a token.
+pub async fn make_join_token(
+    config: &MasterConfig,
+    created_by: &str,
+    ttl: std::time::Duration,
+    uses: Option<u32>,
+) -> Result<String, MasterError> {
+    nodes::tokens::check(ttl, uses).map_err(MasterError::Admin)?;
+    let store = Store::open(&config.database)
+        .await
+        .map_err(|source| MasterError::Store {
+            url: config.database.clone(),
+            source,
+        })?;
+    let trust = nodes::FleetTrust::open(&config.fleet)?;
+    nodes::tokens::create(&store, &trust, created_by, ttl, uses)
+        .await
+        .map(|(token, _)| token)
+        .map_err(|source| MasterError::Store {
+            url: config.database.clone(),
+            source,
+        })
 }

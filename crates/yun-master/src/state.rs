@@ -23,6 +23,8 @@ pub struct AppState {
     pub streams: crate::live::sessions::SessionStreams,
     /// The payment provider orders are paid through.
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
+    /// The cluster CA, the master's certificate and the revoked serials.
+    pub trust: crate::nodes::FleetTrust,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

@@ -5,7 +5,6 @@ pub mod v1 {
     tonic::include_proto!("yun.v1");
 }
 
-pub mod auth;
 mod convert;
 
 pub use convert::ProtoError;

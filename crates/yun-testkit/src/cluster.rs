@@ -18,6 +18,7 @@ pub struct TestCluster {
     pub api: Api,
     pub admin: Api,
     pub ports: PortBlock,
+    /// Good for a day and any number of joins.
     pub join_token: String,
     pub dir: tempfile::TempDir,
 }
@@ -50,11 +51,8 @@ impl TestCluster {
     async fn launch(tune: impl FnOnce(&mut MasterConfig), with_worker: bool) -> Self {
         crate::docker().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let join_token = format!("test-token-{}", yun_core::new_id());
-        let mut cfg = MasterConfig::new(
-            format!("sqlite://{}", dir.path().join("yun.db").display()),
-            join_token.clone(),
-        );
+        let mut cfg =
+            MasterConfig::new(format!("sqlite://{}", dir.path().join("yun.db").display()));
         cfg.http = "127.0.0.1:0".parse().unwrap();
         cfg.rpc = "127.0.0.1:0".parse().unwrap();
         cfg.admin_password = Some(ADMIN_PASSWORD.into());
@@ -66,6 +64,10 @@ impl TestCluster {
         cfg.allowed_registries = vec![crate::docker::TESTBOX_REGISTRY.into(), "127.0.0.1".into()];
         tune(&mut cfg);
         let master = yun_master::start(cfg).await.expect("master starts");
+        let join_token = master
+            .join_token(Duration::from_secs(24 * 3600), None)
+            .await
+            .expect("a join token");
         let ports = PortBlock::claim();
         let api = Api::new(&format!("http://{}/api/v1", master.http_addr));
         let admin = api.log_in("admin", ADMIN_PASSWORD).await;
@@ -95,12 +97,14 @@ impl TestCluster {
         let (ports, join_token) = (&self.ports, &self.join_token);
         let mut config = WorkerConfig {
             name: "w1".into(),
-            master: format!("http://{}", master.rpc_addr),
+            master: format!("https://{}", master.rpc_addr),
             rpc: "127.0.0.1:0".parse().unwrap(),
             advertise: None,
             public_host: Some("127.0.0.1".into()),
             port_range: (ports.start, ports.end),
-            join_token: join_token.clone(),
+            join_token: Some(join_token.clone()),
+            state_dir: self.state_dir("w1"),
+            insecure_plaintext: false,
             docker: docker_options(),
             boot_id: None,
         };
@@ -112,6 +116,11 @@ impl TestCluster {
             "the worker registers"
         );
         self.worker = Some(worker);
+    }
+
+    /// Where worker `name` of this cluster keeps its certificate (kept across its restarts).
+    pub fn state_dir(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(format!("worker-{name}"))
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -141,6 +150,7 @@ impl TestCluster {
             yun_bin,
             self.master.rpc_addr,
             &self.join_token,
+            &self.state_dir(name),
             name,
             ports,
             extra_args,
@@ -235,10 +245,13 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
+    /// Starts `yun worker` with `join_token` (unused when `state_dir` already holds a
+    /// certificate, as after a restart).
     pub fn spawn(
         yun_bin: &str,
         master_rpc: std::net::SocketAddr,
         join_token: &str,
+        state_dir: &std::path::Path,
         name: &str,
         ports: &PortBlock,
         extra_args: &[&str],
@@ -250,7 +263,9 @@ impl WorkerProcess {
         }
         let child = cmd
             .arg("--master")
-            .arg(format!("http://{master_rpc}"))
+            .arg(format!("https://{master_rpc}"))
+            .arg("--state-dir")
+            .arg(state_dir)
             .arg("--port-range")
             .arg(format!("{}-{}", ports.start, ports.end))
             .args(extra_args)

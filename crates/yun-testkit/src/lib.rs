@@ -16,7 +16,9 @@ mod service;
 mod typed;
 
 pub use api::{Api, Reply, WebSocket};
-pub use cluster::{host_rules, remove_labelled, TestCluster, WorkerProcess, ADMIN_PASSWORD};
+pub use cluster::{
+    docker_options, host_rules, remove_labelled, TestCluster, WorkerProcess, ADMIN_PASSWORD,
+};
 pub use dev::{Cleanup, DevProcess, DevSite, DEV_ADMIN_PASSWORD};
 pub use docker::{
     build_image, busybox_image, docker, plain_testbox_image, remove_behind_yuns_back,

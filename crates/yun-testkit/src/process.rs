@@ -55,7 +55,7 @@ impl ProcessCluster {
             dir,
             http,
             rpc: free_addr(),
-            join_token: format!("fault-token-{}", yun_core::new_id()),
+            join_token: String::new(),
             master: None,
             admin: api.clone(),
             api,
@@ -64,6 +64,12 @@ impl ProcessCluster {
         };
         me.start_master().await;
         me.admin = me.api.log_in("admin", PROCESS_ADMIN_PASSWORD).await;
+        let made = me
+            .admin
+            .post("/admin/join-tokens", serde_json::json!({}))
+            .await;
+        assert_eq!(made.status, 201, "making a join token: {}", made.text);
+        me.join_token = made.body["token"].as_str().expect("a token").to_string();
         me.cluster_id = me.admin.get("/admin/nodes").await.body["cluster_id"]
             .as_str()
             .expect("the node list names the cluster")
@@ -101,7 +107,6 @@ impl ProcessCluster {
                     .into_iter()
                     .flatten(),
             )
-            .env("YUN_JOIN_TOKEN", &self.join_token)
             .env("YUN_ADMIN_PASSWORD", PROCESS_ADMIN_PASSWORD)
             .env("RUST_LOG", crate::child_log_filter())
             .stdout(Stdio::null())
@@ -166,6 +171,7 @@ impl ProcessCluster {
             &self.yun_bin,
             self.rpc,
             &self.join_token,
+            &self.dir.path().join(format!("worker-{name}")),
             name,
             ports,
             extra_args,

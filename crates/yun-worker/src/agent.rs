@@ -2,13 +2,13 @@
 //! original. It registers until the master accepts it, then heartbeats; when the master has
 //! forgotten it (a restarted master), it registers again under the same name and gets its id back.
 
+use crate::membership::{why, MasterLink};
 use crate::runtime::{Runtime, Scope};
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
-use yun_proto::auth::AttachToken;
 use yun_proto::v1;
 use yun_proto::v1::registry_service_client::RegistryServiceClient;
 
@@ -22,27 +22,12 @@ pub struct Identity {
     pub boot_id: String,
 }
 
-type Client = RegistryServiceClient<
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, AttachToken>,
->;
+type Client = RegistryServiceClient<tonic::transport::Channel>;
 
 /// A client of the master's registry. Unary calls get a deadline; the event stream must not,
 /// as it stays open for as long as the worker runs.
-fn client(master: &str, token: &str, deadline: Option<Duration>) -> Result<Client, String> {
-    let mut endpoint = tonic::transport::Endpoint::from_shared(master.to_string())
-        .map_err(|e| format!("bad --master address {master}: {e}"))?
-        .connect_timeout(Duration::from_secs(5))
-        .http2_keep_alive_interval(Duration::from_secs(20))
-        .keep_alive_timeout(Duration::from_secs(10))
-        .keep_alive_while_idle(true);
-    if let Some(d) = deadline {
-        endpoint = endpoint.timeout(d);
-    }
-    let attach = AttachToken::new(token).map_err(|e| e.to_string())?;
-    Ok(RegistryServiceClient::with_interceptor(
-        endpoint.connect_lazy(),
-        attach,
-    ))
+fn client(link: &MasterLink, deadline: Option<Duration>) -> Result<Client, String> {
+    Ok(RegistryServiceClient::new(link.channel(deadline)?))
 }
 
 async fn register<R: Runtime>(
@@ -68,7 +53,7 @@ async fn register<R: Runtime>(
             boot_id: id.boot_id.clone(),
         })
         .await
-        .map_err(|s| s.message().to_string())?
+        .map_err(|s| why(&s))?
         .into_inner();
     let scope = Scope {
         cluster_id: resp.cluster_id,
@@ -117,7 +102,7 @@ async fn forward_events<R: Runtime>(runtime: Arc<R>, mut client: Client, node_id
                     () = read => {}
                     r = client.report_events(ReceiverStream::new(rx)) => {
                         if let Err(s) = r {
-                            tracing::warn!(error = s.message(), "event stream to the master ended");
+                            tracing::warn!(error = why(&s), "event stream to the master ended");
                         }
                     }
                 }
@@ -151,12 +136,12 @@ impl Drop for AbortOnDrop {
 pub async fn run<R: Runtime>(
     runtime: Arc<R>,
     id: Identity,
-    master: String,
-    token: String,
+    link: MasterLink,
     shutdown: CancellationToken,
 ) {
-    let clients = client(&master, &token, Some(Duration::from_secs(10)))
-        .and_then(|unary| Ok((unary, client(&master, &token, None)?)));
+    let master = link.uri.clone();
+    let clients = client(&link, Some(Duration::from_secs(10)))
+        .and_then(|unary| Ok((unary, client(&link, None)?)));
     let (mut client, events_client) = match clients {
         Ok(c) => c,
         Err(e) => {
@@ -221,7 +206,7 @@ pub async fn run<R: Runtime>(
                     }
                     every = interval(resp.heartbeat_interval_ms);
                 }
-                Err(s) => tracing::warn!(error = s.message(), "heartbeat failed"),
+                Err(s) => tracing::warn!(error = why(&s), "heartbeat failed"),
             }
         }
     }

@@ -16,7 +16,6 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status, Streaming};
 use yun_core::node;
 use yun_core::ContainerSpec;
-use yun_proto::auth::RequireToken;
 use yun_proto::v1;
 use yun_proto::v1::worker_service_server::{WorkerService, WorkerServiceServer};
 
@@ -71,16 +70,30 @@ async fn next_update<T: Clone>(rx: &mut tokio::sync::broadcast::Receiver<T>) -> 
 
 pub async fn serve<R: Runtime>(
     service: WorkerGrpc<R>,
-    token: String,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), tonic::transport::Error> {
-    let svc = WorkerServiceServer::with_interceptor(service, RequireToken::new(&token));
-    tonic::transport::Server::builder()
+    let only_master = yun_trust::RequireMaster { tls: tls.is_some() };
+    let svc = WorkerServiceServer::with_interceptor(service, only_master);
+    let server = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
-        .add_service(svc)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await
+        .add_service(svc);
+    match tls {
+        Some(tls) => {
+            server
+                .serve_with_incoming_shutdown(
+                    yun_trust::TlsIncoming::start(listener, tls),
+                    shutdown,
+                )
+                .await
+        }
+        None => {
+            server
+                .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+                .await
+        }
+    }
 }
 
 fn status(e: RuntimeError) -> Status {

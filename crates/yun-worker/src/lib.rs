@@ -3,6 +3,7 @@
 
 mod agent;
 mod grpc;
+pub mod membership;
 pub mod pulls;
 pub mod runtime;
 pub mod stats;
@@ -25,7 +26,12 @@ pub struct WorkerConfig {
     /// Host shown in endpoints; defaults to the advertise host.
     pub public_host: Option<String>,
     pub port_range: (u16, u16),
-    pub join_token: String,
+    /// Needed only until the worker has joined; the state directory remembers it after.
+    pub join_token: Option<String>,
+    /// Holds the node's key and certificate (`identity.pem`), mode 0700.
+    pub state_dir: std::path::PathBuf,
+    /// `--insecure-plaintext`: no TLS to or from the master (the master must say the same).
+    pub insecure_plaintext: bool,
     pub docker: DockerOptions,
     /// Overrides the host's boot id; only for tests that simulate a reboot.
     pub boot_id: Option<String>,
@@ -45,6 +51,10 @@ pub enum WorkerError {
     },
     #[error("invalid worker setting: {0}")]
     Config(String),
+    #[error("joining the fleet: {0}")]
+    Join(String),
+    #[error("the node's certificate: {0}")]
+    Trust(#[from] yun_trust::TrustError),
 }
 
 /// What a started worker is doing, for tests and operators.
@@ -73,6 +83,8 @@ impl<R: Runtime> Activity for WorkerActivity<R> {
 /// A started worker: its RPC address, and a handle that stops it.
 pub struct RunningWorker {
     pub rpc_addr: SocketAddr,
+    /// The certificate this node shows now (renewals replace it).
+    pub certificate: yun_trust::CertSlot,
     pub activity: Arc<dyn Activity>,
     pub shutdown: CancellationToken,
     pub task: tokio::task::JoinHandle<()>,
@@ -130,6 +142,43 @@ pub async fn start_with_runtime<R: Runtime>(
             .unwrap_or_else(|| advertise.clone())
     });
     let shutdown = CancellationToken::new();
+    let state = membership::StateDir::open(&config.state_dir)?;
+    if config.insecure_plaintext {
+        tracing::warn!(
+            "--insecure-plaintext: this worker takes commands without TLS or certificates; anyone who \
+             can reach its RPC port can run containers on this host. Use it only on a network no one else can reach"
+        );
+    }
+    let identity = membership::establish(
+        &state,
+        &config.master,
+        &config.name,
+        config.join_token.as_deref(),
+        config.insecure_plaintext,
+        &shutdown,
+    )
+    .await?;
+    let slot = yun_trust::CertSlot::new(identity.clone())?;
+    let master_uri = yun_trust::plain_uri(&config.master);
+    let (link, server_tls) = if config.insecure_plaintext {
+        (
+            membership::MasterLink {
+                uri: master_uri,
+                tls: None,
+            },
+            None,
+        )
+    } else {
+        let client = yun_trust::node_config(identity.ca_der(), &slot)?;
+        let connector = yun_trust::Connector::new(client, yun_trust::MASTER_NAME)?;
+        (
+            membership::MasterLink {
+                uri: master_uri,
+                tls: Some(connector),
+            },
+            Some(yun_trust::worker_config(identity.ca_der(), &slot)?),
+        )
+    };
     let identity = agent::Identity {
         name: config.name.clone(),
         advertise,
@@ -148,17 +197,19 @@ pub async fn start_with_runtime<R: Runtime>(
     let service = grpc::WorkerGrpc::new(runtime.clone(), stats, pulls);
     let serve = grpc::serve(
         service,
-        config.join_token.clone(),
+        server_tls,
         listener,
         shutdown.clone().cancelled_owned(),
     );
-    let agent = agent::run(
-        runtime,
-        identity,
-        config.master.clone(),
-        config.join_token.clone(),
-        shutdown.clone(),
-    );
+    if !config.insecure_plaintext {
+        tokio::spawn(membership::keep_renewed(
+            link.clone(),
+            slot.clone(),
+            state.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let agent = agent::run(runtime, identity, link, shutdown.clone());
     let task = tokio::spawn(async move {
         tokio::select! {
             r = serve => if let Err(e) = r { tracing::error!(error = %e, "worker RPC server stopped") },
@@ -167,6 +218,7 @@ pub async fn start_with_runtime<R: Runtime>(
     });
     Ok(RunningWorker {
         rpc_addr,
+        certificate: slot,
         activity,
         shutdown,
         task,

@@ -5,8 +5,12 @@
 //! only when its 201 came back, which the master sends after the simulated worker holds the
 //! container. Afterwards every node's count in the store is compared with what the node reports.
 //!
+//! Master and workers use mutual TLS: each simulated worker joins with a token (its own key,
+//! request and certificate) and every connection is a TLS handshake.
+//!
 //! Run: `cargo bench -p yun --bench scale` (SCALE_NODES, SCALE_CONTAINERS, SCALE_USERS,
-//! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64).
+//! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64; SCALE_PLAINTEXT=1 runs the
+//! fleet with `--insecure-plaintext` to compare).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -34,6 +38,8 @@ async fn host_workers() {
     let count = env_or("SCALE_COUNT", 250);
     let master = std::env::var("SCALE_MASTER").unwrap();
     let token = std::env::var("SCALE_TOKEN").unwrap();
+    let state = std::path::PathBuf::from(std::env::var("SCALE_STATE").unwrap());
+    let plaintext = std::env::var("SCALE_PLAINTEXT").is_ok_and(|v| v == "1");
     let mut workers = Vec::new();
     for i in first..first + count {
         let runtime = Arc::new(yun_worker::runtime::sim::SimRuntime::new(8, 64 << 30));
@@ -44,7 +50,9 @@ async fn host_workers() {
             advertise: None,
             public_host: Some("127.0.0.1".into()),
             port_range: (20000, 29999),
-            join_token: token.clone(),
+            join_token: Some(token.clone()),
+            state_dir: state.join(format!("sim-{i:04}")),
+            insecure_plaintext: plaintext,
             docker: yun_worker::runtime::docker::DockerOptions {
                 endpoint: "simulated".into(),
                 tenant_subnets: "10.210.0.0/16".parse().unwrap(),
@@ -105,7 +113,15 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let (http, rpc) = (free_addr(), free_addr());
-    let token = format!("scale-{}", yun_core::new_id());
+    let plaintext = std::env::var("SCALE_PLAINTEXT").is_ok_and(|v| v == "1");
+    println!(
+        "fleet transport: {}",
+        if plaintext {
+            "plaintext (--insecure-plaintext)"
+        } else {
+            "mutual TLS"
+        }
+    );
     let master = Command::new(YUN)
         .args([
             "master",
@@ -119,7 +135,7 @@ async fn main() {
         .args(["--max-containers-per-user", "1000"])
         // Billing is on (deposits, metering); each user gets enough for their 100 runs.
         .args(["--signup-credits", "1000000"])
-        .env("YUN_JOIN_TOKEN", &token)
+        .args(plaintext.then_some("--insecure-plaintext"))
         .env("YUN_ADMIN_PASSWORD", "scale-admin-password")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
@@ -134,6 +150,15 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let admin = signed_in(&api, "admin", "scale-admin-password", false).await;
+    let token = admin
+        .create_join_token(&yun_api::admin::NewJoinToken {
+            ttl_seconds: Some(3600),
+            uses: Some(nodes as u32),
+        })
+        .await
+        .expect("a join token")
+        .token;
     let per = nodes.div_ceil(WORKER_PROCESSES);
     let exe = std::env::current_exe().unwrap();
     let mut worker_pids = Vec::new();
@@ -149,6 +174,8 @@ async fn main() {
             .env("SCALE_COUNT", count.to_string())
             .env("SCALE_MASTER", format!("http://{rpc}"))
             .env("SCALE_TOKEN", &token)
+            .env("SCALE_STATE", dir.path())
+            .env("SCALE_PLAINTEXT", if plaintext { "1" } else { "0" })
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .spawn()
@@ -156,7 +183,6 @@ async fn main() {
         worker_pids.push(child.id());
         procs.0.push(child);
     }
-    let admin = signed_in(&api, "admin", "scale-admin-password", false).await;
     let start = Instant::now();
     loop {
         let f = fleet(&admin).await;

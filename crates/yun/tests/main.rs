@@ -13,6 +13,7 @@ mod dev;
 mod error_codes;
 mod fault;
 mod fleet;
+mod fleet_trust;
 mod hardening;
 mod host_shield;
 mod image_policy;

@@ -71,6 +71,7 @@ async fn nodes(
         .into_iter()
         .map(|(id, cpu, mem, n)| (id, (cpu, mem, n)))
         .collect();
+    let certificates = state.store.node_certificate_expiry().await?;
     let nodes = rows
         .iter()
         .map(|n| {
@@ -104,11 +105,14 @@ async fn nodes(
                 unenforced_limits: n.unenforced_limits.clone(),
                 allow_unenforced_limits: n.allow_unenforced,
                 public_host_is_console: super::origin::shares_console_host(&state, &n.public_host),
+                certificate_expires_at: certificates.get(&n.id).map(|ms| wire::rfc3339(*ms)),
             }
         })
         .collect();
     Ok(Json(NodeList {
         cluster_id: state.cluster_id.clone(),
+        ca_digest: format!("sha256:{}", state.trust.ca_digest()),
+        insecure_plaintext: state.trust.plaintext(),
         heartbeat_interval_ms: state.registry.heartbeat_interval().as_millis() as u64,
         heartbeats_total: state.registry.heartbeats_total(),
         nodes,

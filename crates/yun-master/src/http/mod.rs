@@ -4,6 +4,7 @@
 
 mod admin;
 mod admin_billing;
+mod admin_fleet;
 pub(crate) mod api_error;
 mod auth;
 mod billing;
@@ -86,6 +87,7 @@ fn documented() -> (Router<AppState>, OpenApi) {
         .merge(events::router())
         .merge(admin::router())
         .merge(admin_billing::router())
+        .merge(admin_fleet::router())
         .merge(billing::router())
         .merge(payments::router())
         .fallback(|| async { no_such_route() });

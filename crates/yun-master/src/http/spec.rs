@@ -5,7 +5,9 @@
 
 use super::payments;
 use super::plans;
-use super::{admin, admin_billing, auth, billing, containers, events, health, images, live};
+use super::{
+    admin, admin_billing, admin_fleet, auth, billing, containers, events, health, images, live,
+};
 use std::collections::BTreeMap;
 use utoipa::openapi::link::Link;
 use utoipa::openapi::path::{Operation, PathItem};
@@ -29,6 +31,7 @@ fn declared() -> BTreeMap<&'static str, &'static [ErrorCode]> {
         events::ERRORS,
         admin::ERRORS,
         admin_billing::ERRORS,
+        admin_fleet::ERRORS,
         billing::ERRORS,
         payments::ERRORS,
         health::ERRORS,

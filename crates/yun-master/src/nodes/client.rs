@@ -1,18 +1,17 @@
 //! How the master calls a worker: every call has a deadline and the channel keeps alive, so a
 //! frozen worker cannot hang an HTTP request.
 
+use super::FleetTrust;
 use super::NodeError;
 use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use yun_core::node::{ContainerStatus, ExecInput, ExecOutput, LogChunk, PullUpdate, StatsSample};
 use yun_core::ContainerSpec;
-use yun_proto::auth::AttachToken;
 use yun_proto::v1;
 use yun_proto::v1::worker_service_client::WorkerServiceClient;
 
-type Inner =
-    WorkerServiceClient<tonic::service::interceptor::InterceptedService<Channel, AttachToken>>;
+type Inner = WorkerServiceClient<Channel>;
 
 /// Deadline for calls that only talk to the engine.
 const QUICK: Duration = Duration::from_secs(30);
@@ -31,22 +30,18 @@ pub struct WorkerClient {
 }
 
 impl WorkerClient {
-    pub fn new(advertise: &str, token: &str) -> Result<Self, String> {
-        let uri = if advertise.starts_with("http") {
-            advertise.to_string()
-        } else {
-            format!("http://{advertise}")
-        };
-        let endpoint = Endpoint::from_shared(uri)
+    /// A client of node `node_id` at `advertise`; on a TLS fleet the worker must show that
+    /// node's certificate, and the master shows its own.
+    pub fn new(advertise: &str, node_id: &str, trust: &FleetTrust) -> Result<Self, String> {
+        let endpoint = Endpoint::from_shared(yun_trust::plain_uri(advertise))
             .map_err(|e| format!("bad worker address {advertise}: {e}"))?
             .connect_timeout(Duration::from_secs(3))
             .http2_keep_alive_interval(Duration::from_secs(10))
             .keep_alive_timeout(Duration::from_secs(5))
             .keep_alive_while_idle(true)
             .tcp_nodelay(true);
-        let attach = AttachToken::new(token).map_err(|e| e.to_string())?;
         Ok(Self {
-            inner: WorkerServiceClient::with_interceptor(endpoint.connect_lazy(), attach),
+            inner: WorkerServiceClient::new(trust.worker_channel(endpoint, node_id)?),
         })
     }
 

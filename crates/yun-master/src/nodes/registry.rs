@@ -2,7 +2,7 @@
 //! The heartbeat interval is max(base, nodes ÷ 250 per second); a node is `down` after
 //! 2 × interval + 5 s without a heartbeat.
 
-use super::WorkerClient;
+use super::{FleetTrust, WorkerClient};
 use crate::store::NodeRow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -51,19 +51,19 @@ pub struct Registry {
     /// Heartbeats taken since start, for operators watching the fleet's chatter.
     heartbeats: Arc<std::sync::atomic::AtomicU64>,
     base_interval: Duration,
-    token: String,
+    trust: FleetTrust,
 }
 
 /// Nodes one heartbeat per second of the master's budget covers (DESIGN: nodes ÷ 250 per second).
 const HEARTBEATS_PER_SECOND: u32 = 250;
 
 impl Registry {
-    pub fn new(base_interval: Duration, token: String) -> Self {
+    pub fn new(base_interval: Duration, trust: FleetTrust) -> Self {
         Self {
             inner: Arc::default(),
             heartbeats: Arc::default(),
             base_interval,
-            token,
+            trust,
         }
     }
 
@@ -79,7 +79,7 @@ impl Registry {
 
     fn lease(&self, node: NodeRow, remembered: bool) -> Result<NodeLease, String> {
         Ok(NodeLease {
-            client: Arc::new(WorkerClient::new(&node.advertise, &self.token)?),
+            client: Arc::new(WorkerClient::new(&node.advertise, &node.id, &self.trust)?),
             node: Arc::new(node),
             last_heartbeat: Instant::now(),
             last_heartbeat_unix_ms: crate::store::now_ms(),
@@ -128,6 +128,11 @@ impl Registry {
             }
             _ => false,
         }
+    }
+
+    /// Drops a forgotten node's lease: nothing is placed on it or asked of it again.
+    pub fn forget(&self, node_id: &str) {
+        self.inner.write().expect("registry lock").remove(node_id);
     }
 
     pub fn heartbeats_total(&self) -> u64 {

@@ -1,4 +1,6 @@
-//! `RegistryService`: workers register (getting their old id back by name) and heartbeat.
+//! `RegistryService`: workers join (a token and a certificate request buy a node
+//! certificate), renew, register under the node their certificate names, and heartbeat. Every
+//! call but `Join` is checked against the caller's certificate.
 
 // tonic's handlers return `Status` by value; boxing it here would only add noise.
 #![allow(clippy::result_large_err)]
@@ -6,10 +8,11 @@
 use super::Registry;
 use crate::reconciler::Reconciler;
 use crate::state::AppState;
-use crate::store::NodeUpsert;
+use crate::store::{JoinRefusal, Joining, NodeUpsert};
 use tonic::{Request, Response, Status, Streaming};
 use yun_proto::v1;
 use yun_proto::v1::registry_service_server::RegistryService;
+use yun_trust::JoinToken;
 
 pub struct RegistryGrpc {
     pub state: AppState,
@@ -25,6 +28,13 @@ impl RegistryGrpc {
     }
 }
 
+fn internal(what: &'static str) -> impl Fn(crate::store::StoreError) -> Status {
+    move |e| {
+        tracing::error!(error = %e, "{what} failed");
+        Status::internal(format!("the master could not finish {what}; try again"))
+    }
+}
+
 fn port(n: u32, what: &str) -> Result<u16, Status> {
     u16::try_from(n)
         .ok()
@@ -34,16 +44,142 @@ fn port(n: u32, what: &str) -> Result<u16, Status> {
 
 #[tonic::async_trait]
 impl RegistryService for RegistryGrpc {
+    async fn join(
+        &self,
+        req: Request<v1::JoinRequest>,
+    ) -> Result<Response<v1::JoinResponse>, Status> {
+        let trust = &self.state.trust;
+        // A certificate is not needed here; one that is shown must be a node's, unrevoked.
+        let caller = match yun_trust::peer_of(&req) {
+            Some(_) => trust.node_caller(&req)?,
+            None => None,
+        };
+        let r = req.into_inner();
+        valid_name(&r.name)?;
+        let token =
+            JoinToken::parse(&r.token).map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if token.ca_digest != trust.ca_digest() {
+            return Err(Status::permission_denied(
+                "this join token names another cluster's CA: ask this cluster's operator for a token",
+            ));
+        }
+        let store = &self.state.store;
+        let holder = store
+            .node_id_named(&r.name)
+            .await
+            .map_err(internal("a join"))?;
+        // The certificate names the node before the store has said yes; a refusal drops it.
+        let node_id = match (&holder, &caller) {
+            (Some(held), Some(me)) if held == me => held.clone(),
+            _ => yun_core::new_id(),
+        };
+        let issued = trust
+            .sign_node(&r.csr, &node_id)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let joined = store
+            .join(&Joining {
+                secret_hash: &token.secret_hash(),
+                name: &r.name,
+                new_node_id: &node_id,
+                caller_node: caller.as_deref(),
+                serial: &issued.serial,
+                not_after_ms: unix_ms(issued.not_after),
+            })
+            .await
+            .map_err(internal("a join"))?;
+        match joined {
+            Ok(id) if id == node_id => {}
+            Ok(_) => {
+                return Err(Status::aborted(
+                    "the node's name changed hands meanwhile; join again",
+                ))
+            }
+            Err(refusal @ JoinRefusal::NameTaken(_)) => {
+                tracing::warn!(name = r.name, "a join under a taken node name was refused");
+                return Err(Status::already_exists(refusal.to_string()));
+            }
+            Err(refusal) => {
+                tracing::info!(name = r.name, reason = ?refusal, "a join was refused");
+                return Err(Status::permission_denied(refusal.to_string()));
+            }
+        }
+        tracing::info!(
+            node = node_id,
+            name = r.name,
+            serial = issued.serial,
+            "a worker joined"
+        );
+        Ok(Response::new(v1::JoinResponse {
+            node_id,
+            certificate: issued.der,
+            ca_certificate: trust.ca_der().to_vec(),
+        }))
+    }
+
+    async fn renew(
+        &self,
+        req: Request<v1::RenewRequest>,
+    ) -> Result<Response<v1::RenewResponse>, Status> {
+        let trust = &self.state.trust;
+        let Some(node_id) = trust.node_caller(&req)? else {
+            return Err(Status::failed_precondition(
+                "a plaintext fleet (--insecure-plaintext) has no certificates to renew",
+            ));
+        };
+        let r = req.into_inner();
+        let issued = trust
+            .sign_node(&r.csr, &node_id)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        self.state
+            .store
+            .record_certificate(&issued.serial, &node_id, unix_ms(issued.not_after))
+            .await
+            .map_err(internal("a renewal"))?;
+        tracing::info!(
+            node = node_id,
+            serial = issued.serial,
+            "renewed a node's certificate"
+        );
+        Ok(Response::new(v1::RenewResponse {
+            certificate: issued.der,
+            ca_certificate: trust.ca_der().to_vec(),
+        }))
+    }
+
     async fn register(
         &self,
         req: Request<v1::RegisterRequest>,
     ) -> Result<Response<v1::RegisterResponse>, Status> {
+        let caller = self.state.trust.node_caller(&req)?;
         let r = req.into_inner();
-        yun_core::validate::container_name(&r.name).map_err(|_| {
-            Status::invalid_argument("a worker name is 1-63 letters, digits, '_', '-' or '.'")
-        })?;
+        valid_name(&r.name)?;
+        let store = &self.state.store;
+        let id = match caller {
+            Some(id) => {
+                let name = store.node_name(&id).await.map_err(internal("a registration"))?;
+                if name.as_deref() != Some(r.name.as_str()) {
+                    return Err(Status::permission_denied(format!(
+                        "this worker's certificate is for node {:?}, not {:?}: start it with that --name, or give it another --state-dir and a join token",
+                        name.unwrap_or_default(),
+                        r.name
+                    )));
+                }
+                id
+            }
+            None => store
+                .node_id_named(&r.name)
+                .await
+                .map_err(internal("a registration"))?
+                .ok_or_else(|| {
+                    Status::failed_precondition(format!(
+                        "node {:?} has not joined: start the worker with a join token (`yun master join-token`)",
+                        r.name
+                    ))
+                })?,
+        };
         let capacity = r.capacity.unwrap_or_default();
         let upsert = NodeUpsert {
+            id,
             name: r.name,
             advertise: r.advertise,
             public_host: r.public_host,
@@ -101,7 +237,9 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<v1::HeartbeatRequest>,
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
+        let caller = self.state.trust.node_caller(&req)?;
         let r = req.into_inner();
+        speaks_for(&caller, &r.node_id)?;
         let known = self.registry().heartbeat(&r.node_id, r.container_count);
         Ok(Response::new(v1::HeartbeatResponse {
             known,
@@ -116,8 +254,10 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<Streaming<v1::ContainerEvent>>,
     ) -> Result<Response<v1::ReportEventsResponse>, Status> {
+        let caller = self.state.trust.node_caller(&req)?;
         let mut stream = req.into_inner();
         while let Some(event) = stream.message().await? {
+            speaks_for(&caller, &event.node_id)?;
             if self.registry().get(&event.node_id).is_none() {
                 return Err(Status::failed_precondition(
                     "events from an unregistered node; register first",
@@ -133,4 +273,25 @@ impl RegistryService for RegistryGrpc {
         }
         Ok(Response::new(v1::ReportEventsResponse {}))
     }
+}
+
+fn valid_name(name: &str) -> Result<(), Status> {
+    yun_core::validate::container_name(name).map_err(|_| {
+        Status::invalid_argument("a worker name is 1-63 letters, digits, '_', '-' or '.'")
+    })
+}
+
+/// A node's certificate speaks only for that node.
+fn speaks_for(caller: &super::Caller, node_id: &str) -> Result<(), Status> {
+    match caller {
+        Some(me) if me != node_id => Err(Status::permission_denied(format!(
+            "this certificate is node {me}'s; it cannot speak for node {node_id}"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn unix_ms(t: std::time::SystemTime) -> i64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -11,6 +11,7 @@ mod metering;
 mod nodes;
 mod orders;
 mod placement;
+mod trust;
 mod users;
 
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
@@ -21,6 +22,7 @@ pub use metering::{MeterTick, Prepaid, RunCharge};
 pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
+pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken};
 pub use users::{SessionUser, UserRow};
 
 /// One page of a list in its order: the rows after `after` (a key of the last row of the page

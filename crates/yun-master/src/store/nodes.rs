@@ -1,4 +1,4 @@
-//! Nodes as registered: a worker that registers again under its name keeps its id.
+//! Nodes as registered under the id they joined with (`store::trust`); a worker that registers again keeps it.
 //! Leases and heartbeats live in memory (`nodes::registry`), never here.
 
 use super::{now_ms, Store, StoreResult};
@@ -6,6 +6,8 @@ use sqlx::Row;
 
 #[derive(Debug, Clone)]
 pub struct NodeUpsert {
+    /// From the node's certificate (or its joined name, on a plaintext fleet).
+    pub id: String,
     pub name: String,
     pub advertise: String,
     pub public_host: String,
@@ -67,15 +69,14 @@ impl Store {
     /// last one; a known name keeps its id.
     pub async fn upsert_node(&self, n: &NodeUpsert) -> StoreResult<(NodeRow, bool)> {
         let mut tx = self.begin().await?;
-        let known: Option<(String, String)> =
-            sqlx::query_as("SELECT id, boot_id FROM nodes WHERE name = ?")
-                .bind(&n.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let rebooted = known.as_ref().is_some_and(|(_, boot)| {
-            !boot.is_empty() && !n.boot_id.is_empty() && *boot != n.boot_id
-        });
-        let id = known.map(|(id, _)| id).unwrap_or_else(yun_core::new_id);
+        let known: Option<String> = sqlx::query_scalar("SELECT boot_id FROM nodes WHERE id = ?")
+            .bind(&n.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let rebooted = known
+            .as_ref()
+            .is_some_and(|boot| !boot.is_empty() && !n.boot_id.is_empty() && *boot != n.boot_id);
+        let id = n.id.clone();
         sqlx::query(
             "INSERT INTO nodes (id, name, advertise, public_host, port_start, port_end, cpu_cores, memory_bytes, \
              version, unenforced_limits, allow_unenforced, registered_at, boot_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \

@@ -25,9 +25,6 @@ pub struct DevArgs {
     /// Host ports containers are published on (default 20000-29999).
     #[arg(long, env = "YUN_PORT_RANGE")]
     port_range: Option<String>,
-    /// The cluster join token; generated when not given.
-    #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
-    join_token: Option<String>,
     /// The Docker engine (default unix:///var/run/docker.sock).
     #[arg(long, env = "YUN_DOCKER")]
     docker: Option<String>,
@@ -40,12 +37,9 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("yun-data"));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
-    let token = args
-        .join_token
-        .or(file.join_token.clone())
-        .unwrap_or_else(yun_master::accounts::new_token);
     let database = format!("sqlite://{}", data_dir.join("yun.db").display());
-    let mut cfg = MasterConfig::new(database, token.clone());
+    // The fleet uses mutual TLS here too, with the CA beside the store.
+    let mut cfg = MasterConfig::new(database);
     cfg.http = match args.http {
         Some(h) => h,
         None => file.http.as_deref().unwrap_or("127.0.0.1:8088").parse()?,
@@ -75,9 +69,24 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     // On a developer's machine yun dev may run without root: the host's firewall is then left
     // alone, with a warning.
     let docker = docker_options(args.docker, subnets, false, HostShield::BestEffort, &file)?;
+    // The in-process worker joins once, with a token good for that one join.
+    let state_dir = data_dir.join("worker");
+    let joined = yun_worker::membership::StateDir::open(&state_dir)?
+        .load()?
+        .is_some();
+    let join_token = if joined {
+        None
+    } else {
+        Some(
+            master
+                .join_token(Duration::from_secs(600), Some(1))
+                .await
+                .map_err(anyhow::Error::msg)?,
+        )
+    };
     let worker = yun_worker::start(WorkerConfig {
         name: file.name.clone().unwrap_or_else(default_name),
-        master: format!("http://{}", master.rpc_addr),
+        master: format!("https://{}", master.rpc_addr),
         rpc: "127.0.0.1:0".parse()?,
         advertise: None,
         public_host: Some(
@@ -86,7 +95,9 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
                 .unwrap_or_else(|| "127.0.0.1".into()),
         ),
         port_range,
-        join_token: token,
+        join_token,
+        state_dir,
+        insecure_plaintext: false,
         boot_id: None,
         docker: docker.clone(),
     })

@@ -2,12 +2,16 @@
 
 use super::file::FileConfig;
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use yun_master::MasterConfig;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct MasterArgs {
+    #[command(subcommand)]
+    action: Option<MasterAction>,
     /// Address of the HTTP API (default 0.0.0.0:8088).
     #[arg(long, env = "YUN_HTTP")]
     http: Option<SocketAddr>,
@@ -17,9 +21,6 @@ pub struct MasterArgs {
     /// The store, e.g. sqlite://./yun-data/yun.db.
     #[arg(long, env = "YUN_DATABASE")]
     database: Option<String>,
-    /// The cluster join token every worker must present.
-    #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
-    join_token: Option<String>,
     /// Containers one user may hold (default 20).
     #[arg(long, env = "YUN_MAX_CONTAINERS_PER_USER")]
     max_containers_per_user: Option<u64>,
@@ -27,9 +28,89 @@ pub struct MasterArgs {
     #[arg(long, env = "YUN_CPU_OVERCOMMIT")]
     cpu_overcommit: Option<f64>,
     #[command(flatten)]
+    trust: TrustArgs,
+    #[command(flatten)]
     fleet: FleetArgs,
     #[command(flatten)]
     billing: super::billing::BillingArgs,
+}
+
+#[derive(Subcommand)]
+enum MasterAction {
+    /// Print a new join token for `yun worker --join-token` (uses the master's --database and
+    /// CA files; the master may be running)
+    JoinToken(JoinTokenArgs),
+}
+
+#[derive(Args)]
+struct JoinTokenArgs {
+    /// The master's store.
+    #[arg(long, env = "YUN_DATABASE")]
+    database: Option<String>,
+    #[command(flatten)]
+    trust: TrustArgs,
+    /// How long it can be used to join, such as 1h or 7d (default 24h, at most 365d).
+    #[arg(long, default_value = "24h")]
+    ttl: String,
+    /// How many workers may join with it (default: any number until it expires).
+    #[arg(long)]
+    uses: Option<u32>,
+}
+
+/// The fleet's trust; shared with `yun dev`.
+#[derive(Args, Default)]
+pub struct TrustArgs {
+    /// The cluster CA's certificate (default: ca.crt beside the SQLite database). Every master
+    /// of a cluster must be given the same one; made on first start when it and the key are missing.
+    #[arg(long, env = "YUN_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// The cluster CA's private key (default: ca.key beside the SQLite database, mode 0600).
+    #[arg(long, env = "YUN_CA_KEY")]
+    ca_key: Option<PathBuf>,
+    /// How long the certificates the master signs are valid (default 90d); each renews by
+    /// itself at two thirds of its life.
+    #[arg(long, env = "YUN_CERT_LIFETIME")]
+    cert_lifetime: Option<String>,
+    /// Talk to workers without TLS or certificates. Anyone who can reach the RPC ports can
+    /// then command the fleet: only for a network no one else can reach.
+    #[arg(long, env = "YUN_INSECURE_PLAINTEXT")]
+    insecure_plaintext: bool,
+}
+
+impl TrustArgs {
+    pub fn fleet_tls(
+        &self,
+        database: &str,
+        file: &FileConfig,
+    ) -> anyhow::Result<yun_master::nodes::FleetTls> {
+        let mut tls = yun_master::nodes::FleetTls::beside(database);
+        let cert = self
+            .ca_cert
+            .clone()
+            .or(file.ca_cert.clone().map(PathBuf::from));
+        let key = self
+            .ca_key
+            .clone()
+            .or(file.ca_key.clone().map(PathBuf::from));
+        if !database.starts_with("sqlite://") && (cert.is_none() || key.is_none()) {
+            anyhow::bail!("with a database other than SQLite, give the CA's files: --ca-cert and --ca-key (the same on every master)");
+        }
+        if let Some(c) = cert {
+            tls.ca_cert = c;
+        }
+        if let Some(k) = key {
+            tls.ca_key = k;
+        }
+        if let Some(d) = self.cert_lifetime.clone().or(file.cert_lifetime.clone()) {
+            tls.cert_lifetime = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                tls.cert_lifetime >= std::time::Duration::from_secs(60),
+                "--cert-lifetime must be at least 60s"
+            );
+        }
+        tls.plaintext = self.insecure_plaintext || file.insecure_plaintext.unwrap_or(false);
+        Ok(tls)
+    }
 }
 
 /// How the master runs the fleet; shared with `yun dev`.
@@ -179,9 +260,8 @@ pub fn print_ready(http: SocketAddr, console: Option<&str>, generated_password: 
     }
 }
 
-pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
-    let database = args
-        .database
+fn database(flag: Option<String>, file: &FileConfig) -> anyhow::Result<String> {
+    let database = flag
         .or(file.database.clone())
         .unwrap_or_else(|| "sqlite://./yun-data/yun.db".into());
     if let Some(path) = database.strip_prefix("sqlite://") {
@@ -192,11 +272,27 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    let token = args
-        .join_token
-        .or(file.join_token.clone())
-        .context("the master needs a join token: pass --join-token or set YUN_JOIN_TOKEN, and give workers the same")?;
-    let mut cfg = MasterConfig::new(database, token);
+    Ok(database)
+}
+
+/// `yun master join-token`: the token goes to stdout alone, so scripts can take it.
+async fn join_token(args: JoinTokenArgs, file: FileConfig) -> anyhow::Result<()> {
+    let database = database(args.database, &file)?;
+    let mut cfg = MasterConfig::new(database.clone());
+    cfg.fleet = args.trust.fleet_tls(&database, &file)?;
+    let ttl = super::parse_duration(&args.ttl)?;
+    let token = yun_master::make_join_token(&cfg, "yun master join-token", ttl, args.uses).await?;
+    println!("{token}");
+    Ok(())
+}
+
+pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
+    if let Some(MasterAction::JoinToken(t)) = args.action {
+        return join_token(t, file).await;
+    }
+    let database = database(args.database, &file)?;
+    let mut cfg = MasterConfig::new(database.clone());
+    cfg.fleet = args.trust.fleet_tls(&database, &file)?;
     if let Some(h) = args
         .http
         .or(file.http.as_deref().map(str::parse).transpose()?)

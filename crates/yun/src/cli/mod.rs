@@ -42,7 +42,7 @@ enum Command {
     /// Master, one in-process worker and SQLite: the whole platform on this machine.
     Dev(dev::DevArgs),
     /// The master: HTTP API for renters and operators, RPC for workers.
-    Master(master::MasterArgs),
+    Master(Box<master::MasterArgs>),
     /// A worker on this Docker host, registering with the master.
     Worker(worker::WorkerArgs),
     #[command(flatten)]
@@ -72,7 +72,7 @@ pub async fn run(cli: Cli) -> u8 {
         let file = file::FileConfig::load(cli.config.as_deref())?;
         match server {
             Command::Dev(args) => dev::run(args, file).await,
-            Command::Master(args) => master::run(args, file).await,
+            Command::Master(args) => master::run(*args, file).await,
             Command::Worker(args) => worker::run(args, file).await,
             Command::Client(_) | Command::Completions { .. } => unreachable!("handled above"),
         }

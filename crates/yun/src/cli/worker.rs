@@ -9,7 +9,7 @@ use yun_worker::WorkerConfig;
 
 #[derive(Args)]
 pub struct WorkerArgs {
-    /// The master's RPC address, e.g. http://10.0.0.1:8090.
+    /// The master's RPC address, e.g. https://10.0.0.1:8090.
     #[arg(long, env = "YUN_MASTER")]
     master: Option<String>,
     /// Address this worker's RPC listens on (default 0.0.0.0:8089).
@@ -46,9 +46,18 @@ pub struct WorkerArgs {
     /// other services here).
     #[arg(long, env = "YUN_ALLOW_HOST_ACCESS")]
     allow_host_access: bool,
-    /// The cluster join token (the master's --join-token).
+    /// A join token from `yun master join-token`; needed only the first time (the state
+    /// directory remembers this node after).
     #[arg(long, env = "YUN_JOIN_TOKEN", hide_env_values = true)]
     join_token: Option<String>,
+    /// Where this node keeps its key and certificate (default $STATE_DIRECTORY, as systemd
+    /// sets it, else /var/lib/yun/worker). Keep it: a worker restarted with it needs no token.
+    #[arg(long, env = "YUN_STATE_DIR")]
+    state_dir: Option<std::path::PathBuf>,
+    /// Talk to the master without TLS or certificates (the master must run so too). Anyone
+    /// who can reach this worker's RPC port can then run containers here.
+    #[arg(long, env = "YUN_INSECURE_PLAINTEXT")]
+    insecure_plaintext: bool,
     /// Pretends another host boot id: lets tests simulate a reboot.
     #[arg(long, env = "YUN_BOOT_ID", hide = true)]
     boot_id: Option<String>,
@@ -105,11 +114,13 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
     let master = args
         .master
         .or(file.master.clone())
-        .context("the worker needs --master (e.g. http://10.0.0.1:8090) or YUN_MASTER")?;
-    let join_token = args
-        .join_token
-        .or(file.join_token.clone())
-        .context("the worker needs the cluster's --join-token or YUN_JOIN_TOKEN")?;
+        .context("the worker needs --master (e.g. https://10.0.0.1:8090) or YUN_MASTER")?;
+    let join_token = args.join_token.or(file.join_token.clone());
+    let state_dir = args
+        .state_dir
+        .or(file.state_dir.clone().map(std::path::PathBuf::from))
+        .or(std::env::var_os("STATE_DIRECTORY").map(std::path::PathBuf::from))
+        .unwrap_or_else(|| std::path::PathBuf::from("/var/lib/yun/worker"));
     let port_range = super::parse_port_range(
         &args
             .port_range
@@ -128,6 +139,8 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
         public_host: args.public_host.or(file.public_host.clone()),
         port_range,
         join_token,
+        state_dir,
+        insecure_plaintext: args.insecure_plaintext || file.insecure_plaintext.unwrap_or(false),
         boot_id: args.boot_id,
         docker: docker_options(
             args.docker,
