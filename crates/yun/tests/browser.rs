@@ -407,6 +407,37 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     )
     .await;
 
+    // A join token for a new host: shown once with the command to run, listed, revoked.
+    b.fill("input[name=uses]", "1").await;
+    b.click("form button[type=submit]").await;
+    b.until(
+        "the new token's command is shown",
+        "return /--join-token YUN1-[0-9a-f]{64}-[a-z2-7]{26} /.test(document.querySelector('#join-command')?.textContent || '');",
+    )
+    .await;
+    let digest = b
+        .eval("return document.querySelector('#ca-digest').textContent;")
+        .await;
+    let command = b
+        .eval("return document.querySelector('#join-command').textContent;")
+        .await;
+    let digest = digest.as_str().unwrap().trim_start_matches("sha256:");
+    assert!(
+        command.as_str().unwrap().contains(digest),
+        "{command} names the CA {digest}"
+    );
+    b.screenshot("admin-join-token").await;
+    b.click("#join-tokens tbody tr button[aria-label^=Revoke]")
+        .await;
+    b.until(
+        "the token shows revoked",
+        "return !!document.querySelector('#join-tokens .token-revoked');",
+    )
+    .await;
+    let tokens = admin.join_tokens().await.unwrap();
+    assert_eq!(tokens[0].state, yun_api::admin::JoinTokenState::Revoked);
+    assert_eq!(tokens[0].max_uses, Some(1));
+
     // All containers shows the renter's.
     b.click("a[href='/admin/containers']").await;
     b.until(

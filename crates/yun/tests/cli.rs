@@ -289,6 +289,28 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     yun.ok(&["admin", "user", "credit", "admin", "1000", "to try a run"]);
     let nodes = yun.json(&["admin", "nodes", "-o", "json"]);
     assert_eq!(nodes["nodes"].as_array().unwrap().len(), 1);
+    // yun dev's fleet is on mutual TLS; a join token names its CA and prints alone on stdout.
+    assert_eq!(nodes["insecure_plaintext"], false);
+    let digest = nodes["ca_digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_string();
+    let token = yun.ok(&["admin", "join-token", "--ttl", "1h", "--uses", "2"]);
+    assert!(
+        token.trim().starts_with(&format!("YUN1-{digest}-")),
+        "{token}"
+    );
+    let listed = yun.json(&["admin", "join-token", "ls", "-o", "json"]);
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(listed[0]["max_uses"], 2);
+    assert_eq!(listed[0]["state"], "active");
+    yun.ok(&["admin", "join-token", "revoke", &id]);
+    let listed = yun.json(&["admin", "join-token", "ls", "-o", "json"]);
+    assert_eq!(listed[0]["state"], "revoked");
+    let r = yun.run(&["admin", "join-token", "--ttl", "10s"]);
+    assert_eq!(r.code, 1, "bad input: {r:?}");
+    assert!(r.stderr.contains("between 1 minute and 365 days"), "{r:?}");
     site.renter("rex").await;
     let renter = Yun::new(&site.root);
     renter.login("rex", "rex-password");

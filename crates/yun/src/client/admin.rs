@@ -1,4 +1,5 @@
-//! The operator's commands (`yun admin …`): nodes, users, the public catalog, manual payments.
+//! The operator's commands (`yun admin …`): nodes and join tokens, users, the public catalog,
+//! manual payments.
 //! A renter's session gets "no such route" for all of them, as the API answers.
 
 use super::fail::Failure;
@@ -14,9 +15,17 @@ pub enum AdminCommand {
     /// The fleet: each node's state, allocation and containers.
     #[command(after_help = "Example:\n  yun admin nodes -o json")]
     Nodes,
-    /// Cordon a node (no new containers go there) or uncordon it.
-    #[command(subcommand, after_help = "Example:\n  yun admin node cordon w1")]
+    /// Cordon a node (no new containers go there), uncordon it, or forget it.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun admin node cordon w1\n  yun admin node forget w1"
+    )]
     Node(NodeCommand),
+    /// Make a join token for new workers (shown once), list the tokens, or revoke one.
+    #[command(
+        after_help = "Examples:\n  yun admin join-token --ttl 1h --uses 1\n  yun admin join-token ls\n  yun admin join-token revoke 0jb4q7m2x4k9x2m0"
+    )]
+    JoinToken(JoinTokenArgs),
     /// Every account, with its balance.
     #[command(after_help = "Example:\n  yun admin users")]
     Users,
@@ -46,6 +55,30 @@ pub enum NodeCommand {
     Cordon { node: String },
     /// NODE takes new containers again.
     Uncordon { node: String },
+    /// Forget NODE, which must hold no containers: every master refuses its certificates from
+    /// now on, and its name may join again with a new token.
+    Forget { node: String },
+}
+
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct JoinTokenArgs {
+    #[command(subcommand)]
+    action: Option<JoinTokenCommand>,
+    /// How long it can be used to join, such as 1h or 7d (default 24h, at most 365d).
+    #[arg(long)]
+    ttl: Option<String>,
+    /// How many workers may join with it (default: any number until it expires).
+    #[arg(long)]
+    uses: Option<u32>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JoinTokenCommand {
+    /// Every join token, newest first, with what is left of it (never a secret).
+    Ls,
+    /// No worker can join with the token any more (workers that joined stay).
+    Revoke { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +151,67 @@ async fn user(s: &Session, typed: &str) -> Result<User, Failure> {
         })
 }
 
+async fn join_token(s: &Session, args: JoinTokenArgs) -> Result<(), Failure> {
+    let c = s.client();
+    match args.action {
+        None => {
+            let ttl = match &args.ttl {
+                Some(d) => Some(
+                    crate::cli::parse_duration(d)
+                        .map_err(|e| Failure::error(format!("--ttl: {e}")))?
+                        .as_secs(),
+                ),
+                None => None,
+            };
+            let ask = yun_api::admin::NewJoinToken {
+                ttl_seconds: ttl,
+                uses: args.uses,
+            };
+            let made = c.create_join_token(&ask).await.map_err(|e| s.fail(e))?;
+            match s.format {
+                Format::Table => {
+                    // The token alone on stdout, so `$(yun admin join-token)` takes it.
+                    println!("{}", made.token);
+                    eprintln!(
+                        "shown only this once; on the new host: yun worker --master https://<the master's RPC address> --join-token <this token> (good until {})",
+                        made.join_token.expires_at
+                    );
+                }
+                _ => output::json(&made),
+            }
+        }
+        Some(JoinTokenCommand::Ls) => {
+            let tokens = c.join_tokens().await.map_err(|e| s.fail(e))?;
+            match s.format {
+                Format::Json => output::json(&tokens),
+                Format::Jsonl => tokens.iter().for_each(output::json_line),
+                Format::Table => {
+                    let mut t = Table::new(&["ID", "STATE", "USES", "EXPIRES", "CREATED BY"]);
+                    for k in &tokens {
+                        let uses = match k.max_uses {
+                            Some(max) => format!("{}/{max}", k.uses),
+                            None => k.uses.to_string(),
+                        };
+                        t.row(vec![
+                            k.id.clone(),
+                            word(&k.state),
+                            uses,
+                            k.expires_at.clone(),
+                            k.created_by.clone(),
+                        ]);
+                    }
+                    t.print();
+                }
+            }
+        }
+        Some(JoinTokenCommand::Revoke { id }) => {
+            c.revoke_join_token(&id).await.map_err(|e| s.fail(e))?;
+            println!("{id}");
+        }
+    }
+    Ok(())
+}
+
 fn share(used: u64, total: u64) -> String {
     if total == 0 {
         return "-".into();
@@ -178,19 +272,27 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
         }
         AdminCommand::Node(cmd) => {
             let fleet = c.fleet().await.map_err(|e| s.fail(e))?;
-            let (typed, cordon) = match &cmd {
-                NodeCommand::Cordon { node } => (node, true),
-                NodeCommand::Uncordon { node } => (node, false),
+            let typed = match &cmd {
+                NodeCommand::Cordon { node }
+                | NodeCommand::Uncordon { node }
+                | NodeCommand::Forget { node } => node,
             };
             let n = node(&fleet.nodes, typed)?;
-            if cordon {
-                c.cordon(&n.id).await
-            } else {
-                c.uncordon(&n.id).await
+            match cmd {
+                NodeCommand::Cordon { .. } => c.cordon(&n.id).await,
+                NodeCommand::Uncordon { .. } => c.uncordon(&n.id).await,
+                NodeCommand::Forget { .. } => c.forget_node(&n.id).await.map(|f| {
+                    eprintln!(
+                        "revoked {} certificate(s) of {}",
+                        f.revoked_certificates.len(),
+                        n.name
+                    );
+                }),
             }
             .map_err(|e| s.fail(e))?;
             println!("{}", n.name);
         }
+        AdminCommand::JoinToken(args) => join_token(s, args).await?,
         AdminCommand::Users => {
             let users = all_users(s).await?;
             match s.format {

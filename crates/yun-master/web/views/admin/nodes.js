@@ -1,10 +1,13 @@
 // The fleet: each node's state, capacity against what is allocated, containers, the age of its
-// last heartbeat and the limits its engine cannot enforce; cordon and uncordon.
+// last heartbeat and the limits its engine cannot enforce; cordon, uncordon and forget; join
+// tokens for new hosts.
 
 import { api } from "../../api.js";
 import { h, replace, bytes } from "../../dom.js";
 import { allEvents } from "../../events.js";
 import { table, action, head } from "./common.js";
+import { joinTokens } from "./jointokens.js";
+import { confirmDialog } from "../dialog.js";
 
 function bar(label, used, total, format) {
   const share = total > 0 ? Math.min(1, used / total) : 0;
@@ -26,11 +29,18 @@ export async function nodesPage(ctx) {
     message.textContent = e.message;
   };
   const cores = (m) => `${(m / 1000).toFixed(1)} CPU`;
+  let tokens = null;
+  const forget = async (n) => {
+    const sure = await confirmDialog(`Forget ${n.name}?`, `${n.name}'s certificates are revoked at once and it cannot come back without a new join token. Only a node holding no containers can be forgotten.`, "Forget");
+    if (sure) await api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/forget`);
+  };
   const draw = async () => {
     const fleet = await api("GET", "/admin/nodes?limit=200");
+    tokens ??= joinTokens(fleet.ca_digest, report);
     replace(
       body,
       h("p", { class: "muted" }, `Cluster ${fleet.cluster_id}; heartbeats every ${fleet.heartbeat_interval_ms / 1000} s.`),
+      fleet.insecure_plaintext ? h("p", { class: "warn" }, "The fleet runs without TLS (--insecure-plaintext): anyone who can reach the RPC ports can command it.") : null,
       table(
         "nodes",
         ["Node", "State", "CPU", "Memory", "Containers", "Heartbeat", "Notes", "Actions"],
@@ -50,6 +60,7 @@ export async function nodesPage(ctx) {
               `ports ${n.port_range} on ${n.public_host}`,
               n.unenforced_limits.length ? h("div", { class: "warn" }, `cannot enforce: ${n.unenforced_limits.join(", ")}`) : null,
               n.public_host_is_console ? h("div", { class: "warn" }, "its public host is the console's: give one another name") : null,
+              n.certificate_expires_at ? h("div", { class: "muted" }, `certificate until ${new Date(n.certificate_expires_at).toLocaleString()}`) : null,
             ),
             h(
               "td",
@@ -57,6 +68,7 @@ export async function nodesPage(ctx) {
               n.state === "cordoned"
                 ? action("Uncordon", `Uncordon ${n.name}`, () => api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/uncordon`), draw, report)
                 : action("Cordon", `Cordon ${n.name}`, () => api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/cordon`), draw, report),
+              n.state === "down" ? action("Forget", `Forget ${n.name}`, () => forget(n), draw, report, true) : null,
             ),
           ),
         ),
@@ -85,5 +97,5 @@ export async function nodesPage(ctx) {
     clearTimeout(soon);
     unsubscribe();
   });
-  return h("section", {}, head("Nodes"), message, body);
+  return h("section", {}, head("Nodes"), message, body, tokens);
 }
