@@ -6,7 +6,8 @@
 //! Not fuzzed, because the fuzzer would revoke its own access or the fleet's (each is tested by
 //! hand elsewhere): logout and unpublishing an image (tests/client.rs; the fuzzer learns the
 //! catalog's ids from the lists and would take away the image it runs), ban and unban
-//! (tests/isolation.rs, hardening), cordon and uncordon (tests/fleet.rs). Called but never 2xx
+//! (tests/isolation.rs, hardening), cordon and uncordon (tests/fleet.rs), forgetting a node (it
+//! revokes the fleet's only worker; tests/fleet_trust.rs). Called but never 2xx
 //! by design: the stats, console and terminal WebSockets (a plain GET is a 426;
 //! tests/streams.rs and tests/browser.rs open them) and the payment callback
 //! (a 2xx needs the provider's signature; tests/payments.rs).
@@ -27,6 +28,7 @@ const NOT_FUZZED: &[&str] = &[
     "cordon_node",
     "uncordon_node",
     "unpublish_image",
+    "forget_node",
 ];
 const NO_2XX_BY_DESIGN: &[&str] = &[
     "GET /api/v1/containers/{id}/stats",
