@@ -49,6 +49,17 @@ pub enum MasterError {
     Trust(#[from] yun_trust::TrustError),
 }
 
+impl MasterError {
+    /// Wraps a store failure with the database it came from.
+    fn store(url: &str) -> impl Fn(store::StoreError) -> Self {
+        let url = url.to_string();
+        move |source| Self::Store {
+            url: url.clone(),
+            source,
+        }
+    }
+}
+
 pub struct RunningMaster {
     pub http_addr: SocketAddr,
     pub rpc_addr: SocketAddr,
@@ -137,19 +148,9 @@ fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
 
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let payments = payments::load(&config.payments.provider).map_err(MasterError::Payments)?;
-    let store = Store::open(&config.database)
-        .await
-        .map_err(|source| MasterError::Store {
-            url: config.database.clone(),
-            source,
-        })?;
-    let cluster_id = store
-        .cluster_id()
-        .await
-        .map_err(|source| MasterError::Store {
-            url: config.database.clone(),
-            source,
-        })?;
+    let store_failed = MasterError::store(&config.database);
+    let store = Store::open(&config.database).await.map_err(&store_failed)?;
+    let cluster_id = store.cluster_id().await.map_err(&store_failed)?;
     let first_start = ensure_admin(&store, config.admin_password.as_deref()).await?;
     raise_open_file_limit();
     let trust = nodes::FleetTrust::open(&config.fleet)?;
@@ -159,14 +160,10 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
              can reach the RPC ports can command every worker. Use it only on a network no one else can reach"
         );
     }
-    let store_failed = |source| MasterError::Store {
-        url: config.database.clone(),
-        source,
-    };
-    trust.revoke(store.revoked_serials().await.map_err(store_failed)?);
+    trust.revoke(store.revoked_serials().await.map_err(&store_failed)?);
     let registry = Registry::new(config.heartbeat_interval, trust.clone());
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
-    registry.remember(store.list_nodes().await.map_err(store_failed)?);
+    registry.remember(store.list_nodes().await.map_err(&store_failed)?);
     let (http_listener, http_addr) = bind(config.http).await?;
     let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
     let state = AppState {
@@ -305,18 +302,11 @@ pub async fn make_join_token(
     uses: Option<u32>,
 ) -> Result<String, MasterError> {
     nodes::tokens::check(ttl, uses).map_err(MasterError::Admin)?;
-    let store = Store::open(&config.database)
-        .await
-        .map_err(|source| MasterError::Store {
-            url: config.database.clone(),
-            source,
-        })?;
+    let store_failed = MasterError::store(&config.database);
+    let store = Store::open(&config.database).await.map_err(&store_failed)?;
     let trust = nodes::FleetTrust::open(&config.fleet)?;
     nodes::tokens::create(&store, &trust, created_by, ttl, uses)
         .await
         .map(|(token, _)| token)
-        .map_err(|source| MasterError::Store {
-            url: config.database.clone(),
-            source,
-        })
+        .map_err(store_failed)
 }

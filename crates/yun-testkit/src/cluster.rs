@@ -93,34 +93,38 @@ impl TestCluster {
 
     /// Starts `w1` after `tune` adjusts its settings (a smaller port range, other subnets).
     pub async fn start_worker_with(&mut self, tune: impl FnOnce(&mut WorkerConfig)) {
-        let master = &self.master;
-        let (ports, join_token) = (&self.ports, &self.join_token);
-        let mut config = WorkerConfig {
-            name: "w1".into(),
-            master: format!("https://{}", master.rpc_addr),
-            rpc: "127.0.0.1:0".parse().unwrap(),
-            advertise: None,
-            public_host: Some("127.0.0.1".into()),
-            port_range: (ports.start, ports.end),
-            join_token: Some(join_token.clone()),
-            state_dir: self.state_dir("w1"),
-            insecure_plaintext: false,
-            docker: docker_options(),
-            boot_id: None,
-        };
+        let mut config = self.worker_config("w1", &self.join_token, &self.ports);
         tune(&mut config);
         let worker = yun_worker::start(config).await.expect("worker starts");
         assert_eq!(
-            master.wait_for_nodes(1, Duration::from_secs(10)).await,
+            self.master.wait_for_nodes(1, Duration::from_secs(10)).await,
             1,
             "the worker registers"
         );
         self.worker = Some(worker);
     }
 
+    /// An in-process worker `name` of this cluster on the real engine, joining with `token`
+    /// and publishing on `ports`.
+    pub fn worker_config(&self, name: &str, token: &str, ports: &PortBlock) -> WorkerConfig {
+        WorkerConfig {
+            name: name.into(),
+            master: format!("https://{}", self.master.rpc_addr),
+            rpc: "127.0.0.1:0".parse().unwrap(),
+            advertise: None,
+            public_host: Some("127.0.0.1".into()),
+            port_range: (ports.start, ports.end),
+            join_token: Some(token.into()),
+            state_dir: self.state_dir(name),
+            insecure_plaintext: false,
+            docker: docker_options(),
+            boot_id: None,
+        }
+    }
+
     /// Where worker `name` of this cluster keeps its certificate (kept across its restarts).
     pub fn state_dir(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(format!("worker-{name}"))
+        worker_state_dir(self.dir.path(), name)
     }
 
     pub fn cluster_id(&self) -> &str {
@@ -172,6 +176,11 @@ impl Drop for TestCluster {
         }
         remove_labelled(self.cluster_id());
     }
+}
+
+/// Where worker `name` keeps its certificate under a cluster's directory.
+pub(crate) fn worker_state_dir(cluster_dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    cluster_dir.join(format!("worker-{name}"))
 }
 
 /// Removes the containers and networks of one cluster, and nothing else.

@@ -64,12 +64,13 @@ impl ProcessCluster {
         };
         me.start_master().await;
         me.admin = me.api.log_in("admin", PROCESS_ADMIN_PASSWORD).await;
-        let made = me
+        me.join_token = me
             .admin
-            .post("/admin/join-tokens", serde_json::json!({}))
-            .await;
-        assert_eq!(made.status, 201, "making a join token: {}", made.text);
-        me.join_token = made.body["token"].as_str().expect("a token").to_string();
+            .client()
+            .create_join_token(&yun_api::admin::NewJoinToken::default())
+            .await
+            .expect("a join token")
+            .token;
         me.cluster_id = me.admin.get("/admin/nodes").await.body["cluster_id"]
             .as_str()
             .expect("the node list names the cluster")
@@ -171,7 +172,7 @@ impl ProcessCluster {
             &self.yun_bin,
             self.rpc,
             &self.join_token,
-            &self.dir.path().join(format!("worker-{name}")),
+            &crate::cluster::worker_state_dir(self.dir.path(), name),
             name,
             ports,
             extra_args,

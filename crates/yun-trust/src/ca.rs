@@ -1,7 +1,7 @@
 //! The cluster CA: made once by the first master (or given to it as files), it signs every
 //! master's and node's certificate. Several masters share it by sharing the two files.
 
-use crate::{node_name, Identity, TrustError, CLOCK_SKEW, MASTER_NAME};
+use crate::{node_name, Identity, Peer, TrustError, CLOCK_SKEW, MASTER_NAME};
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
     DnType, ExtendedKeyUsagePurpose, GeneralSubtree, IsCa, Issuer, KeyPair, KeyUsagePurpose,
@@ -18,7 +18,8 @@ const CA_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 pub struct ClusterCa {
     cert_der: CertificateDer<'static>,
-    key: KeyPair,
+    /// The CA's name and key, read from its certificate once.
+    issuer: Issuer<'static, KeyPair>,
 }
 
 /// A certificate the CA signed.
@@ -38,7 +39,7 @@ impl ClusterCa {
             (true, true) => Ok((Self::load(cert, key)?, false)),
             (false, false) => {
                 let ca = Self::create()?;
-                write_new(key, ca.key.serialize_pem().as_bytes(), 0o600)?;
+                write_new(key, ca.issuer.key().serialize_pem().as_bytes(), 0o600)?;
                 let pem = pem::encode(&pem::Pem::new("CERTIFICATE", ca.cert_der.to_vec()));
                 write_new(cert, pem.as_bytes(), 0o644)?;
                 Ok((ca, true))
@@ -51,9 +52,10 @@ impl ClusterCa {
         }
     }
 
-    pub fn load(cert: &Path, key: &Path) -> Result<Self, TrustError> {
+    pub fn load(cert: &Path, key_path: &Path) -> Result<Self, TrustError> {
         let cert_pem = std::fs::read_to_string(cert).map_err(|e| TrustError::file(cert, e))?;
-        let key_pem = std::fs::read_to_string(key).map_err(|e| TrustError::file(key, e))?;
+        let key_pem =
+            std::fs::read_to_string(key_path).map_err(|e| TrustError::file(key_path, e))?;
         let parsed =
             pem::parse(&cert_pem).map_err(|e| TrustError::cert("the CA certificate", e))?;
         let key = KeyPair::from_pem(&key_pem).map_err(|e| TrustError::cert("the CA key", e))?;
@@ -64,11 +66,17 @@ impl ClusterCa {
         if x509.public_key().raw != key.subject_public_key_info() {
             return Err(TrustError::Certificate(format!(
                 "{} is not the key of {}",
-                cert.display(),
+                key_path.display(),
                 cert.display()
             )));
         }
-        Ok(Self { cert_der, key })
+        Self::new(cert_der, key)
+    }
+
+    fn new(cert_der: CertificateDer<'static>, key: KeyPair) -> Result<Self, TrustError> {
+        let issuer = Issuer::from_ca_cert_der(&cert_der, key)
+            .map_err(|e| TrustError::cert("the CA certificate", e))?;
+        Ok(Self { cert_der, issuer })
     }
 
     /// A new CA in memory (tests and `load_or_create`).
@@ -92,10 +100,7 @@ impl ClusterCa {
         let cert = params
             .self_signed(&key)
             .map_err(|e| TrustError::cert("signing the CA", e))?;
-        Ok(Self {
-            cert_der: cert.der().clone(),
-            key,
-        })
+        Self::new(cert.der().clone(), key)
     }
 
     pub fn cert_der(&self) -> &[u8] {
@@ -124,34 +129,32 @@ impl ClusterCa {
             &CertificateSigningRequestDer::from(csr_der.to_vec()),
         )
         .map_err(|e| TrustError::cert("the certificate request", e))?;
-        let (params, issued) = leaf(node_id, &node_name(node_id), lifetime)?;
-        csr.params = params;
-        let cert = csr
-            .signed_by(&self.issuer()?)
-            .map_err(|e| TrustError::cert("signing a node certificate", e))?;
+        csr.params = leaf(node_id, &node_name(node_id), lifetime)?;
+        let der = csr
+            .signed_by(&self.issuer)
+            .map_err(|e| TrustError::cert("signing a node certificate", e))?
+            .der()
+            .to_vec();
+        // The serial and the expiry as the certificate carries them (whole seconds).
+        let peer = Peer::from_der(&der)?;
         Ok(Issued {
-            der: cert.der().to_vec(),
-            ..issued
+            der,
+            serial: peer.serial,
+            not_after: peer.not_after,
         })
     }
 
     /// A master's identity: a new key and a certificate for [`MASTER_NAME`].
     pub fn master_identity(&self, lifetime: Duration) -> Result<Identity, TrustError> {
         let key = KeyPair::generate().map_err(|e| TrustError::cert("making a key", e))?;
-        let (params, _) = leaf("yun master", MASTER_NAME, lifetime)?;
-        let cert = params
-            .signed_by(&key, &self.issuer()?)
+        let cert = leaf("yun master", MASTER_NAME, lifetime)?
+            .signed_by(&key, &self.issuer)
             .map_err(|e| TrustError::cert("signing the master's certificate", e))?;
         Ok(Identity::new(
             cert.der().to_vec(),
             self.cert_der.to_vec(),
             key.serialize_der(),
         ))
-    }
-
-    fn issuer(&self) -> Result<Issuer<'static, &KeyPair>, TrustError> {
-        Issuer::from_ca_cert_der(&self.cert_der, &self.key)
-            .map_err(|e| TrustError::cert("the CA certificate", e))
     }
 }
 
@@ -170,7 +173,7 @@ fn leaf(
     common_name: &str,
     dns_name: &str,
     lifetime: Duration,
-) -> Result<(CertificateParams, Issued), TrustError> {
+) -> Result<CertificateParams, TrustError> {
     let mut params = CertificateParams::default();
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
@@ -188,28 +191,11 @@ fn leaf(
         ExtendedKeyUsagePurpose::ClientAuth,
     ];
     params.use_authority_key_identifier_extension = true;
-    let serial = serial();
-    let serial_hex = hex::encode(serial.to_bytes());
-    params.serial_number = Some(serial);
+    params.serial_number = Some(serial());
     let now = SystemTime::now();
-    let not_after = now + lifetime;
     params.not_before = (now - CLOCK_SKEW).into();
-    params.not_after = not_after.into();
-    // Certificates carry whole seconds.
-    let not_after = SystemTime::UNIX_EPOCH
-        + Duration::from_secs(
-            not_after
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-        );
-    Ok((
-        params,
-        Issued {
-            der: Vec::new(),
-            serial: serial_hex,
-            not_after,
-        },
-    ))
+    params.not_after = (now + lifetime).into();
+    Ok(params)
 }
 
 /// Writes a file that must not exist yet, with `mode`, so a key is never readable by others

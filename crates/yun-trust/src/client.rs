@@ -161,19 +161,10 @@ impl Connector {
             reason: format!("not an address: {e}"),
         })?;
         let addr = uri.authority().map(|a| a.to_string()).unwrap_or_default();
-        let host = uri
-            .host()
-            .unwrap_or_default()
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string();
-        let port = uri.port_u16().unwrap_or(443);
-        let tcp = TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|source| Contact::Unreachable {
-                addr: addr.clone(),
-                source,
-            })?;
+        let tcp = tcp(&uri).await.map_err(|source| Contact::Unreachable {
+            addr: addr.clone(),
+            source,
+        })?;
         self.tls
             .connect(self.name.clone(), tcp)
             .await
@@ -183,6 +174,15 @@ impl Connector {
                 reason: e.to_string(),
             })
     }
+}
+
+/// A TCP connection to the URI's host and port, without Nagle's delay (RPCs are small).
+async fn tcp(uri: &http::Uri) -> std::io::Result<TcpStream> {
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp = TcpStream::connect((host, uri.port_u16().unwrap_or(443))).await?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
 }
 
 type Io = hyper_util::rt::TokioIo<tokio_rustls::client::TlsStream<TcpStream>>;
@@ -199,12 +199,7 @@ impl tower::Service<http::Uri> for Connector {
     fn call(&mut self, uri: http::Uri) -> Self::Future {
         let (tls, name) = (self.tls.clone(), self.name.clone());
         Box::pin(async move {
-            let host = uri.host().unwrap_or_default();
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            let port = uri.port_u16().unwrap_or(443);
-            let tcp = TcpStream::connect((host, port)).await?;
-            tcp.set_nodelay(true)?;
-            let stream = tls.connect(name, tcp).await?;
+            let stream = tls.connect(name, tcp(&uri).await?).await?;
             Ok(hyper_util::rt::TokioIo::new(stream))
         })
     }

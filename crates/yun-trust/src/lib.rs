@@ -41,6 +41,11 @@ pub fn node_name(node_id: &str) -> String {
 pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One crypto provider for everything here: the workspace builds rustls with `ring` only.
+/// Made once; every handshake of a join's verifier asks for it.
 fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
-    std::sync::Arc::new(rustls::crypto::ring::default_provider())
+    static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
+        std::sync::OnceLock::new();
+    PROVIDER
+        .get_or_init(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }

@@ -149,7 +149,7 @@ pub async fn start_with_runtime<R: Runtime>(
              can reach its RPC port can run containers on this host. Use it only on a network no one else can reach"
         );
     }
-    let identity = membership::establish(
+    let joined = membership::establish(
         &state,
         &config.master,
         &config.name,
@@ -158,7 +158,7 @@ pub async fn start_with_runtime<R: Runtime>(
         &shutdown,
     )
     .await?;
-    let slot = yun_trust::CertSlot::new(identity.clone())?;
+    let slot = yun_trust::CertSlot::new(joined.clone())?;
     let master_uri = yun_trust::plain_uri(&config.master);
     let (link, server_tls) = if config.insecure_plaintext {
         (
@@ -169,14 +169,14 @@ pub async fn start_with_runtime<R: Runtime>(
             None,
         )
     } else {
-        let client = yun_trust::node_config(identity.ca_der(), &slot)?;
+        let client = yun_trust::node_config(joined.ca_der(), &slot)?;
         let connector = yun_trust::Connector::new(client, yun_trust::MASTER_NAME)?;
         (
             membership::MasterLink {
                 uri: master_uri,
                 tls: Some(connector),
             },
-            Some(yun_trust::worker_config(identity.ca_der(), &slot)?),
+            Some(yun_trust::worker_config(joined.ca_der(), &slot)?),
         )
     };
     let identity = agent::Identity {

@@ -12,33 +12,9 @@ use yun_api::containers::CreateContainer;
 use yun_proto::v1;
 use yun_proto::v1::registry_service_client::RegistryServiceClient;
 use yun_proto::v1::worker_service_client::WorkerServiceClient;
-use yun_testkit::{docker_options, node_named, PortBlock, TestCluster};
+use yun_testkit::{node_named, PortBlock, TestCluster};
 use yun_trust::{CertSlot, ClusterCa, Identity, KeyRequest, MASTER_NAME};
-use yun_worker::{RunningWorker, WorkerConfig, WorkerError};
-
-fn worker_config(
-    cluster: &TestCluster,
-    name: &str,
-    token: &str,
-    ports: &PortBlock,
-) -> WorkerConfig {
-    WorkerConfig {
-        name: name.into(),
-        master: format!("https://{}", cluster.master.rpc_addr),
-        rpc: "127.0.0.1:0".parse().unwrap(),
-        advertise: None,
-        public_host: Some("127.0.0.1".into()),
-        port_range: (ports.start, ports.end),
-        join_token: Some(token.into()),
-        state_dir: cluster
-            .dir
-            .path()
-            .join(format!("state-{name}-{}", yun_core::new_id())),
-        insecure_plaintext: false,
-        docker: docker_options(),
-        boot_id: None,
-    }
-}
+use yun_worker::{RunningWorker, WorkerError};
 
 async fn join(
     cluster: &TestCluster,
@@ -46,7 +22,13 @@ async fn join(
     token: &str,
 ) -> Result<RunningWorker, WorkerError> {
     let ports = PortBlock::claim();
-    yun_worker::start(worker_config(cluster, name, token, &ports)).await
+    let mut config = cluster.worker_config(name, token, &ports);
+    // A fresh state directory each time: every call is a new host joining.
+    config.state_dir = cluster
+        .dir
+        .path()
+        .join(format!("state-{name}-{}", yun_core::new_id()));
+    yun_worker::start(config).await
 }
 
 fn refusal(r: Result<RunningWorker, WorkerError>) -> String {

@@ -1,7 +1,7 @@
 //! The fleet's trust in the store, shared by every master: join tokens (hashes only), the
 //! node name each joined worker holds, and the node certificates issued and revoked.
 
-use super::{now_ms, Store, StoreError, StoreResult};
+use super::{now_ms, Store, StoreResult};
 use sqlx::Row;
 
 #[derive(Debug, Clone)]
@@ -282,7 +282,6 @@ async fn insert_certificate(
     .bind(now_ms())
     .bind(not_after_ms)
     .execute(&mut **tx)
-    .await
-    .map_err(|e| StoreError::Conflict(format!("recording a certificate: {e}")))?;
+    .await?;
     Ok(())
 }

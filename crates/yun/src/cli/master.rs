@@ -57,9 +57,10 @@ struct JoinTokenArgs {
     uses: Option<u32>,
 }
 
-/// The fleet's trust; shared with `yun dev`.
-#[derive(Args, Default)]
-pub struct TrustArgs {
+/// The fleet's trust: the master's flags, and `yun master join-token`'s (it must find the
+/// same CA).
+#[derive(Args)]
+struct TrustArgs {
     /// The cluster CA's certificate (default: ca.crt beside the SQLite database). Every master
     /// of a cluster must be given the same one; made on first start when it and the key are missing.
     #[arg(long, env = "YUN_CA_CERT")]
@@ -78,7 +79,7 @@ pub struct TrustArgs {
 }
 
 impl TrustArgs {
-    pub fn fleet_tls(
+    fn fleet_tls(
         &self,
         database: &str,
         file: &FileConfig,
