@@ -426,6 +426,10 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
         command.as_str().unwrap().contains(digest),
         "{command} names the CA {digest}"
     );
+    b.eval(
+        "document.querySelector('#join-command').scrollIntoView({block: 'center'}); return null;",
+    )
+    .await;
     b.screenshot("admin-join-token").await;
     b.click("#join-tokens tbody tr button[aria-label^=Revoke]")
         .await;
@@ -525,6 +529,11 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
         b.goto(&format!("{root}{page}")).await;
         b.find("table").await;
         b.until(&format!("{page} fits 375 px"), NO_OVERFLOW).await;
+        b.screenshot(&format!(
+            "{}-375",
+            page.trim_start_matches('/').replace('/', "-")
+        ))
+        .await;
     }
     // A renter does not see the operator's pages.
     quinn.remove_container(&c.id).await.ok();

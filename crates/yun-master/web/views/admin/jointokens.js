@@ -67,7 +67,7 @@ export function joinTokens(caDigest, report) {
       showError(form, { message: "" });
       replace(
         shown,
-        h("p", {}, "Run this on the new host (the token is not shown again):"),
+        h("p", {}, "Run this on the new host, with MASTER the address of this master's RPC listener (its --rpc). The token is not shown again."),
         h("pre", { class: "command" }, h("code", { id: "join-command" }, `yun worker --master https://MASTER:8090 --join-token ${made.token} --name NAME --state-dir /var/lib/yun/worker`)),
       );
       await draw();
