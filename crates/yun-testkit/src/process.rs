@@ -88,10 +88,7 @@ impl ProcessCluster {
                 &self.rpc.to_string(),
             ])
             .arg("--database")
-            .arg(format!(
-                "sqlite://{}",
-                self.dir.path().join("yun.db").display()
-            ))
+            .arg(self.database())
             .args([
                 "--heartbeat-interval",
                 "1s",
@@ -129,6 +126,16 @@ impl ProcessCluster {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("yun master did not answer on {}", self.http);
+    }
+
+    /// The master's store, as its `--database` names it.
+    pub fn database(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("yun.db").display())
+    }
+
+    /// The directory the store (and the cluster CA beside it) lives in.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// The master process's id, while it runs.

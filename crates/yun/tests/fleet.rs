@@ -1,6 +1,7 @@
-//! Workers as separate processes: a second worker joins and takes containers, and restarting a
-//! worker never stops what it runs and needs no token. Through the typed client (the fleet's
-//! certificates are tested in `fleet_trust`).
+//! Workers as separate processes: a second worker joins and takes containers, restarting a
+//! worker never stops what it runs and needs no token, `yun master join-token` works beside a
+//! running master, and a plaintext fleet still joins with a token. Through the typed client
+//! (the fleet's certificates are tested in `fleet_trust`).
 
 use std::time::Duration;
 use yun_api::admin::NodeState;
@@ -125,4 +126,87 @@ async fn restarting_a_worker_keeps_its_containers_running() {
         after.id, inspect.id,
         "the same Docker container, not a new one"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_operator_makes_a_join_token_beside_a_running_master_and_a_worker_joins_with_it() {
+    let cluster = yun_testkit::ProcessCluster::start(YUN, &[]).await;
+    let admin = cluster.admin.client();
+    // The CA was made beside the store on first start, its key for the owner alone.
+    let key = cluster.data_dir().join("ca.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    let made = std::process::Command::new(YUN)
+        .args(["master", "join-token", "--ttl", "1h", "--uses", "1"])
+        .arg("--database")
+        .arg(cluster.database())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_string();
+    let digest = admin.fleet().await.unwrap().ca_digest;
+    assert!(
+        token.starts_with(&format!("YUN1-{}-", digest.trim_start_matches("sha256:"))),
+        "{token} names the running master's CA {digest}"
+    );
+    let listed = admin.join_tokens().await.unwrap();
+    assert_eq!(listed[0].created_by, "yun master join-token");
+    assert_eq!(listed[0].max_uses, Some(1));
+
+    let ports = PortBlock::claim();
+    let state = cluster.data_dir().join("cli-worker");
+    let _worker =
+        yun_testkit::WorkerProcess::spawn(YUN, cluster.rpc, &token, &state, "w-cli", &ports, &[]);
+    cluster.wait_ready("w-cli").await;
+    let mode = std::fs::metadata(&state).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o700
+    );
+    assert_eq!(admin.join_tokens().await.unwrap()[0].uses, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plaintext_fleet_still_joins_with_a_token_and_runs_containers() {
+    let cluster = yun_testkit::ProcessCluster::start(YUN, &["--insecure-plaintext"]).await;
+    let admin = cluster.admin.client();
+    let ports = PortBlock::claim();
+    let _worker = cluster.spawn_worker("w-plain", &ports, &["--insecure-plaintext"]);
+    cluster.wait_ready("w-plain").await;
+    let fleet = admin.fleet().await.unwrap();
+    assert!(fleet.insecure_plaintext, "the node list says so");
+    assert_eq!(fleet.nodes[0].certificate_expires_at, None);
+    let image = cluster.publish_testbox().await;
+    let joan = cluster.api.sign_up("joan", "joan-password").await.client();
+    let (c, _) = joan
+        .create_container(&container_spec(&image, &["serve", "8080", "plain"]), None)
+        .await
+        .unwrap();
+    assert_eq!(fetch_eventually(&c.ports[0].endpoint).await, "plain");
+    joan.remove_container(&c.id).await.unwrap();
+
+    // A worker without a token is refused even here: joining still needs one.
+    let stray = std::process::Command::new(YUN)
+        .args([
+            "worker",
+            "--name",
+            "stray",
+            "--insecure-plaintext",
+            "--rpc",
+            "127.0.0.1:0",
+        ])
+        .arg("--master")
+        .arg(format!("http://{}", cluster.rpc))
+        .arg("--state-dir")
+        .arg(cluster.data_dir().join("stray"))
+        .env_remove("YUN_JOIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!stray.status.success());
+    let err = String::from_utf8_lossy(&stray.stderr);
+    assert!(err.contains("has not joined yet"), "{err}");
+    assert!(node_named(&admin, "stray").await.is_none());
 }
