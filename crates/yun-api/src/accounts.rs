@@ -1,4 +1,5 @@
-//! Accounts: registration, login, the signed-in user.
+//! Accounts: registration, login, the signed-in user, their sessions, password and access
+//! tokens.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,8 +11,9 @@ pub struct Credentials {
     /// 3 to 32 characters: lowercase letters, digits, `-` and `_`.
     #[schema(pattern = "^[a-z0-9_-]{3,32}$", example = "alice")]
     pub username: String,
-    /// 8 to 128 characters.
-    #[schema(min_length = 8, max_length = 128, example = "correct-horse")]
+    /// On register: 10 to 128 characters that are hard to guess (a few unrelated words work
+    /// well). On login: the account's password.
+    #[schema(min_length = 1, max_length = 128, example = "correct-horse")]
     pub password: String,
     /// On login: `token` (the default) answers a bearer token for scripts and sets no cookie;
     /// `cookie` sets the console's HttpOnly cookie and answers no token. Ignored on register.
@@ -70,4 +72,89 @@ pub struct LoginAnswer {
 pub enum LoginResult {
     Token(LoginAnswer),
     Cookie(UserAnswer),
+}
+
+/// One of my login sessions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Session {
+    pub id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339; recorded at most once a minute.
+    pub last_used_at: String,
+    /// RFC 3339: the absolute expiry or, if sooner, when it ends unless used again.
+    pub expires_at: String,
+    /// The address it logged in from.
+    pub source: String,
+    /// The client's `User-Agent` at login.
+    pub user_agent: String,
+    /// This is the session making the request.
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionList {
+    /// Newest first.
+    pub sessions: Vec<Session>,
+}
+
+/// A new password, with the current one as proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// 10 to 128 characters that are hard to guess.
+    #[schema(min_length = 10, max_length = 128)]
+    pub new_password: String,
+}
+
+/// What a password change did: every other session ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChanged {
+    pub sessions_ended: u32,
+}
+
+/// A personal access token to make, for scripts and CI.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccessToken {
+    /// What it is for, 1 to 64 characters, such as `ci-deploy`.
+    #[schema(min_length = 1, max_length = 64, example = "ci-deploy")]
+    pub name: String,
+    /// Days it stays good for, 1 to 365.
+    #[schema(minimum = 1, maximum = 365, example = 30)]
+    pub expires_in_days: u32,
+}
+
+/// An access token as listed: never its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessToken {
+    pub id: String,
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub expires_at: String,
+    /// RFC 3339; null until first used; recorded at most once a minute.
+    pub last_used_at: Option<String>,
+}
+
+/// A token just made: `token` is shown this once and cannot be read again. Send it as
+/// `Authorization: Bearer <token>`; it is never taken as a cookie.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenCreated {
+    pub token: String,
+    pub access_token: AccessToken,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccessTokenList {
+    /// Newest first; expired tokens are not listed.
+    pub access_tokens: Vec<AccessToken>,
 }

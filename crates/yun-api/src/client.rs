@@ -2,7 +2,10 @@
 //! the wire type or a `ClientError` that carries the server's code, message and field.
 //! Streams (logs, pull progress) come as async streams; stats and the console as WebSockets.
 
-use crate::accounts::{Credentials, LoginAnswer, SessionMode, User, UserAnswer};
+use crate::accounts::{
+    AccessToken, AccessTokenCreated, AccessTokenList, Credentials, LoginAnswer, NewAccessToken,
+    PasswordChange, PasswordChanged, Session, SessionList, SessionMode, User, UserAnswer,
+};
 use crate::admin::{
     Adjusted, Adjustment, AuditLog, BillingCheck, Forgotten, JoinToken, JoinTokenCreated,
     JoinTokenList, NewJoinToken, NodeList, UserList,
@@ -253,6 +256,49 @@ impl Client {
 
     pub async fn me(&self) -> Result<User> {
         Ok(self.get::<UserAnswer>("/me").await?.user)
+    }
+
+    /// My live login sessions, newest first.
+    pub async fn sessions(&self) -> Result<Vec<Session>> {
+        Ok(self.get::<SessionList>("/me/sessions").await?.sessions)
+    }
+
+    /// Ends one of my sessions; its streams close at once.
+    pub async fn end_session(&self, id: &str) -> Result<()> {
+        Self::no_content(self.request(Method::DELETE, &format!("/me/sessions/{}", seg(id)))).await
+    }
+
+    /// Changes my password; every other session ends.
+    pub async fn change_password(&self, current: &str, new: &str) -> Result<PasswordChanged> {
+        let body = PasswordChange {
+            current_password: current.into(),
+            new_password: new.into(),
+        };
+        self.post("/me/password", &body).await
+    }
+
+    /// Makes a personal access token; its secret is in the answer only.
+    pub async fn create_access_token(
+        &self,
+        name: &str,
+        expires_in_days: u32,
+    ) -> Result<AccessTokenCreated> {
+        let body = NewAccessToken {
+            name: name.into(),
+            expires_in_days,
+        };
+        self.post("/me/tokens", &body).await
+    }
+
+    pub async fn access_tokens(&self) -> Result<Vec<AccessToken>> {
+        Ok(self
+            .get::<AccessTokenList>("/me/tokens")
+            .await?
+            .access_tokens)
+    }
+
+    pub async fn revoke_access_token(&self, id: &str) -> Result<()> {
+        Self::no_content(self.request(Method::DELETE, &format!("/me/tokens/{}", seg(id)))).await
     }
 
     // Images and plans.

@@ -50,6 +50,11 @@ error_codes! {
     InsufficientBalance = (402, "insufficient_balance"),
     /// The account is banned by an operator.
     AccountBanned = (403, "account_banned"),
+    /// This master does not open accounts for strangers; an operator makes them.
+    RegistrationClosed = (403, "registration_closed"),
+    /// This needs a login session, not a personal access token (making tokens, changing the
+    /// password).
+    SessionRequired = (403, "session_required"),
     /// A request with the console's session cookie came from a page of another site (its
     /// `Origin` is not the console's); scripts use a bearer token instead.
     ForeignOrigin = (403, "foreign_origin"),
@@ -110,6 +115,9 @@ error_codes! {
     NodeRefused = (422, "node_refused"),
     /// This route is a WebSocket: open it with `Upgrade: websocket`.
     WebsocketRequired = (426, "websocket_required"),
+    /// Too many attempts (failed logins, sign-ups) from this address or for this account; the
+    /// `Retry-After` header says how many seconds to wait.
+    TooManyRequests = (429, "too_many_requests"),
     /// Something failed on the server; the message carries an error id for the operator.
     Internal = (500, "internal"),
     /// No ready node has the CPU, memory or ports asked for; retry later.

@@ -45,10 +45,11 @@ impl ErrorCode {
         match self {
             InsufficientBalance | QuotaExceeded | NameTaken | UsernameTaken | PortTaken
             | PortUnavailable | PortOutOfRange | NodeResources | NoCapacity | NoFreePort
-            | NoReadyNode | RegistryNotAllowed | BalanceTooLow => ExitClass::Refusal,
+            | NoReadyNode | RegistryNotAllowed | BalanceTooLow | TooManyRequests
+            | RegistrationClosed => ExitClass::Refusal,
             Unauthorized | AccountBanned | ForeignOrigin | NodeHost | NoSuchRoute
-            | MethodNotAllowed | WebsocketRequired | UnsupportedMediaType | Internal
-            | NodeUnavailable | ShuttingDown => ExitClass::Unusable,
+            | SessionRequired | MethodNotAllowed | WebsocketRequired | UnsupportedMediaType
+            | Internal | NodeUnavailable | ShuttingDown => ExitClass::Unusable,
             InvalidQuery
             | InvalidHeader
             | MalformedJson

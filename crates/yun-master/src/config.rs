@@ -42,6 +42,20 @@ pub struct MasterConfig {
     pub orphan_grace: Duration,
     /// How long a login lasts; its open streams end when it does.
     pub session_lifetime: Duration,
+    /// A login unused for this long ends (a stream kept open counts as use while it lasts).
+    pub session_idle: Duration,
+    /// Whether strangers may open accounts (`registration = open | closed`).
+    pub registration_open: bool,
+    /// Accounts one source address may open per hour (0: no limit).
+    pub registrations_per_hour: u32,
+    /// Proxies whose `X-Forwarded-For` names the client (addresses or CIDR ranges).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Host ports one renter's containers may publish in all.
+    pub max_ports_per_user: u32,
+    /// The HTTP listener's timeouts and connection limits.
+    pub http_limits: crate::listener::HttpLimits,
+    /// HTTPS on the HTTP listener: the certificate chain and key (PEM).
+    pub https: Option<HttpsFiles>,
     pub placement: Ranking,
     pub pricing: Pricing,
     pub payments: PaymentsConfig,
@@ -68,13 +82,37 @@ impl MasterConfig {
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            session_idle: Duration::from_secs(7 * 24 * 3600),
+            registration_open: true,
+            registrations_per_hour: 10,
+            trusted_proxies: Vec::new(),
+            max_ports_per_user: 20,
+            http_limits: crate::listener::HttpLimits::default(),
+            https: None,
             placement: Ranking::Spread,
             pricing: Pricing::default(),
             payments: PaymentsConfig::default(),
         }
     }
 
+    /// Whether people reach this master over HTTPS (its own, or a proxy's at `public_url`):
+    /// then the session cookie is `Secure` with the `__Host-` prefix, and HSTS is sent.
+    pub fn serves_https(&self) -> bool {
+        self.https.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+    }
+
     pub fn plan(&self, name: &str) -> Option<&Plan> {
         self.plans.iter().find(|p| p.name == name)
     }
+}
+
+/// The HTTP listener's certificate chain and private key, PEM files.
+#[derive(Debug, Clone)]
+pub struct HttpsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }

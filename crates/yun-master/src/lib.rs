@@ -7,6 +7,7 @@ pub mod config;
 pub mod containers;
 pub mod http;
 pub mod images;
+pub mod listener;
 pub mod live;
 pub mod nodes;
 pub mod payments;
@@ -45,6 +46,8 @@ pub enum MasterError {
     Admin(String),
     #[error("setting up payments: {0}")]
     Payments(String),
+    #[error("HTTPS: {0}")]
+    Https(#[from] listener::tls::HttpsError),
     #[error("the fleet's certificates: {0}")]
     Trust(#[from] yun_trust::TrustError),
 }
@@ -115,7 +118,8 @@ async fn ensure_admin(
         Some(p) => (p.to_string(), false),
         None => (accounts::generated_password(), true),
     };
-    yun_core::validate::password(&password).map_err(|e| MasterError::Admin(e.to_string()))?;
+    accounts::policy::check(&password, "admin")
+        .map_err(|e| MasterError::Admin(format!("YUN_ADMIN_PASSWORD is refused: {}", e.message)))?;
     let hash = accounts::hash_password(password.clone())
         .await
         .map_err(MasterError::Admin)?;
@@ -146,6 +150,35 @@ fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
     });
 }
 
+/// Deletes expired sessions and access tokens every ten minutes (they already open nothing;
+/// this keeps the tables small).
+fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
+    let idle_ms = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = shutdown.cancelled() => return,
+            }
+            match state.store.purge_expired_credentials(idle_ms).await {
+                Ok((0, 0)) => {}
+                Ok((sessions, tokens)) => {
+                    tracing::info!(
+                        sessions,
+                        tokens,
+                        "purged expired sessions and access tokens"
+                    )
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging expired sessions failed; the next pass retries")
+                }
+            }
+        }
+    });
+}
+
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let payments = payments::load(&config.payments.provider).map_err(MasterError::Payments)?;
     let store_failed = MasterError::store(&config.database);
@@ -164,8 +197,16 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let registry = Registry::new(config.heartbeat_interval, trust.clone());
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
     registry.remember(store.list_nodes().await.map_err(&store_failed)?);
+    let https = match &config.https {
+        Some(files) => Some(listener::tls::server_config(&files.cert, &files.key)?),
+        None => None,
+    };
+    accounts::passwords::prepare();
     let (http_listener, http_addr) = bind(config.http).await?;
     let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
+    let signups = Arc::new(accounts::throttle::SignupThrottle::new(
+        config.registrations_per_hour,
+    ));
     let state = AppState {
         store,
         registry: registry.clone(),
@@ -179,6 +220,8 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         events: live::EventRelay::default(),
         streams: live::sessions::SessionStreams::default(),
         trust: trust.clone(),
+        login_throttle: Arc::default(),
+        signup_throttle: signups,
         cluster_id: cluster_id.clone(),
     };
     let rpc = RegistryServiceServer::new(RegistryGrpc {
@@ -195,12 +238,14 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     billing::spawn(state.clone(), shutdown.clone());
     spawn_checkpoints(state.store.clone(), shutdown.clone());
     trust.spawn_upkeep(state.store.clone(), shutdown.clone());
+    spawn_credential_purge(state.clone(), shutdown.clone());
     let app = http::router(state.clone());
+    let limits = state.config.http_limits.clone();
+    let trusted = state.config.trusted_proxies.clone();
     let http_stop = shutdown.clone();
     let rpc_stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        let http =
-            axum::serve(http_listener, app).with_graceful_shutdown(http_stop.cancelled_owned());
+        let http = listener::serve(http_listener, app, limits, trusted, https, http_stop);
         let server = tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
             .add_service(rpc);
@@ -224,10 +269,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
                 }
             }
         };
-        let (h, r) = tokio::join!(http, rpc);
-        if let Err(e) = h {
-            tracing::error!(error = %e, "HTTP server stopped");
-        }
+        let ((), r) = tokio::join!(http, rpc);
         if let Err(e) = r {
             tracing::error!(error = %e, "RPC server stopped");
         }
@@ -264,6 +306,18 @@ impl RunningMaster {
     /// When the master's own certificate expires (it renews at two thirds of its life).
     pub fn certificate_expires_at(&self) -> Option<std::time::SystemTime> {
         self.state.trust.master_expires_at()
+    }
+
+    /// Deletes expired sessions and access tokens now, as the ten-minute pass does; answers
+    /// how many of each.
+    pub async fn purge_expired_credentials(&self) -> Result<(u64, u64), String> {
+        let idle_ms =
+            i64::try_from(self.state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+        self.state
+            .store
+            .purge_expired_credentials(idle_ms)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// The digest of the cluster CA that join tokens carry.

@@ -25,6 +25,9 @@ pub struct AppState {
     pub payments: Arc<dyn crate::payments::PaymentProvider>,
     /// The cluster CA, the master's certificate and the revoked serials.
     pub trust: crate::nodes::FleetTrust,
+    /// Failed logins by account and source; sign-ups by source.
+    pub login_throttle: Arc<crate::accounts::throttle::LoginThrottle>,
+    pub signup_throttle: Arc<crate::accounts::throttle::SignupThrottle>,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

@@ -14,6 +14,7 @@ import { auditPage } from "./views/admin/audit.js";
 import { runPage } from "./views/run.js";
 import { containerPage } from "./views/container.js";
 import { billingPage } from "./views/billing.js";
+import { accountPage } from "./views/account.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
@@ -42,6 +43,7 @@ const routes = [
   { path: /^\/run$/, page: runPage },
   { path: /^\/containers\/([^/]+)$/, page: containerPage },
   { path: /^\/billing$/, page: billingPage },
+  { path: /^\/account$/, page: accountPage },
   { path: /^\/images$/, page: imagesPage },
   { path: /^\/admin\/nodes$/, page: nodesPage, admin: true },
   { path: /^\/admin\/users$/, page: usersPage, admin: true },
@@ -129,7 +131,7 @@ function drawHeader() {
   );
   const balance = h("a", { class: "balance", id: "balance", href: "/billing", title: "Your balance" }, credits(u.balance));
   const logout = h("button", { type: "button", class: "link", onclick: logOut }, "Log out");
-  replace(account, balance, h("span", { class: "who" }, u.username, u.role === "admin" ? " (operator)" : ""), logout);
+  replace(account, balance, h("a", { class: "who", href: "/account", title: "Your account: password, sessions, access tokens" }, u.username, u.role === "admin" ? " (operator)" : ""), logout);
 }
 
 async function logOut() {

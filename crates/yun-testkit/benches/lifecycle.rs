@@ -119,7 +119,7 @@ async fn main() {
     let image = cluster.publish_testbox().await;
     let api = cluster
         .api
-        .sign_up("bench", "bench-password")
+        .sign_up("bench", "bench-rides-a-blue-tram")
         .await
         .client();
     // One long-lived container keeps the renter's network in place, as for any renter with more

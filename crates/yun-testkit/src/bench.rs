@@ -29,7 +29,7 @@ impl TinyFleet {
         let cluster = ProcessCluster::start_with_file(
             yun_bin,
             "default_plan = \"tiny\"\n[[plans]]\nname = \"tiny\"\ncpu_millis = 10\nmemory_mib = 16\npids = 16\n",
-            &["--max-containers-per-user", "1000"],
+            &["--max-containers-per-user", "1000", "--max-ports-per-user", "1000"],
         )
         .await;
         let ports = PortBlock::claim();

@@ -48,6 +48,12 @@ impl TestCluster {
         Self::launch(|_| {}, false).await
     }
 
+    /// A master with no worker, after `tune` adjusts its settings (for tests of accounts and
+    /// the HTTP listener, which need no node).
+    pub async fn master_only_with(tune: impl FnOnce(&mut MasterConfig)) -> Self {
+        Self::launch(tune, false).await
+    }
+
     async fn launch(tune: impl FnOnce(&mut MasterConfig), with_worker: bool) -> Self {
         crate::docker().await;
         let dir = tempfile::tempdir().expect("temp dir");

@@ -106,7 +106,7 @@ impl Drop for Cleanup {
 }
 
 /// The admin password every `DevSite` starts with.
-pub const DEV_ADMIN_PASSWORD: &str = "dev-site-admin-password";
+pub const DEV_ADMIN_PASSWORD: &str = "dev-site-admin-rides-a-blue-tram";
 
 /// A fresh `yun dev` as its own process, and the operator's client. Its containers are removed
 /// when it is dropped (fields drop in order: the cleanup first, the process after).
@@ -156,9 +156,9 @@ impl DevSite {
         }
     }
 
-    /// A renter's account (password NAME-password), signed up and logged in.
+    /// A renter's account (password NAME-rides-a-blue-tram), signed up and logged in.
     pub async fn renter(&self, name: &str) -> yun_api::Client {
-        let password = format!("{name}-password");
+        let password = format!("{name}-rides-a-blue-tram");
         self.anon.register(name, &password).await.unwrap();
         let token = self.anon.login(name, &password).await.unwrap().token;
         self.anon.with_token(&token)

@@ -41,8 +41,8 @@ pub fn node_name(node_id: &str) -> String {
 pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One crypto provider for everything here: the workspace builds rustls with `ring` only.
-/// Made once; every handshake of a join's verifier asks for it.
-fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+/// Made once; every handshake of a join's verifier asks for it, and the master's HTTPS uses it.
+pub fn provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
     static PROVIDER: std::sync::OnceLock<std::sync::Arc<rustls::crypto::CryptoProvider>> =
         std::sync::OnceLock::new();
     PROVIDER

@@ -47,7 +47,11 @@ async fn main() {
     let n = env_or("CLI_CONTAINERS", 50);
     let runs = env_or("CLI_RUNS", 100);
     let fleet = TinyFleet::start(YUN, &[]).await;
-    let raw = fleet.cluster.api.sign_up("bench", "bench-password").await;
+    let raw = fleet
+        .cluster
+        .api
+        .sign_up("bench", "bench-rides-a-blue-tram")
+        .await;
     let renter = raw.client();
     let ids = fleet
         .idle_containers(std::slice::from_ref(&renter), n, "c")
@@ -71,7 +75,7 @@ async fn main() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"bench-password\n")
+        .write_all(b"bench-rides-a-blue-tram\n")
         .unwrap();
     assert!(child.wait().unwrap().success(), "yun login");
     let listed = yun(&["ps", "-q"]).output().unwrap();

@@ -48,7 +48,10 @@ async fn main() {
     let terminals = env_or("CONSOLE_TERMINALS", 10);
     let fleet = TinyFleet::start(YUN, &["--tenant-subnet-prefix", "24"]).await;
     let cluster = &fleet.cluster;
-    let raw = cluster.api.sign_up("bench", "bench-password").await;
+    let raw = cluster
+        .api
+        .sign_up("bench", "bench-rides-a-blue-tram")
+        .await;
     let renter = raw.client();
     let ids: Vec<String> = fleet
         .idle_containers(std::slice::from_ref(&renter), n, "c")
@@ -67,7 +70,8 @@ async fn main() {
         let b = Browser::start(1440, 900).await;
         b.goto(&format!("{root}/login")).await;
         b.fill("input[name=username]", "bench").await;
-        b.fill("input[name=password]", "bench-password").await;
+        b.fill("input[name=password]", "bench-rides-a-blue-tram")
+            .await;
         b.eval("performance.mark('yun:login-sent'); return true;")
             .await;
         b.click("form button[type=submit]").await;
@@ -84,7 +88,8 @@ async fn main() {
     b.goto(&format!("{root}/login?next=/containers/{}", ids[0]))
         .await;
     b.fill("input[name=username]", "bench").await;
-    b.fill("input[name=password]", "bench-password").await;
+    b.fill("input[name=password]", "bench-rides-a-blue-tram")
+        .await;
     b.click("form button[type=submit]").await;
     b.find(".chart").await;
     tokio::time::sleep(Duration::from_secs(5)).await;

@@ -132,7 +132,14 @@ async fn main() {
         ])
         .arg("--database")
         .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
-        .args(["--max-containers-per-user", "1000"])
+        .args([
+            "--max-containers-per-user",
+            "1000",
+            "--max-ports-per-user",
+            "1000",
+        ])
+        // Thousands of renters sign up from this one address.
+        .args(["--registrations-per-hour", "0"])
         // Billing is on (deposits, metering); each user gets enough for their 100 runs.
         .args(["--signup-credits", "1000000"])
         .args(plaintext.then_some("--insecure-plaintext"))
@@ -231,7 +238,13 @@ async fn main() {
         let (api, sem) = (api.clone(), sem.clone());
         tasks.push(tokio::spawn(async move {
             let _p = sem.acquire().await.unwrap();
-            signed_in(&api, &format!("user{u:05}"), "scale-password", true).await
+            signed_in(
+                &api,
+                &format!("user{u:05}"),
+                "scale-rides-a-blue-tram",
+                true,
+            )
+            .await
         }));
     }
     for t in tasks {

@@ -59,12 +59,12 @@ async fn main() {
     let users = [
         cluster
             .api
-            .sign_up("watcher-a", "watcher-password")
+            .sign_up("watcher-a", "watcher-rides-a-blue-tram")
             .await
             .client(),
         cluster
             .api
-            .sign_up("watcher-b", "watcher-password")
+            .sign_up("watcher-b", "watcher-rides-a-blue-tram")
             .await
             .client(),
     ];

@@ -38,11 +38,11 @@ async fn accounts_and_auth() {
             .await;
         assert_error(&r, 422, "invalid_input");
     }
-    let carol = api.sign_up("carol", "carol-password").await;
+    let carol = api.sign_up("carol", "carol-rides-a-blue-tram").await;
     let again = api
         .post(
             "/auth/register",
-            json!({"username": "carol", "password": "carol-password"}),
+            json!({"username": "carol", "password": "carol-rides-a-blue-tram"}),
         )
         .await;
     assert_error(&again, 409, "username_taken");
@@ -69,7 +69,7 @@ async fn accounts_and_auth() {
         api.http
             .post(format!("{console}/auth/login"))
             .header("origin", &origin)
-            .json(&json!({"username": "carol", "password": "carol-password", "session": "cookie"})),
+            .json(&json!({"username": "carol", "password": "carol-rides-a-blue-tram", "session": "cookie"})),
     )
     .await;
     let cookie = login.headers["set-cookie"].to_str().unwrap().to_string();
@@ -101,7 +101,7 @@ async fn accounts_and_auth() {
     let r = api
         .post(
             "/auth/login",
-            json!({"username": "carol", "password": "carol-password"}),
+            json!({"username": "carol", "password": "carol-rides-a-blue-tram"}),
         )
         .await;
     assert_error(&r, 403, "account_banned");
@@ -113,23 +113,23 @@ async fn accounts_and_auth() {
             .status,
         200
     );
-    api.log_in("carol", "carol-password").await;
+    api.log_in("carol", "carol-rides-a-blue-tram").await;
 
     // Logging out ends the session.
-    let dave = api.sign_up("dave", "dave-password").await;
+    let dave = api.sign_up("dave", "dave-rides-a-blue-tram").await;
     assert_eq!(dave.post("/auth/logout", json!({})).await.status, 204);
     assert_error(&dave.get("/me").await, 401, "unauthorized");
 
     // Passwords never reach the logs or the API.
     let users = cluster.admin.get("/admin/users").await;
-    assert!(!users.text.contains("carol-password") && !users.text.contains("argon2"));
+    assert!(!users.text.contains("carol-rides-a-blue-tram") && !users.text.contains("argon2"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_requests() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let erin = cluster.api.sign_up("erin", "erin-password").await;
+    let erin = cluster.api.sign_up("erin", "erin-rides-a-blue-tram").await;
 
     let raw = |body: &'static str| {
         erin.request(reqwest::Method::POST, "/containers")
@@ -229,9 +229,16 @@ async fn malformed_requests() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ports_quota_and_failed_creates_lose_nothing() {
-    let cluster = TestCluster::start_with(|c| c.max_containers_per_user = 12).await;
+    let cluster = TestCluster::start_with(|c| {
+        c.max_containers_per_user = 12;
+        c.max_ports_per_user = 10;
+    })
+    .await;
     let image = cluster.publish_testbox().await;
-    let frank = cluster.api.sign_up("frank", "frank-password").await;
+    let frank = cluster
+        .api
+        .sign_up("frank", "frank-rides-a-blue-tram")
+        .await;
     let (start, end) = (cluster.ports.start, cluster.ports.end);
     let count = |r: yun_testkit::Reply| r.body["containers"].as_array().unwrap().len();
 
@@ -346,8 +353,22 @@ async fn ports_quota_and_failed_creates_lose_nothing() {
         assert!(ports.insert(p), "port {p} handed out twice");
     }
 
-    // The quota is refused clearly: 12 allowed, 10 exist, so two more fit.
+    // Published ports are limited per renter (10 here, all held now): one more is refused
+    // and nothing is taken; a container publishing nothing still runs, and another renter
+    // still gets a port on the same node.
     assert_eq!(count(frank.get("/containers").await), 10);
+    let balance = frank.balance().await;
+    let r = frank.post("/containers", json!({"image": image})).await;
+    assert_error(&r, 403, "quota_exceeded");
+    assert_eq!(r.body["error"]["field"], "ports");
+    assert!(r.message().contains("10 host ports"), "{}", r.text);
+    assert_eq!(count(frank.get("/containers").await), 10);
+    assert_eq!(frank.balance().await, balance, "nothing charged");
+    let gina = cluster.api.sign_up("gina", "gina-rides-a-blue-tram").await;
+    let theirs = gina.run(json!({"image": image})).await;
+    assert!(theirs["ports"][0]["host_port"].is_u64(), "{theirs}");
+
+    // The quota is refused clearly: 12 allowed, 10 exist, so two more fit.
     frank.run(json!({"image": image, "ports": []})).await;
     frank.run(json!({"image": image, "ports": []})).await;
     let r = frank
@@ -369,7 +390,7 @@ async fn a_command_that_cannot_run_is_a_422_and_keeps_nothing() {
         .post("/admin/images", json!({ "reference": plain }))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let gina = cluster.api.sign_up("gina", "gina-password").await;
+    let gina = cluster.api.sign_up("gina", "gina-rides-a-blue-tram").await;
     let before = gina.balance().await;
     let r = gina
         .post(

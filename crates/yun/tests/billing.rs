@@ -117,7 +117,7 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
     let image = cluster.publish_testbox().await;
     let racer = cluster
         .api
-        .sign_up("racer", "racer-password")
+        .sign_up("racer", "racer-rides-a-blue-tram")
         .await
         .client();
     assert_eq!(balanced(&racer, &admin).await, 2700);
@@ -181,7 +181,11 @@ async fn a_container_running_12_seconds_is_charged_12_credits() {
     .await;
     let admin = cluster.admin.client();
     let image = cluster.publish_testbox().await;
-    let meg = cluster.api.sign_up("meg", "meg-password").await.client();
+    let meg = cluster
+        .api
+        .sign_up("meg", "meg-rides-a-blue-tram")
+        .await
+        .client();
     let c = run(&meg, &spec(&image, &["serve", "8080", "metered"])).await;
     let id = c.id.clone();
     assert_eq!(c.billing.price_per_hour, 3600);
@@ -237,7 +241,11 @@ async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
     .await;
     let admin = cluster.admin.client();
     let image = cluster.publish_testbox().await;
-    let sue = cluster.api.sign_up("sue", "sue-password").await.client();
+    let sue = cluster
+        .api
+        .sign_up("sue", "sue-rides-a-blue-tram")
+        .await
+        .client();
     let id = run(&sue, &spec(&image, &["serve", "8080", "sue"])).await.id;
     eventually(
         Duration::from_secs(30),
@@ -294,7 +302,11 @@ async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
 async fn admin_adjustments_are_ledger_entries_and_never_overdraw() {
     let cluster = TestCluster::start_with(|c| c.pricing.signup_credits = 1000).await;
     let admin = cluster.admin.client();
-    let ann = cluster.api.sign_up("ann", "ann-password").await.client();
+    let ann = cluster
+        .api
+        .sign_up("ann", "ann-rides-a-blue-tram")
+        .await
+        .client();
     let id = ann.me().await.unwrap().id;
     assert_eq!(
         admin.adjust_credits(&id, 250, "goodwill").await.unwrap(),
@@ -329,7 +341,11 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
+    let kim = cluster
+        .api
+        .sign_up("kim", "kim-rides-a-blue-tram")
+        .await
+        .client();
     let mut ids = Vec::new();
     for i in 0..3 {
         let spec = CreateContainer {
@@ -343,7 +359,11 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
     cluster.kill_master();
     tokio::time::sleep(Duration::from_secs(8)).await;
     cluster.start_master().await;
-    let kim = cluster.api.log_in("kim", "kim-password").await.client();
+    let kim = cluster
+        .api
+        .log_in("kim", "kim-rides-a-blue-tram")
+        .await
+        .client();
     let admin = cluster.admin.client();
     cluster.wait_ready("w1").await;
     // Within a tick of the restart the late batch is bought: paid time covers what ran, and
@@ -396,7 +416,7 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
     );
     let payer = cluster
         .api
-        .sign_up("payer", "payer-password")
+        .sign_up("payer", "payer-rides-a-blue-tram")
         .await
         .client();
     let image = payer.pull(&private).await.unwrap();
@@ -422,7 +442,7 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
     .await;
     let broke = cluster_broke
         .api
-        .sign_up("broke", "broke-password")
+        .sign_up("broke", "broke-rides-a-blue-tram")
         .await
         .client();
     let (status, code, message) = refusal(broke.pull(&private).await);
@@ -444,7 +464,11 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
     })
     .await;
     let image = cluster.publish_testbox().await;
-    let tia = cluster.api.sign_up("tia", "tia-password").await.client();
+    let tia = cluster
+        .api
+        .sign_up("tia", "tia-rides-a-blue-tram")
+        .await
+        .client();
     let lived = |seconds| CreateContainer {
         expires_in: Some(seconds),
         ..spec(&image, &["sleep", "0"])

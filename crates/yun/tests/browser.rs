@@ -63,7 +63,8 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     audit(&b, "login").await;
     b.click("a[href='/signup']").await;
     b.fill("input[name=username]", "wren").await;
-    b.fill("input[name=password]", "wren-password").await;
+    b.fill("input[name=password]", "wren-rides-a-blue-tram")
+        .await;
     b.click("form button[type=submit]").await;
     b.until(
         "the containers page",
@@ -185,7 +186,13 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
         ports: Some(vec![]),
         ..yun_testkit::container_spec(&image, &["lines", "100000", "40", "0", "sleep", "0"])
     };
-    let wren = anon.with_token(&anon.login("wren", "wren-password").await.unwrap().token);
+    let wren = anon.with_token(
+        &anon
+            .login("wren", "wren-rides-a-blue-tram")
+            .await
+            .unwrap()
+            .token,
+    );
     let (chatty, _) = wren.create_container(&spec, None).await.unwrap();
     b.goto(&format!("{root}/containers/{}", chatty.id)).await;
     b.find("#log").await;
@@ -564,7 +571,7 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     let (c, _) = tess.create_container(&spec, None).await.unwrap();
 
     let b = Browser::start(1440, 900).await;
-    log_in(&site, &b, "tess", "tess-password").await;
+    log_in(&site, &b, "tess", "tess-rides-a-blue-tram").await;
     b.goto(&format!("{root}/containers/{}", c.id)).await;
     b.click(".console-form button[type=submit]").await;
     b.until(
@@ -665,7 +672,8 @@ async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
     b.open_page(&format!("{root}/"), "a[href='/signup']").await;
     b.click("a[href='/signup']").await;
     b.fill("input[name=username]", "nova").await;
-    b.fill("input[name=password]", "nova-password").await;
+    b.fill("input[name=password]", "nova-rides-a-blue-tram")
+        .await;
     b.click("form button[type=submit]").await;
     b.find(".empty:not([hidden])").await;
     b.click("a[href='/run']").await;
@@ -730,4 +738,85 @@ async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
         &format!("return !document.querySelector('tr[data-image=\"{reference}\"]');"),
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
+    let site = DevSite::start(YUN, None).await;
+    // zed is logged in elsewhere too (the API session `renter` makes).
+    let elsewhere = site.renter("zed").await;
+    let b = Browser::start(1280, 900).await;
+    log_in(&site, &b, "zed", "zed-rides-a-blue-tram").await;
+    b.click("a.who").await;
+    b.until(
+        "the account page",
+        "return location.pathname === '/account' && !!document.querySelector('#sessions');",
+    )
+    .await;
+    audit(&b, "account").await;
+    let rows = b
+        .eval("return document.querySelectorAll('#sessions tbody tr').length;")
+        .await;
+    assert_eq!(rows, 2, "the browser's session and the API's");
+    assert_eq!(
+        b.eval("return document.querySelectorAll('#sessions tr[data-current=true]').length;")
+            .await,
+        1
+    );
+
+    // A token, shown once, listed by name; then revoked.
+    b.fill("#token-form input[name=name]", "ci-deploy").await;
+    b.click("#token-form button[type=submit]").await;
+    let token = b.find("#new-token").await.text().await.unwrap();
+    assert!(token.starts_with("yunpat_"), "{token}");
+    let script = site.anon.with_token(&token);
+    assert_eq!(script.me().await.unwrap().username, "zed");
+    b.find("#access-tokens tr[data-token]").await;
+    b.screenshot("account").await;
+    b.click("#access-tokens button.danger").await;
+    b.until(
+        "the token is gone",
+        "return !document.querySelector('#access-tokens');",
+    )
+    .await;
+    assert_eq!(script.me().await.unwrap_err().status(), Some(401));
+
+    // Mismatched new passwords are caught on the page; a weak one by the master, beside its
+    // field; a good one ends the other session.
+    let submit = |new: &'static str, again: &'static str| {
+        let b = &b;
+        async move {
+            b.fill(
+                "#password-form input[name=current_password]",
+                "zed-rides-a-blue-tram",
+            )
+            .await;
+            b.fill("#password-form input[name=new_password]", new).await;
+            b.fill("#password-form input[name=again]", again).await;
+            b.click("#password-form button[type=submit]").await;
+        }
+    };
+    submit("zed-walks-nine-grey-dogs", "something else entirely").await;
+    b.until("the mismatch is shown", "return document.querySelector('#password-form .field[data-field=again] .field-error').textContent.includes('differ');")
+        .await;
+    submit("zed-password", "zed-password").await;
+    b.until("the weak password is refused beside its field", "return document.querySelector('#password-form .field[data-field=new_password] .field-error').textContent.includes('10 to 128');")
+        .await;
+    submit("zed-walks-nine-grey-dogs", "zed-walks-nine-grey-dogs").await;
+    b.until("the change is confirmed", "const n = document.querySelector('#password-form .notice'); return !!n && !n.hidden && n.textContent.includes('1 other session ended');")
+        .await;
+    b.until(
+        "only this session is listed",
+        "return document.querySelectorAll('#sessions tbody tr').length === 1;",
+    )
+    .await;
+    assert_eq!(elsewhere.me().await.unwrap_err().status(), Some(401));
+    site.anon
+        .login("zed", "zed-walks-nine-grey-dogs")
+        .await
+        .expect("the new password logs in");
+
+    b.client.set_window_size(375, 812).await.unwrap();
+    b.until("the account page fits 375 px", NO_OVERFLOW).await;
+    b.screenshot("account-375").await;
 }

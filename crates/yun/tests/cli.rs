@@ -132,7 +132,7 @@ async fn a_renter_logs_in_runs_lists_follows_stops_and_removes_from_the_command_
     // Login keeps the session in a 0600 file in a 0700 directory, and never prints the token.
     let r = yun.run_with_stdin(
         &["login", "-u", "cleo", "--password-stdin"],
-        "cleo-password\n",
+        "cleo-rides-a-blue-tram\n",
     );
     assert_eq!(r.code, 0, "{r:?}");
     let file = yun.contexts_file();
@@ -272,7 +272,7 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     let yun = Yun::new(&site.root);
     let r = yun.run_with_stdin(
         &["login", "-u", "admin", "--password-stdin"],
-        "wrong-password\n",
+        "wrong-rides-a-blue-tram\n",
     );
     assert_eq!(r.code, 1, "{r:?}");
     yun.login("admin", yun_testkit::DEV_ADMIN_PASSWORD);
@@ -313,10 +313,59 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     assert!(r.stderr.contains("between 1 minute and 365 days"), "{r:?}");
     site.renter("rex").await;
     let renter = Yun::new(&site.root);
-    renter.login("rex", "rex-password");
+    renter.login("rex", "rex-rides-a-blue-tram");
     let r = renter.run(&["admin", "users"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("only an operator"), "{r:?}");
+
+    // A renter's sessions, access tokens and password from the command line.
+    let laptop = Yun::new(&site.root);
+    laptop.login("rex", "rex-rides-a-blue-tram");
+    let sessions = renter.json(&["session", "ls", "-o", "json"]);
+    let sessions = sessions.as_array().unwrap();
+    assert!(sessions.len() >= 2, "{sessions:?}");
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(renter.ok(&["session", "ls"]).contains(" *"));
+    let token = renter.ok(&["token", "create", "ci-deploy", "--days", "7"]);
+    let token = token.trim();
+    assert!(token.starts_with("yunpat_"), "alone on stdout: {token}");
+    let as_script = |args: &[&str]| {
+        let script = Yun::new(&site.root);
+        let out = script
+            .command(args)
+            .env("YUN_TOKEN", token)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(
+        as_script(&["whoami"]),
+        (Some(0), format!("rex (renter) at {}\n", site.root))
+    );
+    let listed = renter.json(&["token", "ls", "-o", "json"]);
+    assert_eq!(listed[0]["name"], "ci-deploy");
+    assert!(!listed.to_string().contains(token));
+    let r = renter.run_with_stdin(
+        &["passwd", "--password-stdin"],
+        "rex-rides-a-blue-tram\nrex-sails-past-red-buoys\n",
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stderr.contains("other session(s) ended"), "{r:?}");
+    assert_eq!(laptop.run(&["whoami"]).code, 125, "the other session ended");
+    renter.ok(&["whoami"]);
+    let r = renter.run_with_stdin(&["passwd", "--password-stdin"], "wrong-old-password\nx\n");
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stderr.contains("current password is wrong"), "{r:?}");
+    let id = listed[0]["id"].as_str().unwrap();
+    renter.ok(&["token", "revoke", id]);
+    assert_eq!(
+        as_script(&["whoami"]).0,
+        Some(125),
+        "a revoked token opens nothing"
+    );
 
     // The help shows the exit table.
     let help = yun.ok(&["--help"]);
@@ -364,13 +413,13 @@ async fn exec_stats_events_pull_and_completions_from_the_command_line() {
     let yun = Yun::new(&site.root);
     let r = yun.run_with_stdin(
         &["signup", "-u", "tao", "--password-stdin"],
-        "tao-password\n",
+        "tao-rides-a-blue-tram\n",
     );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(yun.ok(&["whoami"]).starts_with("tao (renter)"));
     let r = yun.run_with_stdin(
         &["signup", "-u", "tao", "--password-stdin"],
-        "tao-password\n",
+        "tao-rides-a-blue-tram\n",
     );
     assert_eq!(r.code, 2, "a taken name is a refusal: {r:?}");
     yun.ok(&["run", "-d", "--name", "box", &busybox]);
@@ -456,7 +505,7 @@ async fn exec_it_and_stats_in_a_real_terminal() {
     site.admin.publish_image(&busybox).await.unwrap();
     site.renter("uma").await;
     let yun = Yun::new(&site.root);
-    yun.login("uma", "uma-password");
+    yun.login("uma", "uma-rides-a-blue-tram");
     yun.ok(&["run", "-d", "--name", "box", &busybox]);
 
     // exec -it: a shell in this terminal, raw while it runs, its size following the window,

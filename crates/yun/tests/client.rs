@@ -17,9 +17,15 @@ async fn a_renters_day_reads_into_the_wire_types() {
     let image = cluster.publish_testbox().await;
     let anon = cluster.api.client();
 
-    let user = anon.register("carol", "carol-password").await.unwrap();
+    let user = anon
+        .register("carol", "carol-rides-a-blue-tram")
+        .await
+        .unwrap();
     assert_eq!(user.username, "carol");
-    let login = anon.login("carol", "carol-password").await.unwrap();
+    let login = anon
+        .login("carol", "carol-rides-a-blue-tram")
+        .await
+        .unwrap();
     let carol = anon.with_token(&login.token);
     assert_eq!(carol.me().await.unwrap().id, user.id);
     assert!(format!("{carol:?}").contains("signed_in: true"));
@@ -270,7 +276,11 @@ async fn pull_progress_streams_typed_events_and_ends_with_one_answer() {
         &yun_testkit::testbox_image(),
         &format!("dave-{}/app", cluster.cluster_id()),
     );
-    let dave = cluster.api.sign_up("dave", "dave-password").await.client();
+    let dave = cluster
+        .api
+        .sign_up("dave", "dave-rides-a-blue-tram")
+        .await
+        .client();
     let events: Vec<PullEvent> = dave
         .pull_progress(&reference)
         .await
@@ -301,7 +311,11 @@ async fn pull_progress_streams_typed_events_and_ends_with_one_answer() {
 async fn lists_page_by_cursor_and_filter_by_state() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let hal = cluster.api.sign_up("hal", "hal-password").await.client();
+    let hal = cluster
+        .api
+        .sign_up("hal", "hal-rides-a-blue-tram")
+        .await
+        .client();
     let mut made = Vec::new();
     for _ in 0..3 {
         let spec = CreateContainer {
@@ -379,7 +393,7 @@ async fn lists_page_by_cursor_and_filter_by_state() {
     }
     let r = cluster
         .api
-        .sign_up("ivy", "ivy-password")
+        .sign_up("ivy", "ivy-rides-a-blue-tram")
         .await
         .get("/containers?state=sleeping")
         .await;
@@ -394,8 +408,16 @@ async fn events_stream_state_changes_to_their_owner() {
     use yun_api::events::EventState;
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let jo = cluster.api.sign_up("joan", "joan-password").await.client();
-    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
+    let jo = cluster
+        .api
+        .sign_up("joan", "joan-rides-a-blue-tram")
+        .await
+        .client();
+    let kim = cluster
+        .api
+        .sign_up("kim", "kim-rides-a-blue-tram")
+        .await
+        .client();
     let admin = cluster.admin.client();
     let mut jo_events = Box::pin(jo.events(false, None).await.unwrap());
     let mut kim_events = Box::pin(kim.events(false, None).await.unwrap());
@@ -477,7 +499,11 @@ async fn exec_without_a_tty_keeps_streams_apart_and_stdin_binary() {
     use yun_api::live::ExecClientMessage;
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let lee = cluster.api.sign_up("lee", "lee-password").await.client();
+    let lee = cluster
+        .api
+        .sign_up("lee", "lee-rides-a-blue-tram")
+        .await
+        .client();
     let spec = CreateContainer {
         image,
         ports: Some(vec![]),

@@ -178,13 +178,13 @@ async fn the_console_is_embedded_precompressed_and_locked_down() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cookie_acts_only_from_the_consoles_own_page_and_host() {
     let cluster = TestCluster::start().await;
-    cluster.api.sign_up("ora", "ora-password").await;
+    cluster.api.sign_up("ora", "ora-rides-a-blue-tram").await;
     let base = console(&cluster);
 
     // A script's login answers a token and sets no cookie.
     let scripted = http()
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "ora", "password": "ora-password"}))
+        .json(&json!({"username": "ora", "password": "ora-rides-a-blue-tram"}))
         .send()
         .await
         .unwrap();
@@ -192,7 +192,7 @@ async fn the_cookie_acts_only_from_the_consoles_own_page_and_host() {
     let body: Value = scripted.json().await.unwrap();
     let token = body["token"].as_str().unwrap().to_string();
 
-    let ora = Browser::log_in(&base, "ora", "ora-password").await;
+    let ora = Browser::log_in(&base, "ora", "ora-rides-a-blue-tram").await;
     // Reads need no Origin; changes need the console's.
     assert_eq!(ora.send(Method::GET, "/me", None, None).await.0, 200);
     let attacker = "http://127.0.0.1:20999";
@@ -282,7 +282,7 @@ async fn the_cookie_acts_only_from_the_consoles_own_page_and_host() {
     let login = http()
         .post(format!("{host}/api/v1/auth/login"))
         .header("origin", &host)
-        .json(&json!({"username": "ora", "password": "ora-password", "session": "cookie"}))
+        .json(&json!({"username": "ora", "password": "ora-rides-a-blue-tram", "session": "cookie"}))
         .send()
         .await
         .unwrap();
@@ -316,7 +316,7 @@ async fn with_a_public_url_the_console_lives_there_and_its_cookie_is_secure() {
         c.public_url = Some("https://127.0.0.1".into());
     })
     .await;
-    cluster.api.sign_up("pat", "pat-password").await;
+    cluster.api.sign_up("pat", "pat-rides-a-blue-tram").await;
     // The node's public host is the console's: the operator sees it in the node list.
     cluster.wait_for_nodes(1).await;
     let nodes = cluster.admin.get("/admin/nodes").await;
@@ -333,7 +333,7 @@ async fn with_a_public_url_the_console_lives_there_and_its_cookie_is_secure() {
     let login = http()
         .post(format!("{}/api/v1/auth/login", console(&cluster)))
         .header("origin", "https://127.0.0.1")
-        .json(&json!({"username": "pat", "password": "pat-password", "session": "cookie"}))
+        .json(&json!({"username": "pat", "password": "pat-rides-a-blue-tram", "session": "cookie"}))
         .send()
         .await
         .unwrap();

@@ -44,8 +44,14 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     // A renter runs a container and reaches it at its endpoint.
     let image = testbox_image();
     admin.publish_image(&image).await.unwrap();
-    anon.register("ivy", "ivy-password").await.unwrap();
-    let ivy = anon.with_token(&anon.login("ivy", "ivy-password").await.unwrap().token);
+    anon.register("ivy", "ivy-rides-a-blue-tram").await.unwrap();
+    let ivy = anon.with_token(
+        &anon
+            .login("ivy", "ivy-rides-a-blue-tram")
+            .await
+            .unwrap()
+            .token,
+    );
     let spec = yun_testkit::container_spec(&image, &["serve", "8080", "dev works"]);
     let (c, _) = ivy.create_container(&spec, None).await.unwrap();
     let docker = yun_testkit::docker().await;
@@ -74,7 +80,13 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         .iter()
         .any(|l| l.contains("admin account created")));
     let anon = Client::new(&dev.root_url()).unwrap();
-    let ivy = anon.with_token(&anon.login("ivy", "ivy-password").await.unwrap().token);
+    let ivy = anon.with_token(
+        &anon
+            .login("ivy", "ivy-rides-a-blue-tram")
+            .await
+            .unwrap()
+            .token,
+    );
     assert_eq!(
         ivy.container(&id).await.unwrap().state,
         ContainerState::Running

@@ -82,7 +82,11 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     let mut worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let kim = cluster.api.sign_up("kim", "kim-password").await.client();
+    let kim = cluster
+        .api
+        .sign_up("kim", "kim-rides-a-blue-tram")
+        .await
+        .client();
     for _ in 0..2 {
         run(&kim, &unpublished(&image)).await;
     }
@@ -158,7 +162,11 @@ async fn a_frozen_worker_converges_without_duplicates() {
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let lee = cluster.api.sign_up("lee", "lee-password").await.client();
+    let lee = cluster
+        .api
+        .sign_up("lee", "lee-rides-a-blue-tram")
+        .await
+        .client();
     let c = run(&lee, &container_spec(&image, &["serve", "8080", "frozen"])).await;
     let before = docker_ids(&cluster.cluster_id).await;
 
@@ -200,12 +208,25 @@ async fn a_frozen_worker_converges_without_duplicates() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
-    let mut cluster = ProcessCluster::start(YUN, &["--max-containers-per-user", "100"]).await;
+    let mut cluster = ProcessCluster::start(
+        YUN,
+        &[
+            "--max-containers-per-user",
+            "100",
+            "--max-ports-per-user",
+            "100",
+        ],
+    )
+    .await;
     let ports = PortBlock::claim();
     let _worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let max = cluster.api.sign_up("max", "max-password").await.client();
+    let max = cluster
+        .api
+        .sign_up("max", "max-rides-a-blue-tram")
+        .await
+        .client();
     let burst_spec = |i: usize| CreateContainer {
         name: Some(format!("b{i}")),
         ..container_spec(&image, &[])
@@ -314,7 +335,11 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
     let mut worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-one"]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let rae = cluster.api.sign_up("rae", "rae-password").await.client();
+    let rae = cluster
+        .api
+        .sign_up("rae", "rae-rides-a-blue-tram")
+        .await
+        .client();
     let up = run(&rae, &unpublished(&image)).await.id;
     let down = run(&rae, &unpublished(&image)).await.id;
     rae.stop(&down).await.unwrap();
@@ -361,7 +386,7 @@ async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let raw = cluster.api.sign_up("una", "una-password").await;
+    let raw = cluster.api.sign_up("una", "una-rides-a-blue-tram").await;
     let una = raw.client();
 
     // The create is placed, then waits on a frozen node while the master is told to stop.

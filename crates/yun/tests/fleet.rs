@@ -17,7 +17,11 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     let image = cluster.publish_testbox().await;
     let admin = cluster.admin.client();
 
-    let gina = cluster.api.sign_up("gina", "gina-password").await.client();
+    let gina = cluster
+        .api
+        .sign_up("gina", "gina-rides-a-blue-tram")
+        .await
+        .client();
     // Fill the in-process worker's node a little so the new, emptier node is preferred.
     let small = CreateContainer {
         image: image.clone(),
@@ -63,7 +67,11 @@ async fn restarting_a_worker_keeps_its_containers_running() {
     let mut worker = cluster.spawn_worker(YUN, "w2", &ports, &[]);
     cluster.wait_for_nodes(1).await;
     let image = cluster.publish_testbox().await;
-    let hana = cluster.api.sign_up("hana", "hana-password").await.client();
+    let hana = cluster
+        .api
+        .sign_up("hana", "hana-rides-a-blue-tram")
+        .await
+        .client();
     let node_id = node_named(&admin, "w2").await.unwrap().id;
     let (c, _) = hana
         .create_container(
@@ -180,7 +188,11 @@ async fn a_plaintext_fleet_still_joins_with_a_token_and_runs_containers() {
     assert!(fleet.insecure_plaintext, "the node list says so");
     assert_eq!(fleet.nodes[0].certificate_expires_at, None);
     let image = cluster.publish_testbox().await;
-    let joan = cluster.api.sign_up("joan", "joan-password").await.client();
+    let joan = cluster
+        .api
+        .sign_up("joan", "joan-rides-a-blue-tram")
+        .await
+        .client();
     let (c, _) = joan
         .create_container(&container_spec(&image, &["serve", "8080", "plain"]), None)
         .await

@@ -381,7 +381,11 @@ async fn sixty_second_certificates_renew_under_a_followed_log_and_a_stats_stream
     let worker = cluster.worker.as_ref().unwrap();
     let first = worker.certificate.peer();
     let master_first = cluster.master.certificate_expires_at().unwrap();
-    let ivan = cluster.api.sign_up("ivan", "ivan-password").await.client();
+    let ivan = cluster
+        .api
+        .sign_up("ivan", "ivan-rides-a-blue-tram")
+        .await
+        .client();
     let spec = CreateContainer {
         image: image.clone(),
         command: Some(vec!["lines".into(), "1000".into(), "20".into(), "5".into()]),

@@ -29,6 +29,8 @@ const NOT_FUZZED: &[&str] = &[
     "uncordon_node",
     "unpublish_image",
     "forget_node",
+    // Ending a session can end the fuzzer's own (tested in accounts.rs and streams.rs).
+    "end_session",
 ];
 const NO_2XX_BY_DESIGN: &[&str] = &[
     "GET /api/v1/containers/{id}/stats",
@@ -77,18 +79,22 @@ async fn schemathesis_finds_no_failure() {
         YUN,
         &data,
         &ports,
-        Some("fuzz-admin-password"),
+        Some("fuzz-admin-rides-a-blue-tram"),
         Some(&config),
     );
     let url = dev.api_url();
-    let admin = Api::new(&url).log_in("admin", "fuzz-admin-password").await;
+    let admin = Api::new(&url)
+        .log_in("admin", "fuzz-admin-rides-a-blue-tram")
+        .await;
     let nodes = admin.get("/admin/nodes").await;
     let _cleanup = Cleanup(nodes.body["cluster_id"].as_str().unwrap().to_string());
     let r = admin
         .post("/admin/images", json!({ "reference": image }))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
-    let renter = Api::new(&url).sign_up("fuzzer", "fuzzer-password").await;
+    let renter = Api::new(&url)
+        .sign_up("fuzzer", "fuzzer-rides-a-blue-tram")
+        .await;
     let user_id = renter.get("/me").await.body["user"]["id"]
         .as_str()
         .unwrap()
@@ -126,7 +132,7 @@ async fn schemathesis_finds_no_failure() {
         .env("YUN_FUZZ_PULLABLE", &pullable)
         .env("YUN_FUZZ_PUBLISHABLE", &publishable)
         .env("YUN_FUZZ_USERNAME", "fuzzer")
-        .env("YUN_FUZZ_PASSWORD", "fuzzer-password")
+        .env("YUN_FUZZ_PASSWORD", "fuzzer-rides-a-blue-tram")
         .env("YUN_FUZZ_RECORD", &record)
         .output()
         .expect("running st");

@@ -39,7 +39,10 @@ fn read(dir: &Path, file: &str) -> String {
 async fn limits_and_hardening_are_enforced_by_the_kernel() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let raw = cluster.api.sign_up("alice", "alice-password").await;
+    let raw = cluster
+        .api
+        .sign_up("alice", "alice-rides-a-blue-tram")
+        .await;
     let alice = raw.client();
     let nano = CreateContainer {
         image: image.clone(),

@@ -90,7 +90,11 @@ async fn tenant_containers_cannot_reach_the_host_s_own_services() {
     );
     open.wait_for_nodes(1).await;
     let image = open.publish_testbox().await;
-    let olly = open.api.sign_up("olly", "olly-password").await.client();
+    let olly = open
+        .api
+        .sign_up("olly", "olly-rides-a-blue-tram")
+        .await
+        .client();
     let (_, _, seen) = probe(&olly, &image, &targets[1..]).await;
     assert!(seen.iter().all(|l| l.ends_with(": open")), "{seen:?}");
     assert!(host_rules(open.cluster_id()).is_empty());
@@ -104,7 +108,11 @@ async fn tenant_containers_cannot_reach_the_host_s_own_services() {
     let mut worker = cluster.spawn_worker(YUN, "shielded", &ports, &args);
     cluster.wait_for_nodes(1).await;
     cluster.publish_testbox().await;
-    let gus = cluster.api.sign_up("gus", "gus-password").await.client();
+    let gus = cluster
+        .api
+        .sign_up("gus", "gus-rides-a-blue-tram")
+        .await
+        .client();
     let (first, endpoint, seen) = probe(&gus, &image, &targets).await;
     assert!(seen.iter().all(|l| l.contains(": closed")), "{seen:?}");
     // What it publishes is still reached from outside.

@@ -30,7 +30,7 @@ async fn unlisted_and_internal_registries_are_refused_before_any_node_is_asked()
         c.allowed_registries = vec!["127.0.0.1:1".into()];
     })
     .await;
-    let raw = cluster.api.sign_up("erin", "erin-password").await;
+    let raw = cluster.api.sign_up("erin", "erin-rides-a-blue-tram").await;
     let (erin, admin) = (raw.client(), cluster.admin.client());
     for reference in [
         "nginx:1.27",
@@ -55,7 +55,11 @@ async fn unlisted_and_internal_registries_are_refused_before_any_node_is_asked()
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_list_only_public_registries_may_be_pulled_from() {
     let cluster = TestCluster::start_with(|c| c.allowed_registries.clear()).await;
-    let erin = cluster.api.sign_up("erin", "erin-password").await.client();
+    let erin = cluster
+        .api
+        .sign_up("erin", "erin-rides-a-blue-tram")
+        .await
+        .client();
     for reference in [
         "127.0.0.1:5000/a:1",
         "localhost:5000/a:1",
@@ -88,7 +92,7 @@ async fn a_failed_pull_answers_a_summary_not_what_the_address_sent() {
         }
     });
     let cluster = TestCluster::start().await;
-    let erin = cluster.api.sign_up("erin", "erin-password").await;
+    let erin = cluster.api.sign_up("erin", "erin-rides-a-blue-tram").await;
     let r = erin
         .post(
             "/images/pull",
@@ -138,7 +142,7 @@ async fn a_renters_pull_never_changes_what_the_catalog_runs() {
     assert_eq!(registry.push(&other, &repo), reference, "the same name");
     let mallory = cluster
         .api
-        .sign_up("mallory", "mallory-password")
+        .sign_up("mallory", "mallory-rides-a-blue-tram")
         .await
         .client();
     mallory.pull(&reference).await.unwrap();
@@ -163,7 +167,7 @@ async fn a_renters_pull_never_changes_what_the_catalog_runs() {
     // Another renter's container from the catalog runs the operator's content.
     let victor = cluster
         .api
-        .sign_up("victor", "victor-password")
+        .sign_up("victor", "victor-rides-a-blue-tram")
         .await
         .client();
     let from_catalog = CreateContainer {

@@ -30,7 +30,11 @@ async fn a_pulled_image_leaves_the_node_with_its_last_record_and_not_before() {
         .expect("untag the pushed name");
     assert!(!on_engine(&reference).await);
 
-    let dana = cluster.api.sign_up("dana", "dana-password").await.client();
+    let dana = cluster
+        .api
+        .sign_up("dana", "dana-rides-a-blue-tram")
+        .await
+        .client();
     let image = dana.pull(&reference).await.unwrap();
     assert!(on_engine(&reference).await, "the pull brought it");
 

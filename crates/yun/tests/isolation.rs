@@ -8,8 +8,11 @@ use yun_testkit::{testbox_image, LocalRegistry, TestCluster};
 async fn another_users_container_is_a_404_everywhere() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let alice = cluster.api.sign_up("alice", "alice-password").await;
-    let bob = cluster.api.sign_up("bob", "bob-password").await;
+    let alice = cluster
+        .api
+        .sign_up("alice", "alice-rides-a-blue-tram")
+        .await;
+    let bob = cluster.api.sign_up("bob", "bob-rides-a-blue-tram").await;
     let c = alice.run(json!({"image": image, "name": "secret", "command": ["print", "1", "alice-only", "sleep", "0"]})).await;
     let id = c["id"].as_str().unwrap();
 
@@ -57,8 +60,11 @@ async fn another_users_container_is_a_404_everywhere() {
 #[tokio::test(flavor = "multi_thread")]
 async fn private_and_host_only_images_cannot_be_run_by_others() {
     let cluster = TestCluster::start().await;
-    let alice = cluster.api.sign_up("alice", "alice-password").await;
-    let bob = cluster.api.sign_up("bob", "bob-password").await;
+    let alice = cluster
+        .api
+        .sign_up("alice", "alice-rides-a-blue-tram")
+        .await;
+    let bob = cluster.api.sign_up("bob", "bob-rides-a-blue-tram").await;
 
     // An image that merely sits on the host is not in anyone's catalog.
     let on_host = testbox_image();

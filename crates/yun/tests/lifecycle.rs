@@ -34,7 +34,10 @@ async fn text<B: AsRef<[u8]>>(stream: impl Stream<Item = yun_api::client::Result
 async fn run_reach_stop_start_restart_logs_remove() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let raw = cluster.api.sign_up("alice", "alice-password").await;
+    let raw = cluster
+        .api
+        .sign_up("alice", "alice-rides-a-blue-tram")
+        .await;
     let alice = raw.client();
 
     let me = alice.me().await.unwrap();
@@ -152,7 +155,11 @@ async fn run_reach_stop_start_restart_logs_remove() {
 async fn follow_streams_new_lines_and_exits_are_reported() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let bob = cluster.api.sign_up("bob", "bob-password").await.client();
+    let bob = cluster
+        .api
+        .sign_up("bob", "bob-rides-a-blue-tram")
+        .await
+        .client();
 
     // A container that exits with a code shows it.
     let exits = spec(&image, &["print", "1", "bye", "exit", "7"], Vec::new());

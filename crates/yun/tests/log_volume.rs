@@ -17,7 +17,11 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;
     let image = cluster.publish_testbox().await;
-    let user = cluster.api.sign_up("loud", "loud-password").await.client();
+    let user = cluster
+        .api
+        .sign_up("loud", "loud-rides-a-blue-tram")
+        .await
+        .client();
     // 50,000 lines of 1,000 bytes at 5 MB/s, after a pause so the follower is there first.
     // (Unpaced, the engine's json-file follower skips lines when the file rotates under it.)
     const LINES: u64 = 50_000;

@@ -3,6 +3,7 @@
 //! fuzz test and the 50 MB log test are binaries of their own (`tests/fuzz.rs`,
 //! `tests/log_volume.rs`), so each runs alone: both load the machine for a minute.
 
+mod accounts;
 mod bad_input;
 mod billing;
 mod browser;
@@ -20,6 +21,7 @@ mod image_policy;
 mod image_removal;
 mod isolation;
 mod lifecycle;
+mod listener;
 mod payments;
 mod reconcile;
 mod refusals;

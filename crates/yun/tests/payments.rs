@@ -101,8 +101,8 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         });
     })
     .await;
-    let pat = cluster.api.sign_up("pat", "pat-password").await;
-    let eve = cluster.api.sign_up("eve", "eve-password").await;
+    let pat = cluster.api.sign_up("pat", "pat-rides-a-blue-tram").await;
+    let eve = cluster.api.sign_up("eve", "eve-rides-a-blue-tram").await;
     assert_eq!(pat.balance().await, 0);
 
     // The checkout is a page-pay request signed with the merchant key, for the order's amount.
@@ -160,6 +160,13 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         500,
         "a repeated notify credits nothing more"
     );
+    // A second, different payment for the paid order (the buyer paid twice): acknowledged,
+    // not credited, and audited so the operator can refund it.
+    let mut twice = notify_params(&paid_order, "5.00", "TRADE_SUCCESS");
+    twice[6].1 = format!("2026112499999{paid_order}");
+    let twice = signed(&alipay, &twice);
+    assert_eq!(notify(&cluster.api, &twice).await, (200, "success".into()));
+    assert_eq!(pat.balance().await, 500, "a second payment credits nothing");
     assert_eq!(
         pat.get(&format!("/orders/{paid_order}")).await.body["order"]["state"],
         "paid"
@@ -278,7 +285,16 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
     assert_eq!(entries[0]["reference"], format!("order:{paid_order}"));
     let check = cluster.admin.get("/admin/billing/check").await;
     assert_eq!(check.body["unbalanced"], json!([]));
-    // The operator can see what could not be honoured.
+    // The operator can see what could not be honoured; the repeated notify of the same trade
+    // is not money received twice.
+    let audit = cluster.admin.get("/admin/audit").await;
+    let twice_paid = audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "payment_for_paid_order")
+        .count();
+    assert_eq!(twice_paid, 1, "{}", audit.text);
     let audit = cluster.admin.get("/admin/audit").await;
     let entries = audit.body["entries"].as_array().unwrap();
     for (action, order) in [
@@ -286,6 +302,7 @@ async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
         ("payment_for_closed_order", &to_expire),
         ("payment_amount_mismatch", &wrong_amount),
         ("order_paid", &paid_order),
+        ("payment_for_paid_order", &paid_order),
     ] {
         assert!(
             entries

@@ -71,7 +71,11 @@ async fn crashes_and_oom_kills_show_within_two_seconds() {
     // The pass runs only every 10 s here, so a change within 2 s came from an event.
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let nia = cluster.api.sign_up("nia", "nia-password").await.client();
+    let nia = cluster
+        .api
+        .sign_up("nia", "nia-rides-a-blue-tram")
+        .await
+        .client();
 
     let crash = run(&nia, &spec(&image, &["sleep", "2", "exit", "3"])).await;
     assert_eq!(crash.state, ContainerState::Running);
@@ -101,7 +105,11 @@ async fn crashes_and_oom_kills_show_within_two_seconds() {
 async fn on_failure_restarts_back_off_and_stop_at_the_limit() {
     let cluster = fast_cluster().await;
     let image = cluster.publish_testbox().await;
-    let ola = cluster.api.sign_up("ola", "ola-password").await.client();
+    let ola = cluster
+        .api
+        .sign_up("ola", "ola-rides-a-blue-tram")
+        .await
+        .client();
     let failing = CreateContainer {
         restart_policy: on_failure(Some(2)),
         ..spec(&image, &["exit", "1"])
@@ -155,7 +163,11 @@ async fn on_failure_restarts_back_off_and_stop_at_the_limit() {
 async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
     let cluster = fast_cluster().await;
     let image = cluster.publish_testbox().await;
-    let pia = cluster.api.sign_up("pia", "pia-password").await.client();
+    let pia = cluster
+        .api
+        .sign_up("pia", "pia-rides-a-blue-tram")
+        .await
+        .client();
     let keep = run(&pia, &spec(&image, &[])).await;
     let docker = yun_testkit::docker().await;
     let kept = docker
@@ -231,7 +243,7 @@ async fn cordon_and_idempotency_key() {
     let image = cluster.publish_testbox().await;
     let quinn = cluster
         .api
-        .sign_up("quinn", "quinn-password")
+        .sign_up("quinn", "quinn-rides-a-blue-tram")
         .await
         .client();
     let admin = cluster.admin.client();

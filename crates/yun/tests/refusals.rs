@@ -25,7 +25,7 @@ async fn operators_and_renters_meet_clear_refusals() {
     })
     .await;
     let image = cluster.publish_testbox().await;
-    let nia = cluster.api.sign_up("nia", "nia-password").await;
+    let nia = cluster.api.sign_up("nia", "nia-rides-a-blue-tram").await;
     let nia_id = nia.get("/me").await.body["user"]["id"]
         .as_str()
         .unwrap()
@@ -134,7 +134,7 @@ async fn operators_and_renters_meet_clear_refusals() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fleet_without_nodes_says_to_come_back() {
     let cluster = TestCluster::master_only().await;
-    let ona = cluster.api.sign_up("ona", "ona-password").await;
+    let ona = cluster.api.sign_up("ona", "ona-rides-a-blue-tram").await;
     let r = ona
         .post(
             "/images/pull",
@@ -155,7 +155,7 @@ async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
     })
     .await;
     let image = cluster.publish_testbox().await;
-    let pia = cluster.api.sign_up("pia", "pia-password").await;
+    let pia = cluster.api.sign_up("pia", "pia-rides-a-blue-tram").await;
     let c = pia.run(json!({"image": image, "ports": []})).await;
     let id = c["id"].as_str().unwrap().to_string();
     let worker = cluster.worker.take().expect("a worker");
@@ -191,13 +191,13 @@ async fn a_node_out_of_ports_or_subnets_says_so() {
         })
         .await;
     let image = cluster.publish_testbox().await;
-    let ora = cluster.api.sign_up("ora", "ora-password").await;
+    let ora = cluster.api.sign_up("ora", "ora-rides-a-blue-tram").await;
     let first = ora.run(json!({ "image": image })).await;
     assert_eq!(first["ports"][0]["host_port"], one_port);
     let r = ora.post("/containers", json!({ "image": image })).await;
     assert_code(&r, 503, "no_free_port");
 
-    let pia = cluster.api.sign_up("pia", "pia-password").await;
+    let pia = cluster.api.sign_up("pia", "pia-rides-a-blue-tram").await;
     let r = pia
         .post("/containers", json!({ "image": image, "ports": [] }))
         .await;
@@ -215,7 +215,10 @@ async fn a_node_out_of_ports_or_subnets_says_so() {
 async fn a_container_gone_from_its_node_is_named_so() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let quinn = cluster.api.sign_up("quinn", "quinn-password").await;
+    let quinn = cluster
+        .api
+        .sign_up("quinn", "quinn-rides-a-blue-tram")
+        .await;
     let c = quinn.run(json!({ "image": image, "ports": [] })).await;
     let id = c["id"].as_str().unwrap();
     yun_testkit::remove_behind_yuns_back(id).await;

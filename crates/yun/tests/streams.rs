@@ -101,10 +101,14 @@ fn docker_cli_memory(id: &str) -> f64 {
 async fn stats_come_from_cgroups_to_the_owner_only() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let olga = cluster.api.sign_up("olga", "olga-password").await.client();
+    let olga = cluster
+        .api
+        .sign_up("olga", "olga-rides-a-blue-tram")
+        .await
+        .client();
     let mallory = cluster
         .api
-        .sign_up("mallory", "mallory-password")
+        .sign_up("mallory", "mallory-rides-a-blue-tram")
         .await
         .client();
     let holder = run(&olga, &unpublished(&image, Some("small"), &["alloc", "50"]))
@@ -202,7 +206,11 @@ async fn next_line(
 async fn a_followed_log_shows_a_new_line_within_a_second() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
-    let lena = cluster.api.sign_up("lena", "lena-password").await.client();
+    let lena = cluster
+        .api
+        .sign_up("lena", "lena-rides-a-blue-tram")
+        .await
+        .client();
     let c = run(
         &lena,
         &on_port_8080(&image, &["print", "1", "booted", "serve", "8080", "ok"]),
@@ -256,10 +264,14 @@ async fn the_console_echoes_and_reports_the_exit_code() {
     let image = cluster.publish_testbox().await;
     let ed = cluster
         .api
-        .sign_up("eddie", "eddie-password")
+        .sign_up("eddie", "eddie-rides-a-blue-tram")
         .await
         .client();
-    let eve = cluster.api.sign_up("eve", "eve-password").await.client();
+    let eve = cluster
+        .api
+        .sign_up("eve", "eve-rides-a-blue-tram")
+        .await
+        .client();
     let id = run(&ed, &unpublished(&image, None, &[])).await.id;
 
     let cat = ["/testbox", "cat"];
@@ -362,7 +374,7 @@ async fn pull_progress_streams_and_identical_pulls_share_one() {
     let registry = LocalRegistry::start().await;
     let reference = registry.push_fresh(&format!("puller-{}/big", cluster.cluster_id()), 8);
 
-    let raw = cluster.api.sign_up("pia", "pia-password").await;
+    let raw = cluster.api.sign_up("pia", "pia-rides-a-blue-tram").await;
     let pia = raw.client();
     let activity = cluster.worker.as_ref().unwrap().activity.clone();
     let started_before = activity.pulls_started();
@@ -488,13 +500,21 @@ async fn a_ban_or_a_logout_ends_every_open_stream_at_once() {
     let cluster = TestCluster::start().await;
     let image = cluster.publish_testbox().await;
     let admin = cluster.admin.client();
-    let bea = cluster.api.sign_up("bea", "bea-password").await.client();
+    let bea = cluster
+        .api
+        .sign_up("bea", "bea-rides-a-blue-tram")
+        .await
+        .client();
     let ban = async {
         let id = bea.me().await.unwrap().id;
         admin.ban(&id).await.unwrap();
     };
     every_stream_ends_with_the_session(&bea, &image, "a ban", ban).await;
-    let lou = cluster.api.sign_up("lou", "lou-password").await.client();
+    let lou = cluster
+        .api
+        .sign_up("lou", "lou-rides-a-blue-tram")
+        .await
+        .client();
     let logout = async { lou.logout().await.unwrap() };
     every_stream_ends_with_the_session(&lou, &image, "a logout", logout).await;
 }
@@ -504,7 +524,11 @@ async fn a_session_s_open_streams_end_when_it_expires() {
     let lifetime = Duration::from_secs(6);
     let cluster = TestCluster::start_with(|cfg| cfg.session_lifetime = lifetime).await;
     let image = cluster.publish_testbox().await;
-    let ivy = cluster.api.sign_up("ivy", "ivy-password").await.client();
+    let ivy = cluster
+        .api
+        .sign_up("ivy", "ivy-rides-a-blue-tram")
+        .await
+        .client();
     let expired = tokio::time::Instant::now() + lifetime;
     // Nothing but the expiry ends the session (`ends` waits up to 5 s past it).
     let expiry = async {
@@ -515,4 +539,42 @@ async fn a_session_s_open_streams_end_when_it_expires() {
         tokio::time::sleep_until(expired).await;
     };
     every_stream_ends_with_the_session(&ivy, &image, "the session expired", expiry).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ending_a_session_a_password_change_or_revoking_a_token_ends_its_streams() {
+    let cluster = TestCluster::start().await;
+    let image = cluster.publish_testbox().await;
+    let (old, new) = ("wes-rides-a-blue-tram", "wes-sails-past-red-buoys");
+    let wes = cluster.api.sign_up("wes", old).await.client();
+    let anon = cluster.api.client();
+    let second = anon.with_token(&anon.login("wes", old).await.unwrap().token);
+    let id = second
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.current)
+        .expect("the current session is marked")
+        .id;
+    let end = async { wes.end_session(&id).await.unwrap() };
+    every_stream_ends_with_the_session(&second, &image, "its end from another session", end).await;
+
+    let third = anon.with_token(&anon.login("wes", old).await.unwrap().token);
+    let change = async {
+        assert_eq!(
+            wes.change_password(old, new).await.unwrap().sessions_ended,
+            1
+        );
+    };
+    every_stream_ends_with_the_session(&third, &image, "a password change", change).await;
+
+    let made = wes.create_access_token("ci", 1).await.unwrap();
+    let script = anon.with_token(&made.token);
+    let revoke = async {
+        wes.revoke_access_token(&made.access_token.id)
+            .await
+            .unwrap()
+    };
+    every_stream_ends_with_the_session(&script, &image, "revoking its token", revoke).await;
 }

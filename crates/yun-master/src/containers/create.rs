@@ -286,6 +286,23 @@ pub(super) fn admit_and_place(
     if tx.count_containers(user_id)? >= limit {
         return Err(Refusal::QuotaExceeded { limit }.into());
     }
+    // Host ports are a node's scarce resource: without a cap one renter could hold a node's
+    // whole range. They cost no credits; the cap is the fairness.
+    let (port_limit, asked) = (
+        u64::from(state.config.max_ports_per_user),
+        wanted.len() as u64,
+    );
+    if asked > 0 {
+        let held = tx.count_ports(user_id)?;
+        if held + asked > port_limit {
+            return Err(Refusal::PortQuotaExceeded {
+                limit: port_limit,
+                held,
+                asked,
+            }
+            .into());
+        }
+    }
     if tx.name_taken(user_id, &row.name)? {
         if name_given {
             return Err(Refusal::NameTaken { name: row.name }.into());

@@ -64,6 +64,8 @@ pub enum Refusal {
     UnknownImage { image: String },
     #[error("you have reached the limit of {limit} containers")]
     QuotaExceeded { limit: u64 },
+    #[error("your containers may publish {limit} host ports in all; {held} are published and this one asks for {asked}")]
+    PortQuotaExceeded { limit: u64, held: u64, asked: u64 },
     #[error("you already have a container named '{name}'")]
     NameTaken { name: String },
     /// The balance is below what a new run takes up front.

@@ -11,6 +11,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds to wait, sent as `Retry-After` (a 429's; every 503 says 5).
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -21,7 +23,15 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// 429: too many attempts; the client may try again after `wait`.
+    pub fn too_many(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        let mut e = Self::new(ErrorCode::TooManyRequests, message);
+        e.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        e
     }
 
     /// Names the input that was refused, so a form can show the message beside it.

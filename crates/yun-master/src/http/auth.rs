@@ -1,16 +1,22 @@
 //! Accounts: register, log in (a bearer token for scripts, or the console's HttpOnly cookie),
-//! log out, who am I.
+//! log out, who am I. Failed logins back off by account and by address, sign-ups are limited
+//! per address, and both leave lines in the audit log.
 
-use super::extract::{session_token, ApiJson, AuthUser};
+use super::extract::{ApiJson, AuthUser, ClientIp};
 use super::origin;
 use super::wire;
-use crate::accounts::{hash_password, hash_token, new_token, verify_password, SESSION_COOKIE};
+use crate::accounts::{
+    hash_password, hash_token, new_token, policy, verify_password, SECURE_SESSION_COOKIE,
+    SESSION_COOKIE,
+};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::{CredentialKind, NewSession};
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::Json;
+use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::accounts::{Credentials, LoginAnswer, LoginResult, SessionMode, UserAnswer};
 use yun_api::ErrorCode;
@@ -24,7 +30,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
-    ("register", &[ErrorCode::UsernameTaken]),
+    (
+        "register",
+        &[
+            ErrorCode::UsernameTaken,
+            ErrorCode::RegistrationClosed,
+            ErrorCode::TooManyRequests,
+        ],
+    ),
     (
         "login",
         &[
@@ -32,22 +45,46 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
             ErrorCode::AccountBanned,
             ErrorCode::ForeignOrigin,
             ErrorCode::NodeHost,
+            ErrorCode::TooManyRequests,
         ],
     ),
     ("logout", &[]),
     ("me", &[]),
 ];
 
-/// Opens an account with the sign-up credits.
+/// Opens an account with the sign-up credits. Refused when the operator closed registration,
+/// and past a few accounts per address and hour (429 with `Retry-After`).
 #[utoipa::path(post, path = "/auth/register", tag = "accounts", security(()),
     request_body = Credentials,
     responses((status = 201, description = "The new account", body = UserAnswer)))]
 async fn register(
     State(state): State<AppState>,
+    ClientIp(source): ClientIp,
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<(StatusCode, Json<UserAnswer>)> {
+    if !state.config.registration_open {
+        return Err(ApiError::new(
+            ErrorCode::RegistrationClosed,
+            "this yun does not open accounts for strangers; ask its operator for one",
+        ));
+    }
     yun_core::validate::username(&c.username)?;
-    yun_core::validate::password(&c.password)?;
+    policy::check(&c.password, &c.username)?;
+    if let Err(wait) = state.signup_throttle.take(source) {
+        let _ = state
+            .store
+            .audit(
+                "anonymous",
+                "registration_throttled",
+                &format!("source:{source}"),
+                "too many accounts from this address in an hour",
+            )
+            .await;
+        return Err(ApiError::too_many(
+            "too many accounts were opened from this address; try again later",
+            wait,
+        ));
+    }
     let hash = hash_password(c.password)
         .await
         .map_err(ApiError::internal)?;
@@ -79,15 +116,56 @@ async fn register(
     ))
 }
 
+fn throttled(wait: std::time::Duration) -> ApiError {
+    ApiError::too_many(
+        format!(
+            "too many failed logins for this account or from this address; wait {} s and try again",
+            wait.as_secs_f64().ceil().max(1.0)
+        ),
+        wait,
+    )
+}
+
+/// Counts a failed login, in the audit log; answers the wait it starts.
+async fn login_failed(state: &AppState, username: &str, who: Option<&str>, source: IpAddr) {
+    let subject = match who {
+        Some(id) => format!("user:{id}"),
+        None => format!("unknown username:{username}"),
+    };
+    let _ = state
+        .store
+        .audit(
+            "anonymous",
+            "login_failed",
+            &subject,
+            &format!("from {source}"),
+        )
+        .await;
+    if let Some(wait) = state.login_throttle.failed(username, source) {
+        tracing::warn!(%source, wait_s = wait.as_secs(), "logins throttled");
+        let _ = state
+            .store
+            .audit(
+                "anonymous",
+                "login_throttled",
+                &subject,
+                &format!("from {source}: logins wait {} s", wait.as_secs()),
+            )
+            .await;
+    }
+}
+
 /// Starts a session: a bearer token in the body for scripts (`session: token`, the default),
 /// or, for the console, only an HttpOnly, SameSite=Strict cookie (`session: cookie`; the answer
-/// carries no token, and the login must come from the console's own page and host).
+/// carries no token, and the login must come from the console's own page and host). After a
+/// few failures, logins for the account or from the address wait (429 with `Retry-After`).
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()),
     request_body = Credentials,
     responses((status = 200, description = "A new session: `{token, user}`, or `{user}` with the cookie", body = LoginResult,
-        headers(("set-cookie" = String, description = "With `session: cookie`: the session cookie (HttpOnly, SameSite=Strict; Secure when the console is https)")))))]
+        headers(("set-cookie" = String, description = "With `session: cookie`: the session cookie (HttpOnly, SameSite=Strict; over HTTPS `__Host-yun_session`, Secure)")))))]
 async fn login(
     State(state): State<AppState>,
+    ClientIp(source): ClientIp,
     parts: Parts,
     ApiJson(c): ApiJson<Credentials>,
 ) -> ApiResult<Response> {
@@ -96,9 +174,14 @@ async fn login(
         // A cookie set here would reach renters' services, or log a victim into someone's account.
         origin::check_cookie_request(&state, &parts)?;
     }
+    let source_key = crate::listener::source::throttle_key(source);
+    if let Some(wait) = state.login_throttle.wait(&c.username, source_key) {
+        return Err(throttled(wait));
+    }
     let user = state.store.user_by_name(&c.username).await?;
     let ok = verify_password(c.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
+        login_failed(&state, &c.username, None, source_key).await;
         return Err(ApiError::new(
             ErrorCode::WrongCredentials,
             "wrong username or password",
@@ -107,12 +190,27 @@ async fn login(
     if user.banned {
         return Err(banned());
     }
+    state.login_throttle.succeeded(&c.username, source_key);
     let token = new_token();
     let lifetime_ms =
         i64::try_from(state.config.session_lifetime.as_millis()).unwrap_or(i64::MAX / 2);
+    let user_agent: String = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
     state
         .store
-        .create_session(&hash_token(&token), &user.id, lifetime_ms)
+        .create_session(&NewSession {
+            token_hash: &hash_token(&token),
+            user_id: &user.id,
+            lifetime_ms,
+            source: &source.to_string(),
+            user_agent: &user_agent,
+        })
         .await?;
     if !cookie_mode {
         return Ok(Json(LoginResult::Token(LoginAnswer {
@@ -121,12 +219,17 @@ async fn login(
         }))
         .into_response());
     }
-    let secure = origin::console_url(&state).is_some_and(|u| u.starts_with("https://"));
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        lifetime_ms / 1000,
-        if secure { "; Secure" } else { "" }
-    );
+    let cookie = if state.config.serves_https() {
+        format!(
+            "{SECURE_SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}; Secure",
+            lifetime_ms / 1000
+        )
+    } else {
+        format!(
+            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+            lifetime_ms / 1000
+        )
+    };
     Ok((
         AppendHeaders([(header::SET_COOKIE, cookie)]),
         Json(LoginResult::Cookie(UserAnswer {
@@ -143,17 +246,40 @@ pub(super) fn banned() -> ApiError {
     )
 }
 
-/// Ends the caller's session and clears the cookie.
+/// The cookie cleared, under the name this master sets.
+pub(super) fn cleared_cookie(state: &AppState) -> String {
+    if state.config.serves_https() {
+        format!("{SECURE_SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure")
+    } else {
+        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+    }
+}
+
+/// Ends the caller's session (with an access token: revokes it) and clears the cookie; its
+/// open streams end at once.
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts",
     responses((status = 204, description = "The session is over")))]
-async fn logout(State(state): State<AppState>, parts: Parts) -> ApiResult<impl IntoResponse> {
-    let token = session_token(&state, &parts)?;
-    let session = hash_token(&token);
-    state.store.delete_session(&session).await?;
-    state.streams.end_session(&session);
-    let clear = format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+async fn logout(
+    State(state): State<AppState>,
+    AuthUser(u): AuthUser,
+) -> ApiResult<impl IntoResponse> {
+    match u.kind {
+        CredentialKind::Session => {
+            state
+                .store
+                .end_session(&u.username, &u.id, &u.session, "logged out")
+                .await?
+        }
+        CredentialKind::AccessToken => {
+            state
+                .store
+                .revoke_access_token(&u.username, &u.id, &u.session)
+                .await?
+        }
+    };
+    state.streams.end_session(&u.session);
     Ok((
-        AppendHeaders([(header::SET_COOKIE, clear)]),
+        AppendHeaders([(header::SET_COOKIE, cleared_cookie(&state))]),
         StatusCode::NO_CONTENT,
     ))
 }

@@ -77,6 +77,11 @@ impl From<Refusal> for ApiError {
                 ErrorCode::QuotaExceeded,
                 format!("{message}; remove one first"),
             ),
+            Refusal::PortQuotaExceeded { .. } => Self::new(
+                ErrorCode::QuotaExceeded,
+                format!("{message}; publish fewer ports or remove a container first"),
+            )
+            .on("ports"),
             Refusal::NameTaken { .. } => Self::new(
                 ErrorCode::NameTaken,
                 format!("{message}; choose another name"),

@@ -12,6 +12,7 @@ impl IntoResponse for ApiError {
         super::code_log::record(self.code);
         let status =
             StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.retry_after;
         let body = ErrorEnvelope {
             error: ErrorBody {
                 code: self.code,
@@ -26,6 +27,10 @@ impl IntoResponse for ApiError {
                 axum::http::header::RETRY_AFTER,
                 axum::http::HeaderValue::from_static("5"),
             );
+        }
+        if let Some(secs) = retry_after {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
         }
         resp
     }

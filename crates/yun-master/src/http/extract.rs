@@ -1,7 +1,7 @@
 //! Extractors: JSON whose rejections use the API's error shape, and the signed-in user
 //! (bearer token for the CLI, HttpOnly cookie for the console).
 
-use crate::accounts::{hash_token, SESSION_COOKIE};
+use crate::accounts::{hash_token, is_access_token, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::http::api_error::ApiError;
 use crate::state::AppState;
 use crate::store::SessionUser;
@@ -90,7 +90,8 @@ pub enum Credential {
     Cookie(String),
 }
 
-/// The caller's session: the bearer header first, then the console's cookie.
+/// The caller's credential: the bearer header first, then the console's cookie (under either
+/// name: `__Host-` over HTTPS).
 pub fn credential(parts: &Parts) -> Option<Credential> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
         return v
@@ -106,20 +107,46 @@ pub fn credential(parts: &Parts) -> Option<Credential> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == SECURE_SESSION_COOKIE || *k == SESSION_COOKIE)
         .map(|(_, v)| Credential::Cookie(v.to_string()))
 }
 
-/// The caller's session token, after the origin policy when it came in the cookie.
-pub fn session_token(state: &AppState, parts: &Parts) -> Result<String, ApiError> {
-    match credential(parts) {
-        Some(Credential::Bearer(t)) => Ok(t),
+/// The user behind the caller's credential, if it is valid: a session (bearer or cookie, the
+/// cookie after the origin policy) or an access token (bearer only, never a cookie).
+async fn caller(state: &AppState, parts: &Parts) -> Result<Option<SessionUser>, ApiError> {
+    let idle_ms = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+    let user = match credential(parts) {
+        None => return Err(ApiError::unauthorized()),
+        Some(Credential::Bearer(t)) if is_access_token(&t) => {
+            state.store.access_token_user(&hash_token(&t)).await?
+        }
+        Some(Credential::Bearer(t)) => state.store.session_user(&hash_token(&t), idle_ms).await?,
         Some(Credential::Cookie(t)) => {
             super::origin::check_cookie_request(state, parts)?;
-            Ok(t)
+            if is_access_token(&t) {
+                return Ok(None);
+            }
+            state.store.session_user(&hash_token(&t), idle_ms).await?
         }
-        None => Err(ApiError::unauthorized()),
+    };
+    if let Some(u) = &user {
+        touch(state, u);
     }
+    Ok(user)
+}
+
+/// Records the use for the idle limit and the lists, at most once a minute per credential and
+/// off the request's path.
+fn touch(state: &AppState, user: &SessionUser) {
+    if !user.due_for_touch(crate::store::now_ms()) {
+        return;
+    }
+    let (store, id, kind) = (state.store.clone(), user.session.clone(), user.kind);
+    tokio::spawn(async move {
+        if let Err(e) = store.touch_credential(kind, &id).await {
+            tracing::warn!(error = %e, "recording a session's use failed");
+        }
+    });
 }
 
 /// A signed-in, not banned user.
@@ -129,16 +156,32 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = session_token(state, parts)?;
-        let user = state
-            .store
-            .session_user(&hash_token(&token))
+        let user = caller(state, parts)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         if user.banned {
             return Err(super::auth::banned());
         }
         Ok(Self(user))
+    }
+}
+
+/// The client's address: the peer, or what a trusted proxy forwarded.
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or(std::net::Ipv4Addr::UNSPECIFIED.into(), |c| c.0.ip());
+        Ok(Self(crate::listener::source::client_ip(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
     }
 }
 

@@ -18,6 +18,7 @@ mod format;
 mod health;
 pub(crate) mod images;
 mod live;
+mod me;
 pub(crate) mod origin;
 mod paging;
 mod payments;
@@ -69,10 +70,19 @@ async fn console_or_no_route(
 }
 
 async fn security_headers(
+    axum::extract::State(state): axum::extract::State<AppState>,
     uri: axum::http::Uri,
     mut response: axum::response::Response,
 ) -> axum::response::Response {
     crate::web::headers::every(uri.path(), response.headers_mut());
+    if state.config.serves_https() {
+        // Browsers that saw this once never try plain HTTP here again (a year; not for
+        // subdomains, which may be renters' or nodes' hosts).
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }
 
@@ -80,6 +90,7 @@ async fn security_headers(
 fn documented() -> (Router<AppState>, OpenApi) {
     let v1 = OpenApiRouter::new()
         .merge(auth::router())
+        .merge(me::router())
         .merge(images::router())
         .merge(plans::router())
         .merge(containers::router())
@@ -126,7 +137,10 @@ pub fn router(state: AppState) -> Router {
         );
     }
     app.fallback(console_or_no_route)
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .method_not_allowed_fallback(|| async {
             ApiError::new(

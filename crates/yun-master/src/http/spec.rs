@@ -1,12 +1,12 @@
 //! The OpenAPI 3.1 document, built once at start from the routes (`utoipa-axum`) and the wire
 //! types, then completed here with what every operation shares: the two security schemes, the
 //! error responses (each status with the envelope and the codes it carries, `Retry-After` on
-//! the designed 503s) and the links from a create to what can be done with its container.
+//! the designed 503s and on 429) and the links from a create to what can be done with its container.
 
 use super::payments;
 use super::plans;
 use super::{
-    admin, admin_billing, admin_fleet, auth, billing, containers, events, health, images, live,
+    admin, admin_billing, admin_fleet, auth, billing, containers, events, health, images, live, me,
 };
 use std::collections::BTreeMap;
 use utoipa::openapi::link::Link;
@@ -24,6 +24,7 @@ use yun_api::{ErrorCode, ErrorEnvelope};
 fn declared() -> BTreeMap<&'static str, &'static [ErrorCode]> {
     [
         auth::ERRORS,
+        me::ERRORS,
         images::ERRORS,
         plans::ERRORS,
         containers::ERRORS,
@@ -61,7 +62,9 @@ pub fn complete(mut spec: OpenApi) -> OpenApi {
         SecurityScheme::Http(
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
-                .description(Some("The token from POST /api/v1/auth/login"))
+                .description(Some(
+                    "A session token from POST /api/v1/auth/login, or a personal access token (`yunpat_…`) from POST /api/v1/me/tokens",
+                ))
                 .build(),
         ),
     );
@@ -197,7 +200,7 @@ fn error_response(status: u16, codes: &[ErrorCode]) -> Response {
                 .schema(Some(Ref::from_schema_name(ErrorEnvelope::name())))
                 .build(),
         );
-    if status == 503 {
+    if status == 503 || status == 429 {
         r = r.header(
             "retry-after",
             HeaderBuilder::new()
@@ -236,6 +239,11 @@ const LINKS: &[(&str, &str, &[&str])] = &[
         "publish_image",
         "$response.body#/image/id",
         &["unpublish_image"],
+    ),
+    (
+        "create_access_token",
+        "$response.body#/access_token/id",
+        &["revoke_access_token"],
     ),
 ];
 

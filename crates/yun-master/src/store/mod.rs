@@ -2,6 +2,7 @@
 //! the same API later. SQLite runs in WAL mode; every write goes through one writer connection
 //! with `BEGIN IMMEDIATE`, so concurrent requests queue instead of failing with SQLITE_BUSY.
 
+mod access_tokens;
 mod containers;
 mod direct;
 mod events;
@@ -11,9 +12,11 @@ mod metering;
 mod nodes;
 mod orders;
 mod placement;
+mod sessions;
 mod trust;
 mod users;
 
+pub use access_tokens::{AccessTokenRow, TokenRefusal, MAX_PER_USER as ACCESS_TOKENS_MAX};
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use events::EventRow;
 pub use images::ImageRow;
@@ -22,8 +25,9 @@ pub use metering::{MeterTick, Prepaid, RunCharge};
 pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
+pub use sessions::{CredentialKind, NewSession, SessionRow, SessionUser};
 pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken};
-pub use users::{SessionUser, UserRow};
+pub use users::UserRow;
 
 /// One page of a list in its order: the rows after `after` (a key of the last row of the page
 /// before), at most `limit` of them.

@@ -241,6 +241,21 @@ impl Store {
             .await?;
             Settled::Credited(order)
         } else if order.state == OrderState::Paid {
+            // The same trade told again is nothing new; another trade is money received twice.
+            if trade_no.is_some() && trade_no != order.provider_trade_no.as_deref() {
+                audit(
+                    &mut tx,
+                    actor,
+                    "payment_for_paid_order",
+                    &format!("order:{id}"),
+                    &format!(
+                        "a second payment ({}) arrived for an order already paid by {}; nothing was credited, refund it with the provider",
+                        trade_no.unwrap_or(""),
+                        order.provider_trade_no.as_deref().unwrap_or("an operator")
+                    ),
+                )
+                .await?;
+            }
             Settled::AlreadyPaid(order)
         } else {
             audit(

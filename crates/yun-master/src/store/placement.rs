@@ -42,6 +42,16 @@ impl Placement<'_> {
         Ok(n as u64)
     }
 
+    /// Host ports the user's containers hold now.
+    pub fn count_ports(&self, owner_id: &str) -> StoreResult<u64> {
+        let n = self.count(
+            "SELECT COUNT(*) FROM port_allocations p JOIN containers c ON c.id = p.container_id \
+             WHERE c.owner_id = ?1",
+            [owner_id],
+        )?;
+        Ok(n as u64)
+    }
+
     pub fn name_taken(&self, owner_id: &str, name: &str) -> StoreResult<bool> {
         let n = self.count(
             "SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND name = ?2",

@@ -1,4 +1,4 @@
-//! Accounts and sessions.
+//! Accounts.
 
 use super::{conflict_on_unique, now_ms, Store, StoreResult};
 use sqlx::Row;
@@ -13,19 +13,6 @@ pub struct UserRow {
     /// Credits, in whole units; always the sum of the user's ledger.
     pub balance: i64,
     pub created_at: i64,
-}
-
-/// The user behind a valid session token.
-#[derive(Debug, Clone)]
-pub struct SessionUser {
-    pub id: String,
-    pub username: String,
-    pub role: String,
-    pub banned: bool,
-    /// The session's token hash, set by the HTTP extractor (its streams end with it).
-    pub session: String,
-    /// When the session ends (milliseconds since the epoch); so do its streams.
-    pub session_expires_at: i64,
 }
 
 fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
@@ -140,55 +127,5 @@ impl Store {
         }
         tx.commit().await?;
         Ok(done)
-    }
-
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: &str,
-        ttl_ms: i64,
-    ) -> StoreResult<()> {
-        let now = now_ms();
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(user_id)
-        .bind(now)
-        .bind(now + ttl_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn session_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.banned, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ?",
-        )
-        .bind(token_hash)
-        .bind(now_ms())
-        .fetch_optional(&self.read)
-        .await?;
-        Ok(row.map(|r| SessionUser {
-            id: r.get("id"),
-            username: r.get("username"),
-            role: r.get("role"),
-            banned: r.get::<i64, _>("banned") != 0,
-            session: token_hash.to_string(),
-            session_expires_at: r.get("expires_at"),
-        }))
-    }
-
-    pub async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
     }
 }

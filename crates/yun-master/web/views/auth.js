@@ -6,7 +6,7 @@ import { h, field, showError } from "../dom.js";
 
 function credentialsForm({ title, submit, intro, onSubmit, other }) {
   const username = h("input", { name: "username", autocomplete: "username", required: true, minlength: 3, maxlength: 32, pattern: "[a-z0-9_\\-]{3,32}", autocapitalize: "none", spellcheck: "false" });
-  const password = h("input", { name: "password", type: "password", required: true, minlength: 8, maxlength: 128, autocomplete: submit === "Sign up" ? "new-password" : "current-password" });
+  const password = h("input", { name: "password", type: "password", required: true, minlength: submit === "Sign up" ? 10 : 1, maxlength: 128, autocomplete: submit === "Sign up" ? "new-password" : "current-password" });
   const button = h("button", { type: "submit" }, submit);
   const form = h(
     "form",
@@ -14,7 +14,7 @@ function credentialsForm({ title, submit, intro, onSubmit, other }) {
     h("h1", {}, title),
     intro ? h("p", { class: "muted" }, intro) : null,
     field("Username", username, submit === "Sign up" ? "3 to 32 characters: lowercase letters, digits, - and _." : null),
-    field("Password", password, submit === "Sign up" ? "8 to 128 characters." : null),
+    field("Password", password, submit === "Sign up" ? "10 to 128 characters that are hard to guess; a few unrelated words work well." : null),
     h("p", { class: "form-error", role: "alert" }),
     h("div", { class: "actions" }, button),
     h("p", { class: "muted" }, other),

@@ -48,6 +48,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     cfg.rpc = "127.0.0.1:0".parse()?;
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
+    super::access::AccessArgs::default().apply(&mut cfg, &file)?;
     // The console on `localhost`, the containers' endpoints on 127.0.0.1: browsers keep cookies
     // by host, so the console's session never reaches a renter's service.
     if cfg.public_url.is_none() && cfg.http.ip().is_loopback() {

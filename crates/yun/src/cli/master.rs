@@ -32,6 +32,8 @@ pub struct MasterArgs {
     #[command(flatten)]
     fleet: FleetArgs,
     #[command(flatten)]
+    access: super::access::AccessArgs,
+    #[command(flatten)]
     billing: super::billing::BillingArgs,
 }
 
@@ -313,6 +315,7 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
         args.cpu_overcommit,
     )?;
     args.fleet.apply(&mut cfg, &file)?;
+    args.access.apply(&mut cfg, &file)?;
     args.billing.apply(&mut cfg, &file)?;
     let console = cfg.public_url.clone();
     let master = yun_master::start(cfg).await?;

@@ -1,6 +1,7 @@
 //! Subcommands, one file each. Every flag also reads an environment variable and a key of the
 //! optional yun.toml; precedence is flag > env > file > default.
 
+mod access;
 mod billing;
 mod demo;
 mod dev;

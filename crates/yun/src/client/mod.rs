@@ -2,6 +2,7 @@
 //! through `yun_api::Client`, in the manner of `docker` and `nomad`. It reads only its own
 //! contexts file, never a server's yun.toml.
 
+mod access;
 mod account;
 mod admin;
 mod connect;
@@ -63,6 +64,20 @@ pub enum ClientCommand {
     /// This client's version and the master's.
     #[command(after_help = "Example:\n  yun version --addr https://cloud.example.com")]
     Version,
+    /// Your login sessions: list them, end one.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun session ls\n  yun session end 01J9Z3…"
+    )]
+    Session(access::SessionCommand),
+    /// Personal access tokens for scripts and CI (use one as YUN_TOKEN).
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  yun token create ci-deploy --days 90\n  yun token ls\n  yun token revoke 01J9Z3…"
+    )]
+    Token(access::TokenCommand),
+    /// Change your password; your other sessions end.
+    Passwd(access::PasswdArgs),
     /// The masters you are logged in to (contexts).
     #[command(
         subcommand,
@@ -163,6 +178,9 @@ async fn dispatch(command: ClientCommand, target: &Target, format: Format) -> Re
     };
     match command {
         C::Whoami => account::whoami(&s).await,
+        C::Session(cmd) => access::session(&s, cmd).await,
+        C::Token(cmd) => access::token(&s, cmd).await,
+        C::Passwd(args) => access::passwd(&s, args).await,
         C::Run(args) => containers::run(&s, args).await,
         C::Ps(args) => containers::ps(&s, args).await,
         C::Inspect(t) => containers::inspect(&s, t).await,

@@ -66,6 +66,10 @@ def map_body(ctx, body):
     elif label == "POST /api/v1/auth/login":
         body["username"] = USERNAME
         body["password"] = PASSWORD
+    elif label == "POST /api/v1/me/password":
+        # The same password again: the change succeeds and the fuzzer's session stays.
+        body["current_password"] = PASSWORD
+        body["new_password"] = PASSWORD
     return body
 
 

@@ -1,0 +1,275 @@
+//! Throttles, kept in this master's memory (decided: counters are per master; with several
+//! masters a guesser gets each master's allowance, which the shared store of the PostgreSQL
+//! issue can remove; the limits are small enough that a few masters do not change the picture).
+//!
+//! Logins back off exponentially after a few failures, by account and by source address. The
+//! account's wait is capped at a minute, so a stranger cannot lock an owner out for long; the
+//! source's grows to a quarter of an hour, which stops one address from guessing. A refused
+//! attempt checks no password and does not lengthen the wait. Registrations are limited per
+//! source address and hour.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How failures turn into waits.
+#[derive(Debug, Clone, Copy)]
+struct Backoff {
+    /// Failures allowed before the first wait.
+    free: u32,
+    /// The first wait; each further failure doubles it.
+    first: Duration,
+    cap: Duration,
+    /// A key with no failure for this long starts over.
+    forget_after: Duration,
+}
+
+const BY_ACCOUNT: Backoff = Backoff {
+    free: 5,
+    first: Duration::from_secs(1),
+    cap: Duration::from_secs(60),
+    forget_after: Duration::from_secs(3600),
+};
+
+const BY_SOURCE: Backoff = Backoff {
+    free: 10,
+    first: Duration::from_secs(1),
+    cap: Duration::from_secs(15 * 60),
+    forget_after: Duration::from_secs(3600),
+};
+
+/// Keys tracked at most, per table: beyond it, forgotten keys are dropped and, if none are,
+/// new keys go untracked (an attacker needs that many addresses or accounts to get there).
+const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    count: u32,
+    last: Instant,
+    blocked_until: Option<Instant>,
+}
+
+struct Table<K> {
+    rule: Backoff,
+    keys: Mutex<HashMap<K, Failures>>,
+}
+
+impl<K: Hash + Eq + Clone> Table<K> {
+    fn new(rule: Backoff) -> Self {
+        Self {
+            rule,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn wait(&self, key: &K, now: Instant) -> Option<Duration> {
+        let keys = self.keys.lock().expect("throttle table");
+        let until = keys.get(key)?.blocked_until?;
+        (until > now).then(|| until - now)
+    }
+
+    /// Counts a failure; answers the wait it starts, if any.
+    fn fail(&self, key: &K, now: Instant) -> Option<Duration> {
+        let rule = self.rule;
+        let mut keys = self.keys.lock().expect("throttle table");
+        if keys.len() >= MAX_KEYS && !keys.contains_key(key) {
+            keys.retain(|_, f| now.duration_since(f.last) < rule.forget_after);
+            if keys.len() >= MAX_KEYS {
+                return None;
+            }
+        }
+        let f = keys.entry(key.clone()).or_insert(Failures {
+            count: 0,
+            last: now,
+            blocked_until: None,
+        });
+        if now.duration_since(f.last) >= rule.forget_after {
+            f.count = 0;
+        }
+        f.count += 1;
+        f.last = now;
+        let over = f.count.checked_sub(rule.free + 1)?;
+        let wait = rule
+            .first
+            .saturating_mul(2u32.saturating_pow(over.min(30)))
+            .min(rule.cap);
+        f.blocked_until = Some(now + wait);
+        Some(wait)
+    }
+
+    fn forget(&self, key: &K) {
+        self.keys.lock().expect("throttle table").remove(key);
+    }
+}
+
+/// Failed logins, by account and by source address.
+pub struct LoginThrottle {
+    accounts: Table<String>,
+    sources: Table<IpAddr>,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            accounts: Table::new(BY_ACCOUNT),
+            sources: Table::new(BY_SOURCE),
+        }
+    }
+}
+
+impl LoginThrottle {
+    /// How long this login must wait, when either its account or its source is waiting.
+    pub fn wait(&self, username: &str, source: IpAddr) -> Option<Duration> {
+        self.wait_at(username, source, Instant::now())
+    }
+
+    fn wait_at(&self, username: &str, source: IpAddr, now: Instant) -> Option<Duration> {
+        let a = self.accounts.wait(&username.to_string(), now);
+        let s = self.sources.wait(&source, now);
+        a.max(s)
+    }
+
+    /// Counts a failed login; answers the wait it starts, if it starts one.
+    pub fn failed(&self, username: &str, source: IpAddr) -> Option<Duration> {
+        self.failed_at(username, source, Instant::now())
+    }
+
+    fn failed_at(&self, username: &str, source: IpAddr, now: Instant) -> Option<Duration> {
+        let a = self.accounts.fail(&username.to_string(), now);
+        let s = self.sources.fail(&source, now);
+        a.max(s)
+    }
+
+    /// A good password clears the account's and the source's failures.
+    pub fn succeeded(&self, username: &str, source: IpAddr) {
+        self.accounts.forget(&username.to_string());
+        self.sources.forget(&source);
+    }
+}
+
+/// Registrations per source address in a rolling hour.
+pub struct SignupThrottle {
+    per_hour: u32,
+    sources: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl SignupThrottle {
+    /// `per_hour` 0 means no limit.
+    pub fn new(per_hour: u32) -> Self {
+        Self {
+            per_hour,
+            sources: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one registration from the source's allowance, or answers how long until the
+    /// allowance renews.
+    pub fn take(&self, source: IpAddr) -> Result<(), Duration> {
+        self.take_at(source, Instant::now())
+    }
+
+    fn take_at(&self, source: IpAddr, now: Instant) -> Result<(), Duration> {
+        if self.per_hour == 0 {
+            return Ok(());
+        }
+        let mut sources = self.sources.lock().expect("signup throttle");
+        if sources.len() >= MAX_KEYS {
+            sources.retain(|_, (start, _)| now.duration_since(*start) < HOUR);
+        }
+        let (start, count) = sources.entry(source).or_insert((now, 0));
+        if now.duration_since(*start) >= HOUR {
+            (*start, *count) = (now, 0);
+        }
+        if *count >= self.per_hour {
+            return Err(HOUR - now.duration_since(*start));
+        }
+        *count += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_guesser_waits_longer_and_longer_and_an_owner_at_most_a_minute() {
+        let t = LoginThrottle::default();
+        let (start, guesser) = (Instant::now(), ip("203.0.113.1"));
+        let mut now = start;
+        for _ in 0..5 {
+            assert_eq!(t.failed_at("ann", guesser, now), None, "free failures");
+        }
+        assert_eq!(
+            t.failed_at("ann", guesser, now),
+            Some(Duration::from_secs(1))
+        );
+        assert!(t.wait_at("ann", guesser, now).is_some());
+        // Each failure after its wait doubles the account's wait, up to a minute.
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            now += t.wait_at("ann", guesser, now).unwrap_or_default();
+            waits.push(t.failed_at("ann", ip("198.51.100.2"), now).unwrap());
+        }
+        assert_eq!(waits[0], Duration::from_secs(2));
+        assert_eq!(*waits.last().unwrap(), Duration::from_secs(60), "capped");
+        // The owner, from elsewhere, waits out at most the minute and then gets in.
+        let owner = ip("192.0.2.50");
+        assert!(t.wait_at("ann", owner, now).unwrap() <= Duration::from_secs(60));
+        now += Duration::from_secs(61);
+        assert_eq!(t.wait_at("ann", owner, now), None);
+        t.succeeded("ann", owner);
+        assert_eq!(
+            t.failed_at("ann", owner, now),
+            None,
+            "a success starts over"
+        );
+        // Another account from the guesser's address is not held by ann's failures.
+        assert_eq!(t.wait_at("bob", owner, now), None);
+    }
+
+    #[test]
+    fn one_source_trying_many_accounts_is_stopped() {
+        let t = LoginThrottle::default();
+        let (now, guesser) = (Instant::now(), ip("203.0.113.7"));
+        let waits: Vec<_> = (0..11)
+            .map(|i| t.failed_at(&format!("user{i}"), guesser, now))
+            .collect();
+        assert!(waits[..10].iter().all(Option::is_none));
+        assert_eq!(waits[10], Some(Duration::from_secs(1)));
+        assert!(t.wait_at("someone-else", guesser, now).is_some());
+        assert!(t.wait_at("someone-else", ip("192.0.2.1"), now).is_none());
+    }
+
+    #[test]
+    fn failures_are_forgotten_after_an_hour() {
+        let t = LoginThrottle::default();
+        let (now, src) = (Instant::now(), ip("203.0.113.8"));
+        for _ in 0..5 {
+            t.failed_at("cy", src, now);
+        }
+        let later = now + Duration::from_secs(3601);
+        assert_eq!(t.failed_at("cy", src, later), None);
+    }
+
+    #[test]
+    fn registrations_are_counted_per_source_and_hour() {
+        let t = SignupThrottle::new(2);
+        let (now, a, b) = (Instant::now(), ip("203.0.113.1"), ip("203.0.113.2"));
+        assert!(t.take_at(a, now).is_ok());
+        assert!(t.take_at(a, now).is_ok());
+        let wait = t.take_at(a, now).unwrap_err();
+        assert!(wait > Duration::from_secs(3590));
+        assert!(t.take_at(b, now).is_ok());
+        assert!(t.take_at(a, now + HOUR).is_ok());
+        assert!(SignupThrottle::new(0).take_at(a, now).is_ok());
+    }
+}

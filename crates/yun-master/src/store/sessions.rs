@@ -1,0 +1,247 @@
+//! Login sessions: made at login, valid until their absolute expiry or until unused for the
+//! idle limit, listed and ended by their owner, all ended but one by a password change.
+
+use super::ledger::audit;
+use super::{now_ms, Store, StoreResult};
+use sqlx::Row;
+
+/// `last_used_at` is written at most this often per session, so a busy client does not load
+/// the single writer (the idle limit is minutes to days; a minute's error is nothing to it).
+pub const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// What a login records about itself.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: &'a str,
+    pub lifetime_ms: i64,
+    /// The client's address, as the throttles saw it.
+    pub source: &'a str,
+    pub user_agent: &'a str,
+}
+
+/// One of a user's sessions as its owner sees it.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: String,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    /// The absolute expiry; the idle one is `last_used_at + idle`.
+    pub expires_at: i64,
+    pub source: String,
+    pub user_agent: String,
+}
+
+/// What proved the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// A login's token (bearer) or the console's cookie.
+    Session,
+    /// A personal access token (bearer only).
+    AccessToken,
+}
+
+/// The user behind a valid session or access token.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub id: String,
+    pub username: String,
+    pub role: String,
+    pub banned: bool,
+    /// The session's (or access token's) id: its streams end with it.
+    pub session: String,
+    pub kind: CredentialKind,
+    /// When the session ends at the latest (milliseconds since the epoch); so do its streams.
+    pub session_expires_at: i64,
+    /// When it was last recorded as used (None: an access token never used before).
+    pub last_used_at: Option<i64>,
+}
+
+impl SessionUser {
+    /// Whether this use should be written down (at most once a minute).
+    pub fn due_for_touch(&self, now: i64) -> bool {
+        self.last_used_at
+            .is_none_or(|at| now.saturating_sub(at) >= TOUCH_EVERY_MS)
+    }
+}
+
+fn session_from(r: &sqlx::sqlite::SqliteRow) -> SessionRow {
+    SessionRow {
+        id: r.get("id"),
+        created_at: r.get("created_at"),
+        last_used_at: r.get("last_used_at"),
+        expires_at: r.get("expires_at"),
+        source: r.get("source"),
+        user_agent: r.get("user_agent"),
+    }
+}
+
+impl Store {
+    /// Starts a session; answers its id.
+    pub async fn create_session(&self, s: &NewSession<'_>) -> StoreResult<String> {
+        let (id, now) = (yun_core::new_id(), now_ms());
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_used_at, source, user_agent) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(s.token_hash)
+        .bind(s.user_id)
+        .bind(now)
+        .bind(now.saturating_add(s.lifetime_ms))
+        .bind(now)
+        .bind(s.source)
+        .bind(s.user_agent)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The user of a session that is neither past its expiry nor idle for `idle_ms`.
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        idle_ms: i64,
+    ) -> StoreResult<Option<SessionUser>> {
+        let now = now_ms();
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.banned, s.id AS session, s.expires_at, s.last_used_at \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_used_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .bind(now.saturating_sub(idle_ms))
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|r| SessionUser {
+            id: r.get("id"),
+            username: r.get("username"),
+            role: r.get("role"),
+            banned: r.get::<i64, _>("banned") != 0,
+            session: r.get("session"),
+            kind: CredentialKind::Session,
+            session_expires_at: r.get("expires_at"),
+            last_used_at: Some(r.get("last_used_at")),
+        }))
+    }
+
+    /// Records that a session or an access token was used now (callers do it at most once a
+    /// minute).
+    pub async fn touch_credential(&self, kind: CredentialKind, id: &str) -> StoreResult<()> {
+        let sql = match kind {
+            CredentialKind::Session => "UPDATE sessions SET last_used_at = ? WHERE id = ?",
+            CredentialKind::AccessToken => "UPDATE access_tokens SET last_used_at = ? WHERE id = ?",
+        };
+        let mut tx = self.begin().await?;
+        sqlx::query(sql)
+            .bind(now_ms())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A user's live sessions, newest first.
+    pub async fn list_sessions(&self, user_id: &str, idle_ms: i64) -> StoreResult<Vec<SessionRow>> {
+        let now = now_ms();
+        let rows = sqlx::query(
+            "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? AND last_used_at > ? \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(now.saturating_sub(idle_ms))
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.iter().map(session_from).collect())
+    }
+
+    /// Ends one of `user_id`'s sessions (false: it has none by that id), in the audit log
+    /// with `why` (a logout, or ended from another session).
+    pub async fn end_session(
+        &self,
+        actor: &str,
+        user_id: &str,
+        session_id: &str,
+        why: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let ended = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
+            .bind(session_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            > 0;
+        if ended {
+            audit(
+                &mut tx,
+                actor,
+                "session_ended",
+                &format!("session:{session_id}"),
+                why,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Sets a new password hash and ends every session of the user but `keep`; answers the
+    /// ended sessions' ids (their streams must end too).
+    pub async fn change_password(
+        &self,
+        actor: &str,
+        user_id: &str,
+        password_hash: &str,
+        keep: &str,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let ended: Vec<String> =
+            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
+                .bind(user_id)
+                .bind(keep)
+                .fetch_all(&mut *tx)
+                .await?;
+        audit(
+            &mut tx,
+            actor,
+            "password_changed",
+            &format!("user:{user_id}"),
+            &format!("{} other session(s) ended", ended.len()),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
+    /// Deletes sessions past their expiry or idle limit and expired access tokens; answers how
+    /// many of each.
+    pub async fn purge_expired_credentials(&self, idle_ms: i64) -> StoreResult<(u64, u64)> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let sessions =
+            sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_used_at <= ?")
+                .bind(now)
+                .bind(now.saturating_sub(idle_ms))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let tokens = sqlx::query("DELETE FROM access_tokens WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok((sessions, tokens))
+    }
+}

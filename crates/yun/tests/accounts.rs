@@ -1,0 +1,416 @@
+//! Accounts under pressure, against a real master over HTTP: guessing a password backs off by
+//! account and by address (429 with Retry-After) without locking the owner out for long;
+//! sign-ups are limited per address and can be closed; weak passwords are refused with what
+//! is accepted; sessions are listed, ended one by one, end when idle and are purged; a
+//! password change ends every other session; personal access tokens work as bearer tokens
+//! only, cannot mint more, and are revocable; and all of it is in the audit log.
+//!
+//! The master trusts 127.0.0.1 as a proxy here, so `X-Forwarded-For` plays the part of
+//! strangers' addresses.
+
+use reqwest::Method;
+use serde_json::json;
+use std::time::Duration;
+use yun_api::ErrorCode;
+use yun_testkit::{Api, Reply, TestCluster};
+
+const PW: &str = "ann-rides-a-blue-tram";
+
+async fn behind_proxy() -> TestCluster {
+    TestCluster::master_only_with(|cfg| {
+        cfg.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        cfg.registrations_per_hour = 3;
+    })
+    .await
+}
+
+async fn login_from(api: &Api, source: &str, username: &str, password: &str) -> Reply {
+    Api::send(
+        api.request(Method::POST, "/auth/login")
+            .header("x-forwarded-for", source)
+            .json(&json!({"username": username, "password": password})),
+    )
+    .await
+}
+
+async fn register_from(api: &Api, source: &str, username: &str) -> Reply {
+    Api::send(
+        api.request(Method::POST, "/auth/register")
+            .header("x-forwarded-for", source)
+            .json(&json!({"username": username, "password": PW})),
+    )
+    .await
+}
+
+fn retry_after(r: &Reply) -> u64 {
+    r.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After is whole seconds")
+}
+
+async fn audit_actions(admin: &Api) -> Vec<(String, String, String)> {
+    let r = admin.get("/admin/audit?limit=200").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["entries"]
+        .as_array()
+        .expect("audit entries")
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["subject"].as_str().unwrap().to_string(),
+                e["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guessing_a_password_backs_off_by_account_and_by_address() {
+    let cluster = behind_proxy().await;
+    let api = &cluster.api;
+    api.sign_up("ann", PW).await;
+    let guesser = "203.0.113.9";
+    // Five failures are free; the sixth starts a wait.
+    for i in 0..6 {
+        let r = login_from(api, guesser, "ann", &format!("guess-number-{i}")).await;
+        assert_eq!(r.code(), "wrong_credentials", "attempt {i}: {}", r.text);
+    }
+    // Now even the right password waits, from anywhere, and says for how long.
+    let held = login_from(api, "198.51.100.4", "ann", PW).await;
+    assert_eq!(held.status, 429, "{}", held.text);
+    assert_eq!(held.code(), ErrorCode::TooManyRequests.as_str());
+    let wait = retry_after(&held);
+    assert!(
+        (1..=60).contains(&wait),
+        "the owner waits at most a minute: {wait}"
+    );
+    assert!(held.message().contains("wait"), "{}", held.message());
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    let r = login_from(api, "198.51.100.4", "ann", PW).await;
+    assert_eq!(
+        r.status, 200,
+        "after the wait the owner gets in: {}",
+        r.text
+    );
+
+    // One address trying many accounts is stopped for every account, not other addresses.
+    let sprayer = "203.0.113.50";
+    for i in 0..11 {
+        let r = login_from(api, sprayer, &format!("user{i}"), "spray-password-1").await;
+        assert_eq!(r.code(), "wrong_credentials", "{}", r.text);
+    }
+    let r = login_from(api, sprayer, "ann", PW).await;
+    assert_eq!(r.status, 429, "the sprayer's address waits: {}", r.text);
+    let r = login_from(api, "192.0.2.77", "ann", PW).await;
+    assert_eq!(r.status, 200, "other addresses do not: {}", r.text);
+
+    // The audit log has the failures and the throttling, with the address.
+    let audit = audit_actions(&cluster.admin).await;
+    let failed = audit.iter().filter(|a| a.0 == "login_failed").count();
+    assert!(failed >= 17, "{failed} failed logins audited");
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "login_throttled" && a.2.contains(guesser)));
+    assert!(audit.iter().any(|a| a.0 == "login_failed"
+        && a.1 == "unknown username:user3"
+        && a.2.contains(sprayer)));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forwarded_addresses_count_only_from_trusted_proxies() {
+    // No proxy is trusted: whatever a client writes in X-Forwarded-For, it is 127.0.0.1.
+    let cluster = TestCluster::master_only().await;
+    let api = &cluster.api;
+    api.sign_up("cyd", "cyd-rides-a-blue-tram").await;
+    let r = login_from(api, "203.0.113.1", "cyd", "cyd-rides-a-blue-tram").await;
+    assert_eq!(r.status, 200);
+    let cy = api.with_token(r.body["token"].as_str().unwrap());
+    let sessions = cy.get("/me/sessions").await.body;
+    for s in sessions["sessions"].as_array().unwrap() {
+        assert_eq!(s["source"], "127.0.0.1", "{s}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_ups_are_limited_per_address_and_refuse_weak_passwords() {
+    let cluster = behind_proxy().await;
+    let api = &cluster.api;
+    // What is refused says what is accepted.
+    for weak in ["short", "password1234", "dora-password", "qwertyuiopas"] {
+        let r = Api::send(
+            api.request(Method::POST, "/auth/register")
+                .json(&json!({"username": "dora", "password": weak})),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{weak}: {}", r.text);
+        assert_eq!(r.body["error"]["field"], "password");
+        assert!(
+            r.message().contains("10 to 128 characters"),
+            "{}",
+            r.message()
+        );
+    }
+    // Three accounts an hour from one address (this cluster's setting), then 429.
+    for i in 0..3 {
+        let r = register_from(api, "203.0.113.20", &format!("bot{i}")).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = register_from(api, "203.0.113.20", "bot3").await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    assert!(
+        retry_after(&r) > 3000,
+        "the allowance renews within the hour"
+    );
+    let r = register_from(api, "203.0.113.21", "bot3").await;
+    assert_eq!(r.status, 201, "another address may: {}", r.text);
+    let audit = audit_actions(&cluster.admin).await;
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "registration_throttled" && a.1 == "source:203.0.113.20"));
+
+    // An operator can close registration; logins go on.
+    let closed = TestCluster::master_only_with(|cfg| cfg.registration_open = false).await;
+    let r = register_from(&closed.api, "203.0.113.30", "eve").await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.code(), ErrorCode::RegistrationClosed.as_str());
+    assert!(r.message().contains("operator"), "{}", r.message());
+    assert_eq!(
+        login_from(
+            &closed.api,
+            "127.0.0.1",
+            "admin",
+            yun_testkit::ADMIN_PASSWORD
+        )
+        .await
+        .status,
+        200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_are_listed_ended_and_expire_when_idle() {
+    let idle = Duration::from_secs(3);
+    let cluster = TestCluster::master_only_with(|cfg| {
+        cfg.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+        cfg.session_idle = idle;
+    })
+    .await;
+    let api = &cluster.api;
+    api.sign_up("fay", "fay-rides-a-blue-tram").await;
+    let laptop = Api::send(
+        api.request(Method::POST, "/auth/login")
+            .header("x-forwarded-for", "198.51.100.10")
+            .header("user-agent", "fay's laptop")
+            .json(&json!({"username": "fay", "password": "fay-rides-a-blue-tram"})),
+    )
+    .await;
+    let laptop = api.with_token(laptop.body["token"].as_str().unwrap());
+    let phone = api.log_in("fay", "fay-rides-a-blue-tram").await;
+    let mine = laptop.get("/me/sessions").await;
+    let list = mine.body["sessions"].as_array().unwrap().clone();
+    // sign_up's own session, the laptop's and the phone's.
+    assert_eq!(list.len(), 3, "{}", mine.text);
+    let current: Vec<_> = list.iter().filter(|s| s["current"] == true).collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["user_agent"], "fay's laptop");
+    assert_eq!(current[0]["source"], "198.51.100.10");
+    assert!(list
+        .iter()
+        .all(|s| s.get("token").is_none() && s.get("token_hash").is_none()));
+    let phone_id = phone.get("/me/sessions").await.body["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Another renter cannot see or end fay's sessions: a 404, and the phone still works.
+    let gus = api.sign_up("gus", "gus-rides-a-blue-tram").await;
+    let r = gus.delete(&format!("/me/sessions/{phone_id}")).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(phone.get("/me").await.status, 200);
+    assert_eq!(
+        gus.get("/me/sessions").await.body["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The laptop ends the phone's session.
+    let r = laptop.delete(&format!("/me/sessions/{phone_id}")).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(phone.get("/me").await.status, 401);
+    assert_eq!(
+        laptop
+            .delete(&format!("/me/sessions/{phone_id}"))
+            .await
+            .status,
+        404
+    );
+
+    // A session unused for the idle limit ends even though its absolute expiry is far.
+    tokio::time::sleep(idle + Duration::from_secs(1)).await;
+    assert_eq!(laptop.get("/me").await.status, 401, "idle too long");
+    let fresh = api.log_in("fay", "fay-rides-a-blue-tram").await;
+    assert_eq!(
+        fresh.get("/me/sessions").await.body["sessions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The expired rows are purged.
+    let (sessions, _) = cluster.master.purge_expired_credentials().await.unwrap();
+    assert!(sessions >= 2, "purged {sessions} sessions");
+
+    // (The admin's own session went idle too.)
+    let admin = api.log_in("admin", yun_testkit::ADMIN_PASSWORD).await;
+    let audit = audit_actions(&admin).await;
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "session_ended" && a.1 == format!("session:{phone_id}")));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_password_change_ends_every_other_session() {
+    let cluster = TestCluster::master_only().await;
+    let api = &cluster.api;
+    let old = "hal-rides-a-blue-tram";
+    let new = "hal-sails-past-red-buoys";
+    let here = api.sign_up("hal", old).await;
+    let elsewhere = api.log_in("hal", old).await;
+    let change =
+        |current: &str, next: &str| json!({"current_password": current, "new_password": next});
+    let r = here
+        .post("/me/password", change("not-my-password", new))
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert_eq!(r.code(), "wrong_credentials");
+    assert_eq!(r.body["error"]["field"], "current_password");
+    let r = here.post("/me/password", change(old, "hal-password")).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "new_password");
+    assert_eq!(
+        elsewhere.get("/me").await.status,
+        200,
+        "refusals change nothing"
+    );
+
+    let r = here.post("/me/password", change(old, new)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["sessions_ended"], 1);
+    assert_eq!(elsewhere.get("/me").await.status, 401);
+    assert_eq!(here.get("/me").await.status, 200, "this session stays");
+    let r = Api::send(
+        api.request(Method::POST, "/auth/login")
+            .json(&json!({"username": "hal", "password": old})),
+    )
+    .await;
+    assert_eq!(r.code(), "wrong_credentials");
+    api.log_in("hal", new).await;
+    let audit = audit_actions(&cluster.admin).await;
+    assert!(audit.iter().any(|a| a.0 == "password_changed"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn access_tokens_are_bearer_only_revocable_and_cannot_mint_more() {
+    let cluster = TestCluster::master_only().await;
+    let api = &cluster.api;
+    let ida = api.sign_up("ida", "ida-rides-a-blue-tram").await;
+    for (body, field) in [
+        (json!({"name": "", "expires_in_days": 30}), "name"),
+        (
+            json!({"name": "ci", "expires_in_days": 0}),
+            "expires_in_days",
+        ),
+        (
+            json!({"name": "ci", "expires_in_days": 366}),
+            "expires_in_days",
+        ),
+    ] {
+        let r = ida.post("/me/tokens", body).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.body["error"]["field"], field);
+    }
+    let made = ida
+        .post(
+            "/me/tokens",
+            json!({"name": "ci-deploy", "expires_in_days": 30}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    let secret = made.body["token"].as_str().unwrap().to_string();
+    let id = made.body["access_token"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("yunpat_"), "recognisable: {secret}");
+    // Listed without its secret.
+    let list = ida.get("/me/tokens").await;
+    assert_eq!(list.body["access_tokens"][0]["name"], "ci-deploy");
+    assert!(!list.text.contains(&secret));
+
+    // A bearer token for the API...
+    let script = api.with_token(&secret);
+    let me = script.get("/me").await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["user"]["username"], "ida");
+    // ...never a cookie, even from the console's own page.
+    let base = api.base.trim_end_matches("/api/v1").to_string();
+    let r = Api::send(
+        api.http
+            .get(api.url("/me"))
+            .header("cookie", format!("yun_session={secret}"))
+            .header("origin", &base),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+    // It cannot make more tokens or take the account.
+    let r = script
+        .post("/me/tokens", json!({"name": "more", "expires_in_days": 1}))
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.code(), ErrorCode::SessionRequired.as_str());
+    let r = script
+        .post(
+            "/me/password",
+            json!({"current_password": "ida-rides-a-blue-tram", "new_password": "ida-owns-the-account-now"}),
+        )
+        .await;
+    assert_eq!(r.code(), ErrorCode::SessionRequired.as_str());
+    // Its use is recorded.
+    let listed = ida.get("/me/tokens").await;
+    assert!(
+        listed.body["access_tokens"][0]["last_used_at"].is_string(),
+        "{}",
+        listed.text
+    );
+
+    // Another renter cannot revoke it; ida can, and it stops at once.
+    let jon = api.sign_up("jon", "jon-rides-a-blue-tram").await;
+    assert_eq!(jon.delete(&format!("/me/tokens/{id}")).await.status, 404);
+    assert_eq!(script.get("/me").await.status, 200);
+    assert_eq!(ida.delete(&format!("/me/tokens/{id}")).await.status, 204);
+    assert_eq!(script.get("/me").await.status, 401);
+    assert_eq!(ida.get("/me/tokens").await.body["access_tokens"], json!([]));
+
+    let audit = audit_actions(&cluster.admin).await;
+    let subject = format!("token:{id}");
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "token_created" && a.1 == subject));
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "token_revoked" && a.1 == subject));
+    assert!(
+        !audit.iter().any(|a| a.2.contains(&secret)),
+        "no secret in the audit log"
+    );
+}
