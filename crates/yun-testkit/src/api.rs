@@ -122,6 +122,17 @@ impl Api {
         self.with_token(r.body["token"].as_str().expect("a token"))
     }
 
+    /// The id of the session this client uses (from `GET /me/sessions`).
+    pub async fn current_session(&self) -> String {
+        let r = self.get("/me/sessions").await;
+        r.body["sessions"]
+            .as_array()
+            .and_then(|list| list.iter().find(|s| s["current"] == true))
+            .and_then(|s| s["id"].as_str())
+            .unwrap_or_else(|| panic!("no current session in {}", r.text))
+            .to_string()
+    }
+
     /// An admin's view of the whole fleet: the node list's first page with every page's nodes.
     pub async fn all_nodes(&self) -> Value {
         let mut first = self.get("/admin/nodes?limit=200").await.body;

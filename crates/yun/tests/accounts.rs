@@ -220,15 +220,7 @@ async fn sessions_are_listed_ended_and_expire_when_idle() {
     assert!(list
         .iter()
         .all(|s| s.get("token").is_none() && s.get("token_hash").is_none()));
-    let phone_id = phone.get("/me/sessions").await.body["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["current"] == true)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let phone_id = phone.current_session().await;
 
     // Another renter cannot see or end fay's sessions: a 404, and the phone still works.
     let gus = api.sign_up("gus", "gus-rides-a-blue-tram").await;

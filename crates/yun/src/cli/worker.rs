@@ -85,10 +85,12 @@ pub fn docker_options(
         (16..=29).contains(&prefix),
         "--tenant-subnet-prefix {prefix} is out of range: give 16 to 29 (26 holds 61 containers, 24 holds 253)"
     );
+    let endpoint = docker
+        .or(file.docker.clone())
+        .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+    yun_worker::runtime::docker::check_endpoint(&endpoint).map_err(anyhow::Error::msg)?;
     Ok(DockerOptions {
-        endpoint: docker
-            .or(file.docker.clone())
-            .unwrap_or_else(|| "unix:///var/run/docker.sock".into()),
+        endpoint,
         tenant_subnets: pool.parse().with_context(|| {
             format!("--tenant-subnets '{pool}' is not an IPv4 network like 10.210.0.0/16")
         })?,

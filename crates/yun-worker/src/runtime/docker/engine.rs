@@ -3,6 +3,30 @@
 use super::super::{EngineInfo, RuntimeResult};
 use bollard::{Docker, API_DEFAULT_VERSION};
 
+/// Refuses Docker's API over plain TCP to another host: whoever can reach that port is root on
+/// the Docker host (the original system's hole). The local socket, or TCP on loopback, only.
+pub fn check_endpoint(endpoint: &str) -> Result<(), String> {
+    let Some(rest) = endpoint
+        .strip_prefix("tcp://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+    else {
+        return Ok(());
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return Ok(());
+    }
+    Err(format!(
+        "--docker {endpoint}: Docker's API over plain TCP gives root on its host to anyone who can reach the port; run the worker on the Docker host with unix:///var/run/docker.sock"
+    ))
+}
+
 pub(super) async fn connect(endpoint: &str) -> RuntimeResult<Docker> {
     let docker = if let Some(path) = endpoint.strip_prefix("unix://") {
         Docker::connect_with_unix(path, 120, API_DEFAULT_VERSION)?
@@ -38,4 +62,29 @@ pub(super) async fn info(docker: &Docker, unenforced: &[String]) -> RuntimeResul
         memory_bytes: info.mem_total.unwrap_or(0).max(0) as u64,
         unenforced_limits: unenforced.to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn docker_over_plain_tcp_is_only_for_loopback() {
+        for ok in [
+            "unix:///var/run/docker.sock",
+            "tcp://127.0.0.1:2375",
+            "tcp://localhost:2375",
+            "http://[::1]:2375",
+        ] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "tcp://10.0.0.5:2375",
+            "http://docker.example.com:2375",
+            "tcp://0.0.0.0:2375",
+        ] {
+            let e = check_endpoint(bad).unwrap_err();
+            assert!(e.contains("unix:///var/run/docker.sock"), "{e}");
+        }
+    }
 }

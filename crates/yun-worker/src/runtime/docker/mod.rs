@@ -4,6 +4,7 @@
 
 mod container;
 pub use container::container_config;
+pub use engine::check_endpoint;
 mod engine;
 mod events;
 mod exec;
