@@ -37,6 +37,11 @@ pub struct CreateContainer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 60, maximum = 31_622_400)]
     pub expires_in: Option<i64>,
+    /// Run with a read-only root filesystem: the image's files cannot be changed, and a
+    /// 64 MiB `/tmp` (memory, counted in the plan's) is the only writable place. Off when left
+    /// out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -155,6 +160,11 @@ pub struct Container {
     pub env: BTreeMap<String, String>,
     /// The last exit code, when it is not running.
     pub exit_code: Option<i64>,
+    /// The last exit was the kernel killing it for using more memory than its plan has (its
+    /// `exit_code` is then 137).
+    pub oom_killed: bool,
+    /// Its root filesystem is read-only (a small writable `/tmp` beside it).
+    pub read_only: bool,
     pub restart_policy: RestartPolicy,
     /// Why the platform stopped it (e.g. a balance that ran out), when it did.
     pub status_reason: Option<String>,

@@ -61,6 +61,14 @@ pub struct ContainerSpec {
     pub env: Vec<EnvVar>,
     pub ports: Vec<PortBinding>,
     pub limits: Limits,
+    /// A read-only root filesystem with a small writable /tmp. Left out of the hash's input
+    /// when false, so containers made before the option keep their hash.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub read_only: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl ContainerSpec {
@@ -94,6 +102,7 @@ mod tests {
                 memory_bytes: 64 << 20,
                 pids: 64,
             },
+            read_only: false,
         }
     }
 
@@ -104,5 +113,18 @@ mod tests {
         let mut b = spec();
         b.ports[0].host_port = 20001;
         assert_ne!(a.hash(), b.hash());
+        let read_only = ContainerSpec {
+            read_only: true,
+            ..spec()
+        };
+        assert_ne!(a.hash(), read_only.hash());
+    }
+
+    /// Containers made before the read-only option keep their hash (the idempotent create
+    /// and the reconciler compare it).
+    #[test]
+    fn the_read_only_option_leaves_older_hashes_alone() {
+        let json = serde_json::to_string(&spec()).unwrap();
+        assert!(!json.contains("read_only"), "{json}");
     }
 }

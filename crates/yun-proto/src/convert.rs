@@ -41,6 +41,7 @@ impl From<&ContainerSpec> for v1::ContainerSpec {
                 memory_bytes: s.limits.memory_bytes,
                 pids: s.limits.pids,
             }),
+            read_only: s.read_only,
         }
     }
 }
@@ -94,6 +95,7 @@ impl TryFrom<v1::ContainerSpec> for ContainerSpec {
                 memory_bytes: limits.memory_bytes,
                 pids: limits.pids,
             },
+            read_only: s.read_only,
         })
     }
 }
@@ -335,6 +337,7 @@ mod tests {
                 memory_bytes: 1 << 26,
                 pids: 32,
             },
+            read_only: true,
         };
         let back = ContainerSpec::try_from(v1::ContainerSpec::from(&spec)).unwrap();
         assert_eq!(back, spec);
@@ -355,6 +358,7 @@ mod tests {
                 memory_bytes: 1,
                 pids: 1,
             },
+            read_only: false,
         });
         m.ports.push(v1::PortBinding {
             container_port: 70000,

@@ -14,7 +14,9 @@
 //!   lines N WIDTH RATE   write N numbered lines of WIDTH bytes to stdout, RATE lines a
 //!                        second at most (0 = as fast as it can)
 //!   connect HOST:PORT    try a TCP connection (3 s at most) and print whether it opened;
-//!                        HOST `gateway` is the default route's gateway (the host)
+//!                        HOST `gateway` is the default route's gateway (the host); a name
+//!                        is looked up through the container's resolver
+//!   write PATH           try to write a file at PATH and print whether it could
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -211,16 +213,33 @@ fn main() {
                 } else {
                     host.to_string()
                 };
-                let addr: std::net::SocketAddr =
-                    format!("{host}:{port}").parse().expect("an address");
-                let what = match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3))
-                {
-                    Ok(_) => "open".to_string(),
-                    Err(e) => format!("closed ({e})"),
+                // A name is looked up as the container's resolver would (Docker's DNS).
+                use std::net::ToSocketAddrs;
+                let resolved = format!("{host}:{port}")
+                    .to_socket_addrs()
+                    .map(|mut a| a.next());
+                let what = match resolved {
+                    Ok(Some(addr)) => {
+                        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3)) {
+                            Ok(_) => "open".to_string(),
+                            Err(e) => format!("closed ({e})"),
+                        }
+                    }
+                    Ok(None) => "closed (no address)".to_string(),
+                    Err(e) => format!("closed (cannot resolve: {e})"),
                 };
                 let mut out = std::io::stdout().lock();
                 let _ = writeln!(out, "connect {target}: {what}");
                 let _ = out.flush();
+                i += 2;
+            }
+            "write" => {
+                let path = arg(i + 1);
+                let what = match std::fs::write(&path, b"x") {
+                    Ok(()) => "wrote".to_string(),
+                    Err(e) => format!("cannot write ({e})"),
+                };
+                println!("write {path}: {what}");
                 i += 2;
             }
             "exit" => {

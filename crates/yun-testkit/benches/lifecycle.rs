@@ -153,6 +153,7 @@ async fn main() {
             memory_bytes: 64 << 20,
             pids: 64,
         },
+        read_only: false,
     };
 
     // Warm both paths once (image layers, connections) before measuring.

@@ -57,3 +57,49 @@ pub fn pids_named(names: &[&str]) -> Vec<u32> {
         })
         .collect()
 }
+
+/// The cgroup directory of a process for one controller (v1) or the unified one (v2).
+pub fn cgroup_dir(pid: i64, controller: &str) -> std::path::PathBuf {
+    use std::path::Path;
+    let text =
+        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("reading /proc/PID/cgroup");
+    let unified = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    for line in text.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (
+            parts.next(),
+            parts.next().unwrap_or(""),
+            parts.next().unwrap_or(""),
+        );
+        let path = path.trim_start_matches('/');
+        if unified && controllers.is_empty() {
+            return Path::new("/sys/fs/cgroup").join(path);
+        }
+        if !unified && controllers.split(',').any(|c| c == controller) {
+            return Path::new("/sys/fs/cgroup").join(controller).join(path);
+        }
+    }
+    panic!("no {controller} cgroup for pid {pid} in {text}");
+}
+
+/// CPU time the cgroup of `pid` (a container's init) has used, in seconds: what the kernel
+/// charged it, whatever its processes.
+pub fn cgroup_cpu_seconds(pid: i64) -> f64 {
+    let unified = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    if unified {
+        let stat = std::fs::read_to_string(cgroup_dir(pid, "").join("cpu.stat")).unwrap();
+        let usec: f64 = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("usage_usec in cpu.stat");
+        usec / 1e6
+    } else {
+        let ns: f64 = std::fs::read_to_string(cgroup_dir(pid, "cpuacct").join("cpuacct.usage"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        ns / 1e9
+    }
+}

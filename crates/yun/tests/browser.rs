@@ -101,6 +101,8 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
         "serve\n8080\nhello from the browser",
     )
     .await;
+    // Serving needs no writable root: this one runs read-only.
+    b.click("#run-read-only").await;
     b.screenshot("run").await;
     b.click("form button[type=submit]").await;
     b.until(
@@ -163,6 +165,11 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     b.click("tr[data-name=web] th a").await;
     b.find(".container-page").await;
     audit(&b, "container").await;
+    let facts = b.find(".facts").await.text().await.unwrap();
+    assert!(
+        facts.contains("read-only"),
+        "the page says the root is read-only: {facts}"
+    );
     b.until(
         "three chart updates",
         "const p = document.querySelector('.chart polyline'); return !!p && p.getAttribute('points').trim().split(' ').length >= 3;",

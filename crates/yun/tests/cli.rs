@@ -154,7 +154,16 @@ async fn a_renter_logs_in_runs_lists_follows_stops_and_removes_from_the_command_
         "run", "-d", "--name", "web", "-p", "8080", &image, "serve", "8080", "hi",
     ]);
     let web = web.trim().to_string();
-    yun.ok(&["run", "-d", "--name", "db", &image, "sleep", "0"]);
+    yun.ok(&[
+        "run",
+        "-d",
+        "--read-only",
+        "--name",
+        "db",
+        &image,
+        "sleep",
+        "0",
+    ]);
     let listed = yun.json(&["ps", "-o", "json"]);
     let names: Vec<&str> = listed
         .as_array()
@@ -184,6 +193,8 @@ async fn a_renter_logs_in_runs_lists_follows_stops_and_removes_from_the_command_
     // Names and id prefixes resolve; an unknown one is 1.
     let inspected = yun.json(&["inspect", "-o", "json", &web[..10]]);
     assert_eq!(inspected["name"], "web");
+    assert_eq!(inspected["read_only"], false);
+    assert_eq!(yun.json(&["inspect", "db"])["read_only"], true);
     assert_eq!(yun.json(&["inspect", "web"])["id"], web.as_str());
     let r = yun.run(&["inspect", "nothing-like-it"]);
     assert_eq!(r.code, 1, "{r:?}");

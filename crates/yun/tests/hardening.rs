@@ -1,32 +1,10 @@
 //! The limits and hardening are really on the container: read back from Docker and from the
 //! kernel's cgroup files, not just from what we asked for.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use yun_api::containers::{ContainerState, CreateContainer};
+use yun_testkit::procfs::cgroup_dir;
 use yun_testkit::TestCluster;
-
-/// The cgroup directory of a process for one controller (v1) or the unified one (v2).
-fn cgroup_dir(pid: i64, controller: &str) -> PathBuf {
-    let text =
-        std::fs::read_to_string(format!("/proc/{pid}/cgroup")).expect("reading /proc/PID/cgroup");
-    let unified = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (_, controllers, path) = (
-            parts.next(),
-            parts.next().unwrap_or(""),
-            parts.next().unwrap_or(""),
-        );
-        let path = path.trim_start_matches('/');
-        if unified && controllers.is_empty() {
-            return Path::new("/sys/fs/cgroup").join(path);
-        }
-        if !unified && controllers.split(',').any(|c| c == controller) {
-            return Path::new("/sys/fs/cgroup").join(controller).join(path);
-        }
-    }
-    panic!("no {controller} cgroup for pid {pid} in {text}");
-}
 
 fn read(dir: &Path, file: &str) -> String {
     std::fs::read_to_string(dir.join(file))

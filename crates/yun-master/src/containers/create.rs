@@ -33,6 +33,7 @@ pub struct CreateInput {
     pub restart_policy: Option<RestartInput>,
     /// Seconds the container may live; at the end it is removed and its deposit refunded.
     pub expires_in: Option<i64>,
+    pub read_only: bool,
 }
 
 #[derive(Debug)]
@@ -464,6 +465,7 @@ pub async fn create(
         charged: cost(plan.price_per_hour, interval_ms),
         expires_at,
         created_at: crate::store::now_ms(),
+        read_only: input.read_only,
     };
     // Held from before the row exists until its outcome is recorded, so the reconciler never
     // takes an in-flight create for one whose master died.

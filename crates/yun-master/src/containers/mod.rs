@@ -98,6 +98,7 @@ pub fn spec_of(row: &ContainerRow) -> ContainerSpec {
             memory_bytes: row.memory_bytes,
             pids: row.pids,
         },
+        read_only: row.read_only,
     }
 }
 

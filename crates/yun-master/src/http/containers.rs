@@ -119,6 +119,7 @@ fn create_input(c: CreateContainer) -> CreateInput {
             max_retries: r.max_retries,
         }),
         expires_in: c.expires_in,
+        read_only: c.read_only.unwrap_or(false),
     }
 }
 

@@ -72,6 +72,8 @@ pub fn container(c: &ContainerRow) -> wire::Container {
             .map(|v| (v.key.clone(), v.value.clone()))
             .collect(),
         exit_code: c.exit_code,
+        oom_killed: c.oom_killed,
+        read_only: c.read_only,
         restart_policy: wire::RestartPolicy {
             name: c.restart.name().to_string(),
             max_retries: c.restart.max_retries(),

@@ -86,6 +86,9 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
         }
         store.set_actual_state(id, observed, code).await?;
     }
+    if status.oom_killed && observed != ContainerState::Running && !row.oom_killed {
+        store.mark_oom_killed(id).await?;
+    }
     // Whoever saw the exit first (an event, a create, a refresh), the policy decides here.
     let after = ContainerRow {
         state: observed,

@@ -48,6 +48,10 @@ pub struct ContainerRow {
     pub expires_at: Option<i64>,
     /// Why the platform stopped it (e.g. a balance that ran out), if it did.
     pub status_reason: Option<String>,
+    /// Its root filesystem is read-only (with a small writable /tmp).
+    pub read_only: bool,
+    /// Its last exit was the kernel's OOM kill (cleared when it runs again).
+    pub oom_killed: bool,
 }
 
 /// What the platform does when a container exits on its own.
@@ -135,6 +139,7 @@ pub struct NewContainer {
     pub charged: i64,
     pub expires_at: Option<i64>,
     pub created_at: i64,
+    pub read_only: bool,
 }
 
 impl NewContainer {
@@ -170,6 +175,8 @@ impl NewContainer {
             run_ms: 0,
             expires_at: self.expires_at,
             status_reason: None,
+            read_only: self.read_only,
+            oom_killed: false,
         }
     }
 }
@@ -219,6 +226,8 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
                 .map_or(0, |s| (now_ms() - s).max(0)),
         expires_at: r.get("expires_at"),
         status_reason: r.get("status_reason"),
+        read_only: r.get::<i64, _>("read_only") != 0,
+        oom_killed: r.get::<i64, _>("oom_killed") != 0,
     }
 }
 
@@ -328,6 +337,17 @@ impl Store {
     }
 
     /// Records the state a worker reported.
+    /// Records that the container's last exit was the kernel's OOM kill.
+    pub async fn mark_oom_killed(&self, id: &str) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        sqlx::query("UPDATE containers SET oom_killed = 1 WHERE id = ? AND state != 'running'")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn set_actual_state(
         &self,
         id: &str,
@@ -500,6 +520,7 @@ pub(super) fn set_actual_states_in(
     let mut update = db.prepare_cached(
         "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
          THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
+         oom_killed = CASE WHEN ?1 = 'running' THEN 0 ELSE oom_killed END, \
          status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
     )?;
     for (id, state, exit_code) in updates {
@@ -518,8 +539,8 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
     db.prepare_cached(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
-         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin, read_only) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
     )?
     .execute(rusqlite::params![
         c.id,
@@ -546,6 +567,7 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
         c.charged,
         c.expires_at,
         c.image_pin,
+        i64::from(c.read_only),
     ])
     .map_err(|e| {
         conflict_on_unique(

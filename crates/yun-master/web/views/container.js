@@ -57,7 +57,8 @@ function details(c) {
     row("Price", `${credits(c.billing.price_per_hour)} an hour; deposit ${credits(c.billing.deposit)}`),
     row("Ran", `${duration(c.billing.run_seconds)}, charged ${credits(c.billing.charged)}`),
     row("Restart policy", c.restart_policy.name === "no" ? "never" : `on failure (${c.restart_policy.restarts} of ${c.restart_policy.max_retries})`),
-    c.exit_code !== null && c.exit_code !== undefined ? row("Exit code", String(c.exit_code)) : null,
+    c.exit_code !== null && c.exit_code !== undefined ? row("Exit code", [String(c.exit_code), c.oom_killed ? h("span", { class: "reason", id: "oom-killed" }, "killed: it used more memory than its plan has") : null]) : null,
+    row("Root filesystem", c.read_only ? "read-only (a 64 MiB /tmp is writable)" : "writable"),
     c.expires_at ? row("Removed at", when(c.expires_at)) : null,
     row("Created", when(c.created_at)),
   );

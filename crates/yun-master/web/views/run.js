@@ -72,6 +72,7 @@ export async function runPage(ctx) {
     h("option", { value: "no" }, "Never restart it"),
     h("option", { value: "on-failure" }, "Restart it when it fails (up to 5 times)"),
   );
+  const readOnly = h("input", { name: "read_only", type: "checkbox", id: "run-read-only" });
   const cost = h("p", { class: "cost", id: "run-cost", "aria-live": "polite" });
   const button = h("button", { type: "submit" }, "Run");
   const drawCost = () => {
@@ -101,6 +102,7 @@ export async function runPage(ctx) {
     field("Environment", env),
     field("Command", command),
     h("div", { class: "row" }, field("Lifetime", lifetime, "Removed at its end; the deposit comes back."), field("Restart policy", restart)),
+    h("div", { class: "field check", "data-field": "read_only" }, readOnly, h("label", { for: "run-read-only" }, "Read-only root filesystem"), h("p", { class: "hint" }, "The image's files cannot be changed; a 64 MiB /tmp is the only writable place.")),
     h("p", { class: "form-error", role: "alert" }),
     h("div", { class: "actions" }, button),
   );
@@ -116,6 +118,7 @@ export async function runPage(ctx) {
       if (args.length) spec.command = args;
       if (lifetime.value) spec.expires_in = Number(lifetime.value);
       if (restart.value !== "no") spec.restart_policy = { name: restart.value };
+      if (readOnly.checked) spec.read_only = true;
       const made = await api("POST", "/containers", spec);
       await refreshBalance();
       ctx.go(`/containers?made=${encodeURIComponent(made.container.id)}`);

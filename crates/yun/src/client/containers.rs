@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Remove it when it exits (an attached run only).
     #[arg(long)]
     pub rm: bool,
+    /// A read-only root filesystem, with a small writable /tmp.
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Args, Debug)]
@@ -167,6 +170,7 @@ fn spec(args: &RunArgs) -> Result<CreateContainer, Failure> {
         ports,
         restart_policy: args.restart.as_deref().map(parse_restart).transpose()?,
         expires_in,
+        read_only: args.read_only.then_some(true),
     })
 }
 

@@ -237,6 +237,15 @@ pub fn container_config(
         publish_all_ports: Some(false),
         binds: None,
         mounts: None,
+        // Read-only: the image's files cannot be changed; /tmp is a small tmpfs, counted in
+        // the memory limit, where nothing can be executed.
+        readonly_rootfs: Some(spec.read_only),
+        tmpfs: spec.read_only.then(|| {
+            HashMap::from([(
+                "/tmp".to_string(),
+                "rw,noexec,nosuid,nodev,size=64m".to_string(),
+            )])
+        }),
         log_config: Some(HostConfigLogConfig {
             typ: Some("json-file".into()),
             config: Some(HashMap::from([
