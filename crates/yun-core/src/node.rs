@@ -53,6 +53,9 @@ pub struct ContainerStatus {
     pub oom_killed: bool,
     pub spec_hash: String,
     pub docker_id: String,
+    /// The engine's name for it: `yun-<container id>` for the one its record owns; a
+    /// container that carries the label under another name is not that record's.
+    pub docker_name: String,
 }
 
 impl ContainerStatus {
@@ -65,6 +68,7 @@ impl ContainerStatus {
             oom_killed: false,
             spec_hash: String::new(),
             docker_id: String::new(),
+            docker_name: String::new(),
         }
     }
 }

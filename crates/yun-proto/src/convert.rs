@@ -110,6 +110,7 @@ impl From<ContainerStatus> for v1::ContainerStatus {
             oom_killed: s.oom_killed,
             spec_hash: s.spec_hash,
             docker_id: s.docker_id,
+            docker_name: s.docker_name,
         }
     }
 }
@@ -124,6 +125,7 @@ impl From<v1::ContainerStatus> for ContainerStatus {
             oom_killed: s.oom_killed,
             spec_hash: s.spec_hash,
             docker_id: s.docker_id,
+            docker_name: s.docker_name,
         }
     }
 }

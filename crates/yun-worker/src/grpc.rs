@@ -239,10 +239,13 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         &self,
         req: Request<v1::ContainerRef>,
     ) -> Result<Response<v1::RemoveContainerResponse>, Status> {
-        self.runtime
-            .remove_container(&req.into_inner().container_id)
-            .await
-            .map_err(status)?;
+        let r = req.into_inner();
+        if r.docker_id.is_empty() {
+            self.runtime.remove_container(&r.container_id).await
+        } else {
+            self.runtime.remove_orphan(&r.docker_id).await
+        }
+        .map_err(status)?;
         Ok(Response::new(v1::RemoveContainerResponse {}))
     }
 

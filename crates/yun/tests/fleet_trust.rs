@@ -113,6 +113,7 @@ async fn worker_calls(ch: Channel) -> Vec<(&'static str, Code)> {
     let mut c = WorkerServiceClient::new(ch);
     let r = || v1::ContainerRef {
         container_id: "x".into(),
+        docker_id: String::new(),
     };
     let stop = || v1::StopContainerRequest {
         container_id: "x".into(),

@@ -176,35 +176,50 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
         .unwrap();
     let labels = kept.config.unwrap().labels.unwrap();
 
-    // A container labelled for this cluster and node that no record owns (as a crash could leave).
-    let orphan_id = yun_core::new_id();
-    let mut orphan_labels = labels.clone();
-    orphan_labels.insert("yun.container".into(), orphan_id.clone());
-    let config = bollard::container::Config {
-        image: Some(image.clone()),
-        labels: Some(orphan_labels),
-        ..Default::default()
-    };
-    let name = format!("yun-{orphan_id}");
-    // The grace runs from the first pass that sees it, which may be before it is started.
+    // Containers labelled for this cluster and node that no record owns (as a crash, or
+    // someone with the engine's socket, could leave), each removed by its Docker id whatever
+    // its name: a label no record has under its `yun-` name and under another name, no
+    // container label at all, and a second container carrying a live container's label.
+    let stray = yun_core::new_id();
+    let mut no_record = labels.clone();
+    no_record.insert("yun.container".into(), stray.clone());
+    let mut unlabelled = labels.clone();
+    unlabelled.remove("yun.container");
+    let suffix = yun_core::new_id();
+    let strays = [
+        (format!("yun-{stray}"), no_record.clone()),
+        (format!("squatter-{suffix}"), no_record),
+        (format!("nolabel-{suffix}"), unlabelled),
+        (format!("twin-{suffix}"), labels.clone()),
+    ];
+    // The grace runs from the first pass that sees one, which may be before it is started.
     let start = Instant::now();
-    docker
-        .create_container(
-            Some(bollard::container::CreateContainerOptions {
-                name: name.clone(),
-                platform: None,
-            }),
-            config,
-        )
-        .await
-        .unwrap();
-    docker.start_container::<String>(&name, None).await.unwrap();
-    while docker.inspect_container(&name, None).await.is_ok() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the orphan was not removed"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+    for (name, labels) in &strays {
+        let config = bollard::container::Config {
+            image: Some(image.clone()),
+            labels: Some(labels.clone()),
+            ..Default::default()
+        };
+        docker
+            .create_container(
+                Some(bollard::container::CreateContainerOptions {
+                    name: name.clone(),
+                    platform: None,
+                }),
+                config,
+            )
+            .await
+            .unwrap();
+        docker.start_container::<String>(name, None).await.unwrap();
+    }
+    for (name, _) in &strays {
+        while docker.inspect_container(name, None).await.is_ok() {
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "the orphan {name} was not removed"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
     assert!(
         start.elapsed() >= Duration::from_secs(2),

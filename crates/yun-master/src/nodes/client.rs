@@ -76,6 +76,7 @@ impl WorkerClient {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
+            docker_id: String::new(),
         };
         Self::call(QUICK, c.start_container(Self::request(req, QUICK)))
             .await
@@ -108,6 +109,20 @@ impl WorkerClient {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
+            docker_id: String::new(),
+        };
+        Self::call(QUICK, c.remove_container(Self::request(req, QUICK)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Removes one engine container by its Docker id: an orphan the inventory found, whatever
+    /// its name or labels say (the worker checks it is this cluster's and node's).
+    pub async fn remove_orphan(&self, docker_id: &str) -> Result<(), NodeError> {
+        let mut c = self.inner.clone();
+        let req = v1::ContainerRef {
+            container_id: String::new(),
+            docker_id: docker_id.to_string(),
         };
         Self::call(QUICK, c.remove_container(Self::request(req, QUICK)))
             .await
@@ -118,6 +133,7 @@ impl WorkerClient {
         let mut c = self.inner.clone();
         let req = v1::ContainerRef {
             container_id: id.to_string(),
+            docker_id: String::new(),
         };
         Self::call(PROBE, c.inspect_container(Self::request(req, PROBE)))
             .await

@@ -8,6 +8,15 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use yun_core::ContainerState;
 
+/// An engine container of this cluster and node that no record owns, keyed by its Docker id.
+struct Orphan {
+    lease: NodeLease,
+    docker_id: String,
+    /// Its container label (empty when it has none) and engine name, for the log.
+    container_id: String,
+    docker_name: String,
+}
+
 /// Runs a pass every `reconcile_interval` until `shutdown`.
 pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
     let mut orphans: HashMap<(String, String), Instant> = HashMap::new();
@@ -23,8 +32,9 @@ pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
 }
 
 /// Diffs one node's inventory against the store; returns the containers on it that no
-/// record owns.
-async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, String)> {
+/// record owns: a label no record has, no container label at all, or a record's label on a
+/// container that is not the record's own (`yun-<id>`, the name its create gave it).
+async fn check_node(state: &AppState, lease: NodeLease) -> Vec<Orphan> {
     let node_id = lease.node.id.clone();
     match state.registry.state_of(&lease) {
         NodeState::Joining => return Vec::new(),
@@ -48,8 +58,12 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, Strin
     let Ok(rows) = state.store.container_briefs_on_node(&node_id).await else {
         return Vec::new();
     };
+    let genuine = |c: &yun_core::node::ContainerStatus| {
+        !c.container_id.is_empty() && c.docker_name == format!("yun-{}", c.container_id)
+    };
     let on_node: HashMap<&str, yun_core::node::DockerState> = inventory
         .iter()
+        .filter(|c| genuine(c))
         .map(|c| (c.container_id.as_str(), c.state))
         .collect();
     for row in &rows {
@@ -69,8 +83,13 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<(NodeLease, Strin
     let owned: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     inventory
         .iter()
-        .filter(|c| !owned.contains(c.container_id.as_str()))
-        .map(|c| (lease.clone(), c.container_id.clone()))
+        .filter(|c| !(genuine(c) && owned.contains(c.container_id.as_str())))
+        .map(|c| Orphan {
+            lease: lease.clone(),
+            docker_id: c.docker_id.clone(),
+            container_id: c.container_id.clone(),
+            docker_name: c.docker_name.clone(),
+        })
         .collect()
 }
 
@@ -81,24 +100,26 @@ async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>
         .snapshot()
         .into_iter()
         .map(|lease| check_node(state, lease));
-    let found: Vec<(NodeLease, String)> = futures::future::join_all(checks)
+    let found: Vec<Orphan> = futures::future::join_all(checks)
         .await
         .into_iter()
         .flatten()
         .collect();
     // Labelled for this cluster and node, yet no record owns it: removed after the grace.
     let mut seen = HashSet::new();
-    for (lease, container_id) in found {
-        let key = (lease.node.id.clone(), container_id.clone());
+    for orphan in found {
+        let key = (orphan.lease.node.id.clone(), orphan.docker_id.clone());
         let first_seen = *orphans.entry(key.clone()).or_insert_with(Instant::now);
         seen.insert(key);
         if first_seen.elapsed() >= state.config.orphan_grace {
             tracing::warn!(
-                node = lease.node.name,
-                container = container_id,
+                node = orphan.lease.node.name,
+                docker_id = orphan.docker_id,
+                name = orphan.docker_name,
+                label = orphan.container_id,
                 "removing a container no record owns"
             );
-            if let Err(e) = lease.client.remove(&container_id).await {
+            if let Err(e) = orphan.lease.client.remove_orphan(&orphan.docker_id).await {
                 tracing::warn!(error = %e, "could not remove an orphan");
             }
         }

@@ -165,6 +165,8 @@ pub trait Runtime: Send + Sync + 'static {
         timeout_seconds: u32,
     ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
     fn remove_container(&self, id: &str) -> impl Future<Output = RuntimeResult<()>> + Send;
+    /// Removes one engine container by its Docker id, if it is this cluster's and node's.
+    fn remove_orphan(&self, docker_id: &str) -> impl Future<Output = RuntimeResult<()>> + Send;
     fn inspect_container(
         &self,
         id: &str,

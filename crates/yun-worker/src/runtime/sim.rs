@@ -105,6 +105,7 @@ impl Runtime for SimRuntime {
             oom_killed: false,
             spec_hash: hash,
             docker_id: format!("sim-{}", spec.container_id),
+            docker_name: format!("yun-{}", spec.container_id),
         };
         map.insert(spec.container_id.clone(), status.clone());
         Ok(status)
@@ -125,6 +126,14 @@ impl Runtime for SimRuntime {
 
     async fn remove_container(&self, id: &str) -> RuntimeResult<()> {
         self.containers.lock().expect("sim").remove(id);
+        Ok(())
+    }
+
+    async fn remove_orphan(&self, docker_id: &str) -> RuntimeResult<()> {
+        self.containers
+            .lock()
+            .expect("sim")
+            .retain(|_, c| c.docker_id != docker_id);
         Ok(())
     }
 

@@ -105,10 +105,24 @@ impl DockerRuntime {
             bollard::models::ContainerInspectResponse,
         )>,
     > {
+        self.owned_named(&docker_name(id)).await
+    }
+
+    /// The same for an engine name or id: only a container with this cluster's and node's
+    /// labels is ours.
+    async fn owned_named(
+        &self,
+        name: &str,
+    ) -> RuntimeResult<
+        Option<(
+            HashMap<String, String>,
+            bollard::models::ContainerInspectResponse,
+        )>,
+    > {
         let scope = self.scope()?;
         match self
             .docker
-            .inspect_container(&docker_name(id), None::<InspectContainerOptions>)
+            .inspect_container(name, None::<InspectContainerOptions>)
             .await
         {
             Ok(c) => {
@@ -158,6 +172,22 @@ impl DockerRuntime {
         let _owner = owner_lock.write().await;
         self.remove_tenant_network_if_unused(&scope, &status.owner_id)
             .await;
+        Ok(())
+    }
+
+    /// Removes one engine container by its Docker id (an orphan: whatever its name, and
+    /// whatever its container label says), if it carries this cluster's and node's labels.
+    pub(super) async fn remove_orphan(&self, docker_id: &str) -> RuntimeResult<()> {
+        let scope = self.scope()?;
+        let Some((labels, _)) = self.owned_named(docker_id).await? else {
+            return Ok(());
+        };
+        self.force_remove(docker_id).await;
+        if let Some(owner) = labels.get(LABEL_OWNER) {
+            let owner_lock = self.owner_locks.get(owner);
+            let _owner = owner_lock.write().await;
+            self.remove_tenant_network_if_unused(&scope, owner).await;
+        }
         Ok(())
     }
 
@@ -331,6 +361,12 @@ fn status_from_inspect(
         oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
         spec_hash: labels.get(LABEL_SPEC).cloned().unwrap_or_default(),
         docker_id: c.id.clone().unwrap_or_default(),
+        docker_name: c
+            .name
+            .as_deref()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
     }
 }
 
@@ -345,7 +381,9 @@ fn status_from_summary(c: &ContainerSummary) -> Option<ContainerStatus> {
         _ => DockerState::Exited,
     };
     Some(ContainerStatus {
-        container_id: labels.get(LABEL_CONTAINER)?.clone(),
+        // A container with this cluster's and node's labels but no container label is listed
+        // too (with no id): the inventory shows it as an orphan.
+        container_id: labels.get(LABEL_CONTAINER).cloned().unwrap_or_default(),
         owner_id: labels.get(LABEL_OWNER).cloned().unwrap_or_default(),
         state,
         // The summary carries no exit code; callers inspect when they need it.
@@ -353,5 +391,11 @@ fn status_from_summary(c: &ContainerSummary) -> Option<ContainerStatus> {
         oom_killed: false,
         spec_hash: labels.get(LABEL_SPEC).cloned().unwrap_or_default(),
         docker_id: c.id.clone().unwrap_or_default(),
+        docker_name: c
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_default(),
     })
 }

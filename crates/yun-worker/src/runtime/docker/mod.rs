@@ -172,6 +172,10 @@ impl Runtime for DockerRuntime {
         self.remove(id).await
     }
 
+    async fn remove_orphan(&self, docker_id: &str) -> RuntimeResult<()> {
+        Self::remove_orphan(self, docker_id).await
+    }
+
     async fn inspect_container(&self, id: &str) -> RuntimeResult<ContainerStatus> {
         self.inspect(id).await
     }
