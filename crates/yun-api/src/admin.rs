@@ -200,4 +200,9 @@ pub struct Forgotten {
     pub node_id: String,
     /// Serials of the certificates revoked: every master refuses them from now on.
     pub revoked_certificates: Vec<String>,
+    /// The node's lost containers, removed with it (their owners got their deposits and
+    /// unused paid time back).
+    pub removed_containers: Vec<String>,
+    /// Credits refunded to their owners, in all.
+    pub refunded: i64,
 }

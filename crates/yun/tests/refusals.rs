@@ -148,7 +148,7 @@ async fn a_fleet_without_nodes_says_to_come_back() {
 /// A node that goes down: its containers become `lost`, which cannot be started, and what
 /// needs the node answers that it is unavailable.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
+async fn a_down_node_is_unavailable_and_forgetting_it_refunds_its_lost_containers() {
     let mut cluster = TestCluster::start_with(|c| {
         c.heartbeat_interval = Duration::from_millis(300);
         c.reconcile_interval = Duration::from_millis(500);
@@ -156,8 +156,19 @@ async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
     .await;
     let image = cluster.publish_testbox().await;
     let pia = cluster.api.sign_up("pia", "pia-rides-a-blue-tram").await;
-    let c = pia.run(json!({"image": image, "ports": []})).await;
+    let c = pia.run(json!({"image": image})).await;
     let id = c["id"].as_str().unwrap().to_string();
+    let node = cluster.admin.get("/admin/nodes").await.body["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A node that answers is never forgotten with its containers.
+    let r = cluster
+        .admin
+        .post(&format!("/admin/nodes/{node}/forget"), json!({}))
+        .await;
+    assert_code(&r, 409, "invalid_state");
+    assert!(r.message().contains("down"), "{}", r.message());
     let worker = cluster.worker.take().expect("a worker");
     worker.shutdown.cancel();
     let _ = worker.task.await;
@@ -172,6 +183,45 @@ async fn a_down_node_is_unavailable_and_its_lost_containers_wait() {
         .post(&format!("/containers/{id}/start"), json!({}))
         .await;
     assert_code(&r, 409, "invalid_state");
+
+    // The node will not return: forgetting it removes its lost container, frees its port and
+    // gives the renter the deposit and the unused paid time back, in the ledger.
+    let balance = pia.balance().await;
+    let r = cluster
+        .admin
+        .post(&format!("/admin/nodes/{node}/forget"), json!({}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["removed_containers"], json!([id]));
+    let refunded = r.body["refunded"].as_i64().unwrap();
+    assert!(refunded >= 200, "the deposit at least: {refunded}");
+    assert_eq!(pia.balance().await, balance + refunded);
+    let ledger = pia.get("/billing/ledger").await;
+    let kinds: Vec<&str> = ledger.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reference"] == format!("container:{id}"))
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"deposit_refund"), "{kinds:?}");
+    assert_code(
+        &pia.get(&format!("/containers/{id}")).await,
+        404,
+        "not_found",
+    );
+    let check = cluster.admin.get("/admin/billing/check").await;
+    assert_eq!(check.body["unbalanced"], json!([]));
+    assert_eq!(
+        cluster.admin.get("/admin/nodes").await.body["nodes"],
+        json!([])
+    );
+    let audit = cluster.admin.get("/admin/audit").await;
+    assert!(audit.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "node_forgotten" && e["subject"] == format!("node:{node}")));
     // Containers of this test stay behind on the engine while the worker is gone.
     yun_testkit::remove_labelled(cluster.cluster_id());
 }

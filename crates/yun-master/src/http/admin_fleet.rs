@@ -117,35 +117,43 @@ async fn revoke_join_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Forgets a node that holds no containers: every master refuses its certificates from now
-/// on, the master stops calling it, and its name may join again with a new token.
+/// Forgets a node that will not return: every master refuses its certificates from now on,
+/// the master stops calling it, its name may join again with a new token, and its lost
+/// containers are removed with their ports, their owners refunded (deposit and unused paid
+/// time, in the ledger). A node that still answers, or still reports containers that are not
+/// lost, is refused.
 #[utoipa::path(post, path = "/admin/nodes/{id}/forget", tag = "admin", operation_id = "forget_node",
     params(("id" = String, Path, description = "The node's id")),
-    responses((status = 200, description = "Forgotten; its certificates revoked", body = Forgotten)))]
+    responses((status = 200, description = "Forgotten; its certificates revoked, its lost containers removed and refunded", body = Forgotten)))]
 async fn forget_node(
     State(state): State<AppState>,
-    _: AdminUser,
+    AdminUser(admin): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Forgotten>> {
-    match state.store.forget_node(&id).await? {
-        Ok(serials) => {
-            state.trust.revoke(serials.iter().cloned());
+    let down = state.registry.ready_client(&id).is_none();
+    match state.store.forget_node(&admin.username, &id, down).await? {
+        Ok(done) => {
+            state.trust.revoke(done.revoked.iter().cloned());
             state.registry.forget(&id);
             tracing::warn!(
                 node = id,
-                revoked = serials.len(),
-                "forgot a node and revoked its certificates"
+                revoked = done.revoked.len(),
+                containers = done.removed.len(),
+                refunded = done.refunded,
+                "forgot a node: certificates revoked, lost containers removed and refunded"
             );
             Ok(Json(Forgotten {
                 node_id: id,
-                revoked_certificates: serials,
+                revoked_certificates: done.revoked,
+                removed_containers: done.removed.into_iter().map(|(c, _)| c).collect(),
+                refunded: done.refunded,
             }))
         }
         Err(ForgetRefusal::Unknown) => Err(ApiError::not_found("admin/node")),
         Err(refusal @ ForgetRefusal::HasContainers(_)) => Err(ApiError::new(
             ErrorCode::InvalidState,
             format!(
-                "{refusal}; forgetting a node that still holds containers is not supported yet"
+                "{refusal}; a node is forgotten only when it is down (its containers lost): stop its worker first, or remove its containers"
             ),
         )),
     }

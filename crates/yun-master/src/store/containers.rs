@@ -463,7 +463,7 @@ impl Store {
     /// the deposit come back) in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
         self.write_direct(|db| {
-            super::metering::close_account(db, id)?;
+            let _refunded = super::metering::close_account(db, id)?;
             db.prepare_cached("DELETE FROM port_allocations WHERE container_id = ?1")?
                 .execute([id])?;
             db.prepare_cached("DELETE FROM containers WHERE id = ?1")?

@@ -166,6 +166,21 @@ pub(super) async fn audit(
     Ok(())
 }
 
+/// `audit` on the writer's own handle, inside a transaction already open.
+pub(super) fn audit_in(
+    db: &rusqlite::Connection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> StoreResult<()> {
+    db.prepare_cached(
+        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(rusqlite::params![now_ms(), actor, action, subject, detail])?;
+    Ok(())
+}
+
 /// One line of the audit log.
 #[derive(Debug, Clone)]
 pub struct AuditRow {

@@ -268,11 +268,12 @@ impl Store {
 }
 
 /// Settles a container's money as it is forgotten: unused time and the deposit come back.
-pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<()> {
+/// Answers the credits given back (the deposit and unused paid time).
+pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<i64> {
     let Some(c) = metered(db, "id = ?1", [id])?.pop() else {
-        return Ok(());
+        return Ok(0);
     };
-    settle(db, id, &c.owner, c.meter, now_ms())?;
+    let delta = settle(db, id, &c.owner, c.meter, now_ms())?;
     if c.deposit > 0 {
         credit_in(
             db,
@@ -286,7 +287,7 @@ pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<()> {
             },
         )?;
     }
-    Ok(())
+    Ok(c.deposit.max(0) + (-delta).max(0))
 }
 
 impl Store {

@@ -26,7 +26,7 @@ pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
 pub use sessions::{CredentialKind, NewSession, SessionRow, SessionUser};
-pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken};
+pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken, NodeForgotten};
 pub use users::UserRow;
 
 /// One page of a list in its order: the rows after `after` (a key of the last row of the page

@@ -2,6 +2,7 @@
 //! node name each joined worker holds, and the node certificates issued and revoked.
 
 use super::{now_ms, Store, StoreResult};
+use rusqlite::OptionalExtension;
 use sqlx::Row;
 
 #[derive(Debug, Clone)]
@@ -69,8 +70,19 @@ pub struct NewJoinToken<'a> {
 pub enum ForgetRefusal {
     #[error("no such node")]
     Unknown,
-    #[error("the node still has {0} container record(s): remove them first")]
+    #[error("the node still reports {0} container(s) that are not lost")]
     HasContainers(i64),
+}
+
+/// What forgetting a node did.
+#[derive(Debug)]
+pub struct NodeForgotten {
+    /// Serials of the certificates revoked.
+    pub revoked: Vec<String>,
+    /// The lost containers removed, with their owners.
+    pub removed: Vec<(String, String)>,
+    /// Credits given back (deposits and unused paid time).
+    pub refunded: i64,
 }
 
 impl Store {
@@ -224,47 +236,79 @@ impl Store {
         .await?)
     }
 
-    /// Forgets a node that holds no container records: revokes its certificates and frees
-    /// its name. Returns the revoked serials.
+    /// Forgets a node that will not return: its certificates are revoked, its lease, name and
+    /// usage go, and its containers (only lost ones are allowed: a node that still reports
+    /// running containers is refused) are removed from the store with their ports, their
+    /// deposits and unused paid time refunded in the ledger. One transaction; in the audit log.
     pub async fn forget_node(
         &self,
+        actor: &str,
         node_id: &str,
-    ) -> StoreResult<Result<Vec<String>, ForgetRefusal>> {
-        let mut tx = self.begin().await?;
-        let known: Option<String> = sqlx::query_scalar(
-            "SELECT node_id FROM node_names WHERE node_id = ? UNION SELECT id FROM nodes WHERE id = ?",
-        )
-        .bind(node_id)
-        .bind(node_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if known.is_none() {
-            return Ok(Err(ForgetRefusal::Unknown));
-        }
-        let containers: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM containers WHERE node_id = ?")
-                .bind(node_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if containers > 0 {
-            return Ok(Err(ForgetRefusal::HasContainers(containers)));
-        }
-        let serials: Vec<String> = sqlx::query_scalar(
-            "UPDATE node_certificates SET revoked_at = ? WHERE node_id = ? AND revoked_at IS NULL RETURNING serial",
-        )
-        .bind(now_ms())
-        .bind(node_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        for sql in [
-            "DELETE FROM node_names WHERE node_id = ?",
-            "DELETE FROM node_usage WHERE node_id = ?",
-            "DELETE FROM nodes WHERE id = ?",
-        ] {
-            sqlx::query(sql).bind(node_id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(Ok(serials))
+        node_is_down: bool,
+    ) -> StoreResult<Result<NodeForgotten, ForgetRefusal>> {
+        let (actor, node_id) = (actor.to_string(), node_id.to_string());
+        self.write_direct(move |db| {
+            let known: Option<String> = db
+                .prepare_cached(
+                    "SELECT node_id FROM node_names WHERE node_id = ?1 UNION SELECT id FROM nodes WHERE id = ?1",
+                )?
+                .query_row([&node_id], |r| r.get(0))
+                .optional()?;
+            if known.is_none() {
+                return Ok(Err(ForgetRefusal::Unknown));
+            }
+            // A node that still answers keeps its containers: only a down node's lost ones go.
+            let alive: i64 = db
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM containers WHERE node_id = ?1 AND (state != 'lost' OR ?2 = 0)",
+                )?
+                .query_row(rusqlite::params![node_id, node_is_down], |r| r.get(0))?;
+            if alive > 0 {
+                return Ok(Err(ForgetRefusal::HasContainers(alive)));
+            }
+            let lost: Vec<(String, String)> = db
+                .prepare_cached("SELECT id, owner_id FROM containers WHERE node_id = ?1")?
+                .query_map([&node_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut refunded = 0;
+            for (id, _) in &lost {
+                refunded += super::metering::close_account(db, id)?;
+                db.prepare_cached("DELETE FROM port_allocations WHERE container_id = ?1")?
+                    .execute([id])?;
+                db.prepare_cached("DELETE FROM containers WHERE id = ?1")?
+                    .execute([id])?;
+            }
+            let serials: Vec<String> = db
+                .prepare_cached(
+                    "UPDATE node_certificates SET revoked_at = ?1 WHERE node_id = ?2 AND revoked_at IS NULL RETURNING serial",
+                )?
+                .query_map(rusqlite::params![now_ms(), node_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            for sql in [
+                "DELETE FROM node_names WHERE node_id = ?1",
+                "DELETE FROM node_usage WHERE node_id = ?1",
+                "DELETE FROM nodes WHERE id = ?1",
+            ] {
+                db.prepare_cached(sql)?.execute([&node_id])?;
+            }
+            super::ledger::audit_in(
+                db,
+                &actor,
+                "node_forgotten",
+                &format!("node:{node_id}"),
+                &format!(
+                    "{} certificate(s) revoked; {} lost container(s) removed, {refunded} credits refunded",
+                    serials.len(),
+                    lost.len()
+                ),
+            )?;
+            Ok(Ok(NodeForgotten {
+                revoked: serials,
+                removed: lost,
+                refunded,
+            }))
+        })
+        .await
     }
 }
 

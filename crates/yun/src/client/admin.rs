@@ -55,8 +55,9 @@ pub enum NodeCommand {
     Cordon { node: String },
     /// NODE takes new containers again.
     Uncordon { node: String },
-    /// Forget NODE, which must hold no containers: every master refuses its certificates from
-    /// now on, and its name may join again with a new token.
+    /// Forget NODE, which must be down: every master refuses its certificates from now on, its
+    /// name may join again with a new token, and its lost containers are removed with their
+    /// owners refunded (deposit and unused time).
     Forget { node: String },
 }
 
@@ -283,9 +284,11 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
                 NodeCommand::Uncordon { .. } => c.uncordon(&n.id).await,
                 NodeCommand::Forget { .. } => c.forget_node(&n.id).await.map(|f| {
                     eprintln!(
-                        "revoked {} certificate(s) of {}",
+                        "revoked {} certificate(s) of {}; removed {} lost container(s), {} credits refunded",
                         f.revoked_certificates.len(),
-                        n.name
+                        n.name,
+                        f.removed_containers.len(),
+                        f.refunded
                     );
                 }),
             }

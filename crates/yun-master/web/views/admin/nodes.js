@@ -31,7 +31,7 @@ export async function nodesPage(ctx) {
   const cores = (m) => `${(m / 1000).toFixed(1)} CPU`;
   let tokens = null;
   const forget = async (n) => {
-    const sure = await confirmDialog(`Forget ${n.name}?`, `${n.name}'s certificates are revoked at once and it cannot come back without a new join token. Only a node holding no containers can be forgotten.`, "Forget");
+    const sure = await confirmDialog(`Forget ${n.name}?`, `${n.name}'s certificates are revoked at once and it cannot come back without a new join token. Its lost containers are removed, and their owners get their deposits and unused time back.`, "Forget");
     if (sure) await api("POST", `/admin/nodes/${encodeURIComponent(n.id)}/forget`);
   };
   const draw = async () => {
