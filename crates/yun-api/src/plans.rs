@@ -12,6 +12,9 @@ pub struct Plan {
     pub cpu_millis: u32,
     pub memory_mib: u64,
     pub pids: u32,
+    /// What a container may write to its own filesystem, in MiB; one that writes more is
+    /// stopped (`suspended`, with the reason).
+    pub disk_mib: u64,
     /// Credits per hour of running, metered per second.
     pub price_per_hour: i64,
     /// The plan a create gets when it names none.

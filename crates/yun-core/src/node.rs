@@ -44,6 +44,20 @@ impl DockerState {
     }
 }
 
+/// The one limit an engine may leave unenforced without its node refusing containers: the
+/// master measures each container's writable layer and stops one over its plan's disk.
+pub const DISK_LIMIT: &str = "disk";
+
+/// Of the limits an engine cannot enforce, those that make its node refuse containers (unless
+/// the operator allows them).
+pub fn limits_that_refuse(unenforced: &[String]) -> Vec<&str> {
+    unenforced
+        .iter()
+        .map(String::as_str)
+        .filter(|l| *l != DISK_LIMIT)
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub struct ContainerStatus {
     pub container_id: String,
@@ -56,6 +70,8 @@ pub struct ContainerStatus {
     /// The engine's name for it: `yun-<container id>` for the one its record owns; a
     /// container that carries the label under another name is not that record's.
     pub docker_name: String,
+    /// Bytes in its writable layer, when the inventory was asked to measure (else 0).
+    pub size_rw: u64,
 }
 
 impl ContainerStatus {
@@ -69,6 +85,7 @@ impl ContainerStatus {
             spec_hash: String::new(),
             docker_id: String::new(),
             docker_name: String::new(),
+            size_rw: 0,
         }
     }
 }

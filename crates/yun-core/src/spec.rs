@@ -45,6 +45,14 @@ pub struct Limits {
     pub cpu_millis: u32,
     pub memory_bytes: u64,
     pub pids: u32,
+    /// The writable layer's size limit, where the engine can enforce one (0: none). Left out
+    /// of the hash's input when 0, so containers made before it keep their hash.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub disk_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +109,7 @@ mod tests {
                 cpu_millis: 100,
                 memory_bytes: 64 << 20,
                 pids: 64,
+                disk_bytes: 0,
             },
             read_only: false,
         }

@@ -40,6 +40,9 @@ pub struct MasterConfig {
     pub reconcile_interval: Duration,
     /// How long a labelled container that no record owns may live before it is removed.
     pub orphan_grace: Duration,
+    /// How often each container's writable layer is measured against its plan's disk (the
+    /// engine walks the files, so not at every pass).
+    pub disk_check_interval: Duration,
     /// How long a login lasts; its open streams end when it does.
     pub session_lifetime: Duration,
     /// A login unused for this long ends (a stream kept open counts as use while it lasts).
@@ -81,6 +84,7 @@ impl MasterConfig {
             min_lifetime: Duration::from_secs(60),
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
+            disk_check_interval: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             session_idle: Duration::from_secs(7 * 24 * 3600),
             registration_open: true,

@@ -40,6 +40,7 @@ impl From<&ContainerSpec> for v1::ContainerSpec {
                 cpu_millis: s.limits.cpu_millis,
                 memory_bytes: s.limits.memory_bytes,
                 pids: s.limits.pids,
+                disk_bytes: s.limits.disk_bytes,
             }),
             read_only: s.read_only,
         }
@@ -94,6 +95,7 @@ impl TryFrom<v1::ContainerSpec> for ContainerSpec {
                 cpu_millis: limits.cpu_millis,
                 memory_bytes: limits.memory_bytes,
                 pids: limits.pids,
+                disk_bytes: limits.disk_bytes,
             },
             read_only: s.read_only,
         })
@@ -111,6 +113,7 @@ impl From<ContainerStatus> for v1::ContainerStatus {
             spec_hash: s.spec_hash,
             docker_id: s.docker_id,
             docker_name: s.docker_name,
+            size_rw: s.size_rw,
         }
     }
 }
@@ -126,6 +129,7 @@ impl From<v1::ContainerStatus> for ContainerStatus {
             spec_hash: s.spec_hash,
             docker_id: s.docker_id,
             docker_name: s.docker_name,
+            size_rw: s.size_rw,
         }
     }
 }
@@ -338,6 +342,7 @@ mod tests {
                 cpu_millis: 250,
                 memory_bytes: 1 << 26,
                 pids: 32,
+                disk_bytes: 1 << 30,
             },
             read_only: true,
         };
@@ -359,6 +364,7 @@ mod tests {
                 cpu_millis: 1,
                 memory_bytes: 1,
                 pids: 1,
+                disk_bytes: 0,
             },
             read_only: false,
         });

@@ -17,6 +17,7 @@
 //!                        HOST `gateway` is the default route's gateway (the host); a name
 //!                        is looked up through the container's resolver
 //!   write PATH           try to write a file at PATH and print whether it could
+//!   fill PATH MIB        write MIB mebibytes to the file PATH and print how far it got
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -241,6 +242,24 @@ fn main() {
                 };
                 println!("write {path}: {what}");
                 i += 2;
+            }
+            "fill" => {
+                let path = arg(i + 1);
+                let mib: usize = arg(i + 2).parse().expect("MiB");
+                let chunk = vec![7u8; 1 << 20];
+                let mut written = 0;
+                let outcome = std::fs::File::create(&path).and_then(|mut f| {
+                    for _ in 0..mib {
+                        f.write_all(&chunk)?;
+                        written += 1;
+                    }
+                    f.sync_all()
+                });
+                match outcome {
+                    Ok(()) => println!("filled {path} {written} MiB"),
+                    Err(e) => println!("cannot fill {path} ({e}) after {written} MiB"),
+                }
+                i += 3;
             }
             "exit" => {
                 let _ = std::io::stdout().flush();

@@ -152,6 +152,7 @@ async fn main() {
             cpu_millis: 100,
             memory_bytes: 64 << 20,
             pids: 64,
+            disk_bytes: 0,
         },
         read_only: false,
     };

@@ -120,7 +120,7 @@ fn interval(ms: u32) -> Duration {
 /// How many of this cluster's containers run here, for the node list to compare with the store.
 async fn container_count<R: Runtime>(runtime: &R) -> u32 {
     runtime
-        .list_containers()
+        .list_containers(false)
         .await
         .map_or(0, |list| list.len() as u32)
 }

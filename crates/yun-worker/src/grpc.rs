@@ -263,9 +263,14 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
 
     async fn list_containers(
         &self,
-        _: Request<v1::ListContainersRequest>,
+        req: Request<v1::ListContainersRequest>,
     ) -> Result<Response<v1::ListContainersResponse>, Status> {
-        let list = self.runtime.list_containers().await.map_err(status)?;
+        let with_sizes = req.into_inner().with_sizes;
+        let list = self
+            .runtime
+            .list_containers(with_sizes)
+            .await
+            .map_err(status)?;
         Ok(Response::new(v1::ListContainersResponse {
             containers: list.into_iter().map(v1::ContainerStatus::from).collect(),
         }))

@@ -103,12 +103,20 @@ pub async fn start(config: WorkerConfig) -> Result<RunningWorker, WorkerError> {
             endpoint: config.docker.endpoint.clone(),
             source,
         })?;
-    if !runtime.unenforced_limits().is_empty() {
+    let refusing = yun_core::node::limits_that_refuse(runtime.unenforced_limits());
+    if !refusing.is_empty() {
         tracing::warn!(
-            limits = ?runtime.unenforced_limits(),
+            limits = ?refusing,
             allowed = config.docker.allow_unenforced_limits,
             "the engine cannot enforce some limits"
         );
+    }
+    if runtime
+        .unenforced_limits()
+        .iter()
+        .any(|l| l == yun_core::node::DISK_LIMIT)
+    {
+        tracing::info!("the engine cannot cap containers' disk; the master measures it and stops a container over its plan's");
     }
     start_with_runtime(config, Arc::new(runtime)).await
 }

@@ -18,6 +18,7 @@ fn metered_plan(price_per_hour: i64) -> Plan {
         cpu_millis: 100,
         memory_mib: 64,
         pids: 64,
+        disk_mib: 1024,
         price_per_hour,
     }
 }

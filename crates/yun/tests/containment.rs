@@ -323,3 +323,66 @@ async fn a_read_only_container_can_write_only_its_tmp() {
         "write /data.txt: wrote"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_container_over_its_plan_s_disk_is_stopped_and_says_why() {
+    let _alone = ALONE.lock().await;
+    let cluster = TestCluster::start_with(|cfg| {
+        cfg.plans.push(yun_core::Plan {
+            name: "tinydisk".into(),
+            cpu_millis: 100,
+            memory_mib: 64,
+            pids: 64,
+            disk_mib: 4,
+            price_per_hour: 60,
+        });
+        cfg.reconcile_interval = Duration::from_millis(500);
+        cfg.disk_check_interval = Duration::from_secs(1);
+    })
+    .await;
+    let image = cluster.publish_testbox().await;
+    let plans = cluster.api.get("/plans").await;
+    assert!(plans.text.contains("\"disk_mib\":4"), "{}", plans.text);
+    let node = cluster.admin.get("/admin/nodes").await.body["nodes"][0].clone();
+    let engine_caps_disk = !node["unenforced_limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "disk");
+    let dot = cluster.api.sign_up("dot", "dot-rides-a-blue-tram").await;
+    let within = run(
+        &dot,
+        &image,
+        "tinydisk",
+        &["fill", "/small", "1", "sleep", "0"],
+        false,
+    )
+    .await;
+    let over = run(
+        &dot,
+        &image,
+        "tinydisk",
+        &["fill", "/big", "16", "sleep", "0"],
+        false,
+    )
+    .await;
+    let client = dot.client();
+    if engine_caps_disk {
+        // The engine caps the writable layer: the write itself fails.
+        let logs = dot.wait_for_logs(&id(&over), "fill").await;
+        assert!(logs.contains("cannot fill /big"), "{logs}");
+    } else {
+        // This engine cannot cap it (the node says so): the reconcile pass measures the
+        // layer and stops the container, with the reason shown.
+        let stopped = yun_testkit::until_container(&client, &id(&over), |c| {
+            c.state == ContainerState::Suspended
+        })
+        .await;
+        let reason = stopped.status_reason.unwrap_or_default();
+        assert!(reason.contains("plan allows 4 MiB"), "{reason}");
+    }
+    // The one within its disk runs on.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let still = client.container(&id(&within)).await.unwrap();
+    assert_eq!(still.state, ContainerState::Running, "{still:?}");
+}

@@ -142,7 +142,10 @@ async fn worker_calls(ch: Channel) -> Vec<(&'static str, Code)> {
         ("InspectContainer", code(c.inspect_container(r()).await)),
         (
             "ListContainers",
-            code(c.list_containers(v1::ListContainersRequest {}).await),
+            code(
+                c.list_containers(v1::ListContainersRequest::default())
+                    .await,
+            ),
         ),
         ("Logs", code(c.logs(v1::LogsRequest::default()).await)),
         ("Stats", code(c.stats(v1::StatsRequest::default()).await)),

@@ -20,6 +20,7 @@ async fn operators_and_renters_meet_clear_refusals() {
             cpu_millis: 100,
             memory_mib: 16 * 1024 * 1024,
             pids: 64,
+            disk_mib: 1024,
             price_per_hour: 0,
         });
     })

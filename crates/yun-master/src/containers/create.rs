@@ -236,13 +236,11 @@ fn snapshots(
         .map(|lease| {
             let n = lease.node;
             let (cpu, mem) = reserved.get(&n.id).copied().unwrap_or((0, 0));
+            let refusing = yun_core::node::limits_that_refuse(&n.unenforced_limits);
             let refuses = if n.cordoned {
                 Some("cordoned by an operator".to_string())
-            } else if !n.unenforced_limits.is_empty() && !n.allow_unenforced {
-                Some(format!(
-                    "its engine cannot enforce {}",
-                    n.unenforced_limits.join(", ")
-                ))
+            } else if !refusing.is_empty() && !n.allow_unenforced {
+                Some(format!("its engine cannot enforce {}", refusing.join(", ")))
             } else {
                 None
             };
@@ -453,6 +451,7 @@ pub async fn create(
         cpu_millis: plan.cpu_millis,
         memory_bytes: plan.memory_bytes(),
         pids: plan.pids,
+        disk_bytes: plan.disk_bytes(),
         node_id: String::new(),
         command,
         env,

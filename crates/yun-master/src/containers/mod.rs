@@ -97,6 +97,7 @@ pub fn spec_of(row: &ContainerRow) -> ContainerSpec {
             cpu_millis: row.cpu_millis,
             memory_bytes: row.memory_bytes,
             pids: row.pids,
+            disk_bytes: row.disk_bytes,
         },
         read_only: row.read_only,
     }

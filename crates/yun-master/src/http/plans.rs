@@ -26,6 +26,7 @@ async fn list(State(state): State<AppState>) -> Json<PlanList> {
             cpu: f64::from(p.cpu_millis) / 1000.0,
             cpu_millis: p.cpu_millis,
             memory_mib: p.memory_mib,
+            disk_mib: p.disk_mib,
             pids: p.pids,
             price_per_hour: p.price_per_hour,
             default: p.name == state.config.default_plan,

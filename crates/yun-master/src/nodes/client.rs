@@ -141,9 +141,10 @@ impl WorkerClient {
     }
 
     /// The node's inventory: every container of this cluster and node.
-    pub async fn list(&self) -> Result<Vec<ContainerStatus>, NodeError> {
+    /// The node's inventory; `with_sizes` also measures each container's writable layer.
+    pub async fn list(&self, with_sizes: bool) -> Result<Vec<ContainerStatus>, NodeError> {
         let mut c = self.inner.clone();
-        let req = v1::ListContainersRequest {};
+        let req = v1::ListContainersRequest { with_sizes };
         Self::call(INVENTORY, c.list_containers(Self::request(req, INVENTORY)))
             .await
             .map(|r| r.containers.into_iter().map(Into::into).collect())

@@ -17,24 +17,62 @@ struct Orphan {
     docker_name: String,
 }
 
-/// Runs a pass every `reconcile_interval` until `shutdown`.
+/// Runs a pass every `reconcile_interval` until `shutdown`; every `disk_check_interval` the
+/// pass also measures each container's writable layer.
 pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
     let mut orphans: HashMap<(String, String), Instant> = HashMap::new();
     let mut ticker = tokio::time::interval(state.config.reconcile_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_disk_check: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             () = shutdown.cancelled() => return,
         }
-        pass(&state, &mut orphans).await;
+        let sizes =
+            last_disk_check.is_none_or(|at| at.elapsed() >= state.config.disk_check_interval);
+        if sizes {
+            last_disk_check = Some(Instant::now());
+        }
+        pass(&state, &mut orphans, sizes).await;
     }
+}
+
+/// Stops a running container that wrote more than its plan's disk: it keeps its files and
+/// deposit and shows `suspended` with the reason.
+fn over_disk(state: &AppState, row: &crate::store::ContainerBrief, size_rw: u64) {
+    if row.disk_bytes == 0
+        || size_rw <= row.disk_bytes
+        || !matches!(
+            row.state,
+            ContainerState::Running | ContainerState::Restarting
+        )
+    {
+        return;
+    }
+    let reason = format!(
+        "it wrote {} MiB to its filesystem and its plan allows {} MiB: remove it, or run it on a plan with more disk",
+        size_rw >> 20,
+        row.disk_bytes >> 20
+    );
+    tracing::warn!(
+        container = row.id,
+        size_rw,
+        limit = row.disk_bytes,
+        "stopping a container over its plan's disk"
+    );
+    let (state, id) = (state.clone(), row.id.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::containers::suspend(&state, &id, &reason).await {
+            tracing::warn!(container = id, error = %e, "could not stop a container over its disk");
+        }
+    });
 }
 
 /// Diffs one node's inventory against the store; returns the containers on it that no
 /// record owns: a label no record has, no container label at all, or a record's label on a
 /// container that is not the record's own (`yun-<id>`, the name its create gave it).
-async fn check_node(state: &AppState, lease: NodeLease) -> Vec<Orphan> {
+async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orphan> {
     let node_id = lease.node.id.clone();
     match state.registry.state_of(&lease) {
         NodeState::Joining => return Vec::new(),
@@ -52,7 +90,7 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<Orphan> {
         }
         NodeState::Ready | NodeState::Cordoned => {}
     }
-    let Ok(inventory) = lease.client.list().await else {
+    let Ok(inventory) = lease.client.list(sizes).await else {
         return Vec::new();
     };
     let Ok(rows) = state.store.container_briefs_on_node(&node_id).await else {
@@ -61,14 +99,17 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<Orphan> {
     let genuine = |c: &yun_core::node::ContainerStatus| {
         !c.container_id.is_empty() && c.docker_name == format!("yun-{}", c.container_id)
     };
-    let on_node: HashMap<&str, yun_core::node::DockerState> = inventory
+    let on_node: HashMap<&str, (yun_core::node::DockerState, u64)> = inventory
         .iter()
         .filter(|c| genuine(c))
-        .map(|c| (c.container_id.as_str(), c.state))
+        .map(|c| (c.container_id.as_str(), (c.state, c.size_rw)))
         .collect();
     for row in &rows {
         let settled = match on_node.get(row.id.as_str()) {
-            Some(docker_state) => {
+            Some((docker_state, size_rw)) => {
+                if sizes {
+                    over_disk(state, row, *size_rw);
+                }
                 row.state != ContainerState::Lost
                     && observed_state(*docker_state, row.desired_state) == row.state
                     && !super::container::wants_restart(row)
@@ -94,12 +135,12 @@ async fn check_node(state: &AppState, lease: NodeLease) -> Vec<Orphan> {
 }
 
 /// One pass over every node at once, so a frozen node holds up no other.
-async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>) {
+async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>, sizes: bool) {
     let checks = state
         .registry
         .snapshot()
         .into_iter()
-        .map(|lease| check_node(state, lease));
+        .map(|lease| check_node(state, lease, sizes));
     let found: Vec<Orphan> = futures::future::join_all(checks)
         .await
         .into_iter()

@@ -27,6 +27,8 @@ pub struct ContainerRow {
     pub cpu_millis: u32,
     pub memory_bytes: u64,
     pub pids: u32,
+    /// What it may write to its own filesystem (0: no limit, for rows from before it).
+    pub disk_bytes: u64,
     pub node_id: String,
     pub node_name: String,
     pub public_host: String,
@@ -98,6 +100,8 @@ pub struct ContainerBrief {
     pub exit_code: Option<i64>,
     pub restart: RestartPolicy,
     pub restart_count: u32,
+    /// The plan's disk (0: no limit).
+    pub disk_bytes: u64,
 }
 
 impl From<&ContainerRow> for ContainerBrief {
@@ -109,6 +113,7 @@ impl From<&ContainerRow> for ContainerBrief {
             exit_code: r.exit_code,
             restart: r.restart,
             restart_count: r.restart_count,
+            disk_bytes: r.disk_bytes,
         }
     }
 }
@@ -126,6 +131,7 @@ pub struct NewContainer {
     pub cpu_millis: u32,
     pub memory_bytes: u64,
     pub pids: u32,
+    pub disk_bytes: u64,
     pub node_id: String,
     pub command: Vec<String>,
     pub env: Vec<EnvVar>,
@@ -157,6 +163,7 @@ impl NewContainer {
             cpu_millis: self.cpu_millis,
             memory_bytes: self.memory_bytes,
             pids: self.pids,
+            disk_bytes: self.disk_bytes,
             node_id: self.node_id,
             node_name,
             public_host,
@@ -199,6 +206,7 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
         cpu_millis: r.get::<i64, _>("cpu_millis") as u32,
         memory_bytes: r.get::<i64, _>("memory_bytes") as u64,
         pids: r.get::<i64, _>("pids") as u32,
+        disk_bytes: r.get::<i64, _>("disk_bytes").max(0) as u64,
         node_id: r.get("node_id"),
         node_name: r.get("node_name"),
         public_host: r.get("public_host"),
@@ -378,12 +386,12 @@ impl Store {
     ) -> StoreResult<Vec<ContainerBrief>> {
         let json: Option<String> = sqlx::query_scalar(
             "SELECT json_group_array(json_array(id, state, desired_state, exit_code, restart_policy, \
-             max_restarts, restart_count)) FROM containers WHERE node_id = ?",
+             max_restarts, restart_count, disk_bytes)) FROM containers WHERE node_id = ?",
         )
         .bind(node_id)
         .fetch_one(&self.read)
         .await?;
-        type Raw = (String, String, String, Option<i64>, String, i64, i64);
+        type Raw = (String, String, String, Option<i64>, String, i64, i64, i64);
         let raw: Vec<Raw> = match json {
             None => Vec::new(),
             Some(j) => serde_json::from_str(&j)
@@ -392,13 +400,14 @@ impl Store {
         Ok(raw
             .into_iter()
             .map(
-                |(id, state, desired, exit_code, policy, max, count)| ContainerBrief {
+                |(id, state, desired, exit_code, policy, max, count, disk)| ContainerBrief {
                     id,
                     state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
                     desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
                     exit_code,
                     restart: RestartPolicy::from_row(&policy, max),
                     restart_count: count as u32,
+                    disk_bytes: disk.max(0) as u64,
                 },
             )
             .collect())
@@ -539,8 +548,8 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
     db.prepare_cached(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
-         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin, read_only) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+         idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin, read_only, disk_bytes) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     )?
     .execute(rusqlite::params![
         c.id,
@@ -568,6 +577,7 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
         c.expires_at,
         c.image_pin,
         i64::from(c.read_only),
+        c.disk_bytes as i64,
     ])
     .map_err(|e| {
         conflict_on_unique(

@@ -58,7 +58,7 @@ export async function runPage(ctx) {
     "select",
     { name: "plan" },
     plans.map((p) =>
-      h("option", { value: p.name, selected: p.default }, `${p.name}: ${p.cpu} CPU, ${p.memory_mib} MiB, ${credits(p.price_per_hour)}/hour`),
+      h("option", { value: p.name, selected: p.default }, `${p.name}: ${p.cpu} CPU, ${p.memory_mib} MiB memory, ${p.disk_mib} MiB disk, ${credits(p.price_per_hour)}/hour`),
     ),
   );
   const name = h("input", { name: "name", maxlength: 63, placeholder: "chosen for you when empty", autocapitalize: "none", spellcheck: "false" });

@@ -171,7 +171,11 @@ pub trait Runtime: Send + Sync + 'static {
         &self,
         id: &str,
     ) -> impl Future<Output = RuntimeResult<ContainerStatus>> + Send;
-    fn list_containers(&self) -> impl Future<Output = RuntimeResult<Vec<ContainerStatus>>> + Send;
+    /// This cluster's containers here; `with_sizes` also measures their writable layers.
+    fn list_containers(
+        &self,
+        with_sizes: bool,
+    ) -> impl Future<Output = RuntimeResult<Vec<ContainerStatus>>> + Send;
     fn logs(
         &self,
         id: &str,

@@ -106,6 +106,7 @@ impl Runtime for SimRuntime {
             spec_hash: hash,
             docker_id: format!("sim-{}", spec.container_id),
             docker_name: format!("yun-{}", spec.container_id),
+            size_rw: 0,
         };
         map.insert(spec.container_id.clone(), status.clone());
         Ok(status)
@@ -147,7 +148,7 @@ impl Runtime for SimRuntime {
             .unwrap_or_else(|| ContainerStatus::missing(id)))
     }
 
-    async fn list_containers(&self) -> RuntimeResult<Vec<ContainerStatus>> {
+    async fn list_containers(&self, _with_sizes: bool) -> RuntimeResult<Vec<ContainerStatus>> {
         Ok(self
             .containers
             .lock()

@@ -34,6 +34,7 @@ pub struct FileConfig {
     pub heartbeat_interval: Option<String>,
     pub reconcile_interval: Option<String>,
     pub orphan_grace: Option<String>,
+    pub disk_check_interval: Option<String>,
     pub session_lifetime: Option<String>,
     pub session_idle: Option<String>,
     pub registration: Option<String>,

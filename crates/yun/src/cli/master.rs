@@ -128,6 +128,10 @@ pub struct FleetArgs {
     /// How long a labelled container no record owns may live before removal (default 60s).
     #[arg(long, env = "YUN_ORPHAN_GRACE")]
     orphan_grace: Option<String>,
+    /// How often each container's writable layer is measured against its plan's disk; one
+    /// over it is stopped (default 1m).
+    #[arg(long, env = "YUN_DISK_CHECK_INTERVAL")]
+    disk_check_interval: Option<String>,
     /// How long a login lasts (default 30d); its open consoles and streams end with it.
     #[arg(long, env = "YUN_SESSION_LIFETIME")]
     session_lifetime: Option<String>,
@@ -170,6 +174,13 @@ impl FleetArgs {
         }
         if let Some(d) = pick(&self.orphan_grace, &file.orphan_grace) {
             cfg.orphan_grace = super::parse_duration(&d)?;
+        }
+        if let Some(d) = pick(&self.disk_check_interval, &file.disk_check_interval) {
+            cfg.disk_check_interval = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                !cfg.disk_check_interval.is_zero(),
+                "--disk-check-interval must be above zero"
+            );
         }
         if let Some(d) = pick(&self.session_lifetime, &file.session_lifetime) {
             cfg.session_lifetime = super::parse_duration(&d)?;

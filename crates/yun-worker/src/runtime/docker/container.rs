@@ -53,6 +53,14 @@ impl DockerRuntime {
             (LABEL_SPEC.to_string(), hash),
         ]);
         let mut config = container_config(spec, labels, &network);
+        if self.enforces_disk() && spec.limits.disk_bytes > 0 {
+            if let Some(hc) = config.host_config.as_mut() {
+                hc.storage_opt = Some(HashMap::from([(
+                    "size".to_string(),
+                    spec.limits.disk_bytes.to_string(),
+                )]));
+            }
+        }
         // The pinned content, not whatever the tag names now.
         config.image = Some(image);
         let name = docker_name(&spec.container_id);
@@ -140,7 +148,9 @@ impl DockerRuntime {
         }
     }
 
-    pub(super) async fn list(&self) -> RuntimeResult<Vec<ContainerStatus>> {
+    /// This cluster's containers on this node; `with_sizes` also measures each writable layer
+    /// (the engine walks their files: only for the periodic disk check).
+    pub(super) async fn list(&self, with_sizes: bool) -> RuntimeResult<Vec<ContainerStatus>> {
         let scope = self.scope()?;
         let filters = HashMap::from([(
             "label".to_string(),
@@ -154,6 +164,7 @@ impl DockerRuntime {
             .list_containers(Some(ListContainersOptions {
                 all: true,
                 filters,
+                size: with_sizes,
                 ..Default::default()
             }))
             .await?;
@@ -367,6 +378,7 @@ fn status_from_inspect(
             .unwrap_or_default()
             .trim_start_matches('/')
             .to_string(),
+        size_rw: c.size_rw.map_or(0, |s| s.max(0) as u64),
     }
 }
 
@@ -397,5 +409,6 @@ fn status_from_summary(c: &ContainerSummary) -> Option<ContainerStatus> {
             .and_then(|n| n.first())
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_default(),
+        size_rw: c.size_rw.map_or(0, |s| s.max(0) as u64),
     })
 }

@@ -46,12 +46,26 @@ pub(super) async fn unenforced_limits(docker: &Docker) -> RuntimeResult<Vec<Stri
         ("swap", info.swap_limit),
         ("cpu_quota", info.cpu_cfs_quota),
         ("pids", info.pids_limit),
+        (yun_core::node::DISK_LIMIT, Some(disk_quota(&info))),
     ];
     Ok(checks
         .into_iter()
         .filter(|(_, supported)| *supported != Some(true))
         .map(|(name, _)| name.to_string())
         .collect())
+}
+
+/// Whether the engine can cap a container's writable layer (`--storage-opt size`): overlay2
+/// on xfs (which must be mounted with project quotas; Docker says so at create if not).
+fn disk_quota(info: &bollard::models::SystemInfo) -> bool {
+    let backing = info
+        .driver_status
+        .iter()
+        .flatten()
+        .find(|kv| kv.first().map(String::as_str) == Some("Backing Filesystem"))
+        .and_then(|kv| kv.get(1).cloned())
+        .unwrap_or_default();
+    info.driver.as_deref() == Some("overlay2") && backing == "xfs"
 }
 
 pub(super) async fn info(docker: &Docker, unenforced: &[String]) -> RuntimeResult<EngineInfo> {

@@ -97,6 +97,14 @@ impl DockerRuntime {
         &self.unenforced
     }
 
+    /// Whether the engine caps a container's writable layer itself.
+    pub(super) fn enforces_disk(&self) -> bool {
+        !self
+            .unenforced
+            .iter()
+            .any(|l| l == yun_core::node::DISK_LIMIT)
+    }
+
     fn scope(&self) -> RuntimeResult<Scope> {
         self.scope
             .read()
@@ -107,8 +115,10 @@ impl DockerRuntime {
 
     /// Refuses to run anything on an engine that would drop limits, unless the operator said so.
     fn check_limits_enforced(&self) -> RuntimeResult<()> {
-        if !self.unenforced.is_empty() && !self.options.allow_unenforced_limits {
-            return Err(RuntimeError::LimitsUnenforced(self.unenforced.join(", ")));
+        // Disk is enforced after the fact (the master stops a container over its plan's).
+        let refusing = yun_core::node::limits_that_refuse(&self.unenforced);
+        if !refusing.is_empty() && !self.options.allow_unenforced_limits {
+            return Err(RuntimeError::LimitsUnenforced(refusing.join(", ")));
         }
         Ok(())
     }
@@ -180,8 +190,8 @@ impl Runtime for DockerRuntime {
         self.inspect(id).await
     }
 
-    async fn list_containers(&self) -> RuntimeResult<Vec<ContainerStatus>> {
-        self.list().await
+    async fn list_containers(&self, with_sizes: bool) -> RuntimeResult<Vec<ContainerStatus>> {
+        self.list(with_sizes).await
     }
 
     async fn logs(
