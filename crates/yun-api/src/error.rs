@@ -109,6 +109,8 @@ error_codes! {
     UnknownImage = (422, "unknown_image"),
     /// The image could not be pulled (a wrong name or an unreachable registry).
     ImageUnavailable = (422, "image_unavailable"),
+    /// The image weighs more than this cloud takes (`--max-image-mib`); nothing was kept.
+    ImageTooLarge = (422, "image_too_large"),
     /// The command is not in the image or cannot be executed there; `field` is `command`.
     CommandCannotRun = (422, "command_cannot_run"),
     /// The node refused the container (for instance a limit its engine cannot enforce).

@@ -46,7 +46,7 @@ impl ErrorCode {
             InsufficientBalance | QuotaExceeded | NameTaken | UsernameTaken | PortTaken
             | PortUnavailable | PortOutOfRange | NodeResources | NoCapacity | NoFreePort
             | NoReadyNode | RegistryNotAllowed | BalanceTooLow | TooManyRequests
-            | RegistrationClosed => ExitClass::Refusal,
+            | RegistrationClosed | ImageTooLarge => ExitClass::Refusal,
             Unauthorized | AccountBanned | ForeignOrigin | NodeHost | NoSuchRoute
             | SessionRequired | MethodNotAllowed | WebsocketRequired | UnsupportedMediaType
             | Internal | NodeUnavailable | ShuttingDown => ExitClass::Unusable,

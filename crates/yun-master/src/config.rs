@@ -34,6 +34,8 @@ pub struct MasterConfig {
     /// Registries pulls may use (`host` or `host:port`; `docker.io` for names without a host).
     /// Empty: any registry on a public address. Loopback and private addresses only when listed.
     pub allowed_registries: Vec<String>,
+    /// The most a pulled image may weigh, compressed or unpacked (0: no limit).
+    pub max_image_bytes: u64,
     /// The shortest `expires_in` a create may ask for.
     pub min_lifetime: Duration,
     /// How often every node's inventory is compared with the store.
@@ -82,6 +84,7 @@ impl MasterConfig {
             public_url: None,
             allowed_registries: Vec::new(),
             min_lifetime: Duration::from_secs(60),
+            max_image_bytes: 4 << 30,
             reconcile_interval: Duration::from_secs(10),
             orphan_grace: Duration::from_secs(60),
             disk_check_interval: Duration::from_secs(60),

@@ -108,6 +108,7 @@ fn status_of(e: &RuntimeError) -> Status {
         | RuntimeError::HostShield(_)
         | RuntimeError::CreateWarning(_)
         | RuntimeError::ImageUnavailable { .. } => Status::failed_precondition(msg),
+        RuntimeError::ImageTooLarge { .. } => Status::out_of_range(msg),
         RuntimeError::SpecConflict { .. } => Status::already_exists(msg),
         RuntimeError::NotRunning(_) => Status::failed_precondition(msg),
         RuntimeError::Unsupported(_) => Status::unimplemented(msg),
@@ -146,7 +147,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::PullImageRequest>,
     ) -> Result<Response<Self::PullImageStream>, Status> {
         let req = req.into_inner();
-        let mut rx = self.pulls.join(&req.reference, req.always);
+        let mut rx = self.pulls.join(&req.reference, req.always, req.max_bytes);
         let out = async_stream::stream! {
             while let Some(update) = next_update(&mut rx).await {
                 match update {

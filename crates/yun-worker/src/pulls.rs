@@ -13,7 +13,8 @@ pub enum PullUpdate {
     Done(Result<ImageInfo, Arc<RuntimeError>>),
 }
 
-type Key = (String, bool);
+/// (reference, always, the most it may weigh).
+type Key = (String, bool, u64);
 
 pub struct SharedPulls<R> {
     runtime: Arc<R>,
@@ -40,8 +41,9 @@ impl<R: Runtime> SharedPulls<R> {
         self: &Arc<Self>,
         reference: &str,
         always: bool,
+        max_bytes: u64,
     ) -> broadcast::Receiver<PullUpdate> {
-        let key = (reference.to_string(), always);
+        let key = (reference.to_string(), always, max_bytes);
         let mut running = self.running.lock().expect("pulls");
         if let Some(tx) = running.get(&key) {
             return tx.subscribe();
@@ -53,11 +55,12 @@ impl<R: Runtime> SharedPulls<R> {
         tokio::spawn(async move {
             let (progress_tx, mut progress_rx) = mpsc::channel(64);
             let runtime = me.runtime.clone();
-            let (reference, always) = key.clone();
-            let pull =
-                tokio::spawn(
-                    async move { runtime.pull_image(&reference, always, progress_tx).await },
-                );
+            let (reference, always, max_bytes) = key.clone();
+            let pull = tokio::spawn(async move {
+                runtime
+                    .pull_image(&reference, always, max_bytes, progress_tx)
+                    .await
+            });
             while let Some(p) = progress_rx.recv().await {
                 let _ = tx.send(PullUpdate::Progress(p));
             }

@@ -6,7 +6,7 @@ use serde_json::json;
 use std::io::{Read, Write};
 use yun_api::containers::CreateContainer;
 use yun_api::{ClientError, ErrorCode};
-use yun_testkit::TestCluster;
+use yun_testkit::{LocalRegistry, TestCluster};
 
 /// The refusal's status, code and field, or a panic naming what was expected.
 fn refusal<T: std::fmt::Debug>(
@@ -188,4 +188,91 @@ async fn a_renters_pull_never_changes_what_the_catalog_runs() {
     };
     let (m, _) = mallory.create_container(&own, None).await.unwrap();
     assert_eq!(runs(m.id).await, image_id(&other));
+}
+
+/// `len` bytes from the kernel's random source.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0u8; len];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut bytes)
+        .unwrap();
+    bytes
+}
+
+/// The test image with one more file of `content`, pushed to `registry` as `repository` and
+/// gone from the host (so a pull must fetch it).
+fn pushed_with(registry: &LocalRegistry, repository: &str, content: Vec<u8>) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("payload");
+    std::fs::write(&file, content).unwrap();
+    let local = format!("yun-payload:{}", yun_core::new_id().to_lowercase());
+    yun_testkit::build_image(
+        &local,
+        &format!(
+            "FROM {}\nCOPY payload /payload\n",
+            yun_testkit::testbox_image()
+        ),
+        &[("payload", file.as_path())],
+    );
+    let pushed = registry.push(&local, repository);
+    for tag in [&local, &pushed] {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", tag])
+            .output();
+    }
+    pushed
+}
+
+/// Whether the engine has `reference` on the host.
+async fn on_host(reference: &str) -> bool {
+    yun_testkit::docker()
+        .await
+        .inspect_image(reference)
+        .await
+        .is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_over_the_size_limit_is_refused_and_nothing_is_kept() {
+    let cluster = TestCluster::start_with(|c| c.max_image_bytes = 4 << 20).await;
+    let registry = LocalRegistry::start().await;
+    let zoe = cluster.api.sign_up("zoe", "zoe-rides-a-blue-tram").await;
+    let balance = zoe.balance().await;
+    let scope = cluster.cluster_id().to_lowercase();
+
+    // 8 MiB of random bytes (which no compression shrinks), by its registry's manifest:
+    // refused before anything is pulled.
+    let big = pushed_with(&registry, &format!("big-{scope}"), random_bytes(8 << 20));
+    let r = zoe.post("/images/pull", json!({"reference": big})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.code(), "image_too_large");
+    assert_eq!(r.body["error"]["field"], "reference");
+    assert!(
+        r.message().contains("registry's manifest") && r.message().contains("4 MiB"),
+        "{}",
+        r.message()
+    );
+    assert!(!on_host(&big).await, "nothing pulled");
+
+    // Zeros compress to nothing, so the manifest and the download pass; unpacked it weighs
+    // 8 MiB, and it is removed again.
+    let packed = pushed_with(&registry, &format!("zeros-{scope}"), vec![0u8; 8 << 20]);
+    let r = zoe.post("/images/pull", json!({"reference": packed})).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.code(), "image_too_large");
+    assert!(r.message().contains("unpacked"), "{}", r.message());
+    assert!(!on_host(&packed).await, "removed again");
+
+    // Nothing recorded, nothing charged; an image within the limit is pulled.
+    let images = zoe.get("/images").await;
+    assert!(
+        !images.text.contains("big-") && !images.text.contains("zeros-"),
+        "{}",
+        images.text
+    );
+    assert_eq!(zoe.balance().await, balance);
+    let small = registry.push_fresh(&format!("small-{scope}"), 1);
+    let r = zoe.post("/images/pull", json!({"reference": small})).await;
+    assert_eq!(r.status, 201, "{}", r.text);
 }

@@ -29,6 +29,11 @@ impl ApiError {
                 node: node.to_string(),
             }
             .into(),
+            NodeError::TooLarge(m) => Self::new(
+                ErrorCode::ImageTooLarge,
+                format!("{m}; choose a smaller image or tag"),
+            )
+            .on("reference"),
             NodeError::Failed(m) => Self::internal(format!("worker on {node}: {m}")),
         }
     }

@@ -38,6 +38,7 @@ pub(super) const PULL_ERRORS: &[ErrorCode] = &[
     ErrorCode::RegistryNotAllowed,
     ErrorCode::InsufficientBalance,
     ErrorCode::ImageUnavailable,
+    ErrorCode::ImageTooLarge,
     ErrorCode::NoReadyNode,
     ErrorCode::NodeUnavailable,
 ];
@@ -148,7 +149,7 @@ pub async fn start_pull(
         })?;
     let progress = node
         .client
-        .pull_progress(reference, always)
+        .pull_progress(reference, always, state.config.max_image_bytes)
         .await
         .map_err(|e| pull_error(reference, &node.node.name, e))?;
     Ok(PullStarted {

@@ -155,11 +155,13 @@ impl WorkerClient {
         &self,
         reference: &str,
         always: bool,
+        max_bytes: u64,
     ) -> Result<BoxStream<'static, Result<PullUpdate, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::PullImageRequest {
             reference: reference.to_string(),
             always,
+            max_bytes,
         };
         let stream = Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await?;
         Ok(stream

@@ -29,6 +29,9 @@ pub enum NodeError {
     /// Docker cannot bind this host port: something outside yun holds it.
     #[error("host port {port} cannot be bound: {message}")]
     PortUnavailable { port: u16, message: String },
+    /// The image weighs more than the operator's limit (the worker's own words, no registry's).
+    #[error("{0}")]
+    TooLarge(String),
     /// Anything else the worker answered: a fault on its side.
     #[error("{0}")]
     Failed(String),
@@ -62,6 +65,7 @@ impl From<tonic::Status> for NodeError {
             Code::ResourceExhausted => Self::OutOfResources(message),
             Code::AlreadyExists => Self::AlreadyExists(message),
             Code::NotFound => Self::Gone(message),
+            Code::OutOfRange => Self::TooLarge(message),
             _ => Self::Failed(message),
         }
     }

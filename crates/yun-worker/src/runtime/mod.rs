@@ -106,6 +106,14 @@ pub enum RuntimeError {
     PortUnavailable { port: u16 },
     #[error("image {reference} is not on this node and could not be pulled: {message}")]
     ImageUnavailable { reference: String, message: String },
+    #[error("the image {reference} is {} MiB by {seen}; images here may be {} MiB at most", size >> 20, limit >> 20)]
+    ImageTooLarge {
+        reference: String,
+        size: u64,
+        limit: u64,
+        /// What told: its registry's manifest, its download, or its unpacked size.
+        seen: &'static str,
+    },
     #[error("container {0} does not exist on this node")]
     NotFound(String),
     #[error("the engine accepted the container with a warning, so it was removed: {0}")]
@@ -133,10 +141,13 @@ pub trait Runtime: Send + Sync + 'static {
     fn info(&self) -> impl Future<Output = RuntimeResult<EngineInfo>> + Send;
     fn set_scope(&self, scope: Scope);
 
+    /// Pulls `reference`; `max_bytes` (0: no limit) is the most it may weigh, compressed or
+    /// unpacked.
     fn pull_image(
         &self,
         reference: &str,
         always: bool,
+        max_bytes: u64,
         progress: tokio::sync::mpsc::Sender<PullProgress>,
     ) -> impl Future<Output = RuntimeResult<ImageInfo>> + Send;
     /// Removes an image yun pulled (see `RemoveImageRequest`); never one a container uses.

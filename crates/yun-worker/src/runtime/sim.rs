@@ -68,6 +68,7 @@ impl Runtime for SimRuntime {
         &self,
         reference: &str,
         _always: bool,
+        _max_bytes: u64,
         _progress: tokio::sync::mpsc::Sender<PullProgress>,
     ) -> RuntimeResult<ImageInfo> {
         Ok(ImageInfo {

@@ -52,6 +52,7 @@ pub struct FileConfig {
     pub api_docs: Option<bool>,
     pub public_url: Option<String>,
     pub allowed_registries: Option<Vec<String>>,
+    pub max_image_mib: Option<u64>,
     pub plans: Option<Vec<Plan>>,
     pub signup_credits: Option<i64>,
     pub min_balance_to_run: Option<i64>,

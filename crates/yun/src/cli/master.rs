@@ -148,6 +148,10 @@ pub struct FleetArgs {
     /// cookie Secure. Default: the request's own host.
     #[arg(long, env = "YUN_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The most a pulled image may weigh in MiB, compressed or unpacked (default 4096; 0: no
+    /// limit).
+    #[arg(long, env = "YUN_MAX_IMAGE_MIB")]
+    max_image_mib: Option<u64>,
     /// Registries pulls may use, comma-separated (`host` or `host:port`; `docker.io` for
     /// names without a host). Default: any registry on a public address; loopback and private
     /// addresses only when listed.
@@ -194,6 +198,9 @@ impl FleetArgs {
         }
         if let Some(d) = self.api_docs.or(file.api_docs) {
             cfg.api_docs = d;
+        }
+        if let Some(mib) = self.max_image_mib.or(file.max_image_mib) {
+            cfg.max_image_bytes = mib << 20;
         }
         if let Some(u) = self.public_url.clone().or(file.public_url.clone()) {
             cfg.public_url = Some(console_origin(&u)?);

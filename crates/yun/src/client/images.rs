@@ -168,7 +168,14 @@ pub async fn plans(s: &Session) -> Result<u8, Failure> {
         Format::Json => output::json(&list),
         Format::Jsonl => list.plans.iter().for_each(output::json_line),
         Format::Table => {
-            let mut t = Table::new(&["PLAN", "CPU", "MEMORY", "DISK", "PROCESSES", "PRICE AN HOUR"]);
+            let mut t = Table::new(&[
+                "PLAN",
+                "CPU",
+                "MEMORY",
+                "DISK",
+                "PROCESSES",
+                "PRICE AN HOUR",
+            ]);
             for p in &list.plans {
                 let name = if p.default {
                     format!("{} (default)", p.name)

@@ -51,7 +51,8 @@ pub(super) async fn pinned(
         return Ok(image_id.to_string());
     }
     let (tx, _rx) = mpsc::channel(1);
-    let pulled = pull(docker, reference, true, tx).await?;
+    // The content was measured when it was recorded; the same digest weighs the same.
+    let pulled = pull(docker, reference, true, 0, tx).await?;
     if pulled.docker_id != image_id {
         return Err(RuntimeError::ImageUnavailable {
             reference: reference.to_string(),
@@ -69,20 +70,39 @@ pub(super) async fn ensure_present(docker: &Docker, reference: &str) -> RuntimeR
         return Ok(info);
     }
     let (tx, _rx) = mpsc::channel(1);
-    pull(docker, reference, true, tx).await
+    pull(docker, reference, true, 0, tx).await
 }
 
+/// Pulls `reference` (unless `always` is false and it is here). With `max_bytes` above 0 the
+/// image may weigh that much at most: checked by its registry's manifest before the pull when
+/// it can be read, by the layers' sizes as the download reports them (the pull is cancelled
+/// when they pass it), and by its unpacked size afterwards (it is removed again).
 pub(super) async fn pull(
     docker: &Docker,
     reference: &str,
     always: bool,
+    max_bytes: u64,
     progress: mpsc::Sender<PullProgress>,
 ) -> RuntimeResult<ImageInfo> {
+    let too_large = |size: u64, seen: &'static str| RuntimeError::ImageTooLarge {
+        reference: reference.to_string(),
+        size,
+        limit: max_bytes,
+        seen,
+    };
     if !always {
         if let Some(info) = inspect(docker, reference).await? {
             return Ok(info);
         }
     }
+    if max_bytes > 0 {
+        if let Some(size) = super::manifest::compressed_size(reference).await {
+            if size > max_bytes {
+                return Err(too_large(size, "its registry's manifest"));
+            }
+        }
+    }
+    let mut download = DownloadSize::default();
     let options = CreateImageOptions {
         from_image: reference.to_string(),
         ..Default::default()
@@ -101,12 +121,20 @@ pub(super) async fn pull(
         } else {
             info.id.unwrap_or_default()
         };
+        let total = detail.total.unwrap_or(0).max(0) as u64;
+        if max_bytes > 0 && status == "Downloading" && !layer.is_empty() {
+            let sum = download.layer(&layer, total);
+            if sum > max_bytes {
+                // Dropping the stream closes the request, which stops the engine's pull.
+                return Err(too_large(sum, "its download"));
+            }
+        }
         // A slow reader must not stall the pull: progress is best effort.
         let _ = progress.try_send(PullProgress {
             status,
             layer,
             current: detail.current.unwrap_or(0).max(0) as u64,
-            total: detail.total.unwrap_or(0).max(0) as u64,
+            total,
         });
     }
     let info = inspect(docker, reference)
@@ -115,10 +143,29 @@ pub(super) async fn pull(
             reference: reference.to_string(),
             message: "the pull ended without the image".into(),
         })?;
+    if max_bytes > 0 && info.size_bytes > max_bytes {
+        remove(docker, reference, &info.docker_id).await?;
+        return Err(too_large(info.size_bytes, "its unpacked size"));
+    }
     Ok(ImageInfo {
         pulled: true,
         ..info
     })
+}
+
+/// The size of a download as its progress reports it: each layer's total, summed.
+#[derive(Default)]
+struct DownloadSize {
+    layers: std::collections::HashMap<String, u64>,
+}
+
+impl DownloadSize {
+    /// Notes a layer's reported total; answers the download's size so far.
+    fn layer(&mut self, id: &str, total: u64) -> u64 {
+        let known = self.layers.entry(id.to_string()).or_default();
+        *known = (*known).max(total);
+        self.layers.values().sum()
+    }
 }
 
 /// Removes what a pull of `reference` brought, never by force: the tag if it still names
@@ -149,5 +196,20 @@ pub(super) async fn remove(docker: &Docker, reference: &str, docker_id: &str) ->
             Ok(())
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DownloadSize;
+
+    #[test]
+    fn a_download_is_the_sum_of_its_layers_totals() {
+        let mut d = DownloadSize::default();
+        assert_eq!(d.layer("a", 3 << 20), 3 << 20);
+        // The same layer reported again does not count twice.
+        assert_eq!(d.layer("a", 3 << 20), 3 << 20);
+        assert_eq!(d.layer("b", 2 << 20), 5 << 20);
+        assert_eq!(d.layer("a", 0), 5 << 20, "a total never shrinks");
     }
 }

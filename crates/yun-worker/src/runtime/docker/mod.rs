@@ -11,6 +11,7 @@ mod exec;
 mod firewall;
 mod images;
 mod logs;
+mod manifest;
 mod network;
 mod power;
 mod scratch;
@@ -152,9 +153,10 @@ impl Runtime for DockerRuntime {
         &self,
         reference: &str,
         always: bool,
+        max_bytes: u64,
         progress: tokio::sync::mpsc::Sender<PullProgress>,
     ) -> RuntimeResult<ImageInfo> {
-        images::pull(&self.docker, reference, always, progress).await
+        images::pull(&self.docker, reference, always, max_bytes, progress).await
     }
 
     async fn remove_image(&self, reference: &str, docker_id: &str) -> RuntimeResult<()> {
