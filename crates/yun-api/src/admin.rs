@@ -202,7 +202,9 @@ pub struct Forgotten {
     pub revoked_certificates: Vec<String>,
     /// The node's lost containers, removed with it (their owners got their deposits and
     /// unused paid time back).
+    #[serde(default)]
     pub removed_containers: Vec<String>,
     /// Credits refunded to their owners, in all.
+    #[serde(default)]
     pub refunded: i64,
 }

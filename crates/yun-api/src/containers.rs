@@ -161,9 +161,11 @@ pub struct Container {
     /// The last exit code, when it is not running.
     pub exit_code: Option<i64>,
     /// The last exit was the kernel killing it for using more memory than its plan has (its
-    /// `exit_code` is then 137).
+    /// `exit_code` is then 137). (Absent from masters before it: false.)
+    #[serde(default)]
     pub oom_killed: bool,
     /// Its root filesystem is read-only (a small writable `/tmp` beside it).
+    #[serde(default)]
     pub read_only: bool,
     pub restart_policy: RestartPolicy,
     /// Why the platform stopped it (e.g. a balance that ran out), when it did.

@@ -13,7 +13,8 @@ pub struct Plan {
     pub memory_mib: u64,
     pub pids: u32,
     /// What a container may write to its own filesystem, in MiB; one that writes more is
-    /// stopped (`suspended`, with the reason).
+    /// stopped (`suspended`, with the reason). (Absent from masters before it: 0.)
+    #[serde(default)]
     pub disk_mib: u64,
     /// Credits per hour of running, metered per second.
     pub price_per_hour: i64,
