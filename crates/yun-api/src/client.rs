@@ -160,7 +160,10 @@ impl Client {
                 "'{base}' is not an address of a master; use http://HOST:PORT or https://HOST"
             )));
         }
-        let mut builder = reqwest::Client::builder().no_proxy();
+        // Named, so a renter's session list tells the command line's logins apart.
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .user_agent(concat!("yun/", env!("CARGO_PKG_VERSION")));
         if let Some(pem) = &ca_pem {
             let ca = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| ClientError::Setup(format!("the CA certificate is not PEM: {e}")))?;
