@@ -828,6 +828,7 @@ fn refusal(status: u16, body: &[u8]) -> ClientError {
                     code,
                     message,
                     field,
+                    ..
                 },
         }) => ClientError::Api {
             status,

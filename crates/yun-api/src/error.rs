@@ -157,6 +157,10 @@ pub struct ErrorBody {
     /// parameter), so a form can show the message beside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The request's id (the `X-Request-Id` it came with, or one made for it), to quote to
+    /// the operator: it is in every log line the request wrote, on the master and the worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[cfg(test)]

@@ -61,6 +61,11 @@ pub struct MasterConfig {
     pub http_limits: crate::listener::HttpLimits,
     /// HTTPS on the HTTP listener: the certificate chain and key (PEM).
     pub https: Option<HttpsFiles>,
+    /// `GET /metrics` on the HTTP listener takes this bearer token (without one it is not
+    /// served there).
+    pub metrics_token: Option<String>,
+    /// A separate address serving `/metrics` without a token, for the operator's network.
+    pub metrics_addr: Option<SocketAddr>,
     pub placement: Ranking,
     pub pricing: Pricing,
     pub payments: PaymentsConfig,
@@ -96,6 +101,8 @@ impl MasterConfig {
             max_ports_per_user: 20,
             http_limits: crate::listener::HttpLimits::default(),
             https: None,
+            metrics_token: None,
+            metrics_addr: None,
             placement: Ranking::Spread,
             pricing: Pricing::default(),
             payments: PaymentsConfig::default(),

@@ -9,6 +9,7 @@ pub mod http;
 pub mod images;
 pub mod listener;
 pub mod live;
+pub mod metrics;
 pub mod nodes;
 pub mod payments;
 pub mod reconciler;
@@ -65,6 +66,8 @@ impl MasterError {
 
 pub struct RunningMaster {
     pub http_addr: SocketAddr,
+    /// The separate metrics listener's address, when `metrics_addr` was set.
+    pub metrics_addr: Option<SocketAddr>,
     pub rpc_addr: SocketAddr,
     pub cluster_id: String,
     /// Set when this start created the admin account with a generated password.
@@ -204,6 +207,10 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     accounts::passwords::prepare();
     let (http_listener, http_addr) = bind(config.http).await?;
     let (rpc_listener, rpc_addr) = bind(config.rpc).await?;
+    let metrics_listener = match config.metrics_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,
     ));
@@ -221,6 +228,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         streams: live::sessions::SessionStreams::default(),
         trust: trust.clone(),
         login_throttle: Arc::default(),
+        metrics: Arc::default(),
         signup_throttle: signups,
         cluster_id: cluster_id.clone(),
     };
@@ -239,6 +247,14 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     spawn_checkpoints(state.store.clone(), shutdown.clone());
     trust.spawn_upkeep(state.store.clone(), shutdown.clone());
     spawn_credential_purge(state.clone(), shutdown.clone());
+    let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
+    if let Some((listener, _)) = metrics_listener {
+        tokio::spawn(metrics::serve_apart(
+            listener,
+            state.clone(),
+            shutdown.clone(),
+        ));
+    }
     let app = http::router(state.clone());
     let limits = state.config.http_limits.clone();
     let trusted = state.config.trusted_proxies.clone();
@@ -247,6 +263,14 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let task = tokio::spawn(async move {
         let http = listener::serve(http_listener, app, limits, trusted, https, http_stop);
         let server = tonic::transport::Server::builder()
+            .trace_fn(|req| {
+                let id = req
+                    .headers()
+                    .get(http::request_id::HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("rpc", path = %req.uri().path(), request_id = id)
+            })
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
             .add_service(rpc);
         let rpc = async move {
@@ -276,6 +300,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     });
     Ok(RunningMaster {
         http_addr,
+        metrics_addr,
         rpc_addr,
         cluster_id,
         generated_admin_password: first_start

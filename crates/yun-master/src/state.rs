@@ -28,6 +28,8 @@ pub struct AppState {
     /// Failed logins by account and source; sign-ups by source.
     pub login_throttle: Arc<crate::accounts::throttle::LoginThrottle>,
     pub signup_throttle: Arc<crate::accounts::throttle::SignupThrottle>,
+    /// This master's metrics (its own registry).
+    pub metrics: Arc<crate::metrics::MasterMetrics>,
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }

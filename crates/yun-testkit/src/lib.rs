@@ -26,7 +26,7 @@ pub use docker::{
 };
 pub use ports::PortBlock;
 pub mod procfs;
-pub use process::ProcessCluster;
+pub use process::{LoggedMaster, ProcessCluster};
 pub use registry::LocalRegistry;
 pub use service::{eventually, fetch, fetch_eventually};
 pub use typed::{container_spec, node_named, until_container};

@@ -228,3 +228,72 @@ impl Drop for ProcessCluster {
         remove_labelled(&self.cluster_id);
     }
 }
+
+/// A `yun master` process on loopback with its own SQLite file in `dir`, its stderr (the log)
+/// written to `dir/master.log`, for tests that read what it logs.
+pub struct LoggedMaster {
+    pub child: Child,
+    /// The API's base URL (`http://127.0.0.1:PORT/api/v1`).
+    pub api_url: String,
+    pub log: std::path::PathBuf,
+}
+
+impl LoggedMaster {
+    /// Starts it with `global` flags before `master` (such as `--log-format json`) and `env`,
+    /// and waits until it says it is ready.
+    pub fn start(
+        yun_bin: &str,
+        dir: &std::path::Path,
+        global: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        use std::io::BufRead;
+        let log = dir.join("master.log");
+        let mut cmd = Command::new(yun_bin);
+        cmd.args(global)
+            .args([
+                "master",
+                "--http",
+                "127.0.0.1:0",
+                "--rpc",
+                "127.0.0.1:0",
+                "--database",
+            ])
+            .arg(format!("sqlite://{}", dir.join("yun.db").display()))
+            .env("NO_COLOR", "1")
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).expect("the log file"));
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("yun master starts");
+        let mut out = std::io::BufReader::new(child.stdout.take().expect("piped stdout"));
+        let mut line = String::new();
+        while !line.contains("yun is ready") {
+            line.clear();
+            let n = out
+                .read_line(&mut line)
+                .expect("reading the master's stdout");
+            assert!(n > 0, "the master stopped before it was ready");
+        }
+        let api_url = line
+            .split("API at ")
+            .nth(1)
+            .expect("the ready line names the API")
+            .trim()
+            .to_string();
+        Self {
+            child,
+            api_url,
+            log,
+        }
+    }
+
+    /// Stops it and answers everything it logged.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::fs::read_to_string(&self.log).expect("the log file")
+    }
+}

@@ -237,45 +237,18 @@ fn the_defaults_are_for_production() {
 /// secrets appears in anything it printed.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_password_or_token_reaches_the_logs() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("master.log");
     let admin_password = "operator-chooses-a-long-phrase";
-    let mut master = Command::new(YUN)
-        .args([
-            "master",
-            "--http",
-            "127.0.0.1:0",
-            "--rpc",
-            "127.0.0.1:0",
-            "--database",
-        ])
-        .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
-        .env("YUN_ADMIN_PASSWORD", admin_password)
-        .env("RUST_LOG", "trace")
-        .env("NO_COLOR", "1")
-        .current_dir(dir.path())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(master.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("yun is ready") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "the master stopped before it was ready"
-        );
-    }
-    let root = line
-        .split("API at ")
-        .nth(1)
-        .unwrap()
-        .trim()
-        .trim_end_matches("/api/v1")
-        .to_string();
-    let api = Api::new(&format!("{root}/api/v1"));
+    let master = yun_testkit::LoggedMaster::start(
+        YUN,
+        dir.path(),
+        &[],
+        &[
+            ("YUN_ADMIN_PASSWORD", admin_password),
+            ("RUST_LOG", "trace"),
+        ],
+    );
+    let api = Api::new(&master.api_url);
     let (first, second) = ("fern-rides-a-blue-tram", "fern-sails-past-red-buoys");
     let fern = api.sign_up("fern", first).await;
     let wrong = api
@@ -299,9 +272,7 @@ async fn no_password_or_token_reaches_the_logs() {
     assert_eq!(api.with_token(&pat).get("/me").await.status, 200);
     api.log_in("admin", admin_password).await;
     let session = fern.token.clone().unwrap();
-    let _ = master.kill();
-    let _ = master.wait();
-    let text = std::fs::read_to_string(&log).unwrap();
+    let text = master.stop();
     assert!(
         text.contains("account registered"),
         "the log was written: {} bytes",

@@ -24,6 +24,7 @@ mod isolation;
 mod isolation_matrix;
 mod lifecycle;
 mod listener;
+mod metrics;
 mod payments;
 mod reconcile;
 mod refusals;

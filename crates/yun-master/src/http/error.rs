@@ -18,9 +18,12 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: self.message,
                 field: self.field,
+                request_id: super::request_id::current(),
             },
         };
         let mut resp = (status, Json(body)).into_response();
+        // For the metrics layer, which counts errors by code.
+        resp.extensions_mut().insert(self.code);
         if status == StatusCode::SERVICE_UNAVAILABLE {
             // Every designed 503 (no capacity, a node down, the master stopping) passes soon.
             resp.headers_mut().insert(

@@ -266,7 +266,7 @@ async fn pull(
                 PullEvent::Done(Err(e)) => {
                     super::code_log::record(e.code);
                     (WirePullEvent::Error {
-                        error: ErrorBody { code: e.code, message: e.message, field: e.field },
+                        error: ErrorBody { code: e.code, message: e.message, field: e.field, request_id: super::request_id::current() },
                     }, true)
                 }
             };

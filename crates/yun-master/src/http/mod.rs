@@ -23,6 +23,7 @@ pub(crate) mod origin;
 mod paging;
 mod payments;
 mod plans;
+pub(crate) mod request_id;
 mod spec;
 pub mod wire;
 
@@ -136,11 +137,17 @@ pub fn router(state: AppState) -> Router {
             }),
         );
     }
-    app.fallback(console_or_no_route)
+    app.merge(crate::metrics::routes())
+        .fallback(console_or_no_route)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),
             security_headers,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::layer,
+        ))
+        .layer(axum::middleware::from_fn(request_id::layer))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -56,9 +56,17 @@ impl WorkerClient {
         }
     }
 
+    /// A call with its deadline and, when made while serving an HTTP request, that request's
+    /// id (the worker puts it on its log lines).
     fn request<T>(msg: T, deadline: Duration) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
         req.set_timeout(deadline);
+        if let Some(id) = crate::http::request_id::current() {
+            if let Ok(v) = id.parse() {
+                req.metadata_mut()
+                    .insert(crate::http::request_id::HEADER, v);
+            }
+        }
         req
     }
 

@@ -49,6 +49,8 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
     super::access::AccessArgs::default().apply(&mut cfg, &file)?;
+    cfg.metrics_token = file.metrics_token.clone().filter(|t| !t.is_empty());
+    cfg.metrics_addr = file.metrics.as_deref().map(str::parse).transpose()?;
     // The console on `localhost`, the containers' endpoints on 127.0.0.1: browsers keep cookies
     // by host, so the console's session never reaches a renter's service.
     if cfg.public_url.is_none() && cfg.http.ip().is_loopback() {

@@ -48,6 +48,8 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
+    pub metrics_token: Option<String>,
+    pub metrics: Option<String>,
     pub placement: Option<String>,
     pub api_docs: Option<bool>,
     pub public_url: Option<String>,

@@ -33,6 +33,13 @@ pub struct MasterArgs {
     fleet: FleetArgs,
     #[command(flatten)]
     access: super::access::AccessArgs,
+    /// Serve GET /metrics on the HTTP listener to this bearer token (default: not served
+    /// there). Keep it out of the command line: give it in YUN_METRICS_TOKEN or yun.toml.
+    #[arg(long, env = "YUN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Also serve /metrics without a token on this address, for the operator's network only.
+    #[arg(long, env = "YUN_METRICS")]
+    metrics: Option<SocketAddr>,
     #[command(flatten)]
     billing: super::billing::BillingArgs,
 }
@@ -334,6 +341,19 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
     )?;
     args.fleet.apply(&mut cfg, &file)?;
     args.access.apply(&mut cfg, &file)?;
+    cfg.metrics_token = args
+        .metrics_token
+        .or(file.metrics_token.clone())
+        .filter(|t| !t.is_empty());
+    if let Some(t) = &cfg.metrics_token {
+        anyhow::ensure!(
+            t.len() >= 16,
+            "--metrics-token must be at least 16 characters"
+        );
+    }
+    cfg.metrics_addr = args
+        .metrics
+        .or(file.metrics.as_deref().map(str::parse).transpose()?);
     args.billing.apply(&mut cfg, &file)?;
     let console = cfg.public_url.clone();
     let master = yun_master::start(cfg).await?;

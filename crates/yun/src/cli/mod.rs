@@ -23,6 +23,10 @@ pub struct Cli {
     /// The server's settings file (yun dev, master and worker; the client never reads it).
     #[arg(long, global = true, env = "YUN_CONFIG")]
     config: Option<PathBuf>,
+    /// How the server logs to stderr: text (readable, the default) or json (one object a
+    /// line, for machines).
+    #[arg(long, global = true, env = "YUN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
     #[command(flatten)]
     target: crate::client::Target,
     #[command(flatten)]

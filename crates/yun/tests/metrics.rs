@@ -1,0 +1,192 @@
+//! The master's metrics and request ids, against real masters: `/metrics` answers only the
+//! operator's token (or a separate address), counts what happens by route template and error
+//! code, reads the present (nodes, open streams) at the scrape, and keeps each master's series
+//! its own; every request's id is answered in its header and its error envelope, and is on the
+//! master's JSON log lines.
+
+use futures::StreamExt;
+use serde_json::json;
+use yun_testkit::{Api, TestCluster};
+
+const TOKEN: &str = "operator-metrics-token-0123";
+
+async fn scrape(cluster: &TestCluster, token: Option<&str>) -> (u16, String) {
+    let mut r = cluster
+        .api
+        .http
+        .get(format!("http://{}/metrics", cluster.master.http_addr));
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let resp = r.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// The value of the series written exactly `series` (name and labels), if present.
+fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_answer_only_the_operator_and_count_what_happens() {
+    let cluster = TestCluster::start_with(|c| c.metrics_token = Some(TOKEN.into())).await;
+    let image = cluster.publish_testbox().await;
+    let ann = cluster.api.sign_up("ann", "ann-rides-a-blue-tram").await;
+    // Nobody else: no token, a wrong one, a renter's session.
+    for token in [
+        None,
+        Some("wrong-token-of-some-length"),
+        ann.token.as_deref(),
+    ] {
+        assert_eq!(scrape(&cluster, token).await.0, 401, "{token:?}");
+    }
+    let (status, text) = scrape(&cluster, Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        value(&text, &format!("yun_build_info{{version=\"{version}\"}}")),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&text, "yun_nodes{state=\"ready\"}"),
+        Some(1.0),
+        "{text}"
+    );
+
+    // A create, a refusal and an open stream move their series.
+    let c = ann.run(json!({"image": image, "ports": []})).await;
+    let id = c["id"].as_str().unwrap();
+    assert_eq!(ann.get("/containers/nothing-here").await.status, 404);
+    let client = ann.client();
+    let mut stats = Box::pin(client.stats(id).await.unwrap());
+    assert!(stats.next().await.is_some());
+    let (_, text) = scrape(&cluster, Some(TOKEN)).await;
+    let created =
+        "yun_http_requests_total{route=\"/api/v1/containers\",method=\"POST\",status=\"201\"}";
+    assert_eq!(value(&text, created), Some(1.0), "{text}");
+    assert!(value(&text, "yun_api_errors_total{code=\"not_found\"}").unwrap_or(0.0) >= 1.0);
+    assert!(
+        text.contains("yun_http_requests_total{route=\"/api/v1/containers/{id}\",method=\"GET\",status=\"404\"}"),
+        "the route's template, not the id: {text}"
+    );
+    assert_eq!(value(&text, "yun_open_streams"), Some(1.0));
+    assert!(
+        text.contains(
+            "yun_http_request_duration_seconds_count{route=\"/api/v1/containers\",method=\"POST\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains(
+            "yun_http_request_duration_seconds_count{route=\"/api/v1/containers/{id}/stats\""
+        ),
+        "a stream's time is left out"
+    );
+    // An unknown path is one bounded label, whatever it was.
+    assert_eq!(
+        ann.get(&format!("/no/such/{}", yun_core::new_id()))
+            .await
+            .status,
+        404
+    );
+    let (_, text) = scrape(&cluster, Some(TOKEN)).await;
+    assert!(text.contains("route=\"unmatched\""), "{text}");
+
+    // Another master in this process has series of its own; without a token it serves none.
+    let other = TestCluster::master_only_with(|c| {
+        c.metrics_addr = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let (status, body) = scrape(&other, Some(TOKEN)).await;
+    assert_eq!(status, 404, "{body}");
+    let apart = other.master.metrics_addr.expect("the separate listener");
+    let text = reqwest::get(format!("http://{apart}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        value(&text, created),
+        None,
+        "another master's creates: {text}"
+    );
+    assert_eq!(value(&text, "yun_nodes{state=\"ready\"}"), Some(0.0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_request_has_an_id_in_its_answer_and_its_error() {
+    let cluster = TestCluster::master_only().await;
+    let api = &cluster.api;
+    let r = Api::send(
+        api.request(reqwest::Method::GET, "/containers")
+            .header("x-request-id", "trace-me-1"),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.headers["x-request-id"], "trace-me-1");
+    assert_eq!(r.body["error"]["request_id"], "trace-me-1");
+    // An id that is not short and plain is replaced; none given, one is made.
+    for given in [
+        Some("has a space"),
+        Some("x".repeat(65).leak() as &str),
+        None,
+    ] {
+        let mut req = api.request(reqwest::Method::GET, "/containers");
+        if let Some(g) = given {
+            req = req.header("x-request-id", g);
+        }
+        let r = Api::send(req).await;
+        let id = r.headers["x-request-id"].to_str().unwrap().to_string();
+        assert!(
+            Some(id.as_str()) != given && (1..=64).contains(&id.len()),
+            "{id}"
+        );
+        assert!(id.bytes().all(|b| b.is_ascii_alphanumeric()), "{id}");
+        assert_eq!(r.body["error"]["request_id"], id.as_str());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_carry_each_request_s_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let master = yun_testkit::LoggedMaster::start(
+        env!("CARGO_BIN_EXE_yun"),
+        dir.path(),
+        &["--log-format", "json"],
+        &[
+            ("YUN_ADMIN_PASSWORD", "operator-chooses-a-long-phrase"),
+            ("RUST_LOG", "info"),
+        ],
+    );
+    let api = Api::new(&master.api_url);
+    let r = Api::send(
+        api.request(reqwest::Method::POST, "/auth/register")
+            .header("x-request-id", "json-trace-7")
+            .json(&json!({"username": "jo", "password": "jo-rides-a-blue-tram"})),
+    )
+    .await;
+    assert_eq!(r.status, 422, "a refused username: {}", r.text);
+    let r = Api::send(
+        api.request(reqwest::Method::POST, "/auth/register")
+            .header("x-request-id", "json-trace-8")
+            .json(&json!({"username": "joy", "password": "joy-rides-a-blue-tram"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let text = master.stop();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let registered = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "account registered")
+        .unwrap_or_else(|| panic!("no registration line in {text}"));
+    assert_eq!(
+        registered["span"]["request_id"], "json-trace-8",
+        "{registered}"
+    );
+}
