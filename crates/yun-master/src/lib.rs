@@ -211,6 +211,8 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
+    let metrics = Arc::new(metrics::MasterMetrics::default());
+    metrics.count_ledger_after(store.newest_ledger_id().await.map_err(&store_failed)?);
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,
     ));
@@ -228,7 +230,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         streams: live::sessions::SessionStreams::default(),
         trust: trust.clone(),
         login_throttle: Arc::default(),
-        metrics: Arc::default(),
+        metrics,
         signup_throttle: signups,
         cluster_id: cluster_id.clone(),
     };

@@ -24,7 +24,7 @@ pub use docker::{
     build_image, busybox_image, docker, plain_testbox_image, remove_behind_yuns_back,
     testbox_image, TESTBOX_REGISTRY,
 };
-pub use ports::PortBlock;
+pub use ports::{free_port, PortBlock};
 pub mod procfs;
 pub use process::{LoggedMaster, ProcessCluster};
 pub use registry::LocalRegistry;

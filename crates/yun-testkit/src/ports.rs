@@ -33,3 +33,12 @@ impl PortBlock {
         panic!("every test port block is taken");
     }
 }
+
+/// A TCP port free on every interface now (the kernel's pick), for a listener a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("0.0.0.0:0")
+        .expect("binding an ephemeral port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}

@@ -9,13 +9,7 @@ use yun_testkit::{container_spec, fetch_eventually, host_rules, PortBlock, TestC
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use yun_testkit::free_port;
 
 /// This host's address on its default route (not loopback), when it has one.
 fn primary_address() -> Option<String> {

@@ -26,6 +26,7 @@ mod lifecycle;
 mod listener;
 mod metrics;
 mod payments;
+mod prometheus;
 mod reconcile;
 mod refusals;
 mod streams;

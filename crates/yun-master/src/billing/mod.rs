@@ -2,6 +2,7 @@
 //! unused time, suspend whoever cannot pay), container lifetimes, and order expiry. Money
 //! itself only moves inside store transactions (`store/ledger.rs`, `store/metering.rs`).
 
+mod check;
 mod lifetime;
 mod meter;
 pub mod pricing;
@@ -32,6 +33,7 @@ impl InFlight {
 const TICK: Duration = Duration::from_secs(1);
 
 pub fn spawn(state: AppState, shutdown: CancellationToken) {
+    check::spawn(state.clone(), shutdown.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -41,7 +43,12 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                 _ = tick.tick() => {}
                 () = shutdown.cancelled() => return,
             }
+            let started = std::time::Instant::now();
             meter::tick(&state, &suspending).await;
+            state
+                .metrics
+                .meter_tick_duration
+                .observe(started.elapsed().as_secs_f64());
             lifetime::tick(&state, &removing).await;
             match state.store.expire_orders().await {
                 Ok(0) => {}

@@ -151,7 +151,27 @@ async fn create(
                 .to_string(),
         ),
     };
-    let (row, made) = containers::create(&state, &u, create_input(input), key).await?;
+    let started = std::time::Instant::now();
+    let created = containers::create(&state, &u, create_input(input), key)
+        .await
+        .map_err(ApiError::from);
+    let outcome = match &created {
+        Ok((_, true)) => {
+            state
+                .metrics
+                .placement_duration
+                .observe(started.elapsed().as_secs_f64());
+            "placed".to_string()
+        }
+        Ok((_, false)) => "repeated".to_string(),
+        Err(e) => e.code.as_str().to_string(),
+    };
+    state
+        .metrics
+        .placements
+        .get_or_create(&crate::metrics::OutcomeLabels { outcome })
+        .inc();
+    let (row, made) = created?;
     // A repeat of an earlier request made nothing new.
     let status = if made {
         StatusCode::CREATED

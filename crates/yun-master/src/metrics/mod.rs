@@ -1,7 +1,8 @@
 //! The master's metrics, in one registry of its own (`yun dev` and the tests run several
 //! masters and workers in one process; a global recorder would mix their series). Counters
-//! move as things happen (`http.rs`); gauges that describe the present (nodes, open streams)
-//! are read when Prometheus scrapes (`render`). Served by `endpoint.rs`.
+//! move as things happen (`http.rs`, and the parts that count their own work); what describes
+//! the present (nodes, containers and orders by state, open streams, certificates) is read
+//! when Prometheus scrapes (`render`), from memory and from indexes. Served by `endpoint.rs`.
 
 mod endpoint;
 mod http;
@@ -15,6 +16,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
+use std::sync::Mutex;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -42,8 +44,35 @@ pub struct StateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    pub kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `placed`, or the refusal's error code (`no_capacity`, `quota_exceeded`, …).
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CertificateLabels {
+    /// `master`, or `node` with the node's name.
+    subject: String,
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: String,
+}
+
+fn seconds(start: f64, factor: f64, n: u16) -> Histogram {
+    Histogram::new(exponential_buckets(start, factor, n))
+}
+
+/// 1 ms to about 16 s.
+fn request_seconds() -> Histogram {
+    seconds(0.001, 2.0, 15)
 }
 
 pub struct MasterMetrics {
@@ -51,70 +80,182 @@ pub struct MasterMetrics {
     pub http_requests: Family<RequestLabels, Counter>,
     pub http_duration: Family<RouteLabels, Histogram>,
     pub api_errors: Family<CodeLabels, Counter>,
+    /// Creates by outcome, and the time a placed one took.
+    pub placements: Family<OutcomeLabels, Counter>,
+    pub placement_duration: Histogram,
+    pub heartbeats: Counter,
+    pub reconcile_actions: Family<KindLabels, Counter>,
+    pub meter_tick_duration: Histogram,
+    /// Balances that differ from their ledger at the last background check, and when it ran.
+    pub billing_unbalanced: Gauge,
+    pub billing_checked_at: Gauge,
     nodes: Family<StateLabels, Gauge>,
+    containers: Family<StateLabels, Gauge>,
+    orders: Family<StateLabels, Gauge>,
+    ledger_entries: Family<KindLabels, Counter>,
+    ledger_credits: Family<KindLabels, Counter>,
+    ledger_read_to: Mutex<i64>,
+    certificates: Family<CertificateLabels, Gauge>,
     open_streams: Gauge,
 }
 
 impl Default for MasterMetrics {
     fn default() -> Self {
-        let mut registry = Registry::with_prefix("yun");
+        let mut r = Registry::with_prefix("yun");
         let build = Family::<VersionLabels, Gauge>::default();
         build
             .get_or_create(&VersionLabels {
                 version: env!("CARGO_PKG_VERSION").into(),
             })
             .set(1);
-        registry.register("build_info", "This master's version (always 1)", build);
+        r.register("build_info", "This master's version (always 1)", build);
         let http_requests = Family::<RequestLabels, Counter>::default();
-        registry.register(
+        r.register(
             "http_requests",
             "HTTP requests answered, by route template, method and status",
             http_requests.clone(),
         );
-        // 1 ms to about 16 s.
-        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
-            Histogram::new(exponential_buckets(0.001, 2.0, 15))
-        });
-        registry.register_with_unit(
+        let http_duration = Family::<RouteLabels, Histogram>::new_with_constructor(
+            request_seconds as fn() -> Histogram,
+        );
+        r.register_with_unit(
             "http_request_duration",
             "Time to answer an HTTP request, streams (WebSockets, followed logs, events) left out",
             Unit::Seconds,
             http_duration.clone(),
         );
         let api_errors = Family::<CodeLabels, Counter>::default();
-        registry.register(
+        r.register(
             "api_errors",
             "Errors the API answered, by error code",
             api_errors.clone(),
         );
+        let placements = Family::<OutcomeLabels, Counter>::default();
+        r.register(
+            "placements",
+            "Container creates by outcome: placed, or the refusal's error code",
+            placements.clone(),
+        );
+        let placement_duration = request_seconds();
+        r.register_with_unit(
+            "placement_duration",
+            "Time from a create's request to its container running",
+            Unit::Seconds,
+            placement_duration.clone(),
+        );
+        let heartbeats = Counter::default();
+        r.register(
+            "heartbeats",
+            "Heartbeats taken from workers",
+            heartbeats.clone(),
+        );
+        let reconcile_actions = Family::<KindLabels, Counter>::default();
+        r.register(
+            "reconcile_actions",
+            "What reconciling did, by kind (lost, reattached, orphan_removed, disk_stopped, …)",
+            reconcile_actions.clone(),
+        );
+        let meter_tick_duration = seconds(0.0005, 2.0, 14);
+        r.register_with_unit(
+            "meter_tick_duration",
+            "Time of one metering tick (buying running time, settling, suspending)",
+            Unit::Seconds,
+            meter_tick_duration.clone(),
+        );
+        let billing_unbalanced = Gauge::default();
+        r.register(
+            "billing_unbalanced_users",
+            "Users whose balance differs from the sum of their ledger, at the last check (always 0)",
+            billing_unbalanced.clone(),
+        );
+        let billing_checked_at = Gauge::default();
+        r.register_with_unit(
+            "billing_check_last_run_timestamp",
+            "When the background billing check last ran (unix time)",
+            Unit::Seconds,
+            billing_checked_at.clone(),
+        );
         let nodes = Family::<StateLabels, Gauge>::default();
-        registry.register("nodes", "Nodes by state", nodes.clone());
+        r.register("nodes", "Nodes by state", nodes.clone());
+        let containers = Family::<StateLabels, Gauge>::default();
+        r.register("containers", "Containers by state", containers.clone());
+        let orders = Family::<StateLabels, Gauge>::default();
+        r.register("orders", "Recharge orders by state", orders.clone());
+        let ledger_entries = Family::<KindLabels, Counter>::default();
+        r.register(
+            "ledger_postings",
+            "Ledger entries by kind (since this master started)",
+            ledger_entries.clone(),
+        );
+        let ledger_credits = Family::<KindLabels, Counter>::default();
+        r.register(
+            "ledger_credits",
+            "Credits moved by ledger entries, by kind, either way (since this master started)",
+            ledger_credits.clone(),
+        );
+        let certificates = Family::<CertificateLabels, Gauge>::default();
+        r.register_with_unit(
+            "certificate_expiry_timestamp",
+            "When the fleet's certificates expire (unix time): the master's and each node's newest",
+            Unit::Seconds,
+            certificates.clone(),
+        );
         let open_streams = Gauge::default();
-        registry.register(
+        r.register(
             "open_streams",
             "Live streams open now (consoles, stats, events, followed logs)",
             open_streams.clone(),
         );
         Self {
-            registry,
+            registry: r,
             http_requests,
             http_duration,
             api_errors,
+            placements,
+            placement_duration,
+            heartbeats,
+            reconcile_actions,
+            meter_tick_duration,
+            billing_unbalanced,
+            billing_checked_at,
             nodes,
+            containers,
+            orders,
+            ledger_entries,
+            ledger_credits,
+            ledger_read_to: Mutex::new(0),
+            certificates,
             open_streams,
         }
     }
 }
 
+/// Sets one gauge per state, zero for the known states that have none now.
+fn by_state(family: &Family<StateLabels, Gauge>, known: &[&str], counts: &[(String, i64)]) {
+    for s in known {
+        family
+            .get_or_create(&StateLabels { state: (*s).into() })
+            .set(0);
+    }
+    for (s, n) in counts {
+        family
+            .get_or_create(&StateLabels { state: s.clone() })
+            .set(*n);
+    }
+}
+
 impl MasterMetrics {
+    /// Counts one reconcile action.
+    pub fn reconciled(&self, kind: &str, n: u64) {
+        self.reconcile_actions
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .inc_by(n);
+    }
+
     /// The registry in the OpenMetrics text format, the present read from `state` first.
-    pub fn render(&self, state: &crate::state::AppState) -> String {
-        let mut by_state = std::collections::BTreeMap::from([
-            ("ready", 0i64),
-            ("cordoned", 0),
-            ("down", 0),
-            ("joining", 0),
-        ]);
+    pub async fn render(&self, state: &crate::state::AppState) -> String {
+        let mut nodes: Vec<(String, i64)> = Vec::new();
+        let mut names = std::collections::HashMap::new();
         for lease in state.registry.snapshot() {
             let s = match state.registry.state_of(&lease) {
                 crate::nodes::NodeState::Ready => "ready",
@@ -122,12 +263,48 @@ impl MasterMetrics {
                 crate::nodes::NodeState::Down => "down",
                 crate::nodes::NodeState::Joining => "joining",
             };
-            *by_state.entry(s).or_default() += 1;
+            match nodes.iter_mut().find(|(k, _)| k == s) {
+                Some((_, n)) => *n += 1,
+                None => nodes.push((s.into(), 1)),
+            }
+            names.insert(lease.node.id.clone(), lease.node.name.clone());
         }
-        for (s, n) in by_state {
-            self.nodes
-                .get_or_create(&StateLabels { state: s.into() })
-                .set(n);
+        by_state(
+            &self.nodes,
+            &["ready", "cordoned", "down", "joining"],
+            &nodes,
+        );
+        let store = &state.store;
+        match store.containers_by_state().await {
+            Ok(c) => by_state(&self.containers, &["running", "exited", "lost"], &c),
+            Err(e) => tracing::warn!(error = %e, "metrics: containers by state"),
+        }
+        match store.orders_by_state().await {
+            Ok(o) => by_state(&self.orders, &["pending", "paid"], &o),
+            Err(e) => tracing::warn!(error = %e, "metrics: orders by state"),
+        }
+        self.read_ledger(store).await;
+        if let Some(at) = state.trust.master_expires_at() {
+            let secs = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            self.certificates
+                .get_or_create(&CertificateLabels {
+                    subject: "master".into(),
+                    node: String::new(),
+                })
+                .set(secs);
+        }
+        if let Ok(expiry) = store.node_certificate_expiry().await {
+            for (id, ms) in expiry {
+                let node = names.get(&id).cloned().unwrap_or(id);
+                self.certificates
+                    .get_or_create(&CertificateLabels {
+                        subject: "node".into(),
+                        node,
+                    })
+                    .set(ms / 1000);
+            }
         }
         self.open_streams
             .set(i64::try_from(state.streams.count()).unwrap_or(i64::MAX));
@@ -135,5 +312,30 @@ impl MasterMetrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+
+    /// Counts the ledger from entry `id` on (the newest at this master's start: counters
+    /// count from the start, as counters do).
+    pub fn count_ledger_after(&self, id: i64) {
+        *self.ledger_read_to.lock().expect("ledger mark") = id;
+    }
+
+    /// Adds the ledger entries written since the last scrape.
+    async fn read_ledger(&self, store: &crate::store::Store) {
+        let after = *self.ledger_read_to.lock().expect("ledger mark");
+        let Ok(since) = store.ledger_since(after).await else {
+            return;
+        };
+        for (kind, entries, credits) in since.by_kind {
+            let labels = KindLabels { kind };
+            self.ledger_entries
+                .get_or_create(&labels)
+                .inc_by(entries.max(0) as u64);
+            self.ledger_credits
+                .get_or_create(&labels)
+                .inc_by(credits.max(0) as u64);
+        }
+        let mut mark = self.ledger_read_to.lock().expect("ledger mark");
+        *mark = (*mark).max(since.last_id);
     }
 }

@@ -241,6 +241,7 @@ impl RegistryService for RegistryGrpc {
         let r = req.into_inner();
         speaks_for(&caller, &r.node_id)?;
         let known = self.registry().heartbeat(&r.node_id, r.container_count);
+        self.state.metrics.heartbeats.inc();
         Ok(Response::new(v1::HeartbeatResponse {
             known,
             heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
@@ -270,6 +271,7 @@ impl RegistryService for RegistryGrpc {
                 "event"
             );
             self.reconciler().enqueue(&event.container_id);
+            self.state.metrics.reconciled("engine_event", 1);
         }
         Ok(Response::new(v1::ReportEventsResponse {}))
     }

@@ -53,6 +53,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
             client.remove(id).await?;
         }
         tracing::info!(container = id, "finished an interrupted removal");
+        state.metrics.reconciled("removal_finished", 1);
         return Ok(store.delete_container(id).await?);
     }
     if row.state == ContainerState::Creating {
@@ -68,6 +69,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
             store
                 .set_actual_state(id, ContainerState::Lost, row.exit_code)
                 .await?;
+            state.metrics.reconciled("gone", 1);
         }
         return Ok(());
     }
@@ -83,8 +85,10 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
                 node = row.node_name,
                 "re-attached to its node"
             );
+            state.metrics.reconciled("reattached", 1);
         }
         store.set_actual_state(id, observed, code).await?;
+        state.metrics.reconciled("state_recorded", 1);
     }
     if status.oom_killed && observed != ContainerState::Running && !row.oom_killed {
         store.mark_oom_killed(id).await?;

@@ -61,6 +61,7 @@ fn over_disk(state: &AppState, row: &crate::store::ContainerBrief, size_rw: u64)
         limit = row.disk_bytes,
         "stopping a container over its plan's disk"
     );
+    state.metrics.reconciled("disk_stopped", 1);
     let (state, id) = (state.clone(), row.id.clone());
     tokio::spawn(async move {
         if let Err(e) = crate::containers::suspend(&state, &id, &reason).await {
@@ -79,11 +80,14 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
         NodeState::Down => {
             match state.store.mark_node_lost(&node_id).await {
                 Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    node = lease.node.name,
-                    containers = n,
-                    "node is down; its containers are lost"
-                ),
+                Ok(n) => {
+                    state.metrics.reconciled("lost", n);
+                    tracing::warn!(
+                        node = lease.node.name,
+                        containers = n,
+                        "node is down; its containers are lost"
+                    )
+                }
                 Err(e) => tracing::warn!(error = %e, "could not mark containers lost"),
             }
             return Vec::new();
@@ -160,8 +164,9 @@ async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>
                 label = orphan.container_id,
                 "removing a container no record owns"
             );
-            if let Err(e) = orphan.lease.client.remove_orphan(&orphan.docker_id).await {
-                tracing::warn!(error = %e, "could not remove an orphan");
+            match orphan.lease.client.remove_orphan(&orphan.docker_id).await {
+                Ok(()) => state.metrics.reconciled("orphan_removed", 1),
+                Err(e) => tracing::warn!(error = %e, "could not remove an orphan"),
             }
         }
     }
