@@ -3,6 +3,7 @@
 pub mod id;
 pub mod locks;
 pub mod node;
+pub mod openmetrics;
 pub mod plan;
 pub mod registry;
 pub mod spec;

@@ -125,6 +125,7 @@ impl TestCluster {
             insecure_plaintext: false,
             docker: docker_options(),
             boot_id: None,
+            metrics: None,
         }
     }
 

@@ -26,7 +26,7 @@ pub use docker::{
 };
 pub use ports::{free_port, PortBlock};
 pub mod procfs;
-pub use process::{LoggedMaster, ProcessCluster};
+pub use process::{promtool_check_metrics, LoggedMaster, ProcessCluster};
 pub use registry::LocalRegistry;
 pub use service::{eventually, fetch, fetch_eventually};
 pub use typed::{container_spec, node_named, until_container};

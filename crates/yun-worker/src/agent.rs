@@ -70,8 +70,17 @@ pub fn host_boot_id() -> String {
 }
 
 /// Streams this node's container events to the master until the stream breaks, then again.
-async fn forward_events<R: Runtime>(runtime: Arc<R>, mut client: Client, node_id: String) {
+async fn forward_events<R: Runtime>(
+    runtime: Arc<R>,
+    mut client: Client,
+    node_id: String,
+    metrics: Arc<crate::metrics::WorkerMetrics>,
+) {
+    let mut first = true;
     loop {
+        if !std::mem::take(&mut first) {
+            metrics.event_reconnects.inc();
+        }
         match runtime.events() {
             Ok(mut events) => {
                 let (tx, rx) = tokio::sync::mpsc::channel(256);
@@ -137,6 +146,7 @@ pub async fn run<R: Runtime>(
     runtime: Arc<R>,
     id: Identity,
     link: MasterLink,
+    metrics: Arc<crate::metrics::WorkerMetrics>,
     shutdown: CancellationToken,
 ) {
     let master = link.uri.clone();
@@ -176,6 +186,7 @@ pub async fn run<R: Runtime>(
             runtime.clone(),
             events_client.clone(),
             node_id.clone(),
+            metrics.clone(),
         ));
         // Stops forwarding when this registration ends (or the worker stops).
         let _events = AbortOnDrop(events);

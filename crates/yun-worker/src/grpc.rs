@@ -25,15 +25,33 @@ pub struct WorkerGrpc<R> {
     runtime: Arc<R>,
     stats: Arc<StatsHub<R>>,
     pulls: Arc<SharedPulls<R>>,
+    metrics: Arc<crate::metrics::WorkerMetrics>,
 }
 
 impl<R: Runtime> WorkerGrpc<R> {
-    pub fn new(runtime: Arc<R>, stats: Arc<StatsHub<R>>, pulls: Arc<SharedPulls<R>>) -> Self {
+    pub fn new(
+        runtime: Arc<R>,
+        stats: Arc<StatsHub<R>>,
+        pulls: Arc<SharedPulls<R>>,
+        metrics: Arc<crate::metrics::WorkerMetrics>,
+    ) -> Self {
         Self {
             runtime,
             stats,
             pulls,
+            metrics,
         }
+    }
+
+    /// Counts and times one Docker operation, and answers its result as gRPC does.
+    fn measured<T>(
+        &self,
+        op: &str,
+        started: std::time::Instant,
+        r: crate::runtime::RuntimeResult<T>,
+    ) -> Result<T, Status> {
+        self.metrics.docker_op(op, started, r.is_ok());
+        r.map_err(status)
     }
 }
 
@@ -157,15 +175,29 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
     ) -> Result<Response<Self::PullImageStream>, Status> {
         let req = req.into_inner();
         let mut rx = self.pulls.join(&req.reference, req.always, req.max_bytes);
+        let (metrics, started) = (self.metrics.clone(), std::time::Instant::now());
+        let count = move |outcome: &str| {
+            metrics
+                .pulls
+                .get_or_create(&crate::metrics::PullOutcome {
+                    outcome: outcome.into(),
+                })
+                .inc();
+            metrics
+                .pull_duration
+                .observe(started.elapsed().as_secs_f64());
+        };
         let out = async_stream::stream! {
             while let Some(update) = next_update(&mut rx).await {
                 match update {
                     PullUpdate::Progress(p) => yield Ok(node::PullUpdate::Progress(p).into()),
                     PullUpdate::Done(Ok(image)) => {
+                        count(if image.pulled { "pulled" } else { "present" });
                         yield Ok(node::PullUpdate::Done(image).into());
                         return;
                     }
                     PullUpdate::Done(Err(e)) => {
+                        count("error");
                         yield Err(status_of(&e));
                         return;
                     }
@@ -180,10 +212,12 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::RemoveImageRequest>,
     ) -> Result<Response<v1::RemoveImageResponse>, Status> {
         let req = req.into_inner();
-        self.runtime
+        let started = std::time::Instant::now();
+        let r = self
+            .runtime
             .remove_image(&req.reference, &req.docker_id)
-            .await
-            .map_err(status)?;
+            .await;
+        self.measured("remove_image", started, r)?;
         Ok(Response::new(v1::RemoveImageResponse {}))
     }
 
@@ -199,11 +233,11 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             ContainerSpec::try_from(spec).map_err(|e| Status::invalid_argument(e.to_string()))?;
         // Finish the Docker work even if the caller goes away mid-way (a master that dies),
         // so a create is never left half done between Docker's create and start.
-        let runtime = self.runtime.clone();
-        let s = tokio::spawn(async move { runtime.create_container(&spec).await })
+        let (runtime, started) = (self.runtime.clone(), std::time::Instant::now());
+        let r = tokio::spawn(async move { runtime.create_container(&spec).await })
             .await
-            .map_err(|_| Status::internal("the create task failed"))?
-            .map_err(status)?;
+            .map_err(|_| Status::internal("the create task failed"))?;
+        let s = self.measured("create", started, r)?;
         Ok(Response::new(s.into()))
     }
 
@@ -211,11 +245,12 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         &self,
         req: Request<v1::ContainerRef>,
     ) -> Result<Response<v1::ContainerStatus>, Status> {
-        let s = self
+        let started = std::time::Instant::now();
+        let r = self
             .runtime
             .start_container(&req.into_inner().container_id)
-            .await
-            .map_err(status)?;
+            .await;
+        let s = self.measured("start", started, r)?;
         Ok(Response::new(s.into()))
     }
 
@@ -224,11 +259,12 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::StopContainerRequest>,
     ) -> Result<Response<v1::ContainerStatus>, Status> {
         let req = req.into_inner();
-        let s = self
+        let started = std::time::Instant::now();
+        let r = self
             .runtime
             .stop_container(&req.container_id, req.timeout_seconds)
-            .await
-            .map_err(status)?;
+            .await;
+        let s = self.measured("stop", started, r)?;
         Ok(Response::new(s.into()))
     }
 
@@ -237,11 +273,12 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::StopContainerRequest>,
     ) -> Result<Response<v1::ContainerStatus>, Status> {
         let req = req.into_inner();
-        let s = self
+        let started = std::time::Instant::now();
+        let r = self
             .runtime
             .restart_container(&req.container_id, req.timeout_seconds)
-            .await
-            .map_err(status)?;
+            .await;
+        let s = self.measured("restart", started, r)?;
         Ok(Response::new(s.into()))
     }
 
@@ -250,12 +287,19 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::ContainerRef>,
     ) -> Result<Response<v1::RemoveContainerResponse>, Status> {
         let r = req.into_inner();
-        if r.docker_id.is_empty() {
-            self.runtime.remove_container(&r.container_id).await
+        let started = std::time::Instant::now();
+        let (op, done) = if r.docker_id.is_empty() {
+            (
+                "remove",
+                self.runtime.remove_container(&r.container_id).await,
+            )
         } else {
-            self.runtime.remove_orphan(&r.docker_id).await
-        }
-        .map_err(status)?;
+            (
+                "remove_orphan",
+                self.runtime.remove_orphan(&r.docker_id).await,
+            )
+        };
+        self.measured(op, started, done)?;
         Ok(Response::new(v1::RemoveContainerResponse {}))
     }
 
@@ -263,11 +307,12 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         &self,
         req: Request<v1::ContainerRef>,
     ) -> Result<Response<v1::ContainerStatus>, Status> {
-        let s = self
+        let started = std::time::Instant::now();
+        let r = self
             .runtime
             .inspect_container(&req.into_inner().container_id)
-            .await
-            .map_err(status)?;
+            .await;
+        let s = self.measured("inspect", started, r)?;
         Ok(Response::new(s.into()))
     }
 
@@ -276,11 +321,10 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         req: Request<v1::ListContainersRequest>,
     ) -> Result<Response<v1::ListContainersResponse>, Status> {
         let with_sizes = req.into_inner().with_sizes;
-        let list = self
-            .runtime
-            .list_containers(with_sizes)
-            .await
-            .map_err(status)?;
+        let started = std::time::Instant::now();
+        let r = self.runtime.list_containers(with_sizes).await;
+        let op = if with_sizes { "list_sizes" } else { "list" };
+        let list = self.measured(op, started, r)?;
         Ok(Response::new(v1::ListContainersResponse {
             containers: list.into_iter().map(v1::ContainerStatus::from).collect(),
         }))

@@ -4,6 +4,7 @@
 mod agent;
 mod grpc;
 pub mod membership;
+pub mod metrics;
 pub mod pulls;
 pub mod runtime;
 pub mod stats;
@@ -35,6 +36,15 @@ pub struct WorkerConfig {
     pub docker: DockerOptions,
     /// Overrides the host's boot id; only for tests that simulate a reboot.
     pub boot_id: Option<String>,
+    /// Where this worker serves `/metrics`, and the bearer token it asks for (if any).
+    pub metrics: Option<MetricsListener>,
+}
+
+/// A worker's metrics address and token.
+#[derive(Debug, Clone)]
+pub struct MetricsListener {
+    pub addr: SocketAddr,
+    pub token: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +93,8 @@ impl<R: Runtime> Activity for WorkerActivity<R> {
 /// A started worker: its RPC address, and a handle that stops it.
 pub struct RunningWorker {
     pub rpc_addr: SocketAddr,
+    /// Where `/metrics` is served, when it is.
+    pub metrics_addr: Option<SocketAddr>,
     /// The certificate this node shows now (renewals replace it).
     pub certificate: yun_trust::CertSlot,
     pub activity: Arc<dyn Activity>,
@@ -202,7 +214,26 @@ pub async fn start_with_runtime<R: Runtime>(
         stats: stats.clone(),
         pulls: pulls.clone(),
     });
-    let service = grpc::WorkerGrpc::new(runtime.clone(), stats, pulls);
+    let metrics = Arc::new(metrics::WorkerMetrics::default());
+    let mut metrics_addr = None;
+    if let Some(m) = &config.metrics {
+        let l = TcpListener::bind(m.addr)
+            .await
+            .map_err(|source| WorkerError::Listen {
+                addr: m.addr,
+                source,
+            })?;
+        metrics_addr = l.local_addr().ok();
+        tokio::spawn(metrics::serve(
+            l,
+            metrics.clone(),
+            runtime.clone(),
+            stats.clone(),
+            m.token.clone(),
+            shutdown.clone(),
+        ));
+    }
+    let service = grpc::WorkerGrpc::new(runtime.clone(), stats, pulls, metrics.clone());
     let serve = grpc::serve(
         service,
         server_tls,
@@ -217,7 +248,7 @@ pub async fn start_with_runtime<R: Runtime>(
             shutdown.clone(),
         ));
     }
-    let agent = agent::run(runtime, identity, link, shutdown.clone());
+    let agent = agent::run(runtime, identity, link, metrics, shutdown.clone());
     let task = tokio::spawn(async move {
         tokio::select! {
             r = serve => if let Err(e) = r { tracing::error!(error = %e, "worker RPC server stopped") },
@@ -226,6 +257,7 @@ pub async fn start_with_runtime<R: Runtime>(
     });
     Ok(RunningWorker {
         rpc_addr,
+        metrics_addr,
         certificate: slot,
         activity,
         shutdown,

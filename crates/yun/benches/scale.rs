@@ -61,6 +61,7 @@ async fn host_workers() {
                 shield_host: yun_worker::runtime::docker::HostShield::Off,
             },
             boot_id: Some("simulated".into()),
+            metrics: None,
         };
         workers.push(
             yun_worker::start_with_runtime(config, runtime)

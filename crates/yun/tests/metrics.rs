@@ -190,3 +190,87 @@ async fn json_logs_carry_each_request_s_id() {
         "{registered}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_s_metrics_show_its_containers_in_cadvisor_s_names() {
+    let mut cluster = TestCluster::master_only().await;
+    let token = "worker-metrics-token-0123";
+    cluster
+        .start_worker_with(|w| {
+            w.metrics = Some(yun_worker::MetricsListener {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                token: Some(token.into()),
+            })
+        })
+        .await;
+    let addr = cluster
+        .worker
+        .as_ref()
+        .unwrap()
+        .metrics_addr
+        .expect("served");
+    let url = format!("http://{addr}/metrics");
+    let http = reqwest::Client::new();
+    let scrape = || async {
+        http.get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let image = cluster.publish_testbox().await;
+    let kim = cluster.api.sign_up("kim", "kim-rides-a-blue-tram").await;
+    let c = kim.run(json!({"image": image, "ports": []})).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    let labels = format!("{{id=\"{id}\",name=\"yun-{id}\"}}");
+    let text = scrape().await;
+    assert_eq!(
+        value(&text, &format!("container_spec_memory_limit_bytes{labels}")),
+        Some(64.0 * 1024.0 * 1024.0),
+        "{text}"
+    );
+    assert!(
+        value(
+            &text,
+            &format!("container_memory_working_set_bytes{labels}")
+        )
+        .unwrap()
+            > 0.0
+    );
+    assert!(value(&text, &format!("container_cpu_usage_seconds_total{labels}")).is_some());
+    assert!(value(
+        &text,
+        &format!("container_network_receive_bytes_total{labels}")
+    )
+    .is_some());
+    assert!(
+        value(
+            &text,
+            "yun_docker_operations_total{op=\"create\",outcome=\"ok\"}"
+        )
+        .unwrap_or(0.0)
+            >= 1.0,
+        "{text}"
+    );
+    assert!(
+        !text.contains(
+            &kim.get("/me").await.body["user"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        ),
+        "no user id in the series"
+    );
+    // promtool reads it.
+    if let Err(e) = yun_testkit::promtool_check_metrics(&text) {
+        panic!("promtool check metrics: {e}");
+    }
+    // A removed container's series go.
+    assert_eq!(kim.delete(&format!("/containers/{id}")).await.status, 204);
+    let text = scrape().await;
+    assert!(!text.contains(&id), "{text}");
+}

@@ -110,27 +110,9 @@ async fn a_real_prometheus_scrapes_the_master_and_sees_containers_come_and_go() 
         .text()
         .await
         .unwrap();
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool comes with Debian's prometheus");
-    use std::io::Write;
-    check
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = check.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    if let Err(e) = yun_testkit::promtool_check_metrics(&text) {
+        panic!("promtool check metrics: {e}");
+    }
 
     // Stopped and removed, the counts follow; the ledger's postings are counted.
     let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());

@@ -23,40 +23,12 @@ async fn render(state: &AppState, headers: &HeaderMap) -> Response {
     if openmetrics {
         ([(header::CONTENT_TYPE, OPENMETRICS)], body).into_response()
     } else {
-        ([(header::CONTENT_TYPE, TEXT)], text_format(&body)).into_response()
+        (
+            [(header::CONTENT_TYPE, TEXT)],
+            yun_core::openmetrics::as_text_format(&body),
+        )
+            .into_response()
     }
-}
-
-/// The OpenMetrics rendering in the Prometheus text format: a counter family's HELP and TYPE
-/// name its `_total` samples, and the UNIT and EOF lines go.
-fn text_format(openmetrics: &str) -> String {
-    let mut out = String::with_capacity(openmetrics.len());
-    let mut help: Option<(&str, &str)> = None;
-    for line in openmetrics.lines() {
-        if let Some(rest) = line.strip_prefix("# HELP ") {
-            help = rest.split_once(' ').or(Some((rest, "")));
-            continue;
-        }
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').unwrap_or((rest, "untyped"));
-            let name = if kind == "counter" {
-                format!("{name}_total")
-            } else {
-                name.to_string()
-            };
-            if let Some((_, text)) = help.take() {
-                out.push_str(&format!("# HELP {name} {text}\n"));
-            }
-            out.push_str(&format!("# TYPE {name} {kind}\n"));
-            continue;
-        }
-        if line.starts_with("# UNIT ") || line == "# EOF" {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 /// Compares digests, so the comparison's time says nothing about the token.
@@ -107,19 +79,5 @@ pub async fn serve_apart(
         .await
     {
         tracing::error!(error = %e, "the metrics listener stopped");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::text_format;
-
-    #[test]
-    fn counters_are_named_by_their_samples_in_the_text_format() {
-        let om = "# HELP yun_heartbeats Heartbeats.\n# TYPE yun_heartbeats counter\nyun_heartbeats_total 3\n# HELP yun_t Time.\n# TYPE yun_t_seconds histogram\n# UNIT yun_t_seconds seconds\nyun_t_seconds_count 1\n# EOF\n";
-        assert_eq!(
-            text_format(om),
-            "# HELP yun_heartbeats_total Heartbeats.\n# TYPE yun_heartbeats_total counter\nyun_heartbeats_total 3\n# HELP yun_t_seconds Time.\n# TYPE yun_t_seconds histogram\nyun_t_seconds_count 1\n"
-        );
     }
 }

@@ -139,14 +139,15 @@ fn aligned_start(interval: Duration, id: &str) -> tokio::time::Instant {
 }
 
 /// One sampler's memory: the container's counter files, open, and the previous CPU reading.
+/// The metrics keep one per container too, between scrapes.
 #[derive(Default)]
-struct Reader {
+pub(crate) struct Reader {
     open: Option<(Opened, Option<NetDev>)>,
     previous: Option<(Instant, u64)>,
 }
 
 impl Reader {
-    async fn read<R: Runtime>(&mut self, hub: &StatsHub<R>, id: &str) -> Sample {
+    pub(crate) async fn read<R: Runtime>(&mut self, hub: &StatsHub<R>, id: &str) -> Sample {
         let now = Instant::now();
         let (counters, source) = match self.counters(hub, id).await {
             Some(found) => found,

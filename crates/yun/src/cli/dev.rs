@@ -102,6 +102,16 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         state_dir,
         insecure_plaintext: false,
         boot_id: None,
+        // The in-process worker's own /metrics, when yun.toml names an address for it.
+        metrics: file
+            .worker_metrics
+            .as_deref()
+            .map(str::parse)
+            .transpose()?
+            .map(|addr| yun_worker::MetricsListener {
+                addr,
+                token: file.metrics_token.clone().filter(|t| !t.is_empty()),
+            }),
         docker: docker.clone(),
     })
     .await?;

@@ -50,6 +50,7 @@ pub struct FileConfig {
     pub tls_key: Option<String>,
     pub metrics_token: Option<String>,
     pub metrics: Option<String>,
+    pub worker_metrics: Option<String>,
     pub placement: Option<String>,
     pub api_docs: Option<bool>,
     pub public_url: Option<String>,

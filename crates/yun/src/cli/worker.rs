@@ -9,6 +9,13 @@ use yun_worker::WorkerConfig;
 
 #[derive(Args)]
 pub struct WorkerArgs {
+    /// Serve this worker's /metrics on this address (its Docker operations and its containers
+    /// in cAdvisor's names); default: not served.
+    #[arg(long, env = "YUN_METRICS")]
+    metrics: Option<std::net::SocketAddr>,
+    /// The bearer token /metrics asks for (give it in YUN_METRICS_TOKEN or yun.toml).
+    #[arg(long, env = "YUN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// The master's RPC address, e.g. https://10.0.0.1:8090.
     #[arg(long, env = "YUN_MASTER")]
     master: Option<String>,
@@ -144,6 +151,17 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
         state_dir,
         insecure_plaintext: args.insecure_plaintext || file.insecure_plaintext.unwrap_or(false),
         boot_id: args.boot_id,
+        metrics: args
+            .metrics
+            .or(file.metrics.as_deref().map(str::parse).transpose()?)
+            .map(|addr| yun_worker::MetricsListener {
+                addr,
+                token: args
+                    .metrics_token
+                    .clone()
+                    .or(file.metrics_token.clone())
+                    .filter(|t| !t.is_empty()),
+            }),
         docker: docker_options(
             args.docker,
             TenantSubnets {
