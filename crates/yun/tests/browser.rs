@@ -165,11 +165,12 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     b.click("tr[data-name=web] th a").await;
     b.find(".container-page").await;
     audit(&b, "container").await;
-    let facts = b.find(".facts").await.text().await.unwrap();
-    assert!(
-        facts.contains("read-only"),
-        "the page says the root is read-only: {facts}"
-    );
+    // Read in the page at once: the facts are drawn again as the container changes.
+    b.until(
+        "the page says the root is read-only",
+        "const f = document.querySelector('.facts'); return !!f && f.textContent.includes('read-only');",
+    )
+    .await;
     b.until(
         "three chart updates",
         "const p = document.querySelector('.chart polyline'); return !!p && p.getAttribute('points').trim().split(' ').length >= 3;",
