@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod client;
 mod console;
+mod deploy_kit;
 mod dev;
 mod error_codes;
 mod fault;

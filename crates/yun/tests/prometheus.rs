@@ -114,6 +114,36 @@ async fn a_real_prometheus_scrapes_the_master_and_sees_containers_come_and_go() 
         panic!("promtool check metrics: {e}");
     }
 
+    // Every expression of the Grafana dashboard (deploy/grafana/yun.json) evaluates.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/grafana/yun.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let exprs: Vec<&str> = dashboard["panels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["targets"].as_array().unwrap())
+        .map(|t| t["expr"].as_str().unwrap())
+        .collect();
+    assert!(exprs.len() >= 15, "{} expressions", exprs.len());
+    for expr in exprs {
+        let answer: Value = reqwest::Client::new()
+            .get(format!("{}/api/v1/query", prometheus.url))
+            .query(&[("query", expr)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["status"], "success", "{expr}: {answer}");
+    }
+
     // Stopped and removed, the counts follow; the ledger's postings are counted.
     let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
     assert_eq!(

@@ -91,3 +91,20 @@ impl FileConfig {
         toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FileConfig;
+    use std::path::Path;
+
+    #[test]
+    fn the_deploy_kit_s_example_is_a_valid_yun_toml() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/yun.toml.example");
+        let file = FileConfig::load(Some(&example)).unwrap();
+        assert_eq!(
+            file.database.as_deref(),
+            Some("sqlite:///var/lib/yun/yun.db")
+        );
+        assert_eq!(file.plans.map(|p| p.len()), Some(1));
+    }
+}
