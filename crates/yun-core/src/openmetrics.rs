@@ -2,6 +2,32 @@
 //! asks for) turned into the older Prometheus text format, for `promtool check metrics`,
 //! `curl` and other readers that do not speak OpenMetrics.
 
+use sha2::{Digest, Sha256};
+
+/// What a scrape answers: OpenMetrics to a client that asks for it in `accept` (Prometheus
+/// does), else the text format. Answers the content type and the body.
+pub fn negotiated(openmetrics: String, accept: Option<&str>) -> (&'static str, String) {
+    if accept.is_some_and(|a| a.contains("application/openmetrics-text")) {
+        (
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            openmetrics,
+        )
+    } else {
+        (
+            "text/plain; version=0.0.4; charset=utf-8",
+            as_text_format(&openmetrics),
+        )
+    }
+}
+
+/// Whether an `Authorization` header's value carries `token` as a bearer token. Digests are
+/// compared, so the comparison's time says nothing about the token.
+pub fn bearer_matches(authorization: Option<&str>, token: &str) -> bool {
+    authorization
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|g| Sha256::digest(g.trim().as_bytes()) == Sha256::digest(token.as_bytes()))
+}
+
 /// A counter family's HELP and TYPE name its `_total` samples, and the UNIT and EOF lines go.
 pub fn as_text_format(openmetrics: &str) -> String {
     let mut out = String::with_capacity(openmetrics.len());

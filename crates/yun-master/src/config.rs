@@ -109,6 +109,11 @@ impl MasterConfig {
         }
     }
 
+    /// The idle limit in milliseconds, as the store compares it.
+    pub fn session_idle_ms(&self) -> i64 {
+        i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX / 2)
+    }
+
     /// Whether people reach this master over HTTPS (its own, or a proxy's at `public_url`):
     /// then the session cookie is `Secure` with the `__Host-` prefix, and HSTS is sent.
     pub fn serves_https(&self) -> bool {

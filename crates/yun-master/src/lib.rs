@@ -156,7 +156,7 @@ fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
 /// Deletes expired sessions and access tokens every ten minutes (they already open nothing;
 /// this keeps the tables small).
 fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
-    let idle_ms = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+    let idle_ms = state.config.session_idle_ms();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -338,8 +338,7 @@ impl RunningMaster {
     /// Deletes expired sessions and access tokens now, as the ten-minute pass does; answers
     /// how many of each.
     pub async fn purge_expired_credentials(&self) -> Result<(u64, u64), String> {
-        let idle_ms =
-            i64::try_from(self.state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+        let idle_ms = self.state.config.session_idle_ms();
         self.state
             .store
             .purge_expired_credentials(idle_ms)

@@ -111,6 +111,11 @@ pub fn build_image(reference: &str, dockerfile: &str, files: &[(&str, &std::path
     );
 }
 
+/// Whether the engine has the image `reference`.
+pub async fn image_on_engine(reference: &str) -> bool {
+    crate::docker().await.inspect_image(reference).await.is_ok()
+}
+
 /// Removes a platform container from the engine behind yun's back, as an operator's
 /// `docker rm -f` would.
 pub async fn remove_behind_yuns_back(container_id: &str) {

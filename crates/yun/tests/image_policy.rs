@@ -224,15 +224,6 @@ fn pushed_with(registry: &LocalRegistry, repository: &str, content: Vec<u8>) -> 
     pushed
 }
 
-/// Whether the engine has `reference` on the host.
-async fn on_host(reference: &str) -> bool {
-    yun_testkit::docker()
-        .await
-        .inspect_image(reference)
-        .await
-        .is_ok()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_image_over_the_size_limit_is_refused_and_nothing_is_kept() {
     let cluster = TestCluster::start_with(|c| c.max_image_bytes = 4 << 20).await;
@@ -253,7 +244,7 @@ async fn an_image_over_the_size_limit_is_refused_and_nothing_is_kept() {
         "{}",
         r.message()
     );
-    assert!(!on_host(&big).await, "nothing pulled");
+    assert!(!yun_testkit::image_on_engine(&big).await, "nothing pulled");
 
     // Zeros compress to nothing, so the manifest and the download pass; unpacked it weighs
     // 8 MiB, and it is removed again.
@@ -262,7 +253,10 @@ async fn an_image_over_the_size_limit_is_refused_and_nothing_is_kept() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(r.code(), "image_too_large");
     assert!(r.message().contains("unpacked"), "{}", r.message());
-    assert!(!on_host(&packed).await, "removed again");
+    assert!(
+        !yun_testkit::image_on_engine(&packed).await,
+        "removed again"
+    );
 
     // Nothing recorded, nothing charged; an image within the limit is pulled.
     let images = zoe.get("/images").await;

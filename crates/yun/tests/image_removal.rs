@@ -6,14 +6,6 @@ use yun_api::containers::CreateContainer;
 use yun_api::{ClientError, ErrorCode};
 use yun_testkit::TestCluster;
 
-async fn on_engine(reference: &str) -> bool {
-    yun_testkit::docker()
-        .await
-        .inspect_image(reference)
-        .await
-        .is_ok()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_pulled_image_leaves_the_node_with_its_last_record_and_not_before() {
     let cluster = TestCluster::start().await;
@@ -28,7 +20,7 @@ async fn a_pulled_image_leaves_the_node_with_its_last_record_and_not_before() {
         .remove_image(&reference, None, None)
         .await
         .expect("untag the pushed name");
-    assert!(!on_engine(&reference).await);
+    assert!(!yun_testkit::image_on_engine(&reference).await);
 
     let dana = cluster
         .api
@@ -36,7 +28,10 @@ async fn a_pulled_image_leaves_the_node_with_its_last_record_and_not_before() {
         .await
         .client();
     let image = dana.pull(&reference).await.unwrap();
-    assert!(on_engine(&reference).await, "the pull brought it");
+    assert!(
+        yun_testkit::image_on_engine(&reference).await,
+        "the pull brought it"
+    );
 
     let spec = CreateContainer {
         image: image.id.clone(),
@@ -48,16 +43,19 @@ async fn a_pulled_image_leaves_the_node_with_its_last_record_and_not_before() {
         Err(ClientError::Api { code, .. }) => assert_eq!(code, ErrorCode::Conflict),
         other => panic!("removing an image a container uses: {other:?}"),
     }
-    assert!(on_engine(&reference).await, "a used image stays");
+    assert!(
+        yun_testkit::image_on_engine(&reference).await,
+        "a used image stays"
+    );
 
     dana.remove_container(&c.id).await.unwrap();
     dana.remove_image(&image.id).await.unwrap();
     assert!(
-        !on_engine(&reference).await,
+        !yun_testkit::image_on_engine(&reference).await,
         "the record went, and with it what yun pulled"
     );
     assert!(
-        on_engine(&yun_testkit::plain_testbox_image()).await,
+        yun_testkit::image_on_engine(&yun_testkit::plain_testbox_image()).await,
         "the same content under another name stays"
     );
 }
@@ -70,7 +68,7 @@ async fn an_operators_hand_loaded_image_stays_when_it_leaves_the_catalog() {
     let image = admin.publish_image(&local).await.unwrap();
     admin.unpublish_image(&image.id).await.unwrap();
     assert!(
-        on_engine(&local).await,
+        yun_testkit::image_on_engine(&local).await,
         "yun did not pull it, so it does not remove it"
     );
 }

@@ -14,6 +14,11 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Every throttle counts an address as the listener does (an IPv6 client by its /64).
+fn source_key(ip: IpAddr) -> IpAddr {
+    crate::listener::source::throttle_key(ip)
+}
+
 /// How failures turn into waits.
 #[derive(Debug, Clone, Copy)]
 struct Backoff {
@@ -127,7 +132,7 @@ impl LoginThrottle {
 
     fn wait_at(&self, username: &str, source: IpAddr, now: Instant) -> Option<Duration> {
         let a = self.accounts.wait(&username.to_string(), now);
-        let s = self.sources.wait(&source, now);
+        let s = self.sources.wait(&source_key(source), now);
         a.max(s)
     }
 
@@ -138,14 +143,14 @@ impl LoginThrottle {
 
     fn failed_at(&self, username: &str, source: IpAddr, now: Instant) -> Option<Duration> {
         let a = self.accounts.fail(&username.to_string(), now);
-        let s = self.sources.fail(&source, now);
+        let s = self.sources.fail(&source_key(source), now);
         a.max(s)
     }
 
     /// A good password clears the account's and the source's failures.
     pub fn succeeded(&self, username: &str, source: IpAddr) {
         self.accounts.forget(&username.to_string());
-        self.sources.forget(&source);
+        self.sources.forget(&source_key(source));
     }
 }
 
@@ -180,7 +185,7 @@ impl SignupThrottle {
         if sources.len() >= MAX_KEYS {
             sources.retain(|_, (start, _)| now.duration_since(*start) < HOUR);
         }
-        let (start, count) = sources.entry(source).or_insert((now, 0));
+        let (start, count) = sources.entry(source_key(source)).or_insert((now, 0));
         if now.duration_since(*start) >= HOUR {
             (*start, *count) = (now, 0);
         }

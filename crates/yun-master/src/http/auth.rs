@@ -11,7 +11,7 @@ use crate::accounts::{
 };
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{CredentialKind, NewSession};
+use crate::store::NewSession;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
@@ -126,8 +126,14 @@ fn throttled(wait: std::time::Duration) -> ApiError {
     )
 }
 
-/// Counts a failed login, in the audit log; answers the wait it starts.
-async fn login_failed(state: &AppState, username: &str, who: Option<&str>, source: IpAddr) {
+/// Counts a failed login (or a wrong current password), in the audit log, and notes
+/// throttling when it starts.
+pub(super) async fn login_failed(
+    state: &AppState,
+    username: &str,
+    who: Option<&str>,
+    source: IpAddr,
+) {
     let subject = match who {
         Some(id) => format!("user:{id}"),
         None => format!("unknown username:{username}"),
@@ -174,14 +180,13 @@ async fn login(
         // A cookie set here would reach renters' services, or log a victim into someone's account.
         origin::check_cookie_request(&state, &parts)?;
     }
-    let source_key = crate::listener::source::throttle_key(source);
-    if let Some(wait) = state.login_throttle.wait(&c.username, source_key) {
+    if let Some(wait) = state.login_throttle.wait(&c.username, source) {
         return Err(throttled(wait));
     }
     let user = state.store.user_by_name(&c.username).await?;
     let ok = verify_password(c.password, user.as_ref().map(|u| u.password_hash.clone())).await;
     let Some(user) = user.filter(|_| ok) else {
-        login_failed(&state, &c.username, None, source_key).await;
+        login_failed(&state, &c.username, None, source).await;
         return Err(ApiError::new(
             ErrorCode::WrongCredentials,
             "wrong username or password",
@@ -190,7 +195,7 @@ async fn login(
     if user.banned {
         return Err(banned());
     }
-    state.login_throttle.succeeded(&c.username, source_key);
+    state.login_throttle.succeeded(&c.username, source);
     let token = new_token();
     let lifetime_ms =
         i64::try_from(state.config.session_lifetime.as_millis()).unwrap_or(i64::MAX / 2);
@@ -263,20 +268,10 @@ async fn logout(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
 ) -> ApiResult<impl IntoResponse> {
-    match u.kind {
-        CredentialKind::Session => {
-            state
-                .store
-                .end_session(&u.username, &u.id, &u.session, "logged out")
-                .await?
-        }
-        CredentialKind::AccessToken => {
-            state
-                .store
-                .revoke_access_token(&u.username, &u.id, &u.session)
-                .await?
-        }
-    };
+    state
+        .store
+        .end_credential(u.kind, &u.username, &u.id, &u.session, "logged out")
+        .await?;
     state.streams.end_session(&u.session);
     Ok((
         AppendHeaders([(header::SET_COOKIE, cleared_cookie(&state))]),

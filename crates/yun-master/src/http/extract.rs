@@ -114,7 +114,7 @@ pub fn credential(parts: &Parts) -> Option<Credential> {
 /// The user behind the caller's credential, if it is valid: a session (bearer or cookie, the
 /// cookie after the origin policy) or an access token (bearer only, never a cookie).
 async fn caller(state: &AppState, parts: &Parts) -> Result<Option<SessionUser>, ApiError> {
-    let idle_ms = i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2);
+    let idle_ms = state.config.session_idle_ms();
     let user = match credential(parts) {
         None => return Err(ApiError::unauthorized()),
         Some(Credential::Bearer(t)) if is_access_token(&t) => {

@@ -46,10 +46,6 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
     ("revoke_access_token", &[ErrorCode::NotFound]),
 ];
 
-fn idle_ms(state: &AppState) -> i64 {
-    i64::try_from(state.config.session_idle.as_millis()).unwrap_or(i64::MAX / 2)
-}
-
 fn session(s: &SessionRow, idle_ms: i64, current: &str) -> Session {
     Session {
         id: s.id.clone(),
@@ -80,7 +76,7 @@ async fn list_sessions(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
 ) -> ApiResult<Json<SessionList>> {
-    let idle = idle_ms(&state);
+    let idle = state.config.session_idle_ms();
     let rows = state.store.list_sessions(&u.id, idle).await?;
     Ok(Json(SessionList {
         sessions: rows.iter().map(|s| session(s, idle, &u.session)).collect(),
@@ -103,7 +99,7 @@ async fn end_session(
     };
     if !state
         .store
-        .end_session(&u.username, &u.id, &id, &why)
+        .end_credential(CredentialKind::Session, &u.username, &u.id, &id, &why)
         .await?
     {
         return Err(ApiError::not_found("me/session"));
@@ -124,7 +120,6 @@ async fn change_password(
     ApiJson(c): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<PasswordChanged>> {
     session_required(&u, "changing the password")?;
-    let source = crate::listener::source::throttle_key(source);
     if let Some(wait) = state.login_throttle.wait(&u.username, source) {
         return Err(ApiError::too_many(
             "too many wrong passwords for this account; try again later",
@@ -138,16 +133,7 @@ async fn change_password(
         .ok_or_else(ApiError::unauthorized)?
         .password_hash;
     if !verify_password(c.current_password, Some(stored)).await {
-        let _ = state
-            .store
-            .audit(
-                &u.username,
-                "login_failed",
-                &format!("user:{}", u.id),
-                &format!("wrong current password on a password change, from {source}"),
-            )
-            .await;
-        state.login_throttle.failed(&u.username, source);
+        super::auth::login_failed(&state, &u.username, Some(&u.id), source).await;
         return Err(
             ApiError::new(ErrorCode::WrongCredentials, "the current password is wrong")
                 .on("current_password"),
@@ -263,7 +249,13 @@ async fn revoke_access_token(
 ) -> ApiResult<StatusCode> {
     if !state
         .store
-        .revoke_access_token(&u.username, &u.id, &id)
+        .end_credential(
+            CredentialKind::AccessToken,
+            &u.username,
+            &u.id,
+            &id,
+            "revoked",
+        )
         .await?
     {
         return Err(ApiError::not_found("me/token"));

@@ -7,44 +7,24 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use sha2::{Digest, Sha256};
 
-const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-/// OpenMetrics for a client that asks for it (Prometheus does), else the older text format
-/// (what `promtool check metrics` and plain `curl` read).
-async fn render(state: &AppState, headers: &HeaderMap) -> Response {
-    let openmetrics = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/openmetrics-text"));
-    let body = state.metrics.render(state).await;
-    if openmetrics {
-        ([(header::CONTENT_TYPE, OPENMETRICS)], body).into_response()
-    } else {
-        (
-            [(header::CONTENT_TYPE, TEXT)],
-            yun_core::openmetrics::as_text_format(&body),
-        )
-            .into_response()
-    }
+fn header_of(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Compares digests, so the comparison's time says nothing about the token.
-fn same_secret(given: &str, expected: &str) -> bool {
-    Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+async fn render(state: &AppState, headers: &HeaderMap) -> Response {
+    let (content_type, body) = yun_core::openmetrics::negotiated(
+        state.metrics.render(state).await,
+        header_of(headers, header::ACCEPT),
+    );
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = state.config.metrics_token.as_deref() else {
         return crate::http::no_such_route().into_response();
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|g| same_secret(g.trim(), token)) {
+    if yun_core::openmetrics::bearer_matches(header_of(&headers, header::AUTHORIZATION), token) {
         return render(&state, &headers).await;
     }
     (

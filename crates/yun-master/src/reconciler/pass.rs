@@ -101,7 +101,9 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
         return Vec::new();
     };
     let genuine = |c: &yun_core::node::ContainerStatus| {
-        !c.container_id.is_empty() && c.docker_name == format!("yun-{}", c.container_id)
+        // `yun-<id>`, compared without making the name for every container of every pass.
+        !c.container_id.is_empty()
+            && c.docker_name.strip_prefix("yun-") == Some(c.container_id.as_str())
     };
     let on_node: HashMap<&str, (yun_core::node::DockerState, u64)> = inventory
         .iter()

@@ -96,35 +96,6 @@ impl Store {
         Ok(rows.iter().map(token_from).collect())
     }
 
-    /// Revokes one of `user_id`'s tokens (false: none by that id), in the audit log.
-    pub async fn revoke_access_token(
-        &self,
-        actor: &str,
-        user_id: &str,
-        id: &str,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let name: Option<String> = sqlx::query_scalar(
-            "DELETE FROM access_tokens WHERE id = ? AND user_id = ? RETURNING name",
-        )
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(name) = &name {
-            audit(
-                &mut tx,
-                actor,
-                "token_revoked",
-                &format!("token:{id}"),
-                &format!("'{name}' of user:{user_id}"),
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(name.is_some())
-    }
-
     /// The user of an unexpired access token.
     pub async fn access_token_user(&self, token_hash: &str) -> StoreResult<Option<SessionUser>> {
         let row = sqlx::query(

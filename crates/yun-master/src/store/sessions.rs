@@ -160,35 +160,43 @@ impl Store {
         Ok(rows.iter().map(session_from).collect())
     }
 
-    /// Ends one of `user_id`'s sessions (false: it has none by that id), in the audit log
-    /// with `why` (a logout, or ended from another session).
-    pub async fn end_session(
+    /// Ends one of `user_id`'s sessions or revokes one of its access tokens (false: none by
+    /// that id), in the audit log with `why` (a logout, ended from another session, revoked).
+    pub async fn end_credential(
         &self,
+        kind: CredentialKind,
         actor: &str,
         user_id: &str,
-        session_id: &str,
+        id: &str,
         why: &str,
     ) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let ended = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
-            .bind(session_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            > 0;
-        if ended {
-            audit(
-                &mut tx,
-                actor,
+        let (sql, action, subject) = match kind {
+            CredentialKind::Session => (
+                "DELETE FROM sessions WHERE id = ? AND user_id = ? RETURNING id",
                 "session_ended",
-                &format!("session:{session_id}"),
-                why,
-            )
+                format!("session:{id}"),
+            ),
+            CredentialKind::AccessToken => (
+                "DELETE FROM access_tokens WHERE id = ? AND user_id = ? RETURNING name",
+                "token_revoked",
+                format!("token:{id}"),
+            ),
+        };
+        let mut tx = self.begin().await?;
+        let ended: Option<String> = sqlx::query_scalar(sql)
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
             .await?;
+        if let Some(what) = &ended {
+            let detail = match kind {
+                CredentialKind::Session => why.to_string(),
+                CredentialKind::AccessToken => format!("'{what}' of user:{user_id}: {why}"),
+            };
+            audit(&mut tx, actor, action, &subject, &detail).await?;
         }
         tx.commit().await?;
-        Ok(ended)
+        Ok(ended.is_some())
     }
 
     /// Sets a new password hash and ends every session of the user but `keep`; answers the

@@ -5,10 +5,9 @@
 use crate::runtime::Runtime;
 use crate::stats::StatsHub;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 struct Scrape<R> {
@@ -19,15 +18,13 @@ struct Scrape<R> {
 }
 
 async fn scrape<R: Runtime>(State(s): State<Arc<Scrape<R>>>, headers: HeaderMap) -> Response {
+    let header_of = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     if let Some(token) = &s.token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        // Digests compared, so the time says nothing about the token.
-        let ok = given.is_some_and(|g| Sha256::digest(g) == Sha256::digest(token.as_bytes()));
-        if !ok {
+        if !yun_core::openmetrics::bearer_matches(header_of(header::AUTHORIZATION), token) {
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
@@ -36,31 +33,11 @@ async fn scrape<R: Runtime>(State(s): State<Arc<Scrape<R>>>, headers: HeaderMap)
                 .into_response();
         }
     }
-    let body = s.metrics.render(s.runtime.as_ref(), s.stats.as_ref()).await;
-    // OpenMetrics for a client that asks for it (Prometheus does), else the text format.
-    let openmetrics = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/openmetrics-text"));
-    if openmetrics {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            body,
-        )
-            .into_response()
-    } else {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            yun_core::openmetrics::as_text_format(&body),
-        )
-            .into_response()
-    }
+    let (content_type, body) = yun_core::openmetrics::negotiated(
+        s.metrics.render(s.runtime.as_ref(), s.stats.as_ref()).await,
+        header_of(header::ACCEPT),
+    );
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// Serves `/metrics` on `listener` until `stop`.
