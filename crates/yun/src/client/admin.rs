@@ -250,9 +250,12 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
                     ]);
                     for n in &fleet.nodes {
                         let mut notes = Vec::new();
-                        if !n.unenforced_limits.is_empty() {
-                            notes
-                                .push(format!("cannot enforce {}", n.unenforced_limits.join(", ")));
+                        let refusing = yun_core::node::limits_that_refuse(&n.unenforced_limits);
+                        if !refusing.is_empty() {
+                            notes.push(format!("cannot enforce {}", refusing.join(", ")));
+                        }
+                        if refusing.len() < n.unenforced_limits.len() {
+                            notes.push("disk measured by the master".into());
                         }
                         if n.public_host_is_console {
                             notes.push("public host is the console's".into());

@@ -21,6 +21,11 @@ function age(rfc3339) {
   return s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
 }
 
+/** The limits whose absence makes a node refuse containers (disk is checked by the master). */
+function refusing(n) {
+  return n.unenforced_limits.filter((l) => l !== "disk");
+}
+
 export async function nodesPage(ctx) {
   document.title = "Nodes · yun";
   const message = h("p", { class: "form-error", role: "alert" });
@@ -58,7 +63,9 @@ export async function nodesPage(ctx) {
               "td",
               {},
               `ports ${n.port_range} on ${n.public_host}`,
-              n.unenforced_limits.length ? h("div", { class: "warn" }, `cannot enforce: ${n.unenforced_limits.join(", ")}`) : null,
+              // Disk the master measures itself; only the other limits are a warning.
+              refusing(n).length ? h("div", { class: "warn" }, `cannot enforce: ${refusing(n).join(", ")}`) : null,
+              n.unenforced_limits.includes("disk") ? h("div", { class: "muted" }, "disk: measured by the master, which stops a container over its plan's") : null,
               n.public_host_is_console ? h("div", { class: "warn" }, "its public host is the console's: give one another name") : null,
               n.certificate_expires_at ? h("div", { class: "muted" }, `certificate until ${new Date(n.certificate_expires_at).toLocaleString()}`) : null,
             ),
