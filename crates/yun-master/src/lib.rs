@@ -55,8 +55,9 @@ pub enum MasterError {
 
 impl MasterError {
     /// Wraps a store failure with the database it came from.
+    /// The URL is kept without its password: the error is printed and logged.
     fn store(url: &str) -> impl Fn(store::StoreError) -> Self {
-        let url = url.to_string();
+        let url = store::redacted_url(url);
         move |source| Self::Store {
             url: url.clone(),
             source,
@@ -197,7 +198,12 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         );
     }
     trust.revoke(store.revoked_serials().await.map_err(&store_failed)?);
-    let registry = Registry::new(config.heartbeat_interval, trust.clone());
+    let metrics = Arc::new(metrics::MasterMetrics::new(&store));
+    let registry = Registry::new(
+        config.heartbeat_interval,
+        trust.clone(),
+        metrics.worker_rpc.clone(),
+    );
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
     registry.remember(store.list_nodes().await.map_err(&store_failed)?);
     let https = match &config.https {
@@ -211,7 +217,6 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
-    let metrics = Arc::new(metrics::MasterMetrics::default());
     metrics.count_ledger_after(store.newest_ledger_id().await.map_err(&store_failed)?);
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,

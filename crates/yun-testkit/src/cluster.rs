@@ -272,13 +272,26 @@ impl WorkerProcess {
         ports: &PortBlock,
         extra_args: &[&str],
     ) -> Self {
+        let at = (yun_bin, master_rpc, join_token);
+        Self::spawn_logged(at, state_dir, name, ports, extra_args, None)
+    }
+
+    /// As `spawn` (`at` is the binary, the master's RPC address and the join token); with
+    /// `logged`, it logs at that `RUST_LOG` into that file instead of the test's stderr.
+    pub fn spawn_logged(
+        (yun_bin, master_rpc, join_token): (&str, std::net::SocketAddr, &str),
+        state_dir: &std::path::Path,
+        name: &str,
+        ports: &PortBlock,
+        extra_args: &[&str],
+        logged: Option<(&str, &std::path::Path)>,
+    ) -> Self {
         let mut cmd = Command::new(yun_bin);
         cmd.args(["worker", "--name", name, "--public-host", "127.0.0.1"]);
         if !extra_args.contains(&"--rpc") {
             cmd.args(["--rpc", "127.0.0.1:0"]);
         }
-        let child = cmd
-            .arg("--master")
+        cmd.arg("--master")
             .arg(format!("https://{master_rpc}"))
             .arg("--state-dir")
             .arg(state_dir)
@@ -286,12 +299,19 @@ impl WorkerProcess {
             .arg(format!("{}-{}", ports.start, ports.end))
             .args(extra_args)
             .env("YUN_JOIN_TOKEN", join_token)
-            .env("RUST_LOG", crate::child_log_filter())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawning yun worker");
-        Self { child }
+            .stdout(Stdio::null());
+        match logged {
+            Some((filter, file)) => cmd
+                .env("RUST_LOG", filter)
+                .env("NO_COLOR", "1")
+                .stderr(std::fs::File::create(file).expect("the log file")),
+            None => cmd
+                .env("RUST_LOG", crate::child_log_filter())
+                .stderr(Stdio::inherit()),
+        };
+        Self {
+            child: cmd.spawn().expect("spawning yun worker"),
+        }
     }
 
     /// Sends a signal by name (`STOP`, `CONT`, `KILL`).

@@ -10,6 +10,8 @@ pub struct DevProcess {
     child: Child,
     /// What it printed up to (and just after) "yun is ready".
     pub lines: Vec<String>,
+    /// What it prints after that.
+    later: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for DevProcess {
@@ -32,6 +34,19 @@ impl DevProcess {
         admin_password: Option<&str>,
         config: Option<&Path>,
     ) -> Self {
+        Self::start_logged(yun_bin, data_dir, ports, admin_password, config, None)
+    }
+
+    /// As `start`; with `logged`, it logs at that `RUST_LOG` into that file (its stderr)
+    /// instead of the test's, and `stop` answers what it printed on stdout.
+    pub fn start_logged(
+        yun_bin: &str,
+        data_dir: &Path,
+        ports: &PortBlock,
+        admin_password: Option<&str>,
+        config: Option<&Path>,
+        logged: Option<(&str, &Path)>,
+    ) -> Self {
         let http = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -42,9 +57,18 @@ impl DevProcess {
             .arg("--data-dir")
             .arg(data_dir)
             .env_remove("YUN_ADMIN_PASSWORD")
-            .env("RUST_LOG", crate::child_log_filter())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stdout(Stdio::piped());
+        match logged {
+            Some((filter, file)) => {
+                cmd.env("RUST_LOG", filter)
+                    .env("NO_COLOR", "1")
+                    .stderr(std::fs::File::create(file).expect("the log file"));
+            }
+            None => {
+                cmd.env("RUST_LOG", crate::child_log_filter())
+                    .stderr(Stdio::inherit());
+            }
+        }
         if let Some(c) = config {
             cmd.arg("--config").arg(c);
         }
@@ -62,21 +86,34 @@ impl DevProcess {
         let mut dev = Self {
             child,
             lines: Vec::new(),
+            later: rx,
         };
         loop {
-            let line = rx
+            let line = dev
+                .later
                 .recv_timeout(Duration::from_secs(30))
                 .expect("yun dev prints that it is ready within 30 s");
             let ready = line.starts_with("yun is ready");
             dev.lines.push(line);
             if ready {
                 // The admin line, when there is one, follows at once.
-                if let Ok(l) = rx.recv_timeout(Duration::from_millis(300)) {
+                if let Ok(l) = dev.later.recv_timeout(Duration::from_millis(300)) {
                     dev.lines.push(l);
                 }
                 return dev;
             }
         }
+    }
+
+    /// Stops it (SIGTERM, as Ctrl-C) and answers everything it printed on stdout.
+    pub fn stop(mut self) -> Vec<String> {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let mut all = std::mem::take(&mut self.lines);
+        all.extend(self.later.try_iter());
+        all
     }
 
     /// The API's URL, as the ready line prints it (`http://…/api/v1`).

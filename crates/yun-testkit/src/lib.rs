@@ -12,6 +12,7 @@ mod docker;
 mod ports;
 mod process;
 mod registry;
+mod scrape;
 mod service;
 mod typed;
 
@@ -26,8 +27,9 @@ pub use docker::{
 };
 pub use ports::{free_port, PortBlock};
 pub mod procfs;
-pub use process::{promtool_check_metrics, LoggedMaster, ProcessCluster};
+pub use process::{LoggedMaster, ProcessCluster};
 pub use registry::LocalRegistry;
+pub use scrape::{promtool_check_metrics, scrape, series_value};
 pub use service::{eventually, fetch, fetch_eventually};
 pub use typed::{container_spec, node_named, until_container};
 

@@ -297,32 +297,3 @@ impl LoggedMaster {
         std::fs::read_to_string(&self.log).expect("the log file")
     }
 }
-
-/// Runs `promtool check metrics` (Debian's prometheus package) on a scrape's text; answers
-/// what it said when it finds fault.
-pub fn promtool_check_metrics(text: &str) -> Result<(), String> {
-    use std::io::Write;
-    let mut check = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the metrics tests need promtool: apt-get install prometheus (scripts/test installs it)");
-    check
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(text.as_bytes())
-        .expect("writing to promtool");
-    let out = check.wait_with_output().expect("promtool ran");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}

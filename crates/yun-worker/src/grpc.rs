@@ -325,6 +325,9 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         let r = self.runtime.list_containers(with_sizes).await;
         let op = if with_sizes { "list_sizes" } else { "list" };
         let list = self.measured(op, started, r)?;
+        if with_sizes {
+            self.metrics.record_sizes(&list);
+        }
         Ok(Response::new(v1::ListContainersResponse {
             containers: list.into_iter().map(v1::ContainerStatus::from).collect(),
         }))

@@ -207,14 +207,17 @@ pub async fn start_with_runtime<R: Runtime>(
         allow_unenforced_limits: config.docker.allow_unenforced_limits,
         boot_id: config.boot_id.clone().unwrap_or_else(agent::host_boot_id),
     };
-    let stats = Arc::new(stats::StatsHub::new(runtime.clone()));
+    let metrics = Arc::new(metrics::WorkerMetrics::default());
+    let stats = Arc::new(stats::StatsHub::new(
+        runtime.clone(),
+        metrics.stats_reads.clone(),
+    ));
     let pulls = Arc::new(pulls::SharedPulls::new(runtime.clone()));
     tracing::info!(source = stats.source(), "live stats source");
     let activity = Arc::new(WorkerActivity {
         stats: stats.clone(),
         pulls: pulls.clone(),
     });
-    let metrics = Arc::new(metrics::WorkerMetrics::default());
     let mut metrics_addr = None;
     if let Some(m) = &config.metrics {
         let l = TcpListener::bind(m.addr)

@@ -39,7 +39,7 @@ fn prometheus_config_alerts_and_their_unit_tests_pass_promtool() {
         &dir,
     );
     let rules = run("promtool", &["check", "rules", "alerts.yml"], &dir);
-    assert!(rules.contains("SUCCESS: 7 rules found"), "{rules}");
+    assert!(rules.contains("SUCCESS: 10 rules found"), "{rules}");
     let tests = run("promtool", &["test", "rules", "alerts-test.yml"], &dir);
     assert!(tests.contains("SUCCESS"), "{tests}");
     // Every alert has its unit test.

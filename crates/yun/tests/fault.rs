@@ -154,9 +154,21 @@ async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
     assert!(!states(&kim).await.contains_key(&dropped));
 }
 
+const METRICS_TOKEN: &str = "fault-metrics-token-0123";
+
+async fn scrape(cluster: &ProcessCluster) -> String {
+    let url = format!("http://{}/metrics", cluster.http);
+    yun_testkit::scrape(&url, Some(METRICS_TOKEN)).await.1
+}
+
+/// Whether the series written exactly `series` is at least `least`.
+fn series_at_least(text: &str, series: &str, least: f64) -> bool {
+    yun_testkit::series_value(text, series).is_some_and(|v| v >= least)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_frozen_worker_converges_without_duplicates() {
-    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let cluster = ProcessCluster::start(YUN, &["--metrics-token", METRICS_TOKEN]).await;
     let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let worker = cluster.spawn_worker("w1", &ports, &[]);
@@ -182,6 +194,29 @@ async fn a_frozen_worker_converges_without_duplicates() {
         .eventually(Duration::from_secs(5), "its container is lost", || {
             all_in(&lee, ContainerState::Lost)
         })
+        .await;
+    // The pass's listings of the frozen node time out, and the metrics say so.
+    cluster
+        .eventually(
+            Duration::from_secs(20),
+            "failed listings in the metrics",
+            || async {
+                let text = scrape(&cluster).await;
+                series_at_least(
+                    &text,
+                    "yun_reconcile_failures_total{step=\"inventory\"}",
+                    1.0,
+                ) && ["timeout", "unreachable"].iter().any(|outcome| {
+                    series_at_least(
+                        &text,
+                        &format!(
+                            "yun_worker_rpc_calls_total{{method=\"list\",outcome=\"{outcome}\"}}"
+                        ),
+                        1.0,
+                    )
+                })
+            },
+        )
         .await;
     // A call to a frozen worker has a deadline; the API answers instead of hanging.
     match lee.logs(&c.id, None, false).await {

@@ -25,6 +25,7 @@ mod isolation;
 mod isolation_matrix;
 mod lifecycle;
 mod listener;
+mod log_secrets;
 mod metrics;
 mod payments;
 mod prometheus;

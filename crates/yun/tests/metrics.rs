@@ -11,23 +11,11 @@ use yun_testkit::{Api, TestCluster};
 const TOKEN: &str = "operator-metrics-token-0123";
 
 async fn scrape(cluster: &TestCluster, token: Option<&str>) -> (u16, String) {
-    let mut r = cluster
-        .api
-        .http
-        .get(format!("http://{}/metrics", cluster.master.http_addr));
-    if let Some(t) = token {
-        r = r.bearer_auth(t);
-    }
-    let resp = r.send().await.unwrap();
-    (resp.status().as_u16(), resp.text().await.unwrap())
+    let url = format!("http://{}/metrics", cluster.master.http_addr);
+    yun_testkit::scrape(&url, token).await
 }
 
-/// The value of the series written exactly `series` (name and labels), if present.
-fn value(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-}
+use yun_testkit::series_value as value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_answer_only_the_operator_and_count_what_happens() {
@@ -72,6 +60,26 @@ async fn metrics_answer_only_the_operator_and_count_what_happens() {
         "the route's template, not the id: {text}"
     );
     assert_eq!(value(&text, "yun_open_streams"), Some(1.0));
+    // The create's call to the worker, and the store's writes.
+    let at_least_one = |series: &str| {
+        assert!(
+            value(&text, series).unwrap_or(0.0) >= 1.0,
+            "{series} in {text}"
+        )
+    };
+    at_least_one("yun_worker_rpc_calls_total{method=\"create\",outcome=\"ok\"}");
+    at_least_one("yun_worker_rpc_duration_seconds_count{method=\"create\"}");
+    at_least_one("yun_store_transactions_total{outcome=\"commit\"}");
+    at_least_one("yun_store_transaction_duration_seconds_count");
+    at_least_one("yun_store_writer_wait_seconds_count");
+    assert!(
+        value(
+            &text,
+            "yun_store_connections{pool=\"write\",state=\"idle\"}"
+        )
+        .is_some(),
+        "{text}"
+    );
     assert!(
         text.contains(
             "yun_http_request_duration_seconds_count{route=\"/api/v1/containers\",method=\"POST\"}"
@@ -84,6 +92,30 @@ async fn metrics_answer_only_the_operator_and_count_what_happens() {
         ),
         "a stream's time is left out"
     );
+    // A call the worker refuses is counted by what went wrong.
+    let plain = yun_testkit::plain_testbox_image();
+    let r = cluster
+        .admin
+        .post("/admin/images", json!({"reference": plain}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = ann
+        .post(
+            "/containers",
+            json!({"image": plain, "command": ["/no/such/program"], "ports": []}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let (_, text) = scrape(&cluster, Some(TOKEN)).await;
+    assert_eq!(
+        value(
+            &text,
+            "yun_worker_rpc_calls_total{method=\"create\",outcome=\"command_cannot_run\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+
     // An unknown path is one bounded label, whatever it was.
     assert_eq!(
         ann.get(&format!("/no/such/{}", yun_core::new_id()))
@@ -193,7 +225,12 @@ async fn json_logs_carry_each_request_s_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_worker_s_metrics_show_its_containers_in_cadvisor_s_names() {
-    let mut cluster = TestCluster::master_only().await;
+    // Disk checks each second, so the writable layers' sizes show soon.
+    let mut cluster = TestCluster::master_only_with(|c| {
+        c.reconcile_interval = std::time::Duration::from_secs(1);
+        c.disk_check_interval = std::time::Duration::from_secs(1);
+    })
+    .await;
     let token = "worker-metrics-token-0123";
     cluster
         .start_worker_with(|w| {
@@ -210,18 +247,8 @@ async fn a_worker_s_metrics_show_its_containers_in_cadvisor_s_names() {
         .metrics_addr
         .expect("served");
     let url = format!("http://{addr}/metrics");
-    let http = reqwest::Client::new();
-    let scrape = || async {
-        http.get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let scrape = || async { yun_testkit::scrape(&url, Some(token)).await.1 };
+    assert_eq!(yun_testkit::scrape(&url, None).await.0, 401);
     let image = cluster.publish_testbox().await;
     let kim = cluster.api.sign_up("kim", "kim-rides-a-blue-tram").await;
     let c = kim.run(json!({"image": image, "ports": []})).await;
@@ -265,6 +292,26 @@ async fn a_worker_s_metrics_show_its_containers_in_cadvisor_s_names() {
         ),
         "no user id in the series"
     );
+    // The samplers' cost: every read of a container's counters is timed, the scrape's too.
+    assert!(
+        text.lines().any(|l| l
+            .starts_with("yun_stats_read_duration_seconds_count{source=\"cgroup")
+            && l.split(' ')
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                >= 1.0),
+        "{text}"
+    );
+    // The writable layer, as the master's last disk check measured it.
+    let usage = format!("container_fs_usage_bytes{labels}");
+    yun_testkit::eventually(
+        std::time::Duration::from_secs(15),
+        "the writable layer's size",
+        || async { value(&scrape().await, &usage).is_some() },
+    )
+    .await;
+    let text = scrape().await;
     // promtool reads it.
     if let Err(e) = yun_testkit::promtool_check_metrics(&text) {
         panic!("promtool check metrics: {e}");

@@ -14,14 +14,14 @@ use std::time::Duration;
 use yun_master::payments::{signing_string, AlipayConfig, ProviderConfig};
 use yun_testkit::{Api, TestCluster};
 
-const APP_ID: &str = "2021000000000001";
+pub(crate) const APP_ID: &str = "2021000000000001";
 
 fn new_key() -> RsaPrivateKey {
     RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("an RSA key")
 }
 
 /// Signs parameters as Alipay does, with `key`.
-fn signed(key: &RsaPrivateKey, params: &[(&str, String)]) -> Vec<(String, String)> {
+pub(crate) fn signed(key: &RsaPrivateKey, params: &[(&str, String)]) -> Vec<(String, String)> {
     let content = signing_string(params.iter().map(|(k, v)| (*k, v.as_str())));
     let sig = SigningKey::<Sha256>::new(key.clone()).sign(content.as_bytes());
     let mut out: Vec<(String, String)> = params
@@ -33,7 +33,11 @@ fn signed(key: &RsaPrivateKey, params: &[(&str, String)]) -> Vec<(String, String
     out
 }
 
-fn notify_params(order: &str, amount: &str, status: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn notify_params(
+    order: &str,
+    amount: &str,
+    status: &str,
+) -> Vec<(&'static str, String)> {
     vec![
         ("app_id", APP_ID.to_string()),
         ("notify_type", "trade_status_sync".into()),
@@ -49,7 +53,7 @@ fn notify_params(order: &str, amount: &str, status: &str) -> Vec<(&'static str, 
     ]
 }
 
-async fn notify(api: &Api, params: &[(String, String)]) -> (u16, String) {
+pub(crate) async fn notify(api: &Api, params: &[(String, String)]) -> (u16, String) {
     let body = serde_urlencoded::to_string(params).unwrap();
     let r = api
         .http
@@ -62,6 +66,33 @@ async fn notify(api: &Api, params: &[(String, String)]) -> (u16, String) {
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// The merchant's key pair and Alipay's, with the files a master reads: the merchant's
+/// private key and Alipay's public key.
+pub(crate) struct PaymentKeys {
+    pub merchant: RsaPrivateKey,
+    pub alipay: RsaPrivateKey,
+    pub private_file: std::path::PathBuf,
+    pub public_file: std::path::PathBuf,
+}
+
+impl PaymentKeys {
+    pub fn in_dir(dir: &std::path::Path) -> Self {
+        let (merchant, alipay) = (new_key(), new_key());
+        let private_file = dir.join("merchant.pem");
+        let public_file = dir.join("alipay-public.pem");
+        let pem = merchant.to_pkcs8_pem(LineEnding::LF).unwrap();
+        std::fs::write(&private_file, pem.as_bytes()).unwrap();
+        let public = alipay.to_public_key().to_public_key_pem(LineEnding::LF);
+        std::fs::write(&public_file, public.unwrap()).unwrap();
+        Self {
+            merchant,
+            alipay,
+            private_file,
+            public_file,
+        }
+    }
+}
+
 async fn order(api: &Api, credits: i64) -> String {
     let r = api.post("/orders", json!({"credits": credits})).await;
     assert_eq!(r.status, 201, "{}", r.text);
@@ -70,24 +101,13 @@ async fn order(api: &Api, credits: i64) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn only_a_verified_notify_for_a_pending_order_credits_and_only_once() {
-    let merchant = new_key();
-    let alipay = new_key();
     let keys = tempfile::tempdir().unwrap();
-    let private_file = keys.path().join("merchant.pem");
-    let public_file = keys.path().join("alipay-public.pem");
-    std::fs::write(
-        &private_file,
-        merchant.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes(),
-    )
-    .unwrap();
-    std::fs::write(
-        &public_file,
-        alipay
-            .to_public_key()
-            .to_public_key_pem(LineEnding::LF)
-            .unwrap(),
-    )
-    .unwrap();
+    let PaymentKeys {
+        merchant,
+        alipay,
+        private_file,
+        public_file,
+    } = PaymentKeys::in_dir(keys.path());
     let cluster = TestCluster::start_with(|c| {
         c.pricing.signup_credits = 0;
         c.payments.order_ttl = Duration::from_secs(4);

@@ -6,9 +6,11 @@
 
 mod endpoint;
 mod http;
+mod rpc;
 
 pub use endpoint::{routes, serve_apart};
 pub use http::layer;
+pub use rpc::WorkerRpcMetrics;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +64,21 @@ struct CertificateLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StepLabels {
+    /// What failed: `container`, `inventory`, `mark_lost`, `orphan_removal`, `disk_stop`,
+    /// `restart`.
+    pub step: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    /// `read` or `write`.
+    pool: String,
+    /// `busy` or `idle`.
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabels {
     version: String,
 }
@@ -85,6 +102,10 @@ pub struct MasterMetrics {
     pub placement_duration: Histogram,
     pub heartbeats: Counter,
     pub reconcile_actions: Family<KindLabels, Counter>,
+    reconcile_failures: Family<StepLabels, Counter>,
+    /// The master's calls to workers (every lease's client holds a clone).
+    pub worker_rpc: WorkerRpcMetrics,
+    store_connections: Family<PoolLabels, Gauge>,
     pub meter_tick_duration: Histogram,
     /// Balances that differ from their ledger at the last background check, and when it ran.
     pub billing_unbalanced: Gauge,
@@ -99,8 +120,9 @@ pub struct MasterMetrics {
     open_streams: Gauge,
 }
 
-impl Default for MasterMetrics {
-    fn default() -> Self {
+impl MasterMetrics {
+    /// The registry, with the store's own timings in it.
+    pub fn new(store: &crate::store::Store) -> Self {
         let mut r = Registry::with_prefix("yun");
         let build = Family::<VersionLabels, Gauge>::default();
         build
@@ -154,6 +176,48 @@ impl Default for MasterMetrics {
             "reconcile_actions",
             "What reconciling did, by kind (lost, reattached, orphan_removed, disk_stopped, …)",
             reconcile_actions.clone(),
+        );
+        let reconcile_failures = Family::<StepLabels, Counter>::default();
+        r.register(
+            "reconcile_failures",
+            "Reconciling steps that failed and wait for the next pass, by step",
+            reconcile_failures.clone(),
+        );
+        let worker_rpc = WorkerRpcMetrics::default();
+        r.register(
+            "worker_rpc_calls",
+            "Calls the master made to workers, by method and outcome",
+            worker_rpc.calls.clone(),
+        );
+        r.register_with_unit(
+            "worker_rpc_duration",
+            "Time of a call to a worker, as the master saw it (a stream's until it opened)",
+            Unit::Seconds,
+            worker_rpc.duration.clone(),
+        );
+        let timings = store.timings();
+        r.register_with_unit(
+            "store_writer_wait",
+            "Time a write waited for the store's writer (the write queue)",
+            Unit::Seconds,
+            timings.writer_wait.clone(),
+        );
+        r.register_with_unit(
+            "store_transaction_duration",
+            "Time a write transaction held the store's writer, from BEGIN to COMMIT or rollback",
+            Unit::Seconds,
+            timings.transaction.clone(),
+        );
+        r.register(
+            "store_transactions",
+            "Write transactions by outcome (commit or rollback)",
+            timings.transactions.clone(),
+        );
+        let store_connections = Family::<PoolLabels, Gauge>::default();
+        r.register(
+            "store_connections",
+            "The store's connections by pool (read, write) and state (busy, idle)",
+            store_connections.clone(),
         );
         let meter_tick_duration = seconds(0.0005, 2.0, 14);
         r.register_with_unit(
@@ -215,6 +279,9 @@ impl Default for MasterMetrics {
             placement_duration,
             heartbeats,
             reconcile_actions,
+            reconcile_failures,
+            worker_rpc,
+            store_connections,
             meter_tick_duration,
             billing_unbalanced,
             billing_checked_at,
@@ -245,6 +312,13 @@ fn by_state(family: &Family<StateLabels, Gauge>, known: &[&str], counts: &[(Stri
 }
 
 impl MasterMetrics {
+    /// Counts a reconciling step that failed (the next pass tries again).
+    pub fn reconcile_failed(&self, step: &str) {
+        self.reconcile_failures
+            .get_or_create(&StepLabels { step: step.into() })
+            .inc();
+    }
+
     /// Counts one reconcile action.
     pub fn reconciled(&self, kind: &str, n: u64) {
         self.reconcile_actions
@@ -308,6 +382,16 @@ impl MasterMetrics {
         }
         self.open_streams
             .set(i64::try_from(state.streams.count()).unwrap_or(i64::MAX));
+        for (pool, busy, idle) in store.connections() {
+            for (s, n) in [("busy", busy), ("idle", idle)] {
+                self.store_connections
+                    .get_or_create(&PoolLabels {
+                        pool: pool.into(),
+                        state: s.into(),
+                    })
+                    .set(i64::from(n));
+            }
+        }
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");

@@ -3,6 +3,7 @@
 
 use super::FleetTrust;
 use super::NodeError;
+use crate::metrics::WorkerRpcMetrics;
 use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
@@ -27,12 +28,18 @@ pub const STOP_TIMEOUT_SECONDS: u32 = 10;
 #[derive(Clone)]
 pub struct WorkerClient {
     inner: Inner,
+    rpc: WorkerRpcMetrics,
 }
 
 impl WorkerClient {
     /// A client of node `node_id` at `advertise`; on a TLS fleet the worker must show that
     /// node's certificate, and the master shows its own.
-    pub fn new(advertise: &str, node_id: &str, trust: &FleetTrust) -> Result<Self, String> {
+    pub fn new(
+        advertise: &str,
+        node_id: &str,
+        trust: &FleetTrust,
+        rpc: WorkerRpcMetrics,
+    ) -> Result<Self, String> {
         let endpoint = Endpoint::from_shared(yun_trust::plain_uri(advertise))
             .map_err(|e| format!("bad worker address {advertise}: {e}"))?
             .connect_timeout(Duration::from_secs(3))
@@ -42,18 +49,24 @@ impl WorkerClient {
             .tcp_nodelay(true);
         Ok(Self {
             inner: WorkerServiceClient::new(trust.worker_channel(endpoint, node_id)?),
+            rpc,
         })
     }
 
-    async fn call<T, F>(deadline: Duration, f: F) -> Result<T, NodeError>
+    /// Makes one call within `deadline`, counted and timed as `method`.
+    async fn call<T, F>(&self, method: &str, deadline: Duration, f: F) -> Result<T, NodeError>
     where
         F: std::future::Future<Output = Result<tonic::Response<T>, tonic::Status>>,
     {
-        match tokio::time::timeout(deadline, f).await {
+        let started = std::time::Instant::now();
+        let r = match tokio::time::timeout(deadline, f).await {
             Ok(Ok(r)) => Ok(r.into_inner()),
             Ok(Err(s)) => Err(NodeError::from(s)),
             Err(_) => Err(NodeError::Timeout(deadline)),
-        }
+        };
+        let outcome = r.as_ref().map_or_else(NodeError::kind, |_| "ok");
+        self.rpc.observe(method, started, outcome);
+        r
     }
 
     /// A call with its deadline and, when made while serving an HTTP request, that request's
@@ -75,7 +88,7 @@ impl WorkerClient {
         let req = v1::CreateContainerRequest {
             spec: Some(spec.into()),
         };
-        Self::call(SLOW, c.create_container(Self::request(req, SLOW)))
+        self.call("create", SLOW, c.create_container(Self::request(req, SLOW)))
             .await
             .map(Into::into)
     }
@@ -86,7 +99,7 @@ impl WorkerClient {
             container_id: id.to_string(),
             docker_id: String::new(),
         };
-        Self::call(QUICK, c.start_container(Self::request(req, QUICK)))
+        self.call("start", QUICK, c.start_container(Self::request(req, QUICK)))
             .await
             .map(Into::into)
     }
@@ -97,7 +110,7 @@ impl WorkerClient {
             container_id: id.to_string(),
             timeout_seconds: STOP_TIMEOUT_SECONDS,
         };
-        Self::call(QUICK, c.stop_container(Self::request(req, QUICK)))
+        self.call("stop", QUICK, c.stop_container(Self::request(req, QUICK)))
             .await
             .map(Into::into)
     }
@@ -108,9 +121,13 @@ impl WorkerClient {
             container_id: id.to_string(),
             timeout_seconds: STOP_TIMEOUT_SECONDS,
         };
-        Self::call(QUICK, c.restart_container(Self::request(req, QUICK)))
-            .await
-            .map(Into::into)
+        self.call(
+            "restart",
+            QUICK,
+            c.restart_container(Self::request(req, QUICK)),
+        )
+        .await
+        .map(Into::into)
     }
 
     pub async fn remove(&self, id: &str) -> Result<(), NodeError> {
@@ -119,9 +136,13 @@ impl WorkerClient {
             container_id: id.to_string(),
             docker_id: String::new(),
         };
-        Self::call(QUICK, c.remove_container(Self::request(req, QUICK)))
-            .await
-            .map(|_| ())
+        self.call(
+            "remove",
+            QUICK,
+            c.remove_container(Self::request(req, QUICK)),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Removes one engine container by its Docker id: an orphan the inventory found, whatever
@@ -132,9 +153,13 @@ impl WorkerClient {
             container_id: String::new(),
             docker_id: docker_id.to_string(),
         };
-        Self::call(QUICK, c.remove_container(Self::request(req, QUICK)))
-            .await
-            .map(|_| ())
+        self.call(
+            "remove_orphan",
+            QUICK,
+            c.remove_container(Self::request(req, QUICK)),
+        )
+        .await
+        .map(|_| ())
     }
 
     pub async fn inspect(&self, id: &str) -> Result<ContainerStatus, NodeError> {
@@ -143,9 +168,13 @@ impl WorkerClient {
             container_id: id.to_string(),
             docker_id: String::new(),
         };
-        Self::call(PROBE, c.inspect_container(Self::request(req, PROBE)))
-            .await
-            .map(Into::into)
+        self.call(
+            "inspect",
+            PROBE,
+            c.inspect_container(Self::request(req, PROBE)),
+        )
+        .await
+        .map(Into::into)
     }
 
     /// The node's inventory: every container of this cluster and node.
@@ -153,9 +182,14 @@ impl WorkerClient {
     pub async fn list(&self, with_sizes: bool) -> Result<Vec<ContainerStatus>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::ListContainersRequest { with_sizes };
-        Self::call(INVENTORY, c.list_containers(Self::request(req, INVENTORY)))
-            .await
-            .map(|r| r.containers.into_iter().map(Into::into).collect())
+        let method = if with_sizes { "list_sizes" } else { "list" };
+        self.call(
+            method,
+            INVENTORY,
+            c.list_containers(Self::request(req, INVENTORY)),
+        )
+        .await
+        .map(|r| r.containers.into_iter().map(Into::into).collect())
     }
 
     /// A pull's progress, ending with the image (identical pulls on a node share one pull).
@@ -171,7 +205,9 @@ impl WorkerClient {
             always,
             max_bytes,
         };
-        let stream = Self::call(QUICK, c.pull_image(Self::request(req, SLOW))).await?;
+        let stream = self
+            .call("pull", QUICK, c.pull_image(Self::request(req, SLOW)))
+            .await?;
         Ok(stream
             .map(|item| item.map(PullUpdate::from).map_err(NodeError::from))
             .boxed())
@@ -184,9 +220,13 @@ impl WorkerClient {
             reference: reference.to_string(),
             docker_id: docker_id.to_string(),
         };
-        Self::call(QUICK, c.remove_image(Self::request(req, QUICK)))
-            .await
-            .map(|_| ())
+        self.call(
+            "remove_image",
+            QUICK,
+            c.remove_image(Self::request(req, QUICK)),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Live samples of one container, about once a second, until the stream is dropped.
@@ -199,7 +239,9 @@ impl WorkerClient {
             container_ids: vec![id.to_string()],
             interval_ms: 1000,
         };
-        let stream = Self::call(QUICK, c.stats(tonic::Request::new(req))).await?;
+        let stream = self
+            .call("stats", QUICK, c.stats(tonic::Request::new(req)))
+            .await?;
         Ok(stream
             .map(|item| item.map(StatsSample::from).map_err(NodeError::from))
             .boxed())
@@ -213,7 +255,9 @@ impl WorkerClient {
     ) -> Result<BoxStream<'static, Result<ExecOutput, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let input = input.map(v1::ExecInput::from);
-        let stream = Self::call(QUICK, c.exec(tonic::Request::new(input))).await?;
+        let stream = self
+            .call("exec", QUICK, c.exec(tonic::Request::new(input)))
+            .await?;
         Ok(stream
             .map(|item| item.map(ExecOutput::from).map_err(NodeError::from))
             .boxed())
@@ -233,7 +277,9 @@ impl WorkerClient {
             follow,
             since_unix: 0,
         };
-        let stream = Self::call(QUICK, c.logs(tonic::Request::new(req))).await?;
+        let stream = self
+            .call("logs", QUICK, c.logs(tonic::Request::new(req)))
+            .await?;
         Ok(stream
             .map(|item| item.map(LogChunk::from).map_err(NodeError::from))
             .boxed())

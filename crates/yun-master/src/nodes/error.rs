@@ -42,6 +42,22 @@ impl NodeError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Timeout(_) | Self::Unreachable(_))
     }
+
+    /// A short name of what went wrong, for the metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Timeout(_) => "timeout",
+            Self::Unreachable(_) => "unreachable",
+            Self::Refused(_) => "refused",
+            Self::CommandCannotRun(_) => "command_cannot_run",
+            Self::OutOfResources(_) => "out_of_resources",
+            Self::AlreadyExists(_) => "already_exists",
+            Self::Gone(_) => "gone",
+            Self::PortUnavailable { .. } => "port_unavailable",
+            Self::TooLarge(_) => "too_large",
+            Self::Failed(_) => "failed",
+        }
+    }
 }
 
 impl From<tonic::Status> for NodeError {

@@ -52,18 +52,25 @@ pub struct Registry {
     heartbeats: Arc<std::sync::atomic::AtomicU64>,
     base_interval: Duration,
     trust: FleetTrust,
+    rpc: crate::metrics::WorkerRpcMetrics,
 }
 
 /// Nodes one heartbeat per second of the master's budget covers (DESIGN: nodes ÷ 250 per second).
 const HEARTBEATS_PER_SECOND: u32 = 250;
 
 impl Registry {
-    pub fn new(base_interval: Duration, trust: FleetTrust) -> Self {
+    /// `rpc` counts every call the leases' clients make.
+    pub fn new(
+        base_interval: Duration,
+        trust: FleetTrust,
+        rpc: crate::metrics::WorkerRpcMetrics,
+    ) -> Self {
         Self {
             inner: Arc::default(),
             heartbeats: Arc::default(),
             base_interval,
             trust,
+            rpc,
         }
     }
 
@@ -79,7 +86,12 @@ impl Registry {
 
     fn lease(&self, node: NodeRow, remembered: bool) -> Result<NodeLease, String> {
         Ok(NodeLease {
-            client: Arc::new(WorkerClient::new(&node.advertise, &node.id, &self.trust)?),
+            client: Arc::new(WorkerClient::new(
+                &node.advertise,
+                &node.id,
+                &self.trust,
+                self.rpc.clone(),
+            )?),
             node: Arc::new(node),
             last_heartbeat: Instant::now(),
             last_heartbeat_unix_ms: crate::store::now_ms(),

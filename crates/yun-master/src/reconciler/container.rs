@@ -29,6 +29,7 @@ pub async fn reconcile(state: &AppState, id: &str) {
         return;
     };
     if let Err(e) = reconcile_locked(state, id).await {
+        state.metrics.reconcile_failed("container");
         tracing::warn!(
             container = id,
             error = %e,
@@ -193,7 +194,10 @@ fn schedule_restart(state: &AppState, row: &ContainerRow) {
                 let _ = state.store.set_restart_count(&id, count).await;
                 let _ = state.store.set_actual_state(&id, observed, code).await;
             }
-            Err(e) => tracing::warn!(container = id, error = %e, "automatic restart failed"),
+            Err(e) => {
+                state.metrics.reconcile_failed("restart");
+                tracing::warn!(container = id, error = %e, "automatic restart failed")
+            }
         }
     });
 }

@@ -65,6 +65,7 @@ fn over_disk(state: &AppState, row: &crate::store::ContainerBrief, size_rw: u64)
     let (state, id) = (state.clone(), row.id.clone());
     tokio::spawn(async move {
         if let Err(e) = crate::containers::suspend(&state, &id, &reason).await {
+            state.metrics.reconcile_failed("disk_stop");
             tracing::warn!(container = id, error = %e, "could not stop a container over its disk");
         }
     });
@@ -88,17 +89,30 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
                         "node is down; its containers are lost"
                     )
                 }
-                Err(e) => tracing::warn!(error = %e, "could not mark containers lost"),
+                Err(e) => {
+                    state.metrics.reconcile_failed("mark_lost");
+                    tracing::warn!(error = %e, "could not mark containers lost")
+                }
             }
             return Vec::new();
         }
         NodeState::Ready | NodeState::Cordoned => {}
     }
-    let Ok(inventory) = lease.client.list(sizes).await else {
-        return Vec::new();
+    let inventory = match lease.client.list(sizes).await {
+        Ok(inventory) => inventory,
+        Err(e) => {
+            state.metrics.reconcile_failed("inventory");
+            tracing::warn!(node = lease.node.name, error = %e, "could not list the node's containers");
+            return Vec::new();
+        }
     };
-    let Ok(rows) = state.store.container_briefs_on_node(&node_id).await else {
-        return Vec::new();
+    let rows = match state.store.container_briefs_on_node(&node_id).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            state.metrics.reconcile_failed("inventory");
+            tracing::warn!(node = lease.node.name, error = %e, "could not read the node's containers");
+            return Vec::new();
+        }
     };
     let genuine = |c: &yun_core::node::ContainerStatus| {
         // `yun-<id>`, compared without making the name for every container of every pass.
@@ -168,7 +182,10 @@ async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>
             );
             match orphan.lease.client.remove_orphan(&orphan.docker_id).await {
                 Ok(()) => state.metrics.reconciled("orphan_removed", 1),
-                Err(e) => tracing::warn!(error = %e, "could not remove an orphan"),
+                Err(e) => {
+                    state.metrics.reconcile_failed("orphan_removal");
+                    tracing::warn!(error = %e, "could not remove an orphan")
+                }
             }
         }
     }

@@ -35,6 +35,7 @@ pub async fn start_after_reboot(state: AppState, node_id: String) {
                 tracing::info!(container = row.id, "started again after a host reboot");
             }
             Err(e) => {
+                state.metrics.reconcile_failed("restart");
                 tracing::warn!(container = row.id, error = %e, "could not start after reboot")
             }
         }

@@ -14,7 +14,9 @@ mod nodes;
 mod orders;
 mod placement;
 mod sessions;
+mod timing;
 mod trust;
+mod url;
 mod users;
 
 pub use access_tokens::{AccessTokenRow, TokenRefusal, MAX_PER_USER as ACCESS_TOKENS_MAX};
@@ -28,7 +30,9 @@ pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
 pub use sessions::{CredentialKind, NewSession, SessionRow, SessionUser};
+pub use timing::StoreTimings;
 pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken, NodeForgotten};
+pub use url::redacted as redacted_url;
 pub use users::UserRow;
 
 /// One page of a list in its order: the rows after `after` (a key of the last row of the page
@@ -70,6 +74,7 @@ pub struct Store {
     write: SqlitePool,
     /// Copies the WAL back into the database in the background (see `checkpoint`).
     checkpointer: SqlitePool,
+    timings: StoreTimings,
 }
 
 /// The writer's page cache (negative: KiB). The default 2 MiB makes every write to the ledger's
@@ -91,7 +96,7 @@ pub fn now_ms() -> i64 {
 impl Store {
     pub async fn open(url: &str) -> StoreResult<Self> {
         if !url.starts_with("sqlite:") {
-            return Err(StoreError::UnsupportedUrl(url.to_string()));
+            return Err(StoreError::UnsupportedUrl(redacted_url(url)));
         }
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
@@ -126,6 +131,7 @@ impl Store {
             read,
             write,
             checkpointer,
+            timings: StoreTimings::default(),
         })
     }
 
@@ -148,8 +154,32 @@ impl Store {
         Ok(())
     }
 
-    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    /// How long writes wait for the writer and hold it (the metrics register these).
+    pub fn timings(&self) -> &StoreTimings {
+        &self.timings
+    }
+
+    /// Connections of the readers' and the writer's pools: (pool, busy, idle).
+    pub fn connections(&self) -> [(&'static str, u32, u32); 2] {
+        let of = |pool: &SqlitePool| {
+            let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
+            (pool.size().saturating_sub(idle), idle)
+        };
+        let (read_busy, read_idle) = of(&self.read);
+        let (write_busy, write_idle) = of(&self.write);
+        [
+            ("read", read_busy, read_idle),
+            ("write", write_busy, write_idle),
+        ]
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE`) on the writer, timed from the moment it asked.
+    async fn begin(&self) -> StoreResult<timing::WriteTx> {
+        let queued = std::time::Instant::now();
+        let conn = self.write.acquire().await?;
+        let held = self.timings.held(queued);
+        let tx = sqlx::Transaction::begin(conn, Some("BEGIN IMMEDIATE".into())).await?;
+        Ok(timing::WriteTx::new(tx, held))
     }
 
     /// Runs `f` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`) directly on the writer's
@@ -158,15 +188,19 @@ impl Store {
         &self,
         f: impl FnOnce(&rusqlite::Connection) -> StoreResult<R>,
     ) -> StoreResult<R> {
+        let queued = std::time::Instant::now();
         let mut conn = self.write.acquire().await?;
-        direct::direct_blocking(&mut conn, |db| {
+        let mut held = self.timings.held(queued);
+        let out = direct::direct_blocking(&mut conn, |db| {
             let tx =
                 rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
         })
-        .await
+        .await?;
+        held.committed();
+        Ok(out)
     }
 
     /// The cluster's id, made on first start; it scopes every Docker label this cluster writes.

@@ -313,7 +313,7 @@ impl Store {
 }
 
 async fn insert_certificate(
-    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    tx: &mut super::timing::WriteTx,
     serial: &str,
     node_id: &str,
     not_after_ms: i64,

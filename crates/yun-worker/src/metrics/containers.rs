@@ -24,12 +24,16 @@ struct Row {
     tx: u64,
     fs_reads: u64,
     fs_writes: u64,
+    /// The writable layer's size at the last listing with sizes, if there was one.
+    fs_usage: Option<u64>,
 }
 
 #[derive(Debug, Default)]
 pub struct ContainerSeries {
     rows: Mutex<Vec<Row>>,
     readers: tokio::sync::Mutex<HashMap<String, ReaderOf>>,
+    /// Writable layers' sizes by container id, from the last listing with sizes.
+    sizes: Mutex<HashMap<String, u64>>,
 }
 
 /// A reader, with the engine name it was opened for.
@@ -45,6 +49,15 @@ impl std::fmt::Debug for ReaderOf {
 }
 
 impl ContainerSeries {
+    /// Replaces the known sizes with a new listing's.
+    pub fn record_sizes(&self, list: &[yun_core::node::ContainerStatus]) {
+        *self.sizes.lock().expect("sizes") = list
+            .iter()
+            .filter(|c| !c.container_id.is_empty())
+            .map(|c| (c.container_id.clone(), c.size_rw))
+            .collect();
+    }
+
     /// Reads every running container of this node; forgets the ones that are gone.
     pub async fn refresh<R: Runtime>(&self, runtime: &R, stats: &StatsHub<R>) {
         let Ok(list) = runtime.list_containers(false).await else {
@@ -58,6 +71,7 @@ impl ContainerSeries {
             })
             .collect();
         readers.retain(|id, _| running.iter().any(|c| &c.container_id == id));
+        let sizes = self.sizes.lock().expect("sizes").clone();
         let mut rows = Vec::with_capacity(running.len());
         for c in running {
             let entry = readers
@@ -81,6 +95,7 @@ impl ContainerSeries {
                 tx: k.net_tx_bytes,
                 fs_reads: k.blk_read_bytes,
                 fs_writes: k.blk_write_bytes,
+                fs_usage: sizes.get(&c.container_id).copied(),
             });
         }
         *self.rows.lock().expect("container rows") = rows;
@@ -156,6 +171,14 @@ impl Collector for ContainerSeries {
             "Cumulative count of bytes written",
             &rows,
             |r| ConstCounter::new(r.fs_writes),
+        )?;
+        let measured: Vec<Row> = rows.into_iter().filter(|r| r.fs_usage.is_some()).collect();
+        family(
+            &mut encoder,
+            "container_fs_usage_bytes",
+            "Number of bytes that are consumed by the container on this filesystem (its writable layer, at the master's last disk check).",
+            &measured,
+            |r| ConstGauge::new(r.fs_usage.unwrap_or(0) as i64),
         )
     }
 }

@@ -40,6 +40,11 @@ fn op_seconds() -> Histogram {
     Histogram::new(exponential_buckets(0.001, 2.0, 15))
 }
 
+fn read_seconds() -> Histogram {
+    // 10 µs to about 0.3 s: a cgroup read is tens of microseconds, the stats API a second.
+    Histogram::new(exponential_buckets(0.00001, 2.0, 15))
+}
+
 pub struct WorkerMetrics {
     registry: Registry,
     pub docker_ops: Family<OpOutcome, Counter>,
@@ -48,6 +53,8 @@ pub struct WorkerMetrics {
     pub pull_duration: Histogram,
     pub event_reconnects: Counter,
     samplers: Gauge,
+    /// Every read of a container's counters, by samplers and scrapes alike.
+    pub stats_reads: crate::stats::ReadCost,
     containers: Arc<containers::ContainerSeries>,
 }
 
@@ -90,6 +97,13 @@ impl Default for WorkerMetrics {
             "Containers whose live stats are being sampled now",
             samplers.clone(),
         );
+        let stats_reads = crate::stats::ReadCost::new_with_constructor(read_seconds);
+        r.register_with_unit(
+            "yun_stats_read_duration",
+            "Time to read one container's counters (cgroup files; the engine's stats API where no cgroup is found), by samplers and scrapes",
+            Unit::Seconds,
+            stats_reads.clone(),
+        );
         let containers = Arc::new(containers::ContainerSeries::default());
         // cAdvisor's names and units, without the yun_ prefix.
         r.register_collector(Box::new(containers.clone()));
@@ -101,6 +115,7 @@ impl Default for WorkerMetrics {
             pull_duration,
             event_reconnects,
             samplers,
+            stats_reads,
             containers,
         }
     }
@@ -118,6 +133,12 @@ impl WorkerMetrics {
         self.docker_op_duration
             .get_or_create(&OpLabels { op: op.into() })
             .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// Keeps the writable layers' sizes a listing with sizes measured (the master's disk
+    /// check asks every few minutes; measuring per scrape would walk every layer).
+    pub fn record_sizes(&self, list: &[yun_core::node::ContainerStatus]) {
+        self.containers.record_sizes(list);
     }
 
     /// The registry in the OpenMetrics text format, the containers read first.

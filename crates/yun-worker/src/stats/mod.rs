@@ -30,8 +30,21 @@ pub struct Sample {
 const BASELINE: Duration = Duration::from_millis(200);
 const MIN_INTERVAL: Duration = Duration::from_millis(250);
 
+/// The time each read of a container's counters took, by source (the samplers' cost).
+pub type ReadCost = prometheus_client::metrics::family::Family<
+    SourceLabels,
+    prometheus_client::metrics::histogram::Histogram,
+>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct SourceLabels {
+    /// `cgroup-v2`, `cgroup-v1` or `docker-api`.
+    pub source: String,
+}
+
 pub struct StatsHub<R> {
     runtime: Arc<R>,
+    cost: ReadCost,
     root: PathBuf,
     version: Version,
     samplers: Mutex<HashMap<String, broadcast::Sender<Sample>>>,
@@ -45,11 +58,13 @@ fn now_ms() -> i64 {
 }
 
 impl<R: Runtime> StatsHub<R> {
-    pub fn new(runtime: Arc<R>) -> Self {
+    /// `cost` times every read (the metrics register it).
+    pub fn new(runtime: Arc<R>, cost: ReadCost) -> Self {
         let root = PathBuf::from("/sys/fs/cgroup");
         let version = Version::detect(&root);
         Self {
             runtime,
+            cost,
             root,
             version,
             samplers: Mutex::new(HashMap::new()),
@@ -149,7 +164,14 @@ pub(crate) struct Reader {
 impl Reader {
     pub(crate) async fn read<R: Runtime>(&mut self, hub: &StatsHub<R>, id: &str) -> Sample {
         let now = Instant::now();
-        let (counters, source) = match self.counters(hub, id).await {
+        let found = self.counters(hub, id).await;
+        let source = found.as_ref().map_or(hub.source(), |(_, s)| s);
+        hub.cost
+            .get_or_create(&SourceLabels {
+                source: source.into(),
+            })
+            .observe(now.elapsed().as_secs_f64());
+        let (counters, source) = match found {
             Some(found) => found,
             None => {
                 self.previous = None;

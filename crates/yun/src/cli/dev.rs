@@ -44,8 +44,9 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         Some(h) => h,
         None => file.http.as_deref().unwrap_or("127.0.0.1:8088").parse()?,
     };
-    // Workers of the dev platform live in this process: the registry stays on loopback.
-    cfg.rpc = "127.0.0.1:0".parse()?;
+    // The dev platform's worker lives in this process: the registry stays on a loopback port
+    // of its own choosing, unless yun.toml's `rpc` names one for another worker to join.
+    cfg.rpc = file.rpc.as_deref().unwrap_or("127.0.0.1:0").parse()?;
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
     super::access::AccessArgs::default().apply(&mut cfg, &file)?;

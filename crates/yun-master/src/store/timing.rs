@@ -1,0 +1,107 @@
+//! What the store's writer costs, in terms any engine has: how long a write waited for the
+//! writer (the queue), and how long its transaction held it, from `BEGIN` to `COMMIT` or
+//! rollback. The metrics register these same handles (`Store::timings`).
+
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use sqlx::SqliteConnection;
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
+pub struct OutcomeLabels {
+    /// `commit` or `rollback`.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreTimings {
+    pub writer_wait: Histogram,
+    pub transaction: Histogram,
+    pub transactions: Family<OutcomeLabels, Counter>,
+}
+
+impl Default for StoreTimings {
+    fn default() -> Self {
+        // 0.1 ms to about 3 s: a healthy commit is a few milliseconds (one fsync).
+        let buckets = || Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        Self {
+            writer_wait: buckets(),
+            transaction: buckets(),
+            transactions: Family::default(),
+        }
+    }
+}
+
+impl StoreTimings {
+    /// Starts timing a transaction that got the writer now, `queued_at` being when it asked.
+    pub(super) fn held(&self, queued_at: Instant) -> Held {
+        self.writer_wait.observe(queued_at.elapsed().as_secs_f64());
+        Held {
+            timings: self.clone(),
+            started: Instant::now(),
+            committed: false,
+        }
+    }
+}
+
+/// Records the transaction's time and outcome when it ends, however it ends.
+pub(super) struct Held {
+    timings: StoreTimings,
+    started: Instant,
+    committed: bool,
+}
+
+impl Held {
+    pub(super) fn committed(&mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.timings
+            .transaction
+            .observe(self.started.elapsed().as_secs_f64());
+        let outcome = if self.committed { "commit" } else { "rollback" };
+        self.timings
+            .transactions
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+}
+
+/// A write transaction on the writer, timed. Statements run on it as on the connection
+/// (`&mut *tx`); dropped without `commit`, it rolls back.
+pub(super) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    held: Held,
+}
+
+impl WriteTx {
+    pub(super) fn new(tx: sqlx::Transaction<'static, sqlx::Sqlite>, held: Held) -> Self {
+        Self { tx, held }
+    }
+
+    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
+        let Self { tx, mut held } = self;
+        tx.commit().await?;
+        held.committed();
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+}
