@@ -47,6 +47,31 @@ pub struct Node {
     /// RFC 3339: when the node's newest certificate expires (it renews by itself at two thirds
     /// of its life). Null on a plaintext fleet or before it joined.
     pub certificate_expires_at: Option<String>,
+    /// This master's calls to the node since the node last registered with it.
+    pub calls: NodeCalls,
+}
+
+/// The master's calls to one node: how many, how many failed, and the last failure. The
+/// same calls are in the master's metrics (`yun_worker_rpc_calls_total`), summed over nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCalls {
+    pub total: u64,
+    /// Calls that timed out, found the node unreachable, or failed on its side (a refusal
+    /// the node gives for a renter's mistake, such as a command that cannot run, counts too).
+    pub failed: u64,
+    pub last_failure: Option<NodeCallFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NodeCallFailure {
+    /// The call (`create`, `list`, `logs`, …).
+    pub method: String,
+    /// What went wrong (`timeout`, `unreachable`, `refused`, `failed`, …).
+    pub outcome: String,
+    /// RFC 3339.
+    pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

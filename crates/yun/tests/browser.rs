@@ -421,6 +421,12 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
         "return !!document.querySelector('#nodes .badge[data-state=ready]');",
     )
     .await;
+    // The master's calls to the node: the renter's create among them.
+    b.until(
+        "the node's calls are counted",
+        "return Number(document.querySelector('#nodes td[data-calls]')?.dataset.calls) >= 1;",
+    )
+    .await;
 
     // A join token for a new host: shown once with the command to run, listed, revoked.
     b.fill("input[name=uses]", "1").await;

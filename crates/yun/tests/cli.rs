@@ -300,6 +300,14 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     yun.ok(&["admin", "user", "credit", "admin", "1000", "to try a run"]);
     let nodes = yun.json(&["admin", "nodes", "-o", "json"]);
     assert_eq!(nodes["nodes"].as_array().unwrap().len(), 1);
+    // The table shows the master's calls to each node (the refused run made none: refused
+    // before any node was asked), and the JSON counts them.
+    let table = yun.ok(&["admin", "nodes"]);
+    assert!(table.lines().next().unwrap().contains("CALLS"), "{table}");
+    assert!(
+        nodes["nodes"][0]["calls"]["total"].as_u64().is_some(),
+        "{nodes}"
+    );
     // yun dev's fleet is on mutual TLS; a join token names its CA and prints alone on stdout.
     assert_eq!(nodes["insecure_plaintext"], false);
     let digest = nodes["ca_digest"]

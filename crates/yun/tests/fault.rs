@@ -218,6 +218,11 @@ async fn a_frozen_worker_converges_without_duplicates() {
             },
         )
         .await;
+    // The node list says so too: its failed calls, and which was the last.
+    let fleet = admin.fleet().await.unwrap();
+    let w1 = fleet.nodes.iter().find(|n| n.name == "w1").unwrap();
+    assert!(w1.calls.failed >= 1, "{:?}", w1.calls);
+    assert!(w1.calls.last_failure.is_some(), "{:?}", w1.calls);
     // A call to a frozen worker has a deadline; the API answers instead of hanging.
     match lee.logs(&c.id, None, false).await {
         Err(refused) => assert_eq!(refused.status(), Some(503), "{refused}"),

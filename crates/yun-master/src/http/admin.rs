@@ -12,7 +12,9 @@ use axum::Json;
 use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::accounts::UserAnswer;
-use yun_api::admin::{Node, NodeAllocated, NodeCapacity, NodeList, NodeState, UserList};
+use yun_api::admin::{
+    Node, NodeAllocated, NodeCallFailure, NodeCalls, NodeCapacity, NodeList, NodeState, UserList,
+};
 use yun_api::images::{ImageAnswer, PullRequest};
 use yun_api::ErrorCode;
 
@@ -86,6 +88,18 @@ async fn nodes(
                 .map(|l| node_state(state.registry.state_of(l)))
                 .unwrap_or(NodeState::Down);
             let (cpu, mem, count) = allocations.get(&n.id).copied().unwrap_or((0, 0, 0));
+            let calls = lease.as_ref().map_or_else(NodeCalls::default, |l| {
+                let (total, failed, last) = l.client.calls().read();
+                NodeCalls {
+                    total,
+                    failed,
+                    last_failure: last.map(|f| NodeCallFailure {
+                        method: f.method,
+                        outcome: f.outcome.into(),
+                        at: wire::rfc3339(f.at_unix_ms),
+                    }),
+                }
+            });
             Node {
                 id: n.id.clone(),
                 name: n.name.clone(),
@@ -111,6 +125,7 @@ async fn nodes(
                 allow_unenforced_limits: n.allow_unenforced,
                 public_host_is_console: super::origin::shares_console_host(&state, &n.public_host),
                 certificate_expires_at: certificates.get(&n.id).map(|ms| wire::rfc3339(*ms)),
+                calls,
             }
         })
         .collect();

@@ -10,7 +10,7 @@ mod rpc;
 
 pub use endpoint::{routes, serve_apart};
 pub use http::layer;
-pub use rpc::WorkerRpcMetrics;
+pub use rpc::{NodeCalls, WorkerRpcMetrics};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;

@@ -1,11 +1,14 @@
 //! The master's calls to workers, seen from the master: how many by method and outcome, and
 //! how long they took (for a stream, until it opened). Every `WorkerClient` holds these
-//! handles, so a call is counted wherever it is made.
+//! handles, so a call is counted wherever it is made; each also keeps its own node's figures
+//! (`NodeCalls`) for the operator's node list.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -55,5 +58,43 @@ impl WorkerRpcMetrics {
                 method: method.into(),
             })
             .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// One node's calls since its lease began.
+#[derive(Debug, Default)]
+pub struct NodeCalls {
+    total: AtomicU64,
+    failed: AtomicU64,
+    last_failure: Mutex<Option<LastFailure>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LastFailure {
+    pub method: String,
+    pub outcome: &'static str,
+    pub at_unix_ms: i64,
+}
+
+impl NodeCalls {
+    pub fn record(&self, method: &str, outcome: &'static str) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if outcome != "ok" {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+            *self.last_failure.lock().expect("last failure") = Some(LastFailure {
+                method: method.to_string(),
+                outcome,
+                at_unix_ms: crate::store::now_ms(),
+            });
+        }
+    }
+
+    /// (total, failed, the last failure).
+    pub fn read(&self) -> (u64, u64, Option<LastFailure>) {
+        (
+            self.total.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+            self.last_failure.lock().expect("last failure").clone(),
+        )
     }
 }

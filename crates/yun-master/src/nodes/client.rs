@@ -3,7 +3,7 @@
 
 use super::FleetTrust;
 use super::NodeError;
-use crate::metrics::WorkerRpcMetrics;
+use crate::metrics::{NodeCalls, WorkerRpcMetrics};
 use futures::stream::{BoxStream, StreamExt};
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
@@ -29,6 +29,8 @@ pub const STOP_TIMEOUT_SECONDS: u32 = 10;
 pub struct WorkerClient {
     inner: Inner,
     rpc: WorkerRpcMetrics,
+    /// This node's own figures, for the operator's node list.
+    calls: std::sync::Arc<NodeCalls>,
 }
 
 impl WorkerClient {
@@ -50,6 +52,7 @@ impl WorkerClient {
         Ok(Self {
             inner: WorkerServiceClient::new(trust.worker_channel(endpoint, node_id)?),
             rpc,
+            calls: std::sync::Arc::default(),
         })
     }
 
@@ -66,7 +69,13 @@ impl WorkerClient {
         };
         let outcome = r.as_ref().map_or_else(NodeError::kind, |_| "ok");
         self.rpc.observe(method, started, outcome);
+        self.calls.record(method, outcome);
         r
+    }
+
+    /// This node's calls since its lease began.
+    pub fn calls(&self) -> &NodeCalls {
+        &self.calls
     }
 
     /// A call with its deadline and, when made while serving an HTTP request, that request's

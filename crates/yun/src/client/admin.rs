@@ -246,6 +246,7 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
                         "MEMORY",
                         "CONTAINERS",
                         "HEARTBEAT",
+                        "CALLS",
                         "NOTES",
                     ]);
                     for n in &fleet.nodes {
@@ -260,6 +261,12 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
                         if n.public_host_is_console {
                             notes.push("public host is the console's".into());
                         }
+                        if let Some(f) = &n.calls.last_failure {
+                            notes.push(format!(
+                                "last failed call: {} ({}) at {}",
+                                f.method, f.outcome, f.at
+                            ));
+                        }
                         t.row(vec![
                             n.name.clone(),
                             word(&n.state),
@@ -267,6 +274,10 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
                             share(n.allocated.memory_bytes, n.capacity.memory_bytes),
                             n.containers.to_string(),
                             n.last_heartbeat.clone().unwrap_or_else(|| "never".into()),
+                            match n.calls.failed {
+                                0 => n.calls.total.to_string(),
+                                failed => format!("{} ({failed} failed)", n.calls.total),
+                            },
                             notes.join("; "),
                         ]);
                     }

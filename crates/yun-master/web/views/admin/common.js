@@ -4,6 +4,12 @@
 import { h } from "../../dom.js";
 
 export function table(id, headings, rows) {
+  // On a narrow screen each row is a card without the heading row: each cell names itself.
+  for (const tr of rows.filter(Boolean)) {
+    [...tr.children].forEach((cell, i) => {
+      if (cell.tagName === "TD" && headings[i] && headings[i] !== "Actions") cell.dataset.label ??= headings[i];
+    });
+  }
   return h(
     "div",
     { class: "table-wrap" },

@@ -1,6 +1,6 @@
 // The fleet: each node's state, capacity against what is allocated, containers, the age of its
-// last heartbeat and the limits its engine cannot enforce; cordon, uncordon and forget; join
-// tokens for new hosts.
+// last heartbeat, the master's calls to it (and the last that failed) and the limits its engine
+// cannot enforce; cordon, uncordon and forget; join tokens for new hosts.
 
 import { api } from "../../api.js";
 import { h, replace, bytes } from "../../dom.js";
@@ -19,6 +19,17 @@ function age(rfc3339) {
   if (!rfc3339) return "never";
   const s = Math.max(0, Math.round((Date.now() - new Date(rfc3339).getTime()) / 1000));
   return s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`;
+}
+
+/** The master's calls to a node: how many, how many failed, and the last failure. */
+function calls(n) {
+  const c = n.calls;
+  const last = c.last_failure;
+  return [
+    String(c.total),
+    c.failed ? h("div", { class: "warn" }, `${c.failed} failed`) : h("div", { class: "muted" }, "none failed"),
+    last ? h("div", { class: "muted", "data-last-failure": last.method }, `last: ${last.method} (${last.outcome}), ${age(last.at)}`) : null,
+  ];
 }
 
 /** The limits whose absence makes a node refuse containers (disk is checked by the master). */
@@ -48,7 +59,7 @@ export async function nodesPage(ctx) {
       fleet.insecure_plaintext ? h("p", { class: "warn" }, "The fleet runs without TLS (--insecure-plaintext): anyone who can reach the RPC ports can command it.") : null,
       table(
         "nodes",
-        ["Node", "State", "CPU", "Memory", "Containers", "Heartbeat", "Notes", "Actions"],
+        ["Node", "State", "CPU", "Memory", "Containers", "Heartbeat", "Calls", "Notes", "Actions"],
         fleet.nodes.map((n) =>
           h(
             "tr",
@@ -59,6 +70,7 @@ export async function nodesPage(ctx) {
             h("td", {}, bar(`Memory allocated on ${n.name}`, n.allocated.memory_bytes, n.capacity.memory_bytes, bytes)),
             h("td", {}, String(n.containers), n.reported_containers !== null && n.reported_containers !== n.containers ? h("div", { class: "muted" }, `node reports ${n.reported_containers}`) : null),
             h("td", { "data-heartbeat": n.last_heartbeat || "" }, age(n.last_heartbeat)),
+            h("td", { "data-calls": String(n.calls.total), title: "The master's calls to this node since it registered" }, ...calls(n)),
             h(
               "td",
               {},
