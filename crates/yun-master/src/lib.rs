@@ -217,7 +217,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
-    metrics.count_ledger_after(store.newest_ledger_id().await.map_err(&store_failed)?);
+    metrics.count_ledger_from(store.ledger_totals().await.map_err(&store_failed)?);
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,
     ));

@@ -6,7 +6,8 @@
 //! container. Afterwards every node's count in the store is compared with what the node reports.
 //!
 //! Master and workers use mutual TLS: each simulated worker joins with a token (its own key,
-//! request and certificate) and every connection is a TLS handshake.
+//! request and certificate) and every connection is a TLS handshake. The master's `/metrics` is
+//! scraped every 5 s during the load, and its answer time and size are measured at the end.
 //!
 //! Run: `cargo bench -p yun --bench scale` (SCALE_NODES, SCALE_CONTAINERS, SCALE_USERS,
 //! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64; SCALE_PLAINTEXT=1 runs the
@@ -24,6 +25,8 @@ const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const WORKER_PROCESSES: usize = 4;
 
 use yun_testkit::bench::env_or;
+
+const METRICS_TOKEN: &str = "scale-metrics-token-0123";
 
 fn free_addr() -> std::net::SocketAddr {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -145,6 +148,8 @@ async fn main() {
         .args(["--signup-credits", "1000000"])
         .args(plaintext.then_some("--insecure-plaintext"))
         .env("YUN_ADMIN_PASSWORD", "scale-admin-password")
+        // Metrics on, and scraped every 5 s during the load, as Prometheus would.
+        .env("YUN_METRICS_TOKEN", METRICS_TOKEN)
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .spawn()
@@ -277,6 +282,18 @@ async fn main() {
         image: "sim/app:1".into(),
         ..Default::default()
     };
+    let metrics_url = format!("http://{http}/metrics");
+    let scraper = tokio::spawn({
+        let url = metrics_url.clone();
+        async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                let (status, _) = yun_testkit::scrape(&url, Some(METRICS_TOKEN)).await;
+                assert_eq!(status, 200, "/metrics during the load");
+            }
+        }
+    });
     let mut runners = Vec::new();
     for _ in 0..concurrency {
         let spec = spec.clone();
@@ -308,6 +325,7 @@ async fn main() {
         failures.extend(f);
     }
     let elapsed = started.elapsed().as_secs_f64();
+    scraper.abort();
     let bench_cpu = (cpu_seconds(std::process::id()) - cpu_bench0) / elapsed * 100.0;
     loading.store(false, std::sync::atomic::Ordering::Relaxed);
     let wal_peak_mib = wal_watch.await.unwrap() as f64 / (1 << 20) as f64;
@@ -349,6 +367,21 @@ async fn main() {
         .map(|n| n.reported_containers.unwrap_or(0))
         .sum();
 
+    // The master's /metrics with the fleet full: one scrape reads the ledger written since the
+    // last, then 20 are timed (the whole answer, as Prometheus sees it).
+    yun_testkit::scrape(&metrics_url, Some(METRICS_TOKEN)).await;
+    let mut renders = Vec::new();
+    let mut size = 0;
+    for _ in 0..20 {
+        let t = Instant::now();
+        let (status, text) = yun_testkit::scrape(&metrics_url, Some(METRICS_TOKEN)).await;
+        renders.push(t.elapsed());
+        assert_eq!(status, 200, "{text}");
+        size = text.len();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    renders.sort();
+
     println!("\n| figure | value |\n|---|---|");
     println!(
         "| placements (201s) | {} of {total} ({} failed) |",
@@ -377,6 +410,12 @@ async fn main() {
         worker_cpu.join(", ")
     );
     println!("| benchmark client's CPU during the load | {bench_cpu:.0}% of one core |");
+    println!(
+        "| /metrics with {stored} containers: median / max of 20, size | {:.1} / {:.1} ms, {:.0} KiB |",
+        ms(percentile(&renders, 50.0)),
+        ms(*renders.last().unwrap()),
+        size as f64 / 1024.0
+    );
     println!("| idle fleet: heartbeats/s | {idle_beats:.0} |");
     println!("| idle fleet: master CPU | {idle_cpu:.1}% of one core |");
     println!("| store vs nodes | {stored} rows, {reported} reported, {disagree} nodes disagree |");

@@ -171,6 +171,42 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
         "refunded on removal: {after}"
     );
     assert_eq!(count(&ledger(&racer).await, EntryKind::DepositRefund), 10);
+    // What triggers kept for the metrics agrees with the rows, refusals rolled back included.
+    kept_figures_agree(&cluster.dir.path().join("yun.db"));
+}
+
+/// The figures triggers keep for the metrics (containers and orders by state, the ledger's
+/// totals by kind) equal what counting the rows gives.
+pub(crate) fn kept_figures_agree(db: &std::path::Path) {
+    let db = rusqlite::Connection::open(db).unwrap();
+    let rows = |sql: &str| -> Vec<(String, i64, i64)> {
+        let mut st = db.prepare(sql).unwrap();
+        let mut out: Vec<(String, i64, i64)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            // A state or kind whose count went back to zero keeps its row.
+            .filter(|r| r.1 != 0)
+            .collect();
+        out.sort();
+        out
+    };
+    for (kept, counted) in [
+        (
+            "SELECT state, containers, 0 FROM container_state_counts",
+            "SELECT state, COUNT(*), 0 FROM containers GROUP BY state",
+        ),
+        (
+            "SELECT state, orders, 0 FROM order_state_counts",
+            "SELECT state, COUNT(*), 0 FROM orders GROUP BY state",
+        ),
+        (
+            "SELECT kind, entries, credits FROM ledger_totals",
+            "SELECT kind, COUNT(*), SUM(ABS(amount)) FROM ledger GROUP BY kind",
+        ),
+    ] {
+        assert_eq!(rows(kept), rows(counted), "{kept}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -115,7 +115,8 @@ pub struct MasterMetrics {
     orders: Family<StateLabels, Gauge>,
     ledger_entries: Family<KindLabels, Counter>,
     ledger_credits: Family<KindLabels, Counter>,
-    ledger_read_to: Mutex<i64>,
+    /// The ledger's totals by kind as last read: (entries, credits).
+    ledger_seen: Mutex<std::collections::HashMap<String, (i64, i64)>>,
     certificates: Family<CertificateLabels, Gauge>,
     open_streams: Gauge,
 }
@@ -290,7 +291,7 @@ impl MasterMetrics {
             orders,
             ledger_entries,
             ledger_credits,
-            ledger_read_to: Mutex::new(0),
+            ledger_seen: Mutex::default(),
             certificates,
             open_streams,
         }
@@ -398,28 +399,31 @@ impl MasterMetrics {
         out
     }
 
-    /// Counts the ledger from entry `id` on (the newest at this master's start: counters
-    /// count from the start, as counters do).
-    pub fn count_ledger_after(&self, id: i64) {
-        *self.ledger_read_to.lock().expect("ledger mark") = id;
+    /// Counts the ledger from `totals` on (the store's at this master's start: counters count
+    /// from the start, as counters do).
+    pub fn count_ledger_from(&self, totals: Vec<(String, i64, i64)>) {
+        *self.ledger_seen.lock().expect("ledger totals") = totals
+            .into_iter()
+            .map(|(kind, entries, credits)| (kind, (entries, credits)))
+            .collect();
     }
 
-    /// Adds the ledger entries written since the last scrape.
+    /// Adds what the ledger's totals grew by since the last scrape.
     async fn read_ledger(&self, store: &crate::store::Store) {
-        let after = *self.ledger_read_to.lock().expect("ledger mark");
-        let Ok(since) = store.ledger_since(after).await else {
+        let Ok(totals) = store.ledger_totals().await else {
             return;
         };
-        for (kind, entries, credits) in since.by_kind {
-            let labels = KindLabels { kind };
+        let mut seen = self.ledger_seen.lock().expect("ledger totals");
+        for (kind, entries, credits) in totals {
+            let (was_entries, was_credits) = seen.get(&kind).copied().unwrap_or((0, 0));
+            let labels = KindLabels { kind: kind.clone() };
             self.ledger_entries
                 .get_or_create(&labels)
-                .inc_by(entries.max(0) as u64);
+                .inc_by((entries - was_entries).max(0) as u64);
             self.ledger_credits
                 .get_or_create(&labels)
-                .inc_by(credits.max(0) as u64);
+                .inc_by((credits - was_credits).max(0) as u64);
+            seen.insert(kind, (entries.max(was_entries), credits.max(was_credits)));
         }
-        let mut mark = self.ledger_read_to.lock().expect("ledger mark");
-        *mark = (*mark).max(since.last_id);
     }
 }

@@ -22,7 +22,6 @@ mod users;
 pub use access_tokens::{AccessTokenRow, TokenRefusal, MAX_PER_USER as ACCESS_TOKENS_MAX};
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use events::EventRow;
-pub use figures::LedgerSince;
 pub use images::ImageRow;
 pub use ledger::{Adjusted, AuditRow, Entry, EntryKind, LedgerRow};
 pub use metering::{MeterTick, Prepaid, RunCharge};
