@@ -3,6 +3,7 @@
 //! Everything a cluster makes carries its own cluster id, so tests on one engine never touch
 //! each other's containers, networks or ports.
 
+pub mod alipay;
 mod api;
 pub mod bench;
 pub mod browser;

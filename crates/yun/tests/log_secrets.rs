@@ -3,10 +3,13 @@
 //! operator and a renter do everything that carries a secret, and then all the output of both
 //! is searched for every secret used. The same run follows one create's request id from the
 //! master's log into the worker's.
+//!
+//! A binary of its own, so it runs alone: two processes logging everything at trace load the
+//! machine, and the timing-bound tests of the integration binary must not share it.
 
-use crate::payments::{notify, notify_params, signed, PaymentKeys, APP_ID};
 use serde_json::json;
 use std::time::Duration;
+use yun_testkit::alipay::{notify, notify_params, signed, PaymentKeys, APP_ID};
 use yun_testkit::{Api, DevProcess, PortBlock, WorkerProcess};
 
 /// Everything both processes wrote, with what each file was.

@@ -1,7 +1,8 @@
 //! yun's integration tests on the real engine, one binary (one link) with a module per area.
 //! Each module's tests start their own cluster, so they run side by side on one engine. The
-//! fuzz test and the 50 MB log test are binaries of their own (`tests/fuzz.rs`,
-//! `tests/log_volume.rs`), so each runs alone: both load the machine for a minute.
+//! fuzz test, the 50 MB log test and the trace-logging test are binaries of their own
+//! (`tests/fuzz.rs`, `tests/log_volume.rs`, `tests/log_secrets.rs`), so each runs alone: they
+//! load the machine.
 
 mod accounts;
 mod bad_input;
@@ -25,7 +26,6 @@ mod isolation;
 mod isolation_matrix;
 mod lifecycle;
 mod listener;
-mod log_secrets;
 mod metrics;
 mod payments;
 mod prometheus;
