@@ -105,6 +105,19 @@ pub struct NodeList {
     pub next_cursor: Option<String>,
 }
 
+/// An account the operator opens for someone (whatever `--registration` says). It gets the
+/// sign-up credits, as a registration would; its owner changes the password on first login.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    /// 3 to 32 characters: lowercase letters, digits, `-` and `_`.
+    #[schema(pattern = "^[a-z0-9_-]{3,32}$", example = "alice")]
+    pub username: String,
+    /// 10 to 128 characters that are hard to guess, as for a registration.
+    #[schema(min_length = 10, max_length = 128, example = "alice-rides-a-blue-tram")]
+    pub password: String,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserList {

@@ -686,6 +686,15 @@ impl Client {
         self.list("/admin/users", &[], page).await
     }
 
+    /// Opens an account for someone (an operator's call; registration may be closed).
+    pub async fn create_user(&self, username: &str, password: &str) -> Result<User> {
+        let a = crate::admin::NewAccount {
+            username: username.into(),
+            password: password.into(),
+        };
+        Ok(self.post::<_, UserAnswer>("/admin/users", &a).await?.user)
+    }
+
     pub async fn ban(&self, user_id: &str) -> Result<User> {
         Ok(self
             .post_empty::<UserAnswer>(&format!("/admin/users/{}/ban", seg(user_id)))

@@ -188,6 +188,66 @@ async fn sign_ups_are_limited_per_address_and_refuse_weak_passwords() {
         .status,
         200
     );
+
+    // The operator opens accounts there: with the sign-up credits, the same policy, audited;
+    // the new renter logs in and may change the password.
+    let admin = &closed.admin;
+    let r = admin
+        .post(
+            "/admin/users",
+            json!({"username": "eve", "password": "eve-rides-a-blue-tram"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let eve_id = r.body["user"]["id"].as_str().unwrap().to_string();
+    let eve = closed.api.log_in("eve", "eve-rides-a-blue-tram").await;
+    assert_eq!(eve.balance().await, 1_000_000_000, "the sign-up credits");
+    let r = eve
+        .post(
+            "/me/password",
+            json!({"current_password": "eve-rides-a-blue-tram", "new_password": "eve-now-takes-the-night-bus"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = admin
+        .post(
+            "/admin/users",
+            json!({"username": "eve", "password": "another-long-phrase-here"}),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert_eq!(r.code(), ErrorCode::UsernameTaken.as_str());
+    let r = admin
+        .post(
+            "/admin/users",
+            json!({"username": "mallory", "password": "password12"}),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["error"]["field"], "password", "{}", r.text);
+    // A renter cannot: the operator's routes do not exist for them.
+    let r = eve
+        .post(
+            "/admin/users",
+            json!({"username": "mallory", "password": "mallory-rides-a-blue-tram"}),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let r = closed
+        .api
+        .post(
+            "/auth/login",
+            json!({"username": "mallory", "password": "mallory-rides-a-blue-tram"}),
+        )
+        .await;
+    assert_eq!(r.status, 401, "no account was made: {}", r.text);
+    let audit = audit_actions(admin).await;
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.0 == "user_created" && a.1 == format!("user:{eve_id}")),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

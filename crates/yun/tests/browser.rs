@@ -529,7 +529,31 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
         "return !!document.querySelector('tr[data-user=quinn] .badge');",
     )
     .await;
+    // Opening an account for someone: a weak password is refused at its field, then it opens.
+    b.fill("#open-account input[name=username]", "rowan").await;
+    b.fill("#open-account input[name=password]", "short").await;
+    b.click("#open-account button[type=submit]").await;
+    b.until(
+        "the weak password is refused at its field",
+        "return /10 to 128/.test(document.querySelector('#open-account .field[data-field=password] .field-error').textContent);",
+    )
+    .await;
+    b.fill(
+        "#open-account input[name=password]",
+        "rowan-rides-a-blue-tram",
+    )
+    .await;
+    b.click("#open-account button[type=submit]").await;
+    b.until(
+        "the new account is listed",
+        "return !!document.querySelector('tr[data-user=rowan]');",
+    )
+    .await;
     b.screenshot("admin-users").await;
+    admin
+        .login("rowan", "rowan-rides-a-blue-tram")
+        .await
+        .expect("the new account logs in");
     assert_eq!(
         quinn.me().await.unwrap_err().status(),
         Some(401),

@@ -300,6 +300,14 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     yun.ok(&["admin", "user", "credit", "admin", "1000", "to try a run"]);
     let nodes = yun.json(&["admin", "nodes", "-o", "json"]);
     assert_eq!(nodes["nodes"].as_array().unwrap().len(), 1);
+    // An operator opens an account for someone; its owner logs in with it.
+    let r = yun.run_with_stdin(
+        &["admin", "user", "create", "newbie", "--password-stdin"],
+        "newbie-rides-a-blue-tram\n",
+    );
+    assert_eq!((r.code, r.stdout.trim()), (0, "newbie"), "{r:?}");
+    let users = yun.json(&["admin", "users", "-o", "json"]);
+    assert!(users.to_string().contains("\"newbie\""), "{users}");
     // The table shows the master's calls to each node (the refused run made none: refused
     // before any node was asked), and the JSON counts them.
     let table = yun.ok(&["admin", "nodes"]);

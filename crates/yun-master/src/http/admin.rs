@@ -13,7 +13,8 @@ use std::collections::HashMap;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::accounts::UserAnswer;
 use yun_api::admin::{
-    Node, NodeAllocated, NodeCallFailure, NodeCalls, NodeCapacity, NodeList, NodeState, UserList,
+    NewAccount, Node, NodeAllocated, NodeCallFailure, NodeCalls, NodeCapacity, NodeList, NodeState,
+    UserList,
 };
 use yun_api::images::{ImageAnswer, PullRequest};
 use yun_api::ErrorCode;
@@ -23,7 +24,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(nodes))
         .routes(routes!(cordon))
         .routes(routes!(uncordon))
-        .routes(routes!(users))
+        .routes(routes!(users, create_user))
         .routes(routes!(ban))
         .routes(routes!(unban))
         .routes(routes!(add_public_image))
@@ -35,6 +36,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
     ("cordon_node", &[ErrorCode::NotFound]),
     ("uncordon_node", &[ErrorCode::NotFound]),
     ("list_users", &[]),
+    ("create_user", &[ErrorCode::UsernameTaken]),
     ("ban_user", &[ErrorCode::NotFound, ErrorCode::CannotBanSelf]),
     (
         "unban_user",
@@ -189,6 +191,42 @@ async fn users(
         users: users.iter().map(wire::user).collect(),
         next_cursor,
     }))
+}
+
+/// Opens an account for someone, whatever `--registration` says: how an operator who closed
+/// registration lets a renter in. It gets the sign-up credits; its owner changes the password
+/// on first login (`POST /me/password`).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", operation_id = "create_user",
+    request_body = NewAccount,
+    responses((status = 201, description = "The new account", body = UserAnswer)))]
+async fn create_user(
+    State(state): State<AppState>,
+    AdminUser(a): AdminUser,
+    ApiJson(n): ApiJson<NewAccount>,
+) -> ApiResult<(StatusCode, Json<UserAnswer>)> {
+    super::auth::acceptable_account(&n.username, &n.password)?;
+    let user = super::auth::open_account(&state, &n.username, n.password).await?;
+    state
+        .store
+        .audit(
+            &format!("admin:{}", a.id),
+            "user_created",
+            &format!("user:{}", user.id),
+            &format!("opened the account {}", user.username),
+        )
+        .await?;
+    tracing::info!(
+        user = user.id,
+        username = user.username,
+        by = a.id,
+        "account opened by an operator"
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(UserAnswer {
+            user: wire::user(&user),
+        }),
+    ))
 }
 
 async fn set_ban(

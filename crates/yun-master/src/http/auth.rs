@@ -68,8 +68,7 @@ async fn register(
             "this yun does not open accounts for strangers; ask its operator for one",
         ));
     }
-    yun_core::validate::username(&c.username)?;
-    policy::check(&c.password, &c.username)?;
+    acceptable_account(&c.username, &c.password)?;
     if let Err(wait) = state.signup_throttle.take(source) {
         let _ = state
             .store
@@ -85,24 +84,7 @@ async fn register(
             wait,
         ));
     }
-    let hash = hash_password(c.password)
-        .await
-        .map_err(ApiError::internal)?;
-    let user = state
-        .store
-        .create_user(
-            &c.username,
-            &hash,
-            "user",
-            state.config.pricing.signup_credits,
-        )
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::Conflict(m) => {
-                ApiError::new(ErrorCode::UsernameTaken, m).on("username")
-            }
-            other => other.into(),
-        })?;
+    let user = open_account(&state, &c.username, c.password).await?;
     tracing::info!(
         user = user.id,
         username = user.username,
@@ -114,6 +96,32 @@ async fn register(
             user: wire::user(&user),
         }),
     ))
+}
+
+/// Whether a new account's name and password are acceptable (nothing is written).
+pub(super) fn acceptable_account(username: &str, password: &str) -> ApiResult<()> {
+    yun_core::validate::username(username)?;
+    policy::check(password, username)?;
+    Ok(())
+}
+
+/// Opens a renter's account with the sign-up credits, once `acceptable_account` said yes.
+pub(super) async fn open_account(
+    state: &AppState,
+    username: &str,
+    password: String,
+) -> ApiResult<crate::store::UserRow> {
+    let hash = hash_password(password).await.map_err(ApiError::internal)?;
+    state
+        .store
+        .create_user(username, &hash, "user", state.config.pricing.signup_credits)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Conflict(m) => {
+                ApiError::new(ErrorCode::UsernameTaken, m).on("username")
+            }
+            other => other.into(),
+        })
 }
 
 fn throttled(wait: std::time::Duration) -> ApiError {

@@ -145,6 +145,24 @@ fn two_lines() -> Result<(String, String), Failure> {
     Ok((next("current password")?, next("new password")?))
 }
 
+/// A new password for someone else's account: one line of standard input, or asked twice on
+/// the terminal.
+pub fn new_password(from_stdin: bool) -> Result<String, Failure> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| Failure::error(format!("cannot read standard input: {e}")))?;
+        return Ok(line.trim_end_matches(['\n', '\r']).to_string());
+    }
+    let password = ask("Password for the new account: ")?;
+    if ask("Password again: ")? != password {
+        return Err(Failure::error("the passwords differ; nothing was made"));
+    }
+    Ok(password)
+}
+
 fn ask(prompt: &str) -> Result<String, Failure> {
     rpassword::prompt_password(prompt).map_err(|e| {
         Failure::error(format!(

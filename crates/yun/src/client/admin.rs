@@ -84,6 +84,14 @@ pub enum JoinTokenCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
+    /// Open an account for USER (also when registration is closed); it gets the sign-up
+    /// credits. The password is asked for twice, or read from standard input.
+    Create {
+        user: String,
+        /// Read the password from standard input (one line) instead of asking for it.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Ban USER: their sessions and open consoles end at once.
     Ban { user: String },
     /// Lift USER's ban.
@@ -335,6 +343,21 @@ async fn act(s: &Session, command: AdminCommand) -> Result<u8, Failure> {
             }
         }
         AdminCommand::User(cmd) => match cmd {
+            UserCommand::Create {
+                user: username,
+                password_stdin,
+            } => {
+                let password = super::access::new_password(password_stdin)?;
+                let u = c
+                    .create_user(&username, &password)
+                    .await
+                    .map_err(|e| s.fail(e))?;
+                eprintln!(
+                    "opened the account {}; its owner can change the password with yun passwd",
+                    u.username
+                );
+                println!("{}", u.username);
+            }
             UserCommand::Ban { user: typed } => {
                 let u = user(s, &typed).await?;
                 c.ban(&u.id).await.map_err(|e| s.fail(e))?;

@@ -1,8 +1,9 @@
-// Accounts: balance, role, ban and unban, and credit adjustments with a reason (each one a
-// ledger entry and an audit line).
+// Accounts: balance, role, ban and unban, credit adjustments with a reason (each one a ledger
+// entry and an audit line), and opening an account for someone (also when registration is
+// closed).
 
 import { api } from "../../api.js";
-import { h, replace, credits, when, showError } from "../../dom.js";
+import { h, replace, credits, when, field, showError } from "../../dom.js";
 import { table, action, head, pager } from "./common.js";
 
 export async function usersPage(ctx) {
@@ -65,5 +66,40 @@ export async function usersPage(ctx) {
     );
   };
   await draw();
-  return h("section", {}, head("Users"), message, body);
+  return h("section", {}, head("Users"), message, body, openAccount(draw));
+}
+
+/** The form that opens an account; its owner changes the password on first login. */
+function openAccount(draw) {
+  const username = h("input", { name: "username", required: true, autocomplete: "off", pattern: "[a-z0-9_-]{3,32}" });
+  const password = h("input", { name: "password", type: "password", required: true, autocomplete: "new-password", minlength: 10, maxlength: 128 });
+  const button = h("button", { type: "submit" }, "Open the account");
+  const done = h("p", { class: "muted", role: "status" });
+  const form = h(
+    "form",
+    { class: "card", id: "open-account", novalidate: true },
+    h("h2", {}, "Open an account"),
+    h("p", { class: "muted" }, "For someone you let in, also when registration is closed. The account gets the sign-up credits; give its owner the password, which they change under Account."),
+    field("Username", username, "3 to 32 lowercase letters, digits, - or _."),
+    field("Password", password, "10 to 128 characters that are hard to guess."),
+    h("p", { class: "form-error", role: "alert" }),
+    h("div", { class: "actions" }, button),
+    done,
+  );
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      const made = await api("POST", "/admin/users", { username: username.value.trim(), password: password.value });
+      showError(form, { message: "" });
+      done.textContent = `Opened the account ${made.user.username}.`;
+      form.reset();
+      await draw();
+    } catch (err) {
+      showError(form, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
 }
