@@ -569,6 +569,11 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
         "return document.getElementById('audit').textContent.includes('<b>goodwill</b>') && !document.querySelector('#audit b');",
     )
     .await;
+    b.until(
+        "the ban is in the audit log",
+        "return document.getElementById('audit').textContent.includes('user_banned');",
+    )
+    .await;
     b.screenshot("admin-audit").await;
 
     // 375 px: the operator's pages fit too.

@@ -244,6 +244,20 @@ async fn set_ban(
     if !state.store.set_banned(id, banned).await? {
         return Err(ApiError::not_found("admin/user"));
     }
+    let (action, detail) = if banned {
+        ("user_banned", "sessions and open streams ended")
+    } else {
+        ("user_unbanned", "may log in again")
+    };
+    state
+        .store
+        .audit(
+            &format!("admin:{admin}"),
+            action,
+            &format!("user:{id}"),
+            detail,
+        )
+        .await?;
     let ended = if banned {
         state.streams.end_user(id)
     } else {
