@@ -111,10 +111,14 @@ pub struct NodeList {
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// 3 to 32 characters: lowercase letters, digits, `-` and `_`.
-    #[schema(pattern = "^[a-z0-9_-]{3,32}$", example = "alice")]
+    #[schema(pattern = "^[a-z0-9_-]{3,32}$", example = "carol")]
     pub username: String,
     /// 10 to 128 characters that are hard to guess, as for a registration.
-    #[schema(min_length = 10, max_length = 128, example = "alice-rides-a-blue-tram")]
+    #[schema(
+        min_length = 10,
+        max_length = 128,
+        example = "plants-tall-sunflowers-7"
+    )]
     pub password: String,
 }
 
