@@ -169,7 +169,9 @@ pub struct Unbalanced {
 pub struct AuditEntry {
     /// RFC 3339.
     pub at: String,
-    /// Who did it, such as `admin:<user id>` or the payment provider.
+    /// Who did it: `admin:<user id>` or `user:<user id>` for an account (subjects name accounts
+    /// the same way), `anonymous` for a failed login or a refused sign-up, or the payment
+    /// provider.
     pub actor: String,
     pub action: String,
     pub subject: String,

@@ -248,6 +248,22 @@ async fn sign_ups_are_limited_per_address_and_refuse_weak_passwords() {
             .any(|a| a.0 == "user_created" && a.1 == format!("user:{eve_id}")),
         "{audit:?}"
     );
+    // Actors are named as subjects are: the role and the account's id.
+    let admin_id = admin.get("/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let entries = admin.get("/admin/audit?limit=200").await.body["entries"].clone();
+    let actor_of = |action: &str| {
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .map(|e| e["actor"].as_str().unwrap().to_string())
+    };
+    assert_eq!(actor_of("user_created"), Some(format!("admin:{admin_id}")));
+    assert_eq!(actor_of("password_changed"), Some(format!("user:{eve_id}")));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -209,7 +209,7 @@ async fn create_user(
     state
         .store
         .audit(
-            &format!("admin:{}", a.id),
+            &a.actor(),
             "user_created",
             &format!("user:{}", user.id),
             &format!("opened the account {}", user.username),

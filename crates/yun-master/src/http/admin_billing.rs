@@ -68,7 +68,7 @@ async fn adjust(
     }
     match state
         .store
-        .adjust_balance(&a.id, &id, input.amount, reason)
+        .adjust_balance(&a.actor(), &id, input.amount, reason)
         .await?
     {
         StoreAdjusted::Done(balance) => {
@@ -127,7 +127,7 @@ async fn mark_paid(
             "orders here are paid through the payment provider, which confirms them itself",
         ));
     }
-    let actor = format!("admin:{}", a.id);
+    let actor = a.actor();
     match state.store.settle_order(&id, None, &actor).await? {
         // Both carry the order as it is after the settlement.
         Settled::Credited(o) | Settled::AlreadyPaid(o) => Ok(Json(OrderAnswer {

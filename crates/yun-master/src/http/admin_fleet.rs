@@ -131,7 +131,7 @@ async fn forget_node(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Forgotten>> {
     let down = state.registry.ready_client(&id).is_none();
-    match state.store.forget_node(&admin.username, &id, down).await? {
+    match state.store.forget_node(&admin.actor(), &id, down).await? {
         Ok(done) => {
             state.trust.revoke(done.revoked.iter().cloned());
             state.registry.forget(&id);

@@ -278,7 +278,7 @@ async fn logout(
 ) -> ApiResult<impl IntoResponse> {
     state
         .store
-        .end_credential(u.kind, &u.username, &u.id, &u.session, "logged out")
+        .end_credential(u.kind, &u.actor(), &u.id, &u.session, "logged out")
         .await?;
     state.streams.end_session(&u.session);
     Ok((

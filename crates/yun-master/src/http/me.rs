@@ -99,7 +99,7 @@ async fn end_session(
     };
     if !state
         .store
-        .end_credential(CredentialKind::Session, &u.username, &u.id, &id, &why)
+        .end_credential(CredentialKind::Session, &u.actor(), &u.id, &id, &why)
         .await?
     {
         return Err(ApiError::not_found("me/session"));
@@ -146,7 +146,7 @@ async fn change_password(
         .map_err(ApiError::internal)?;
     let ended = state
         .store
-        .change_password(&u.username, &u.id, &hash, &u.session)
+        .change_password(&u.actor(), &u.id, &hash, &u.session)
         .await?;
     for id in &ended {
         state.streams.end_session(id);
@@ -201,7 +201,7 @@ async fn create_access_token(
     let expires_at = crate::store::now_ms() + i64::from(t.expires_in_days) * 86_400_000;
     let row = match state
         .store
-        .create_access_token(&u.username, &u.id, name, &hash_token(&token), expires_at)
+        .create_access_token(&u.actor(), &u.id, name, &hash_token(&token), expires_at)
         .await?
     {
         Ok(row) => row,
@@ -251,7 +251,7 @@ async fn revoke_access_token(
         .store
         .end_credential(
             CredentialKind::AccessToken,
-            &u.username,
+            &u.actor(),
             &u.id,
             &id,
             "revoked",

@@ -58,6 +58,16 @@ pub struct SessionUser {
 }
 
 impl SessionUser {
+    /// Who this is in the audit log: `admin:<id>` or `user:<id>`, as subjects name accounts.
+    pub fn actor(&self) -> String {
+        let role = if self.role == "admin" {
+            "admin"
+        } else {
+            "user"
+        };
+        format!("{role}:{}", self.id)
+    }
+
     /// Whether this use should be written down (at most once a minute).
     pub fn due_for_touch(&self, now: i64) -> bool {
         self.last_used_at
