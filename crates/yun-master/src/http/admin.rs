@@ -205,16 +205,7 @@ async fn create_user(
     ApiJson(n): ApiJson<NewAccount>,
 ) -> ApiResult<(StatusCode, Json<UserAnswer>)> {
     super::auth::acceptable_account(&n.username, &n.password)?;
-    let user = super::auth::open_account(&state, &n.username, n.password).await?;
-    state
-        .store
-        .audit(
-            &a.actor(),
-            "user_created",
-            &format!("user:{}", user.id),
-            &format!("opened the account {}", user.username),
-        )
-        .await?;
+    let user = super::auth::open_account(&state, &n.username, n.password, Some(&a.actor())).await?;
     tracing::info!(
         user = user.id,
         username = user.username,
@@ -231,33 +222,19 @@ async fn create_user(
 
 async fn set_ban(
     state: &AppState,
-    admin: &str,
+    admin: &crate::store::SessionUser,
     id: &str,
     banned: bool,
 ) -> ApiResult<Json<UserAnswer>> {
-    if admin == id {
+    if admin.id == id {
         return Err(ApiError::new(
             ErrorCode::CannotBanSelf,
             "you cannot ban your own account",
         ));
     }
-    if !state.store.set_banned(id, banned).await? {
+    if !state.store.set_banned(&admin.actor(), id, banned).await? {
         return Err(ApiError::not_found("admin/user"));
     }
-    let (action, detail) = if banned {
-        ("user_banned", "sessions and open streams ended")
-    } else {
-        ("user_unbanned", "may log in again")
-    };
-    state
-        .store
-        .audit(
-            &format!("admin:{admin}"),
-            action,
-            &format!("user:{id}"),
-            detail,
-        )
-        .await?;
     let ended = if banned {
         state.streams.end_user(id)
     } else {
@@ -266,7 +243,7 @@ async fn set_ban(
     tracing::info!(
         user = id,
         banned,
-        by = admin,
+        by = admin.id,
         streams_ended = ended,
         "ban changed"
     );
@@ -289,7 +266,7 @@ async fn ban(
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserAnswer>> {
-    set_ban(&state, &a.id, &id, true).await
+    set_ban(&state, &a, &id, true).await
 }
 
 /// Lifts a ban.
@@ -301,7 +278,7 @@ async fn unban(
     AdminUser(a): AdminUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserAnswer>> {
-    set_ban(&state, &a.id, &id, false).await
+    set_ban(&state, &a, &id, false).await
 }
 
 /// Adds an image to the public catalog. Unlike a user's pull, an image already on the node is

@@ -84,7 +84,7 @@ async fn register(
             wait,
         ));
     }
-    let user = open_account(&state, &c.username, c.password).await?;
+    let user = open_account(&state, &c.username, c.password, None).await?;
     tracing::info!(
         user = user.id,
         username = user.username,
@@ -105,16 +105,24 @@ pub(super) fn acceptable_account(username: &str, password: &str) -> ApiResult<()
     Ok(())
 }
 
-/// Opens a renter's account with the sign-up credits, once `acceptable_account` said yes.
+/// Opens a renter's account with the sign-up credits, once `acceptable_account` said yes;
+/// `opened_by` is the operator who opened it, for the audit log.
 pub(super) async fn open_account(
     state: &AppState,
     username: &str,
     password: String,
+    opened_by: Option<&str>,
 ) -> ApiResult<crate::store::UserRow> {
     let hash = hash_password(password).await.map_err(ApiError::internal)?;
     state
         .store
-        .create_user(username, &hash, "user", state.config.pricing.signup_credits)
+        .create_user(
+            username,
+            &hash,
+            "user",
+            state.config.pricing.signup_credits,
+            opened_by,
+        )
         .await
         .map_err(|e| match e {
             crate::store::StoreError::Conflict(m) => {

@@ -28,12 +28,15 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
 }
 
 impl Store {
+    /// Opens an account with its starting credits; `opened_by` (an operator's actor) is
+    /// recorded in the audit log in the same transaction.
     pub async fn create_user(
         &self,
         username: &str,
         password_hash: &str,
         role: &str,
         signup_credits: i64,
+        opened_by: Option<&str>,
     ) -> StoreResult<UserRow> {
         let row = UserRow {
             id: yun_core::new_id(),
@@ -68,6 +71,16 @@ impl Store {
                     idempotency_key: format!("signup:{}", row.id),
                     note: "credits every new account starts with".into(),
                 },
+            )
+            .await?;
+        }
+        if let Some(actor) = opened_by {
+            super::ledger::audit(
+                &mut tx,
+                actor,
+                "user_created",
+                &format!("user:{}", row.id),
+                &format!("opened the account {}", row.username),
             )
             .await?;
         }
@@ -110,7 +123,8 @@ impl Store {
     }
 
     /// Returns false when no such user exists.
-    pub async fn set_banned(&self, user_id: &str, banned: bool) -> StoreResult<bool> {
+    /// Bans or lets back in, recorded in the audit log as `actor`'s in the same transaction.
+    pub async fn set_banned(&self, actor: &str, user_id: &str, banned: bool) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         let done = sqlx::query("UPDATE users SET banned = ? WHERE id = ?")
             .bind(banned as i64)
@@ -123,6 +137,15 @@ impl Store {
             sqlx::query("DELETE FROM sessions WHERE user_id = ?")
                 .bind(user_id)
                 .execute(&mut *tx)
+                .await?;
+        }
+        if done {
+            let (action, detail) = if banned {
+                ("user_banned", "sessions and open streams ended")
+            } else {
+                ("user_unbanned", "may log in again")
+            };
+            super::ledger::audit(&mut tx, actor, action, &format!("user:{user_id}"), detail)
                 .await?;
         }
         tx.commit().await?;
