@@ -199,11 +199,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     }
     trust.revoke(store.revoked_serials().await.map_err(&store_failed)?);
     let metrics = Arc::new(metrics::MasterMetrics::new(&store));
-    let registry = Registry::new(
-        config.heartbeat_interval,
-        trust.clone(),
-        metrics.worker_rpc.clone(),
-    );
+    let registry = Registry::new(config.heartbeat_interval, trust.clone(), &metrics);
     // Known nodes get a full lease before they count as down (a fair chance to heartbeat).
     registry.remember(store.list_nodes().await.map_err(&store_failed)?);
     let https = match &config.https {
@@ -270,14 +266,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let task = tokio::spawn(async move {
         let http = listener::serve(http_listener, app, limits, trusted, https, http_stop);
         let server = tonic::transport::Server::builder()
-            .trace_fn(|req| {
-                let id = req
-                    .headers()
-                    .get(http::request_id::HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                tracing::info_span!("rpc", path = %req.uri().path(), request_id = id)
-            })
+            .trace_fn(yun_proto::rpc_span)
             .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
             .add_service(rpc);
         let rpc = async move {

@@ -96,14 +96,7 @@ pub async fn serve<R: Runtime>(
     let svc = WorkerServiceServer::with_interceptor(service, only_master);
     // Every call's log lines carry the master's request id, when the call serves one.
     let server = tonic::transport::Server::builder()
-        .trace_fn(|req| {
-            let id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!("rpc", path = %req.uri().path(), request_id = id)
-        })
+        .trace_fn(yun_proto::rpc_span)
         .http2_keepalive_interval(Some(std::time::Duration::from_secs(20)))
         .add_service(svc);
     match tls {

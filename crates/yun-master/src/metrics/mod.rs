@@ -329,21 +329,15 @@ impl MasterMetrics {
 
     /// The registry in the OpenMetrics text format, the present read from `state` first.
     pub async fn render(&self, state: &crate::state::AppState) -> String {
-        let mut nodes: Vec<(String, i64)> = Vec::new();
+        let mut nodes: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
         let mut names = std::collections::HashMap::new();
         for lease in state.registry.snapshot() {
-            let s = match state.registry.state_of(&lease) {
-                crate::nodes::NodeState::Ready => "ready",
-                crate::nodes::NodeState::Cordoned => "cordoned",
-                crate::nodes::NodeState::Down => "down",
-                crate::nodes::NodeState::Joining => "joining",
-            };
-            match nodes.iter_mut().find(|(k, _)| k == s) {
-                Some((_, n)) => *n += 1,
-                None => nodes.push((s.into(), 1)),
-            }
+            *nodes
+                .entry(state.registry.state_of(&lease).as_str())
+                .or_default() += 1;
             names.insert(lease.node.id.clone(), lease.node.name.clone());
         }
+        let nodes: Vec<(String, i64)> = nodes.into_iter().map(|(s, n)| (s.into(), n)).collect();
         by_state(
             &self.nodes,
             &["ready", "cordoned", "down", "joining"],

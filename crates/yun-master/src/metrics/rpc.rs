@@ -6,7 +6,7 @@
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -30,16 +30,12 @@ pub struct WorkerRpcMetrics {
     pub duration: Family<MethodLabels, Histogram>,
 }
 
-fn call_seconds() -> Histogram {
-    // 1 ms to about 16 s; a create that pulls may take longer and lands in +Inf.
-    Histogram::new(exponential_buckets(0.001, 2.0, 15))
-}
-
 impl Default for WorkerRpcMetrics {
     fn default() -> Self {
         Self {
             calls: Family::default(),
-            duration: Family::new_with_constructor(call_seconds as fn() -> Histogram),
+            // A create that pulls may take longer than the last bucket and lands in +Inf.
+            duration: Family::new_with_constructor(super::request_seconds as fn() -> Histogram),
         }
     }
 }

@@ -85,8 +85,7 @@ impl WorkerClient {
         req.set_timeout(deadline);
         if let Some(id) = crate::http::request_id::current() {
             if let Ok(v) = id.parse() {
-                req.metadata_mut()
-                    .insert(crate::http::request_id::HEADER, v);
+                req.metadata_mut().insert(yun_proto::REQUEST_ID_KEY, v);
             }
         }
         req

@@ -48,8 +48,9 @@ pub struct NodeLease {
 #[derive(Clone)]
 pub struct Registry {
     inner: Arc<RwLock<HashMap<String, NodeLease>>>,
-    /// Heartbeats taken since start, for operators watching the fleet's chatter.
-    heartbeats: Arc<std::sync::atomic::AtomicU64>,
+    /// Heartbeats taken since start, for operators watching the fleet's chatter (the
+    /// metrics' own counter).
+    heartbeats: prometheus_client::metrics::counter::Counter,
     base_interval: Duration,
     trust: FleetTrust,
     rpc: crate::metrics::WorkerRpcMetrics,
@@ -59,18 +60,18 @@ pub struct Registry {
 const HEARTBEATS_PER_SECOND: u32 = 250;
 
 impl Registry {
-    /// `rpc` counts every call the leases' clients make.
+    /// `metrics` counts the heartbeats and every call the leases' clients make.
     pub fn new(
         base_interval: Duration,
         trust: FleetTrust,
-        rpc: crate::metrics::WorkerRpcMetrics,
+        metrics: &crate::metrics::MasterMetrics,
     ) -> Self {
         Self {
             inner: Arc::default(),
-            heartbeats: Arc::default(),
+            heartbeats: metrics.heartbeats.clone(),
             base_interval,
             trust,
-            rpc,
+            rpc: metrics.worker_rpc.clone(),
         }
     }
 
@@ -127,8 +128,7 @@ impl Registry {
 
     /// Refreshes a lease; false when the worker must register (again).
     pub fn heartbeat(&self, node_id: &str, container_count: u32) -> bool {
-        self.heartbeats
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.heartbeats.inc();
         let mut map = self.inner.write().expect("registry lock");
         match map.get_mut(node_id) {
             Some(lease) if !lease.remembered => {
@@ -148,7 +148,7 @@ impl Registry {
     }
 
     pub fn heartbeats_total(&self) -> u64 {
-        self.heartbeats.load(std::sync::atomic::Ordering::Relaxed)
+        self.heartbeats.get()
     }
 
     pub fn set_cordoned(&self, node_id: &str, cordoned: bool) {

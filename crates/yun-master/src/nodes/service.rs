@@ -241,7 +241,6 @@ impl RegistryService for RegistryGrpc {
         let r = req.into_inner();
         speaks_for(&caller, &r.node_id)?;
         let known = self.registry().heartbeat(&r.node_id, r.container_count);
-        self.state.metrics.heartbeats.inc();
         Ok(Response::new(v1::HeartbeatResponse {
             known,
             heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,

@@ -73,7 +73,7 @@ pub struct Store {
     write: SqlitePool,
     /// Copies the WAL back into the database in the background (see `checkpoint`).
     checkpointer: SqlitePool,
-    timings: StoreTimings,
+    timings: std::sync::Arc<StoreTimings>,
 }
 
 /// The writer's page cache (negative: KiB). The default 2 MiB makes every write to the ledger's
@@ -130,7 +130,7 @@ impl Store {
             read,
             write,
             checkpointer,
-            timings: StoreTimings::default(),
+            timings: std::sync::Arc::default(),
         })
     }
 

@@ -6,6 +6,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use sqlx::SqliteConnection;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet)]
@@ -19,23 +20,35 @@ pub struct StoreTimings {
     pub writer_wait: Histogram,
     pub transaction: Histogram,
     pub transactions: Family<OutcomeLabels, Counter>,
+    /// The family's two counters, looked up once rather than at every transaction.
+    commits: Counter,
+    rollbacks: Counter,
 }
 
 impl Default for StoreTimings {
     fn default() -> Self {
         // 0.1 ms to about 3 s: a healthy commit is a few milliseconds (one fsync).
         let buckets = || Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        let transactions = Family::<OutcomeLabels, Counter>::default();
+        let outcome = |o: &str| {
+            transactions
+                .get_or_create(&OutcomeLabels { outcome: o.into() })
+                .clone()
+        };
+        let (commits, rollbacks) = (outcome("commit"), outcome("rollback"));
         Self {
             writer_wait: buckets(),
             transaction: buckets(),
-            transactions: Family::default(),
+            transactions,
+            commits,
+            rollbacks,
         }
     }
 }
 
 impl StoreTimings {
     /// Starts timing a transaction that got the writer now, `queued_at` being when it asked.
-    pub(super) fn held(&self, queued_at: Instant) -> Held {
+    pub(super) fn held(self: &Arc<Self>, queued_at: Instant) -> Held {
         self.writer_wait.observe(queued_at.elapsed().as_secs_f64());
         Held {
             timings: self.clone(),
@@ -47,7 +60,7 @@ impl StoreTimings {
 
 /// Records the transaction's time and outcome when it ends, however it ends.
 pub(super) struct Held {
-    timings: StoreTimings,
+    timings: Arc<StoreTimings>,
     started: Instant,
     committed: bool,
 }
@@ -63,13 +76,12 @@ impl Drop for Held {
         self.timings
             .transaction
             .observe(self.started.elapsed().as_secs_f64());
-        let outcome = if self.committed { "commit" } else { "rollback" };
-        self.timings
-            .transactions
-            .get_or_create(&OutcomeLabels {
-                outcome: outcome.into(),
-            })
-            .inc();
+        let outcome = if self.committed {
+            &self.timings.commits
+        } else {
+            &self.timings.rollbacks
+        };
+        outcome.inc();
     }
 }
 

@@ -70,7 +70,9 @@ impl ContainerSeries {
                 c.state == yun_core::node::DockerState::Running && !c.container_id.is_empty()
             })
             .collect();
-        readers.retain(|id, _| running.iter().any(|c| &c.container_id == id));
+        let ids: std::collections::HashSet<&str> =
+            running.iter().map(|c| c.container_id.as_str()).collect();
+        readers.retain(|id, _| ids.contains(id.as_str()));
         let sizes = self.sizes.lock().expect("sizes").clone();
         let mut rows = Vec::with_capacity(running.len());
         for c in running {
