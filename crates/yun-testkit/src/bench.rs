@@ -44,6 +44,14 @@ impl TinyFleet {
         }
     }
 
+    /// The benchmarks' renter, "bench", signed up (its password: `bench-rides-a-blue-tram`).
+    pub async fn renter(&self) -> crate::Api {
+        self.cluster
+            .api
+            .sign_up("bench", "bench-rides-a-blue-tram")
+            .await
+    }
+
     /// `n` containers that sleep, named PREFIX0…, the i-th owned by `owners[i % len]`;
     /// answers each one's owner index and id.
     pub async fn idle_containers(

@@ -3,6 +3,7 @@
 // tonic's handlers return `Status` by value; boxing it here would only add noise.
 #![allow(clippy::result_large_err)]
 
+use crate::log_batches::ready_batches;
 use crate::pulls::{PullUpdate, SharedPulls};
 use crate::runtime::{DockerState, LogStream, LogsQuery, Runtime, RuntimeError};
 use crate::stats::{Sample, StatsHub};
@@ -326,7 +327,7 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
         }))
     }
 
-    type LogsStream = RpcStream<v1::LogChunk>;
+    type LogsStream = RpcStream<v1::LogChunks>;
 
     async fn logs(
         &self,
@@ -343,14 +344,19 @@ impl<R: Runtime> WorkerService for WorkerGrpc<R> {
             .logs(&req.container_id, query)
             .await
             .map_err(status)?;
-        let out = stream.map(|item| {
-            item.map(|chunk| v1::LogChunk {
-                stream: match chunk.stream {
-                    LogStream::Stdout => v1::log_chunk::Stream::Stdout as i32,
-                    LogStream::Stderr => v1::log_chunk::Stream::Stderr as i32,
-                },
-                data: chunk.data.to_vec(),
-                ts: chunk.ts,
+        let out = ready_batches(stream).map(|item| {
+            item.map(|batch| v1::LogChunks {
+                chunks: batch
+                    .into_iter()
+                    .map(|chunk| v1::LogChunk {
+                        stream: match chunk.stream {
+                            LogStream::Stdout => v1::log_chunk::Stream::Stdout as i32,
+                            LogStream::Stderr => v1::log_chunk::Stream::Stderr as i32,
+                        },
+                        data: chunk.data.to_vec(),
+                        ts: chunk.ts,
+                    })
+                    .collect(),
             })
             .map_err(status)
         });

@@ -3,6 +3,7 @@
 
 mod agent;
 mod grpc;
+mod log_batches;
 pub mod membership;
 pub mod metrics;
 pub mod pulls;

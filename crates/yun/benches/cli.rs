@@ -47,11 +47,7 @@ async fn main() {
     let n = env_or("CLI_CONTAINERS", 50);
     let runs = env_or("CLI_RUNS", 100);
     let fleet = TinyFleet::start(YUN, &[]).await;
-    let raw = fleet
-        .cluster
-        .api
-        .sign_up("bench", "bench-rides-a-blue-tram")
-        .await;
+    let raw = fleet.renter().await;
     let renter = raw.client();
     let ids = fleet
         .idle_containers(std::slice::from_ref(&renter), n, "c")

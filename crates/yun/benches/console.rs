@@ -48,10 +48,7 @@ async fn main() {
     let terminals = env_or("CONSOLE_TERMINALS", 10);
     let fleet = TinyFleet::start(YUN, &["--tenant-subnet-prefix", "24"]).await;
     let cluster = &fleet.cluster;
-    let raw = cluster
-        .api
-        .sign_up("bench", "bench-rides-a-blue-tram")
-        .await;
+    let raw = fleet.renter().await;
     let renter = raw.client();
     let ids: Vec<String> = fleet
         .idle_containers(std::slice::from_ref(&renter), n, "c")

@@ -1,6 +1,6 @@
 //! A container that writes 50 MB of logs while followed: every line arrives, once, in order,
-//! and the worker's memory stays flat. Its own test binary, so the CPU it takes does not
-//! disturb the timing-sensitive stream tests.
+//! and the worker's memory stays flat while they pass. Its own test binary, so the CPU it takes
+//! does not disturb the timing-sensitive stream tests.
 
 use futures::StreamExt;
 use std::time::{Duration, Instant};
@@ -45,7 +45,9 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
     let body = user.logs(&c.id, None, true).await.unwrap();
     futures::pin_mut!(body);
     let (mut next, mut partial, mut bytes) = (0u64, Vec::new(), 0usize);
-    let mut peak = before;
+    // The worker's resident memory once the stream is under way: the log thread's allocator
+    // heap and the stream's buffers are in place by then.
+    let (mut settled, mut peak) = (None, before);
     let started = Instant::now();
     while next < LINES {
         let chunk = tokio::time::timeout(Duration::from_secs(30), body.next())
@@ -67,18 +69,32 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
             next += 1;
         }
         if next % 5000 == 0 {
-            peak = peak.max(rss_kib(pid));
+            let now = rss_kib(pid);
+            settled.get_or_insert(now);
+            peak = peak.max(now);
         }
     }
     peak = peak.max(rss_kib(pid));
     assert_eq!(bytes, 50_050_000, "every byte, once");
-    let grew_mib = (peak.saturating_sub(before)) as f64 / 1024.0;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let settled = settled.expect("measured at line 5,000");
+    // What 45 MB passing costs: nothing that grows with the log (the allocator's pages come
+    // and go by a few MiB; a worker holding the log would grow by tens).
+    let passing = mib(peak.saturating_sub(settled));
     assert!(
-        grew_mib < 20.0,
-        "the worker's RSS grew {grew_mib:.1} MiB (from {before} KiB)"
+        passing < 12.0,
+        "the worker's RSS grew {passing:.1} MiB while 45 MB passed (from {settled} KiB)"
+    );
+    // Once: the log thread's heap. mimalloc keeps what it committed for it (16 to 26 MiB
+    // here); with MIMALLOC_ARENA_EAGER_COMMIT=0, or the system allocator, the whole run adds
+    // about 3 MiB.
+    let once = mib(settled.saturating_sub(before));
+    assert!(
+        once < 32.0,
+        "the worker's RSS grew {once:.1} MiB as the stream began (from {before} KiB)"
     );
     eprintln!(
-        "50 MB followed in {:?}; worker RSS grew {grew_mib:.1} MiB",
+        "50 MB followed in {:?}; worker RSS grew {once:.1} MiB as it began and {passing:.1} MiB while it passed",
         started.elapsed()
     );
 }

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use crate::store::ContainerRow;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use yun_core::node::LogChunk;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LogsQuery {
@@ -40,27 +41,36 @@ pub async fn open_logs(
         .logs(&row.id, query.tail, query.follow)
         .await
         .map_err(|e| ContainerError::node(&row.node_name, e))?;
-    let chunks = stream.map(|item| {
-        item.map(|chunk| (chunk.stderr, chunk.ts, Bytes::from(chunk.data)))
-            .map_err(std::io::Error::other)
-    });
+    // Each batch the node sent is one piece of the answer: the client's reads follow the node's.
+    let batches = stream.map(|item| item.map_err(std::io::Error::other));
     let out = match format {
-        LogFormat::Raw => chunks.map(|item| item.map(|(_, _, data)| data)).boxed(),
-        LogFormat::Ndjson => ndjson(chunks).boxed(),
+        LogFormat::Raw => batches
+            .map(|item| item.map(|batch| Bytes::from(joined(batch))))
+            .boxed(),
+        LogFormat::Ndjson => ndjson(batches).boxed(),
     };
     Ok((row, out))
 }
 
+/// A batch's bytes in order, as the container wrote them.
+fn joined(batch: Vec<LogChunk>) -> Vec<u8> {
+    match <[LogChunk; 1]>::try_from(batch) {
+        Ok([one]) => one.data,
+        Err(many) => many.into_iter().flat_map(|c| c.data).collect(),
+    }
+}
+
 fn ndjson(
-    chunks: impl Stream<Item = Result<(bool, String, Bytes), std::io::Error>> + Send + 'static,
+    batches: impl Stream<Item = Result<Vec<LogChunk>, std::io::Error>> + Send + 'static,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
     async_stream::try_stream! {
         let mut splitter = LineSplitter::default();
-        futures::pin_mut!(chunks);
-        while let Some(item) = chunks.next().await {
-            let (stderr, ts, data) = item?;
+        futures::pin_mut!(batches);
+        while let Some(batch) = batches.next().await {
             let mut out = Vec::new();
-            splitter.push(stderr, &ts, &data, &mut out);
+            for chunk in batch? {
+                splitter.push(chunk.stderr, &chunk.ts, &chunk.data, &mut out);
+            }
             if !out.is_empty() {
                 yield Bytes::from(out);
             }

@@ -271,13 +271,14 @@ impl WorkerClient {
             .boxed())
     }
 
-    /// A stream of log chunks; only opening it has a deadline, a followed stream may run for hours.
+    /// A stream of batches of log chunks (whatever the node had read together); only opening it
+    /// has a deadline, a followed stream may run for hours.
     pub async fn logs(
         &self,
         id: &str,
         tail: Option<u32>,
         follow: bool,
-    ) -> Result<BoxStream<'static, Result<LogChunk, NodeError>>, NodeError> {
+    ) -> Result<BoxStream<'static, Result<Vec<LogChunk>, NodeError>>, NodeError> {
         let mut c = self.inner.clone();
         let req = v1::LogsRequest {
             container_id: id.to_string(),
@@ -289,7 +290,10 @@ impl WorkerClient {
             .call("logs", QUICK, c.logs(tonic::Request::new(req)))
             .await?;
         Ok(stream
-            .map(|item| item.map(LogChunk::from).map_err(NodeError::from))
+            .map(|item| {
+                item.map(|batch| batch.chunks.into_iter().map(LogChunk::from).collect())
+                    .map_err(NodeError::from)
+            })
             .boxed())
     }
 }

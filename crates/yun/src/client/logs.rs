@@ -2,11 +2,11 @@
 //! written with `-f`.
 
 use super::fail::Failure;
-use super::output::{self, Format};
+use super::output::Format;
 use super::{resolve, Session};
 use clap::Args;
 use futures::StreamExt;
-use std::io::Write;
+use std::io::{BufWriter, Stderr, Stdout, Write};
 use yun_api::containers::LogStream;
 
 #[derive(Args, Debug)]
@@ -57,33 +57,75 @@ async fn follow_with(
         .log_lines(id, tail, follow)
         .await
         .map_err(|e| s.fail(e))?;
-    let mut lines = Box::pin(lines);
-    while let Some(line) = lines.next().await {
-        let line = line.map_err(|e| s.fail(e))?;
-        if s.format == Format::Jsonl || s.format == Format::Json {
-            output::json_line(&line);
-            continue;
+    // Lines are written in batches of those already here and flushed when none waits: a
+    // followed line shows at once, and a long log goes out in large writes, not one a line.
+    let mut batches = Box::pin(lines.ready_chunks(1024));
+    let mut out = Output::default();
+    while let Some(batch) = batches.next().await {
+        for line in batch {
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    let _ = out.flush();
+                    return Err(s.fail(e));
+                }
+            };
+            let written = if s.format == Format::Jsonl || s.format == Format::Json {
+                out.json(&line)
+            } else if timestamps {
+                out.text(line.stream, format_args!("{} {}\n", line.ts, line.line))
+            } else {
+                out.text(line.stream, format_args!("{}\n", line.line))
+            };
+            if written.is_err() {
+                // The reader went away (a closed pipe): nothing more to show.
+                return Ok(());
+            }
         }
-        let text = if timestamps {
-            format!("{} {}\n", line.ts, line.line)
-        } else {
-            format!("{}\n", line.line)
-        };
-        // Each line flushed as it comes: a followed log is read by people and pipes alike.
-        let written = match line.stream {
-            LogStream::Stdout => {
-                let mut out = std::io::stdout().lock();
-                out.write_all(text.as_bytes()).and_then(|()| out.flush())
-            }
-            LogStream::Stderr => {
-                let mut err = std::io::stderr().lock();
-                err.write_all(text.as_bytes()).and_then(|()| err.flush())
-            }
-        };
-        if written.is_err() {
-            // The reader went away (a closed pipe): nothing more to show.
+        if out.flush().is_err() {
             return Ok(());
         }
     }
     Ok(())
+}
+
+/// stdout and stderr, buffered; a line for the other stream flushes the first, so that the two
+/// stay in order on a terminal.
+struct Output {
+    out: BufWriter<Stdout>,
+    err: BufWriter<Stderr>,
+    last: LogStream,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Self {
+            out: BufWriter::new(std::io::stdout()),
+            err: BufWriter::new(std::io::stderr()),
+            last: LogStream::Stdout,
+        }
+    }
+}
+
+impl Output {
+    fn text(&mut self, stream: LogStream, text: std::fmt::Arguments) -> std::io::Result<()> {
+        if stream != self.last {
+            self.flush()?;
+            self.last = stream;
+        }
+        match stream {
+            LogStream::Stdout => self.out.write_fmt(text),
+            LogStream::Stderr => self.err.write_fmt(text),
+        }
+    }
+
+    fn json<T: serde::Serialize>(&mut self, value: &T) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        self.err.flush()
+    }
 }

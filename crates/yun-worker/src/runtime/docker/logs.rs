@@ -61,8 +61,9 @@ impl DockerRuntime {
                 .unwrap_or_else(|| "all".into()),
             ..Default::default()
         };
-        let mut raw = self.docker.logs(&docker_name(id), Some(options));
-        let stream = async_stream::stream! {
+        let name = docker_name(id);
+        let stream = self.logs.read(move |docker, tx| async move {
+            let mut raw = docker.logs(&name, Some(options));
             let mut seen: [Seen; 2] = Default::default();
             while let Some(item) = raw.next().await {
                 let (stream, message) = match item {
@@ -72,20 +73,35 @@ impl DockerRuntime {
                     Ok(LogOutput::StdErr { message }) => (LogStream::Stderr, message),
                     Ok(LogOutput::StdIn { .. }) => continue,
                     Err(e) => {
-                        yield Err(RuntimeError::Docker(e));
+                        tx.send(Err(RuntimeError::Docker(e)), 0).await;
                         return;
                     }
                 };
-                match split_timestamp(&message) {
+                // A line of its own bytes: a slice of the engine's answer would keep the whole
+                // read buffer it came in alive while it waits to be sent.
+                let chunk = match split_timestamp(&message) {
                     Some((at, ts, data)) => {
-                        if seen[usize::from(stream == LogStream::Stderr)].fresh(at, &data) {
-                            yield Ok(LogChunk { stream, data, ts });
+                        let data = Bytes::copy_from_slice(&data);
+                        if !seen[usize::from(stream == LogStream::Stderr)].fresh(at, &data) {
+                            continue;
+                        }
+                        LogChunk { stream, data, ts }
+                    }
+                    None => {
+                        let data = Bytes::copy_from_slice(&message);
+                        LogChunk {
+                            stream,
+                            data,
+                            ts: String::new(),
                         }
                     }
-                    None => yield Ok(LogChunk { stream, data: message, ts: String::new() }),
+                };
+                let bytes = chunk.data.len() + chunk.ts.len();
+                if !tx.send(Ok(chunk), bytes).await {
+                    return;
                 }
             }
-        };
+        });
         Ok(stream.boxed())
     }
 }

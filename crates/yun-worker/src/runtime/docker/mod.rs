@@ -10,6 +10,7 @@ mod events;
 mod exec;
 mod firewall;
 mod images;
+mod log_reader;
 mod logs;
 mod manifest;
 mod network;
@@ -74,6 +75,7 @@ pub struct DockerRuntime {
     /// The host's firewall rules: changed by one task at a time, and known to be in place.
     firewall: tokio::sync::Mutex<()>,
     shielded: std::sync::atomic::AtomicBool,
+    logs: log_reader::LogReader,
 }
 
 impl DockerRuntime {
@@ -81,6 +83,7 @@ impl DockerRuntime {
     pub async fn connect(options: DockerOptions) -> RuntimeResult<Self> {
         let docker = engine::connect(&options.endpoint).await?;
         let unenforced = engine::unenforced_limits(&docker).await?;
+        let logs = log_reader::LogReader::start(&options.endpoint).await?;
         Ok(Self {
             docker,
             options,
@@ -91,6 +94,7 @@ impl DockerRuntime {
             network_locks: KeyedLocks::default(),
             firewall: tokio::sync::Mutex::new(()),
             shielded: std::sync::atomic::AtomicBool::new(false),
+            logs,
         })
     }
 
