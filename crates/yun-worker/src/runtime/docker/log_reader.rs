@@ -2,8 +2,9 @@
 //! chunk of its own, and hyper hands a response's chunks over one at a time, from the
 //! connection's task to the reading task, each waiting for the other. On the worker's threads
 //! each hand-off was a wake-up across threads (about 60 µs here: 6,000 lines a second in a debug
-//! build); on one thread the two tasks take turns cheaply. The lines then reach the rest of the
-//! worker through a channel whose reader takes all that waits in one go.
+//! build); on one thread the two tasks take turns cheaply. The reader gathers the lines the
+//! connection has ready into one hand-over to the rest of the worker, so that a wake-up across
+//! threads is paid a batch, not a line.
 
 use super::super::{RuntimeError, RuntimeResult};
 use bollard::Docker;
@@ -13,11 +14,12 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 
 /// How much of a log may wait for the gRPC stream: a slow master holds the engine back rather
-/// than growing the worker's memory. Bounded in bytes (a line is at most 16 KiB) and in lines.
+/// than growing the worker's memory. Bounded in bytes (a line is at most 16 KiB) and in
+/// hand-overs.
 const WAITING_BYTES: usize = 64 * 1024;
-const WAITING_LINES: usize = 1024;
+const WAITING_SENDS: usize = 64;
 
-/// Hands lines to the rest of the worker within the waiting budget.
+/// Hands what was read to the rest of the worker within the waiting budget.
 pub(super) struct LineSender<T> {
     tx: mpsc::Sender<(T, u32)>,
     budget: Arc<Semaphore>,
@@ -83,7 +85,7 @@ impl LogReader {
         F: FnOnce(Docker, LineSender<T>) -> Fut,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let (tx, rx) = mpsc::channel(WAITING_LINES);
+        let (tx, rx) = mpsc::channel(WAITING_SENDS);
         let budget = Arc::new(Semaphore::new(WAITING_BYTES));
         let closed = tx.clone();
         let sender = LineSender {

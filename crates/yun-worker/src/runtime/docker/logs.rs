@@ -7,7 +7,10 @@ use super::{docker_name, DockerRuntime};
 use bollard::container::{LogOutput, LogsOptions};
 use bytes::Bytes;
 use futures::stream::BoxStream;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
+
+/// The most bytes of lines the reader hands over at once (half the waiting budget).
+const BATCH_BYTES: usize = 32 * 1024;
 
 /// Splits Docker's `<RFC 3339 nano> <message>` into its time and message.
 fn split_timestamp(message: &Bytes) -> Option<(chrono::DateTime<chrono::Utc>, String, Bytes)> {
@@ -62,18 +65,38 @@ impl DockerRuntime {
             ..Default::default()
         };
         let name = docker_name(id);
-        let stream = self.logs.read(move |docker, tx| async move {
+        let batches = self.logs.read(move |docker, tx| async move {
             let mut raw = docker.logs(&name, Some(options));
             let mut seen: [Seen; 2] = Default::default();
-            while let Some(item) = raw.next().await {
-                let (stream, message) = match item {
-                    Ok(LogOutput::StdOut { message }) | Ok(LogOutput::Console { message }) => {
-                        (LogStream::Stdout, message)
+            let (mut batch, mut bytes) = (Vec::new(), 0);
+            loop {
+                // With lines in hand, the connection gets one turn to hand over the next; if it
+                // has none, the lines go now rather than wait.
+                let item = if batch.is_empty() {
+                    raw.next().await
+                } else {
+                    tokio::task::yield_now().await;
+                    match raw.next().now_or_never() {
+                        Some(item) => item,
+                        None => {
+                            if !tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
+                                return;
+                            }
+                            bytes = 0;
+                            continue;
+                        }
                     }
-                    Ok(LogOutput::StdErr { message }) => (LogStream::Stderr, message),
-                    Ok(LogOutput::StdIn { .. }) => continue,
-                    Err(e) => {
-                        tx.send(Err(RuntimeError::Docker(e)), 0).await;
+                };
+                let (stream, message) = match item {
+                    None => break,
+                    Some(Ok(LogOutput::StdOut { message }))
+                    | Some(Ok(LogOutput::Console { message })) => (LogStream::Stdout, message),
+                    Some(Ok(LogOutput::StdErr { message })) => (LogStream::Stderr, message),
+                    Some(Ok(LogOutput::StdIn { .. })) => continue,
+                    Some(Err(e)) => {
+                        if tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
+                            tx.send(Err(RuntimeError::Docker(e)), 0).await;
+                        }
                         return;
                     }
                 };
@@ -96,13 +119,27 @@ impl DockerRuntime {
                         }
                     }
                 };
-                let bytes = chunk.data.len() + chunk.ts.len();
-                if !tx.send(Ok(chunk), bytes).await {
-                    return;
+                bytes += chunk.data.len() + chunk.ts.len();
+                batch.push(chunk);
+                if bytes >= BATCH_BYTES {
+                    if !tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
+                        return;
+                    }
+                    bytes = 0;
                 }
             }
+            if !batch.is_empty() {
+                tx.send(Ok(batch), bytes).await;
+            }
         });
-        Ok(stream.boxed())
+        // The trait's stream is of lines; the gRPC layer batches them again as they come.
+        let lines = batches.flat_map(|batch| {
+            futures::stream::iter(match batch {
+                Ok(lines) => lines.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            })
+        });
+        Ok(lines.boxed())
     }
 }
 
