@@ -210,7 +210,7 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     // logs benchmark's business (alone, this step takes about 5 s in a debug build; beside
     // other tests on two cores, several times that).
     b.until_within(
-        Duration::from_secs(90),
+        Duration::from_secs(120),
         "the log's last line shows",
         "return document.getElementById('log').textContent.includes('line 0000099999');",
     )
