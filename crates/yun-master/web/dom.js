@@ -88,3 +88,19 @@ export function showError(form, err) {
     general.textContent = err.message;
   }
 }
+
+/** Runs `work` when `form` is sent: `button` waits meanwhile, and a refusal is shown at its
+ * field (or in the form's message area). */
+export function whenSent(form, button, work) {
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    button.disabled = true;
+    try {
+      await work();
+    } catch (err) {
+      showError(form, err);
+    } finally {
+      button.disabled = false;
+    }
+  });
+}

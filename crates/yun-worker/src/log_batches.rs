@@ -26,14 +26,14 @@ pub fn ready_batches(
                     return;
                 }
             };
-            let mut size = weight(&first);
+            let mut size = first.weight();
             let mut batch = vec![first];
             let mut failed = None;
             // Only lines already here join: a pending read ends the batch.
             while size < MAX_BATCH_BYTES {
                 match lines.next().now_or_never() {
                     Some(Some(Ok(chunk))) => {
-                        size += weight(&chunk);
+                        size += chunk.weight();
                         batch.push(chunk);
                     }
                     Some(Some(Err(e))) => {
@@ -50,10 +50,6 @@ pub fn ready_batches(
             }
         }
     }
-}
-
-fn weight(chunk: &LogChunk) -> usize {
-    chunk.data.len() + chunk.ts.len()
 }
 
 #[cfg(test)]

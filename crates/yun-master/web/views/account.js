@@ -3,7 +3,7 @@
 // once, listed, revoked).
 
 import { api } from "../api.js";
-import { h, replace, when, field, showError } from "../dom.js";
+import { h, replace, when, field, showError, whenSent } from "../dom.js";
 import { table, action, head } from "./admin/common.js";
 
 const TOKEN_DAYS = [
@@ -125,20 +125,12 @@ function tokensSection(report) {
     h("div", { class: "actions" }, button),
     shown,
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      const made = await api("POST", "/me/tokens", { name: name.value.trim(), expires_in_days: Number(days.value) });
-      showError(form, { message: "" });
-      form.reset();
-      replace(shown, h("p", {}, `The token “${made.access_token.name}”, shown only this once:`), h("pre", { class: "command" }, h("code", { id: "new-token" }, made.token)));
-      await draw();
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    const made = await api("POST", "/me/tokens", { name: name.value.trim(), expires_in_days: Number(days.value) });
+    showError(form, { message: "" });
+    form.reset();
+    replace(shown, h("p", {}, `The token “${made.access_token.name}”, shown only this once:`), h("pre", { class: "command" }, h("code", { id: "new-token" }, made.token)));
+    await draw();
   });
   return { draw, node: h("section", {}, form, list) };
 }

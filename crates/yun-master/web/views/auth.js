@@ -2,7 +2,7 @@
 // carries no token, and the cookie is HttpOnly, so no script on the page can read a session.
 
 import { api } from "../api.js";
-import { h, field, showError } from "../dom.js";
+import { h, field, whenSent } from "../dom.js";
 
 function credentialsForm({ title, submit, intro, onSubmit, other }) {
   const username = h("input", { name: "username", autocomplete: "username", required: true, minlength: 3, maxlength: 32, pattern: "[a-z0-9_\\-]{3,32}", autocapitalize: "none", spellcheck: "false" });
@@ -19,16 +19,8 @@ function credentialsForm({ title, submit, intro, onSubmit, other }) {
     h("div", { class: "actions" }, button),
     h("p", { class: "muted" }, other),
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      await onSubmit(username.value.trim(), password.value);
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    await onSubmit(username.value.trim(), password.value);
   });
   return form;
 }

@@ -2,7 +2,7 @@
 // pending) and the ledger a page at a time. Every figure is in credits, integer minor units.
 
 import { api } from "../api.js";
-import { h, replace, credits, when, field, showError } from "../dom.js";
+import { h, replace, credits, when, field, whenSent } from "../dom.js";
 import { refreshBalance } from "../balance.js";
 
 const KINDS = {
@@ -84,18 +84,10 @@ export async function billingPage(ctx) {
     h("div", { class: "actions" }, button),
     paySlot,
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      const made = await api("POST", "/orders", { credits: Number(amount.value) });
-      replace(paySlot, paymentNote(made.payment));
-      drawOrders((await api("GET", "/orders?limit=20")).orders);
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    const made = await api("POST", "/orders", { credits: Number(amount.value) });
+    replace(paySlot, paymentNote(made.payment));
+    drawOrders((await api("GET", "/orders?limit=20")).orders);
   });
   // While an order is pending, its state and the balance are read again every 5 s.
   const timer = setInterval(async () => {

@@ -2,7 +2,7 @@
 // as the node reports it; an own image can be removed.
 
 import { api } from "../api.js";
-import { h, replace, bytes, when, field, showError } from "../dom.js";
+import { h, replace, bytes, when, field, whenSent } from "../dom.js";
 import { refreshBalance } from "../balance.js";
 
 function imageRow(i, onRemove) {
@@ -97,20 +97,12 @@ export async function imagesPage() {
     h("div", { class: "actions" }, button),
     bars,
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
+  whenSent(form, button, async () => {
     bars.replaceChildren();
-    try {
-      const last = await pullWithProgress(reference.value.trim(), bars);
-      if (last && last.type === "error") throw Object.assign(new Error(last.error.message), { field: last.error.field });
-      reference.value = "";
-      await Promise.all([draw(), refreshBalance()]);
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+    const last = await pullWithProgress(reference.value.trim(), bars);
+    if (last && last.type === "error") throw Object.assign(new Error(last.error.message), { field: last.error.field });
+    reference.value = "";
+    await Promise.all([draw(), refreshBalance()]);
   });
   await draw();
   return h(

@@ -39,6 +39,13 @@ pub struct LogChunk {
     pub ts: String,
 }
 
+impl LogChunk {
+    /// The bytes it holds, for the budgets of batches and of what may wait.
+    pub fn weight(&self) -> usize {
+        self.data.len() + self.ts.len()
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct LogsQuery {
     /// `None` means every line.

@@ -149,12 +149,7 @@ fn two_lines() -> Result<(String, String), Failure> {
 /// the terminal.
 pub fn new_password(from_stdin: bool) -> Result<String, Failure> {
     if from_stdin || !std::io::stdin().is_terminal() {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Failure::error(format!("cannot read standard input: {e}")))?;
-        return Ok(line.trim_end_matches(['\n', '\r']).to_string());
+        return super::account::read_line("");
     }
     let password = ask("Password for the new account: ")?;
     if ask("Password again: ")? != password {

@@ -33,7 +33,8 @@ pub enum ContextCommand {
     },
 }
 
-fn read_line(prompt: &str) -> Result<String, Failure> {
+/// One line of standard input, after `prompt` when a person types it.
+pub(super) fn read_line(prompt: &str) -> Result<String, Failure> {
     if std::io::stdin().is_terminal() {
         eprint!("{prompt}");
         let _ = std::io::stderr().flush();

@@ -2,7 +2,7 @@
 // content, so every renter's container from it runs what was published) and remove one.
 
 import { api } from "../../api.js";
-import { h, replace, bytes, when, field, showError } from "../../dom.js";
+import { h, replace, bytes, when, field, whenSent } from "../../dom.js";
 import { table, action, head } from "./common.js";
 
 export async function catalogPage() {
@@ -39,18 +39,10 @@ export async function catalogPage() {
   const reference = h("input", { name: "reference", required: true, placeholder: "registry/name:tag", spellcheck: "false", autocapitalize: "none" });
   const button = h("button", { type: "submit" }, "Publish");
   const form = h("form", { class: "card", novalidate: true }, h("h2", {}, "Publish an image"), field("Image reference", reference, "Pulled by a ready node from a registry the image policy allows, unless a node has it already."), h("p", { class: "form-error", role: "alert" }), h("div", { class: "actions" }, button));
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      await api("POST", "/admin/images", { reference: reference.value.trim() });
-      reference.value = "";
-      await draw();
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    await api("POST", "/admin/images", { reference: reference.value.trim() });
+    reference.value = "";
+    await draw();
   });
   await draw();
   return h("section", {}, head("Catalog"), message, body, form);

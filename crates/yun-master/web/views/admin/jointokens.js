@@ -2,7 +2,7 @@
 // host runs), list them with what is left of each, revoke one.
 
 import { api } from "../../api.js";
-import { h, replace, when, field, showError } from "../../dom.js";
+import { h, replace, when, field, showError, whenSent } from "../../dom.js";
 import { table, action } from "./common.js";
 
 const LIFETIMES = [
@@ -57,25 +57,17 @@ export function joinTokens(caDigest, report) {
     h("div", { class: "actions" }, button),
     shown,
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      const body = { ttl_seconds: Number(ttl.value) };
-      if (count.value.trim() !== "") body.uses = Number(count.value);
-      const made = await api("POST", "/admin/join-tokens", body);
-      showError(form, { message: "" });
-      replace(
-        shown,
-        h("p", {}, "Run this on the new host, with MASTER the address of this master's RPC listener (its --rpc). The token is not shown again."),
-        h("pre", { class: "command" }, h("code", { id: "join-command" }, `yun worker --master https://MASTER:8090 --join-token ${made.token} --name NAME --state-dir /var/lib/yun/worker`)),
-      );
-      await draw();
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    const body = { ttl_seconds: Number(ttl.value) };
+    if (count.value.trim() !== "") body.uses = Number(count.value);
+    const made = await api("POST", "/admin/join-tokens", body);
+    showError(form, { message: "" });
+    replace(
+      shown,
+      h("p", {}, "Run this on the new host, with MASTER the address of this master's RPC listener (its --rpc). The token is not shown again."),
+      h("pre", { class: "command" }, h("code", { id: "join-command" }, `yun worker --master https://MASTER:8090 --join-token ${made.token} --name NAME --state-dir /var/lib/yun/worker`)),
+    );
+    await draw();
   });
   draw().catch(report);
   return h("section", { "aria-labelledby": "join-head" }, h("h2", { id: "join-head" }, "Join tokens"), h("p", { class: "muted" }, "Cluster CA ", h("code", { id: "ca-digest" }, caDigest)), form, list);

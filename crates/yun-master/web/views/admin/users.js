@@ -3,7 +3,7 @@
 // closed).
 
 import { api } from "../../api.js";
-import { h, replace, credits, when, field, showError } from "../../dom.js";
+import { h, replace, credits, when, field, showError, whenSent } from "../../dom.js";
 import { table, action, head, pager } from "./common.js";
 
 export async function usersPage(ctx) {
@@ -86,20 +86,12 @@ function openAccount(draw) {
     h("div", { class: "actions" }, button),
     done,
   );
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    button.disabled = true;
-    try {
-      const made = await api("POST", "/admin/users", { username: username.value.trim(), password: password.value });
-      showError(form, { message: "" });
-      done.textContent = `Opened the account ${made.user.username}.`;
-      form.reset();
-      await draw();
-    } catch (err) {
-      showError(form, err);
-    } finally {
-      button.disabled = false;
-    }
+  whenSent(form, button, async () => {
+    const made = await api("POST", "/admin/users", { username: username.value.trim(), password: password.value });
+    showError(form, { message: "" });
+    done.textContent = `Opened the account ${made.user.username}.`;
+    form.reset();
+    await draw();
   });
   return form;
 }

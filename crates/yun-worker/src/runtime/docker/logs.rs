@@ -3,6 +3,7 @@
 //! engine sends twice when its json-file log rotates under a reader.
 
 use super::super::{LogChunk, LogStream, LogsQuery, RuntimeError, RuntimeResult};
+use super::log_reader::LineSender;
 use super::{docker_name, DockerRuntime};
 use bollard::container::{LogOutput, LogsOptions};
 use bytes::Bytes;
@@ -43,6 +44,21 @@ impl Seen {
     }
 }
 
+/// Lines read and not yet handed over, and the bytes they hold.
+#[derive(Default)]
+struct Gathered {
+    lines: Vec<LogChunk>,
+    bytes: usize,
+}
+
+impl Gathered {
+    /// Hands the lines over to the rest of the worker; false when no one reads any more.
+    async fn hand_over(&mut self, tx: &LineSender<RuntimeResult<Vec<LogChunk>>>) -> bool {
+        let bytes = std::mem::take(&mut self.bytes);
+        tx.send(Ok(std::mem::take(&mut self.lines)), bytes).await
+    }
+}
+
 impl DockerRuntime {
     pub(super) async fn log_stream(
         &self,
@@ -68,23 +84,18 @@ impl DockerRuntime {
         let batches = self.logs.read(move |docker, tx| async move {
             let mut raw = docker.logs(&name, Some(options));
             let mut seen: [Seen; 2] = Default::default();
-            let (mut batch, mut bytes) = (Vec::new(), 0);
+            let mut gathered = Gathered::default();
             loop {
                 // With lines in hand, the connection gets one turn to hand over the next; if it
                 // has none, the lines go now rather than wait.
-                let item = if batch.is_empty() {
+                let item = if gathered.lines.is_empty() {
                     raw.next().await
                 } else {
                     tokio::task::yield_now().await;
                     match raw.next().now_or_never() {
                         Some(item) => item,
-                        None => {
-                            if !tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
-                                return;
-                            }
-                            bytes = 0;
-                            continue;
-                        }
+                        None if gathered.hand_over(&tx).await => continue,
+                        None => return,
                     }
                 };
                 let (stream, message) = match item {
@@ -94,7 +105,7 @@ impl DockerRuntime {
                     Some(Ok(LogOutput::StdErr { message })) => (LogStream::Stderr, message),
                     Some(Ok(LogOutput::StdIn { .. })) => continue,
                     Some(Err(e)) => {
-                        if tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
+                        if gathered.hand_over(&tx).await {
                             tx.send(Err(RuntimeError::Docker(e)), 0).await;
                         }
                         return;
@@ -119,17 +130,14 @@ impl DockerRuntime {
                         }
                     }
                 };
-                bytes += chunk.data.len() + chunk.ts.len();
-                batch.push(chunk);
-                if bytes >= BATCH_BYTES {
-                    if !tx.send(Ok(std::mem::take(&mut batch)), bytes).await {
-                        return;
-                    }
-                    bytes = 0;
+                gathered.bytes += chunk.weight();
+                gathered.lines.push(chunk);
+                if gathered.bytes >= BATCH_BYTES && !gathered.hand_over(&tx).await {
+                    return;
                 }
             }
-            if !batch.is_empty() {
-                tx.send(Ok(batch), bytes).await;
+            if !gathered.lines.is_empty() {
+                gathered.hand_over(&tx).await;
             }
         });
         // The trait's stream is of lines; the gRPC layer batches them again as they come.
