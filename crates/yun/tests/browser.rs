@@ -57,8 +57,14 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     let b = Browser::start(1440, 900).await;
     // A newcomer lands on the login page and signs up from there.
     b.goto(&format!("{root}/")).await;
-    b.until("the login page", "return location.pathname === '/login';")
-        .await;
+    // A fresh Chromium's first visit (every module fetched) may wait on a machine busy with
+    // the whole suite: once it showed "Loading…" for over 15 s.
+    b.until_within(
+        Duration::from_secs(60),
+        "the login page",
+        "return location.pathname === '/login';",
+    )
+    .await;
     b.screenshot("login").await;
     audit(&b, "login").await;
     b.click("a[href='/signup']").await;
