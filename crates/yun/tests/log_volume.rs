@@ -78,11 +78,11 @@ async fn fifty_megabytes_of_logs_arrive_whole_and_in_order_in_bounded_memory() {
     assert_eq!(bytes, 50_050_000, "every byte, once");
     let mib = |kib: u64| kib as f64 / 1024.0;
     let settled = settled.expect("measured at line 5,000");
-    // What 45 MB passing costs: nothing that grows with the log (the allocator's pages come
-    // and go by a few MiB; a worker holding the log would grow by tens).
+    // What 45 MB passing costs: nothing that grows with the log. mimalloc's pages come and go
+    // by 3 to 13 MiB here (beside the whole suite); a worker holding the log would grow by 45.
     let passing = mib(peak.saturating_sub(settled));
     assert!(
-        passing < 12.0,
+        passing < 24.0,
         "the worker's RSS grew {passing:.1} MiB while 45 MB passed (from {settled} KiB)"
     );
     // Once: the log thread's heap. mimalloc keeps what it committed for it (16 to 26 MiB
