@@ -110,11 +110,14 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// What a password change did: every other session ended.
+/// What a password change did: every other session ended; access tokens are not sessions
+/// and keep working until revoked (`DELETE /me/tokens/{id}`), which this says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChanged {
     pub sessions_ended: u32,
+    /// The account's access tokens that still work.
+    pub access_tokens_kept: u32,
 }
 
 /// A personal access token to make, for scripts and CI.

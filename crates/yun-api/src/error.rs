@@ -44,6 +44,9 @@ error_codes! {
     MalformedJson = (400, "malformed_json"),
     /// No session: log in and send the bearer token or the session cookie.
     Unauthorized = (401, "unauthorized"),
+    /// The request carries more than one session cookie (a page on this host set one of its
+    /// own): it is not resolved by order. The answer clears them; log in again.
+    AmbiguousSession = (401, "ambiguous_session"),
     /// A login with an unknown username or a wrong password.
     WrongCredentials = (401, "wrong_credentials"),
     /// The balance cannot pay for what was asked; the message says how much is needed.

@@ -47,9 +47,11 @@ impl ErrorCode {
             | PortUnavailable | PortOutOfRange | NodeResources | NoCapacity | NoFreePort
             | NoReadyNode | RegistryNotAllowed | BalanceTooLow | TooManyRequests
             | RegistrationClosed | ImageTooLarge => ExitClass::Refusal,
-            Unauthorized | AccountBanned | ForeignOrigin | NodeHost | NoSuchRoute
-            | SessionRequired | MethodNotAllowed | WebsocketRequired | UnsupportedMediaType
-            | Internal | NodeUnavailable | ShuttingDown => ExitClass::Unusable,
+            Unauthorized | AmbiguousSession | AccountBanned | ForeignOrigin | NodeHost
+            | NoSuchRoute | SessionRequired | MethodNotAllowed | WebsocketRequired
+            | UnsupportedMediaType | Internal | NodeUnavailable | ShuttingDown => {
+                ExitClass::Unusable
+            }
             InvalidQuery
             | InvalidHeader
             | MalformedJson

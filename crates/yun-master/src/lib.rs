@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod config;
+pub mod console_host;
 pub mod containers;
 pub mod http;
 pub mod images;
@@ -217,7 +218,9 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,
     ));
+    let console = Arc::new(console_host::ConsoleHost::resolve(config.public_url.as_deref()).await);
     let state = AppState {
+        console,
         store,
         registry: registry.clone(),
         config: Arc::new(config),

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The console's host and its addresses, where no node may publish.
+    pub console: Arc<crate::console_host::ConsoleHost>,
     pub store: Store,
     pub registry: Registry,
     pub config: Arc<MasterConfig>,

@@ -23,17 +23,25 @@ const account = document.getElementById("account");
 /** What the pages share: the signed-in user (null when signed out) and navigation. */
 export const session = {
   user: null,
+  /** Why the console logged out by itself, shown once on the login page. */
+  notice: null,
   async refresh() {
     try {
       session.user = (await api("GET", "/me")).user;
     } catch (e) {
       if (e.status !== 401) throw e;
-      session.user = null;
+      loggedOut(e);
     }
     drawHeader();
     return session.user;
   },
 };
+
+/** The session is gone; a refusal of two session cookies says why on the login page. */
+function loggedOut(e) {
+  session.user = null;
+  if (e.code === "ambiguous_session") session.notice = e.message;
+}
 
 const routes = [
   { path: /^\/login$/, page: loginPage, open: true },
@@ -82,7 +90,7 @@ async function draw() {
     content = await route.page({ params, match, session, go, onLeave });
   } catch (e) {
     if (e.status === 401) {
-      session.user = null;
+      loggedOut(e);
       drawHeader();
       return go(`/login?next=${encodeURIComponent(path + location.search)}`, true);
     }

@@ -142,8 +142,7 @@ export class TerminalView {
     e.preventDefault();
     const text = (e.clipboardData && e.clipboardData.getData("text")) || "";
     if (!text) return;
-    const body = text.replace(/\r?\n/g, "\r");
-    this.send(this.modes.bracketed_paste ? `${ESC}[200~${body}${ESC}[201~` : body);
+    this.send(pasted(text, this.modes.bracketed_paste));
   }
 
   wheel(e) {
@@ -213,4 +212,19 @@ export class TerminalView {
     this.resizer.disconnect();
     if (this.ws.readyState <= WebSocket.OPEN) this.ws.close();
   }
+}
+
+/**
+ * What a paste sends. Bracketed, the text goes between the paste markers, so a shell takes it
+ * as text, not as typed commands; a marker inside the text (a page's hidden `ESC[201~` would
+ * end the paste early and run what follows) is removed until none is left.
+ */
+export function pasted(text, bracketed) {
+  let body = text.replace(/\r?\n/g, "\r");
+  if (!bracketed) return body;
+  for (let before = null; before !== body; ) {
+    before = body;
+    body = body.replaceAll(`${ESC}[201~`, "").replaceAll(`${ESC}[200~`, "");
+  }
+  return `${ESC}[200~${body}${ESC}[201~`;
 }

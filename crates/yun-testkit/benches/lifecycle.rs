@@ -69,7 +69,12 @@ async fn direct(
         ("yun.cluster".to_string(), cluster.to_string()),
         ("yun.bench".to_string(), "direct".to_string()),
     ]);
-    let config = container_config(spec, labels, network);
+    let config = container_config(
+        spec,
+        labels,
+        network,
+        yun_testkit::NODE_ADDRESS.parse().unwrap(),
+    );
     let t = Instant::now();
     let created = docker
         .create_container(

@@ -113,6 +113,14 @@ impl Browser {
         }
     }
 
+    /// Sets a cookie from a script of the current page, as another page on that host could
+    /// (a cookie-tossing attack), with the attributes given (`path=/api`, ...).
+    pub async fn toss_cookie(&self, name: &str, value: &str, attributes: &str) {
+        let set = format!("{name}={value}; {attributes}");
+        self.eval(&format!("document.cookie = {set:?}; return true;"))
+            .await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client.goto(url).await.expect("the page opens");
     }

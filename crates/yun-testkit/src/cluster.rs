@@ -12,6 +12,11 @@ use yun_worker::{RunningWorker, WorkerConfig};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
+/// Where test workers publish renters' ports, and the host in their endpoints: a loopback
+/// address that is not the console's (`localhost` and the master are on 127.0.0.1), as under
+/// `yun dev`.
+pub const NODE_ADDRESS: &str = "127.0.0.2";
+
 pub struct TestCluster {
     pub master: RunningMaster,
     pub worker: Option<RunningWorker>,
@@ -30,6 +35,7 @@ pub fn docker_options() -> DockerOptions {
         tenant_prefix_len: 26,
         allow_unenforced_limits: false,
         shield_host: yun_worker::runtime::docker::HostShield::Required,
+        publish_address: NODE_ADDRESS.parse().expect("literal address"),
     }
 }
 
@@ -118,7 +124,7 @@ impl TestCluster {
             master: format!("https://{}", self.master.rpc_addr),
             rpc: "127.0.0.1:0".parse().unwrap(),
             advertise: None,
-            public_host: Some("127.0.0.1".into()),
+            public_host: Some(NODE_ADDRESS.into()),
             port_range: (ports.start, ports.end),
             join_token: Some(token.into()),
             state_dir: self.state_dir(name),
@@ -287,7 +293,7 @@ impl WorkerProcess {
         logged: Option<(&str, &std::path::Path)>,
     ) -> Self {
         let mut cmd = Command::new(yun_bin);
-        cmd.args(["worker", "--name", name, "--public-host", "127.0.0.1"]);
+        cmd.args(["worker", "--name", name, "--public-host", NODE_ADDRESS]);
         if !extra_args.contains(&"--rpc") {
             cmd.args(["--rpc", "127.0.0.1:0"]);
         }

@@ -20,6 +20,7 @@ mod typed;
 pub use api::{Api, Reply, WebSocket};
 pub use cluster::{
     docker_options, host_rules, remove_labelled, TestCluster, WorkerProcess, ADMIN_PASSWORD,
+    NODE_ADDRESS,
 };
 pub use dev::{Cleanup, DevProcess, DevSite, DEV_ADMIN_PASSWORD};
 pub use docker::{

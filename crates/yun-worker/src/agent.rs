@@ -17,6 +17,7 @@ pub struct Identity {
     pub name: String,
     pub advertise: String,
     pub public_host: String,
+    pub publish_address: std::net::IpAddr,
     pub port_range: (u16, u16),
     pub allow_unenforced_limits: bool,
     pub boot_id: String,
@@ -51,6 +52,7 @@ async fn register<R: Runtime>(
             unenforced_limits: info.unenforced_limits,
             allow_unenforced_limits: id.allow_unenforced_limits,
             boot_id: id.boot_id.clone(),
+            publish_address: id.publish_address.to_string(),
         })
         .await
         .map_err(|s| why(&s))?

@@ -162,6 +162,14 @@ pub async fn start_with_runtime<R: Runtime>(
             .map(|(h, _)| h.to_string())
             .unwrap_or_else(|| advertise.clone())
     });
+    if config.docker.publish_address.is_unspecified() {
+        tracing::warn!(
+            "renters' ports are published on every interface of this host (--publish-address {}): \
+             a renter's service then also answers on the host names of anything else served here, \
+             and a browser sends those hosts' cookies to it. Give this node's public address instead",
+            config.docker.publish_address
+        );
+    }
     let shutdown = CancellationToken::new();
     let state = membership::StateDir::open(&config.state_dir)?;
     if config.insecure_plaintext {
@@ -204,6 +212,7 @@ pub async fn start_with_runtime<R: Runtime>(
         name: config.name.clone(),
         advertise,
         public_host: public_host.clone(),
+        publish_address: config.docker.publish_address,
         port_range: config.port_range,
         allow_unenforced_limits: config.docker.allow_unenforced_limits,
         boot_id: config.boot_id.clone().unwrap_or_else(agent::host_boot_id),

@@ -371,9 +371,16 @@ async fn a_password_change_ends_every_other_session() {
         "refusals change nothing"
     );
 
+    let token = here
+        .post("/me/tokens", json!({"name": "ci", "expires_in_days": 1}))
+        .await;
+    let secret = token.body["token"].as_str().unwrap().to_string();
     let r = here.post("/me/password", change(old, new)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["sessions_ended"], 1);
+    // It says that the access token still works (a token is not a session).
+    assert_eq!(r.body["access_tokens_kept"], 1);
+    assert_eq!(api.with_token(&secret).get("/me").await.status, 200);
     assert_eq!(elsewhere.get("/me").await.status, 401);
     assert_eq!(here.get("/me").await.status, 200, "this session stays");
     let r = Api::send(
@@ -453,6 +460,26 @@ async fn access_tokens_are_bearer_only_revocable_and_cannot_mint_more() {
         )
         .await;
     assert_eq!(r.code(), ErrorCode::SessionRequired.as_str());
+    // Nor manage the account's sessions and tokens: a leaked token cannot end its owner's
+    // sessions, see where they log in from, or find and revoke the owner's other tokens.
+    let session = ida.get("/me/sessions").await.body["sessions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for r in [
+        script.get("/me/sessions").await,
+        script.delete(&format!("/me/sessions/{session}")).await,
+        script.get("/me/tokens").await,
+        script.delete(&format!("/me/tokens/{id}")).await,
+    ] {
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(r.code(), ErrorCode::SessionRequired.as_str());
+    }
+    assert_eq!(
+        ida.get("/me").await.status,
+        200,
+        "the session it tried to end"
+    );
     // Its use is recorded.
     let listed = ida.get("/me/tokens").await;
     assert!(
@@ -480,5 +507,44 @@ async fn access_tokens_are_bearer_only_revocable_and_cannot_mint_more() {
     assert!(
         !audit.iter().any(|a| a.2.contains(&secret)),
         "no secret in the audit log"
+    );
+}
+
+/// A ban ends the account's access tokens for good: an unban lets the owner log in again
+/// but revives no token (a token handed out before the ban must be made anew).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_ban_revokes_access_tokens_for_good() {
+    let cluster = TestCluster::master_only().await;
+    let api = &cluster.api;
+    let kit = api.sign_up("kit", "kit-rides-a-blue-tram").await;
+    let made = kit
+        .post("/me/tokens", json!({"name": "ci", "expires_in_days": 30}))
+        .await;
+    let script = api.with_token(made.body["token"].as_str().unwrap());
+    assert_eq!(script.get("/me").await.status, 200);
+    let id = kit.get("/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let ban = cluster
+        .admin
+        .post(&format!("/admin/users/{id}/ban"), json!({}))
+        .await;
+    assert_eq!(ban.status, 200, "{}", ban.text);
+    assert_ne!(script.get("/me").await.status, 200);
+    let unban = cluster
+        .admin
+        .post(&format!("/admin/users/{id}/unban"), json!({}))
+        .await;
+    assert_eq!(unban.status, 200, "{}", unban.text);
+    assert_eq!(
+        script.get("/me").await.status,
+        401,
+        "the token stays revoked"
+    );
+    let again = api.log_in("kit", "kit-rides-a-blue-tram").await;
+    assert_eq!(
+        again.get("/me/tokens").await.body["access_tokens"],
+        json!([])
     );
 }

@@ -547,3 +547,34 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
         1000 - charged
     );
 }
+
+/// A flood of orders cannot grow the orders table (or open trades at the provider) without
+/// end: an account holds at most `max_pending_orders` unpaid ones, counted in the write
+/// transaction, so even a burst in parallel stops at the cap; cancelling one frees a place.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_holds_a_bounded_number_of_unpaid_orders() {
+    let cluster = TestCluster::master_only_with(|c| c.payments.max_pending_orders = 3).await;
+    let bo = cluster
+        .api
+        .sign_up("bea", "bea-rides-a-blue-tram")
+        .await
+        .client();
+    let burst: Vec<_> = (0..8).map(|_| bo.create_order(100)).collect();
+    let results = futures::future::join_all(burst).await;
+    let made: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|m| m.order.id.clone())
+        .collect();
+    assert_eq!(made.len(), 3, "{results:?}");
+    let refused = results.into_iter().find(|r| r.is_err()).unwrap();
+    let (status, code, message) = refusal(refused);
+    assert_eq!((status, code), (403, ErrorCode::QuotaExceeded), "{message}");
+    assert!(message.contains("pay or cancel one"), "{message}");
+    bo.cancel_order(&made[0]).await.unwrap();
+    bo.create_order(100)
+        .await
+        .expect("a cancelled order frees a place");
+    let (status, code, _) = refusal(bo.create_order(100).await);
+    assert_eq!((status, code), (403, ErrorCode::QuotaExceeded));
+}

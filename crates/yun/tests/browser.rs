@@ -120,12 +120,12 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     audit(&b, "containers").await;
 
     // Its endpoint is a link; what it receives carries no yun cookie (the console is on
-    // localhost, endpoints on 127.0.0.1).
+    // localhost, endpoints on 127.0.0.2).
     let endpoint = b
         .eval("return document.querySelector('tr[data-name=web] td a[target=_blank]').getAttribute('href');")
         .await;
     let endpoint = endpoint.as_str().unwrap().to_string();
-    assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
+    assert!(endpoint.starts_with("http://127.0.0.2:"), "{endpoint}");
     b.goto(&format!("{endpoint}/headers")).await;
     let seen = b.find("body").await.text().await.unwrap();
     assert!(seen.starts_with("GET /headers"), "{seen}");
@@ -296,8 +296,10 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     b.screenshot("billing").await;
     b.goto(&format!("{root}/containers")).await;
 
-    // A renter's own page, served on the console's site (localhost, another port), cannot act
-    // with the console's cookie: its form POST and its WebSocket are refused by origin.
+    // A renter's own page, served at its endpoint (127.0.0.2, another site than the console's
+    // localhost), cannot act with the console's cookie: its form POST and its WebSocket are
+    // refused (the browser sends no SameSite=Strict cookie across sites, and a cookie that
+    // came would be refused by origin).
     let console_port = root.rsplit(':').next().unwrap().to_string();
     let attack = format!(
         "<!doctype html><title>attack</title><form id=f method=post enctype=text/plain action='http://localhost:{console_port}/api/v1/orders'>\
@@ -312,9 +314,8 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
         ..yun_testkit::container_spec(&image, &["page", "8080", &attack])
     };
     let (page, _) = wren.create_container(&spec, None).await.unwrap();
-    let page_port = page.ports[0].host_port;
     yun_testkit::fetch_eventually(&page.ports[0].endpoint).await;
-    b.goto(&format!("http://localhost:{page_port}/")).await;
+    b.goto(&format!("http://{}/", page.ports[0].endpoint)).await;
     b.until("the WebSocket was refused", "return document.title === 'ws-refused' || location.port !== '' && location.pathname.startsWith('/api');").await;
     b.until(
         "the form was posted and refused",
@@ -322,7 +323,10 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     )
     .await;
     let refused = b.find("body").await.text().await.unwrap();
-    assert!(refused.contains("foreign_origin"), "{refused}");
+    assert!(
+        refused.contains("\"unauthorized\"") || refused.contains("foreign_origin"),
+        "{refused}"
+    );
     let orders = wren
         .orders(&yun_api::client::Page::default())
         .await
@@ -633,6 +637,26 @@ async fn the_console_is_a_real_terminal_in_the_browser() {
     .await;
     audit(&b, "container with console").await;
 
+    // A paste cannot end itself early: a closing paste marker hidden in the copied text
+    // (after which a shell would run the rest as typed) is taken out, however it is nested.
+    let pasted = b
+        .eval(
+            r#"return import('/terminal.js').then((t) => [
+            t.pasted("echo hi\x1b[201~rm -rf ~\n", true),
+            t.pasted("a\x1b[20\x1b[201~1~b", true),
+            t.pasted("plain\n", false),
+        ]);"#,
+        )
+        .await;
+    assert_eq!(
+        pasted,
+        serde_json::json!([
+            "\u{1b}[200~echo hirm -rf ~\r\u{1b}[201~",
+            "\u{1b}[200~ab\u{1b}[201~",
+            "plain\r"
+        ])
+    );
+
     // `stty size` tells the terminal's size; a smaller window makes it smaller.
     type_keys(&b, "stty size\n").await;
     b.until(
@@ -832,6 +856,17 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
     )
     .await;
     assert_eq!(script.me().await.unwrap_err().status(), Some(401));
+    // Another token, which the password change below will not end by itself.
+    b.fill("#token-form input[name=name]", "kept").await;
+    b.click("#token-form button[type=submit]").await;
+    b.until(
+        "the second token is shown",
+        "const t = document.getElementById('new-token'); return !!t && t.textContent.startsWith('yunpat_');",
+    )
+    .await;
+    let kept = b.find("#new-token").await.text().await.unwrap();
+    let kept = site.anon.with_token(&kept);
+    assert_eq!(kept.me().await.unwrap().username, "zed");
 
     // Mismatched new passwords are caught on the page; a weak one by the master, beside its
     // field; a good one ends the other session.
@@ -857,6 +892,17 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
     submit("zed-walks-nine-grey-dogs", "zed-walks-nine-grey-dogs").await;
     b.until("the change is confirmed", "const n = document.querySelector('#password-form .notice'); return !!n && !n.hidden && n.textContent.includes('1 other session ended');")
         .await;
+    // It says the token still works and offers to revoke it.
+    let notice = b.find("#password-form .notice").await.text().await.unwrap();
+    assert!(notice.contains("1 access token still works"), "{notice}");
+    assert_eq!(kept.me().await.unwrap().username, "zed");
+    b.click("#revoke-all-tokens").await;
+    b.until(
+        "every token is revoked",
+        "return document.querySelector('#password-form .notice').textContent.includes('every access token is revoked');",
+    )
+    .await;
+    assert_eq!(kept.me().await.unwrap_err().status(), Some(401));
     b.until(
         "only this session is listed",
         "return document.querySelectorAll('#sessions tbody tr').length === 1;",
@@ -871,4 +917,106 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
     b.client.set_window_size(375, 812).await.unwrap();
     b.until("the account page fits 375 px", NO_OVERFLOW).await;
     b.screenshot("account-375").await;
+}
+
+/// The red-team's high finding: a renter's service must never receive the console's session,
+/// and a session cookie some other page set for the console's host must never make the
+/// console act as its owner. The operator is logged in; a renter runs a page that shows every
+/// header it receives; the operator's browser opens it under every name that reaches this
+/// machine; then a renter's session is tossed into the operator's browser (every `Path` and
+/// `Domain` a page could give it) and the console refuses to run as anyone until the operator
+/// logs in again, as themself.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renters_service_never_sees_the_consoles_cookie_and_a_tossed_cookie_runs_as_nobody() {
+    let site = DevSite::start(YUN, None).await;
+    let root = site.root.clone();
+    let image = testbox_image();
+    site.admin.publish_image(&image).await.unwrap();
+    let mal = site.renter("mal").await;
+    let spec = yun_api::containers::CreateContainer {
+        name: Some("snoop".into()),
+        ports: Some(vec![yun_api::containers::PortRequest {
+            container_port: 8080,
+            host_port: None,
+            protocol: None,
+        }]),
+        ..yun_testkit::container_spec(&image, &["serve", "8080", "snoop"])
+    };
+    let (c, _) = mal.create_container(&spec, None).await.unwrap();
+    let endpoint = c.ports[0].endpoint.clone();
+    let (host, port) = endpoint.rsplit_once(':').unwrap();
+    assert_eq!(
+        host, "127.0.0.2",
+        "yun dev publishes on a loopback address of its own"
+    );
+    yun_testkit::fetch_eventually(&endpoint).await;
+
+    let b = Browser::start(1280, 900).await;
+    log_in(&site, &b, "admin", ADMIN).await;
+    // The listed endpoint answers and sees no yun cookie; at the console's names nothing
+    // answers on that port at all (Docker published it on 127.0.0.2 alone).
+    for name in [host, "localhost", "127.0.0.1"] {
+        // A refused connection is an error page (or an error from the driver): either way
+        // nothing of the renter's answered.
+        let _ = b
+            .client
+            .goto(&format!("http://{name}:{port}/headers"))
+            .await;
+        let seen = b.find("body").await.text().await.unwrap();
+        if name == host {
+            assert!(seen.starts_with("GET /headers"), "{seen}");
+        } else {
+            assert!(
+                !seen.starts_with("GET /headers"),
+                "a renter's service answers at the console's host {name}: {seen}"
+            );
+        }
+        assert!(
+            !seen.to_ascii_lowercase().contains("yun_session"),
+            "the renter's service got the console's cookie at {name}: {seen}"
+        );
+    }
+
+    // Tossing: mal's own session, set for the console's host under every path and domain a
+    // page could use. The console then runs as nobody: it says why and asks for a login.
+    let mal_token = site
+        .anon
+        .login("mal", "mal-rides-a-blue-tram")
+        .await
+        .unwrap()
+        .token;
+    b.goto(&format!("{root}/billing")).await;
+    b.find(".balance").await;
+    // (A copy at `Path=/` for this very host would replace the operator's own cookie: only a
+    // page on the console's host could set it, and nothing of a renter's answers there.)
+    let variants = [
+        "path=/api",
+        "path=/api/v1/",
+        "path=/api/v1/me",
+        "path=/api; domain=localhost",
+        // The page's first call (/me) passes; the billing page's own call is refused.
+        "path=/api/v1/billing",
+    ];
+    for attributes in variants {
+        b.toss_cookie("yun_session", &mal_token, attributes).await;
+        b.goto(&format!("{root}/billing")).await;
+        b.find("#logged-out-notice").await;
+        let notice = b.find("#logged-out-notice").await.text().await.unwrap();
+        assert!(notice.contains("more than one session cookie"), "{notice}");
+        let me = b
+            .eval("return fetch('/api/v1/me').then(r => r.json()).then(j => j.user ? j.user.username : j.error.code);")
+            .await;
+        assert_ne!(
+            me, "mal",
+            "the tossed cookie ({attributes}) made the console mal's"
+        );
+        // Logging in again works, as the operator, with the tossed copy cleared.
+        log_in(&site, &b, "admin", ADMIN).await;
+        let me = b
+            .eval("return fetch('/api/v1/me').then(r => r.json()).then(j => j.user.username);")
+            .await;
+        assert_eq!(me, "admin", "after the tossed cookie ({attributes})");
+    }
+    b.screenshot("tossed-cookie-refused").await;
+    mal.remove_container(&c.id).await.unwrap();
 }

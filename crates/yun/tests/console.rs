@@ -15,13 +15,19 @@ fn http() -> reqwest::Client {
         .unwrap()
 }
 
-/// The console's address: `localhost`, while the in-process node publishes on 127.0.0.1.
+/// The console's address: `localhost`, while the in-process node publishes on 127.0.0.2.
 fn console(cluster: &TestCluster) -> String {
     format!("http://localhost:{}", cluster.master.http_addr.port())
 }
 
-fn node_host(cluster: &TestCluster) -> String {
-    format!("http://127.0.0.1:{}", cluster.master.http_addr.port())
+/// The master as it is asked for under the node's public host (`Host: 127.0.0.2:…`, where
+/// renters' services are), reached on the address it listens on.
+fn node_host(cluster: &TestCluster) -> (String, String) {
+    let port = cluster.master.http_addr.port();
+    (
+        format!("http://127.0.0.1:{port}"),
+        format!("{}:{port}", yun_testkit::NODE_ADDRESS),
+    )
 }
 
 /// A browser's session: the cookie, and the origin its requests come from.
@@ -29,6 +35,8 @@ struct Browser {
     http: reqwest::Client,
     base: String,
     cookie: String,
+    /// The `Host` the request names, when not the base's.
+    host: Option<String>,
 }
 
 impl Browser {
@@ -57,6 +65,7 @@ impl Browser {
             http,
             base: base.to_string(),
             cookie: set.split(';').next().unwrap().to_string(),
+            host: None,
         }
     }
 
@@ -74,6 +83,9 @@ impl Browser {
             .header("cookie", &self.cookie);
         if let Some(o) = origin {
             r = r.header("origin", o);
+        }
+        if let Some(h) = &self.host {
+            r = r.header("host", h);
         }
         if let Some(b) = body {
             r = r.json(&b);
@@ -267,11 +279,12 @@ async fn the_cookie_acts_only_from_the_consoles_own_page_and_host() {
 
     // On the node's public host (127.0.0.1, where containers are published) the cookie is not
     // taken, a cookie login is refused, and the console is not served.
-    let host = node_host(&cluster);
+    let (reach, node) = node_host(&cluster);
     let on_node = Browser {
         http: http(),
-        base: host.clone(),
+        base: reach.clone(),
         cookie: ora.cookie.clone(),
+        host: Some(node.clone()),
     };
     let (status, body) = on_node.send(Method::GET, "/me", None, None).await;
     assert_eq!(
@@ -280,15 +293,16 @@ async fn the_cookie_acts_only_from_the_consoles_own_page_and_host() {
         "{body}"
     );
     let login = http()
-        .post(format!("{host}/api/v1/auth/login"))
-        .header("origin", &host)
+        .post(format!("{reach}/api/v1/auth/login"))
+        .header("host", &node)
+        .header("origin", format!("http://{node}"))
         .json(&json!({"username": "ora", "password": "ora-rides-a-blue-tram", "session": "cookie"}))
         .send()
         .await
         .unwrap();
     assert_eq!(login.status(), 403);
     assert!(login.headers().get("set-cookie").is_none());
-    let page = get(&format!("{host}/"), &[]).await;
+    let page = get(&format!("{reach}/"), &[("host", &node)]).await;
     assert_eq!(page.status(), StatusCode::MISDIRECTED_REQUEST);
     // The node list does not flag a node whose host differs from the console's.
     let nodes = cluster.admin.get("/admin/nodes").await;
@@ -317,16 +331,16 @@ async fn with_a_public_url_the_console_lives_there_and_its_cookie_is_secure() {
     })
     .await;
     cluster.api.sign_up("pat", "pat-rides-a-blue-tram").await;
-    // The node's public host is the console's: the operator sees it in the node list.
     cluster.wait_for_nodes(1).await;
     let nodes = cluster.admin.get("/admin/nodes").await;
     assert_eq!(
-        nodes.body["nodes"][0]["public_host_is_console"], true,
+        nodes.body["nodes"][0]["public_host_is_console"], false,
         "{}",
         nodes.text
     );
     // On a node's host the console's pages send the browser to the public URL.
-    let page = get(&format!("{}/containers", node_host(&cluster)), &[]).await;
+    let (reach, node) = node_host(&cluster);
+    let page = get(&format!("{reach}/containers"), &[("host", &node)]).await;
     assert_eq!(page.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(page.headers()["location"], "https://127.0.0.1/containers");
     // A login from the public URL's page gets a Secure cookie.
@@ -342,4 +356,150 @@ async fn with_a_public_url_the_console_lives_there_and_its_cookie_is_secure() {
         .to_str()
         .unwrap()
         .contains("; Secure"));
+}
+
+/// A session token as a login answers it to a script (the same kind of session a cookie holds).
+async fn session_token(base: &str, username: &str, password: &str) -> String {
+    let r = http()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Cookie tossing: a page on the console's host set `yun_session` with `Path=/api`, the master
+/// took the first session cookie, and the victim's console ran as the attacker. Now two
+/// session cookies are refused whatever their order, and the answer clears every copy.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_session_cookies_are_refused_in_either_order_and_cleared() {
+    let cluster = TestCluster::master_only().await;
+    let base = console(&cluster);
+    cluster.api.sign_up("vic", "vic-rides-a-blue-tram").await;
+    cluster.api.sign_up("mal", "mal-rides-a-blue-tram").await;
+    let vic = session_token(&base, "vic", "vic-rides-a-blue-tram").await;
+    let mal = session_token(&base, "mal", "mal-rides-a-blue-tram").await;
+    for cookie in [
+        format!("yun_session={mal}; yun_session={vic}"),
+        format!("yun_session={vic}; yun_session={mal}"),
+    ] {
+        let r = get(&format!("{base}/api/v1/me"), &[("cookie", &cookie)]).await;
+        assert_eq!(r.status(), 401);
+        let cleared: Vec<String> = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        for path in ["/", "/api", "/api/", "/api/v1", "/api/v1/me"] {
+            assert!(
+                cleared
+                    .iter()
+                    .any(|c| c.starts_with(&format!("yun_session=; Path={path};"))
+                        && c.contains("Max-Age=0")),
+                "{path} is cleared: {cleared:?}"
+            );
+        }
+        assert!(
+            cleared.iter().any(|c| c.contains("Domain=localhost")),
+            "{cleared:?}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "ambiguous_session", "{body}");
+        // A change with two cookies does nothing either: no order is made for anyone.
+        let order = http()
+            .post(format!("{base}/api/v1/orders"))
+            .header("cookie", &cookie)
+            .header("origin", &base)
+            .json(&json!({"credits": 100}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(order.status(), 401);
+    }
+    for (who, token) in [("vic", &vic), ("mal", &mal)] {
+        let orders = cluster.api.with_token(token).get("/orders").await;
+        assert_eq!(orders.body["orders"], json!([]), "{who}: {}", orders.text);
+    }
+    // One cookie is the session it is.
+    let one = get(
+        &format!("{base}/api/v1/me"),
+        &[("cookie", &format!("yun_session={vic}"))],
+    )
+    .await;
+    assert_eq!(one.status(), 200);
+    assert_eq!(
+        one.json::<Value>().await.unwrap()["user"]["username"],
+        "vic"
+    );
+}
+
+/// Over HTTPS only `__Host-yun_session` is taken: browsers hold a `__Host-` cookie to
+/// `Secure`, `Path=/` and no `Domain`, so no other page can add a second one beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn over_https_only_the_host_prefixed_cookie_is_taken() {
+    let cluster = TestCluster::master_only_with(|c| {
+        c.public_url = Some("https://localhost".into());
+    })
+    .await;
+    let base = console(&cluster);
+    cluster.api.sign_up("vic", "vic-rides-a-blue-tram").await;
+    let vic = session_token(&base, "vic", "vic-rides-a-blue-tram").await;
+    let plain = get(
+        &format!("{base}/api/v1/me"),
+        &[("cookie", &format!("yun_session={vic}"))],
+    )
+    .await;
+    assert_eq!(
+        plain.status(),
+        401,
+        "a cookie without the prefix is not a session over HTTPS"
+    );
+    let prefixed = get(
+        &format!("{base}/api/v1/me"),
+        &[("cookie", &format!("__Host-yun_session={vic}"))],
+    )
+    .await;
+    assert_eq!(prefixed.status(), 200);
+}
+
+/// A node may not publish renters' ports at an address the console's host stands for: the
+/// master refuses its registration (a renter's service there would receive the console's
+/// cookies); a node on an address of its own registers.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_node_that_would_publish_where_the_console_is_served_is_refused() {
+    let cluster = TestCluster::master_only_with(|c| {
+        c.public_url = Some("http://localhost:8088".into());
+    })
+    .await;
+    let ports = yun_testkit::PortBlock::claim();
+    for (name, address) in [("on-console", "127.0.0.1"), ("everywhere", "0.0.0.0")] {
+        let mut config = cluster.worker_config(name, &cluster.join_token, &ports);
+        config.docker.publish_address = address.parse().unwrap();
+        let worker = yun_worker::start(config).await.expect("the worker starts");
+        assert_eq!(
+            cluster
+                .master
+                .wait_for_nodes(1, std::time::Duration::from_secs(4))
+                .await,
+            0,
+            "a node publishing on {address} was taken"
+        );
+        worker.shutdown.cancel();
+        let _ = worker.task.await;
+    }
+    let config = cluster.worker_config("apart", &cluster.join_token, &ports);
+    let worker = yun_worker::start(config).await.expect("the worker starts");
+    let registered = cluster
+        .master
+        .wait_for_nodes(1, std::time::Duration::from_secs(10))
+        .await;
+    worker.shutdown.cancel();
+    let _ = worker.task.await;
+    assert_eq!(registered, 1, "a node on 127.0.0.2 registers");
 }

@@ -66,7 +66,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     // Whatever happens below, this cluster's Docker objects go when the test ends.
     let _cleanup = Cleanup(labels["yun.cluster"].clone());
     let endpoint = c.ports[0].endpoint.clone();
-    assert!(endpoint.starts_with("127.0.0.1:"), "{endpoint}");
+    assert!(endpoint.starts_with("127.0.0.2:"), "{endpoint}");
     let body = fetch_eventually(&endpoint).await;
     assert_eq!(body, "dev works");
     let id = c.id;
@@ -95,4 +95,71 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
         ivy.remove_container(&id).await.unwrap(),
         Removal::Done
     ));
+}
+
+/// `yun dev` with a certificate serves the console over HTTPS at `https://localhost:…`, and
+/// that console can log in and act (its public URL followed the scheme: it stayed `http://`,
+/// so every cookie-authenticated change was refused by origin).
+#[tokio::test(flavor = "multi_thread")]
+async fn yun_dev_with_a_certificate_gives_a_console_that_logs_in() {
+    yun_testkit::docker().await;
+    let data = tempfile::tempdir().unwrap();
+    let ports = PortBlock::claim();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let (c, k) = (data.path().join("http.crt"), data.path().join("http.key"));
+    std::fs::write(&c, cert.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    let config = data.path().join("yun.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tls_cert = {:?}\ntls_key = {:?}\n",
+            c.display().to_string(),
+            k.display().to_string()
+        ),
+    )
+    .unwrap();
+    let dev = DevProcess::start(
+        YUN,
+        &data.path().join("data"),
+        &ports,
+        Some("admin-password-for-https"),
+        Some(&config),
+    );
+    let root = dev.root_url();
+    assert!(root.starts_with("https://localhost:"), "{root}");
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.pem().as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{root}/api/v1/auth/login"))
+        .header("origin", &root)
+        .json(&serde_json::json!({"username": "admin", "password": "admin-password-for-https", "session": "cookie"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
+    let set = login.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        set.starts_with("__Host-yun_session=") && set.contains("; Secure"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    // A change from the console's own page is taken.
+    let order = http
+        .post(format!("{root}/api/v1/orders"))
+        .header("origin", &root)
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"credits": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 201, "{}", order.text().await.unwrap());
+    drop(dev);
 }

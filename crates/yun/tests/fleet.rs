@@ -53,6 +53,31 @@ async fn a_second_worker_process_registers_and_takes_containers() {
     assert_eq!(c.node, "w2", "{c:?}");
     assert!((ports.start..=ports.end).contains(&c.ports[0].host_port));
     assert_eq!(fetch_eventually(&c.ports[0].endpoint).await, "from w2");
+    // Two workers on one engine: gina has a network on each node, each named for its node
+    // (one shared name let a node remove the network another's create was joining).
+    let owner = gina.me().await.unwrap().id;
+    let docker = yun_testkit::docker().await;
+    let networks = docker
+        .list_networks(Some(bollard::network::ListNetworksOptions {
+            filters: std::collections::HashMap::from([(
+                "label".to_string(),
+                vec![format!("yun.owner={owner}")],
+            )]),
+        }))
+        .await
+        .unwrap();
+    let mut named: Vec<(String, String)> = networks
+        .iter()
+        .map(|n| {
+            let node = n.labels.as_ref().unwrap()["yun.node"].clone();
+            (n.name.clone().unwrap(), node)
+        })
+        .collect();
+    named.sort();
+    assert_eq!(named.len(), 2, "{named:?}");
+    for (name, node) in &named {
+        assert!(name.contains(node.as_str()), "{name} is {node}'s");
+    }
     assert_eq!(
         gina.stop(&c.id).await.unwrap().state,
         ContainerState::Stopped

@@ -63,7 +63,11 @@ async fn limits_and_hardening_are_enforced_by_the_kernel() {
     let network = hc.network_mode.unwrap();
     assert_ne!(network, "host");
     let user_id = alice.me().await.unwrap().id;
-    assert_eq!(network, format!("yun-{}-{user_id}", cluster.cluster_id()));
+    let node = info.config.as_ref().unwrap().labels.as_ref().unwrap()["yun.node"].clone();
+    assert_eq!(
+        network,
+        format!("yun-{}-{node}-{user_id}", cluster.cluster_id())
+    );
     let log = hc.log_config.unwrap();
     assert_eq!(log.typ.as_deref(), Some("json-file"));
     let log_opts = log.config.unwrap();

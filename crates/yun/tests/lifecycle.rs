@@ -72,8 +72,19 @@ async fn run_reach_stop_start_restart_logs_remove() {
     let host_port = c.ports[0].host_port;
     assert!((cluster.ports.start..=cluster.ports.end).contains(&host_port));
     let endpoint = c.ports[0].endpoint.clone();
-    assert_eq!(endpoint, format!("127.0.0.1:{host_port}"));
+    assert_eq!(
+        endpoint,
+        format!("{}:{host_port}", yun_testkit::NODE_ADDRESS)
+    );
     assert_eq!(fetch_eventually(&endpoint).await, "hello alice");
+    // Published on the node's address alone: nothing answers on that port at any other
+    // address of this host, where the console or anything else may be served.
+    for elsewhere in ["127.0.0.1", "127.0.0.3"] {
+        assert!(
+            std::net::TcpStream::connect((elsewhere, host_port)).is_err(),
+            "the renter's port answers at {elsewhere}"
+        );
+    }
 
     // It is in the list and can be fetched.
     let list = alice.containers(false).await.unwrap();

@@ -13,6 +13,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds to wait, sent as `Retry-After` (a 429's; every 503 says 5).
     pub retry_after: Option<u64>,
+    /// `Set-Cookie` values sent with the refusal (the cookies that made it ambiguous, cleared).
+    pub set_cookies: Vec<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -24,6 +26,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            set_cookies: Vec::new(),
         }
     }
 

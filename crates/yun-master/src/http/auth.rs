@@ -5,10 +5,7 @@
 use super::extract::{ApiJson, AuthUser, ClientIp};
 use super::origin;
 use super::wire;
-use crate::accounts::{
-    hash_password, hash_token, new_token, policy, verify_password, SECURE_SESSION_COOKIE,
-    SESSION_COOKIE,
-};
+use crate::accounts::{hash_password, hash_token, new_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::NewSession;
@@ -240,17 +237,8 @@ async fn login(
         }))
         .into_response());
     }
-    let cookie = if state.config.serves_https() {
-        format!(
-            "{SECURE_SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}; Secure",
-            lifetime_ms / 1000
-        )
-    } else {
-        format!(
-            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-            lifetime_ms / 1000
-        )
-    };
+    let cookie =
+        super::session_cookie::set(&token, lifetime_ms / 1000, state.config.serves_https());
     Ok((
         AppendHeaders([(header::SET_COOKIE, cookie)]),
         Json(LoginResult::Cookie(UserAnswer {
@@ -267,15 +255,6 @@ pub(super) fn banned() -> ApiError {
     )
 }
 
-/// The cookie cleared, under the name this master sets.
-pub(super) fn cleared_cookie(state: &AppState) -> String {
-    if state.config.serves_https() {
-        format!("{SECURE_SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure")
-    } else {
-        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
-    }
-}
-
 /// Ends the caller's session (with an access token: revokes it) and clears the cookie; its
 /// open streams end at once.
 #[utoipa::path(post, path = "/auth/logout", tag = "accounts",
@@ -290,7 +269,10 @@ async fn logout(
         .await?;
     state.streams.end_session(&u.session);
     Ok((
-        AppendHeaders([(header::SET_COOKIE, cleared_cookie(&state))]),
+        AppendHeaders([(
+            header::SET_COOKIE,
+            super::session_cookie::cleared(state.config.serves_https()),
+        )]),
         StatusCode::NO_CONTENT,
     ))
 }

@@ -101,8 +101,19 @@ async fn create_order(
             currency: p.currency.clone(),
             provider: state.payments.name().to_string(),
             ttl_ms: p.order_ttl.as_millis() as i64,
-        })
-        .await?;
+        }, p.max_pending_orders)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "you have {} orders waiting to be paid, as many as an account may hold: pay or cancel one \
+                     (GET /api/v1/orders, POST /api/v1/orders/{{id}}/cancel) before making another",
+                    p.max_pending_orders
+                ),
+            )
+            .on("credits")
+        })?;
     let checkout = state.payments.checkout(&order);
     tracing::info!(
         order = order.id,

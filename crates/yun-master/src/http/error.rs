@@ -13,6 +13,7 @@ impl IntoResponse for ApiError {
         let status =
             StatusCode::from_u16(self.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let retry_after = self.retry_after;
+        let set_cookies = self.set_cookies;
         let body = ErrorEnvelope {
             error: ErrorBody {
                 code: self.code,
@@ -34,6 +35,11 @@ impl IntoResponse for ApiError {
         if let Some(secs) = retry_after {
             resp.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        for c in set_cookies {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&c) {
+                resp.headers_mut().append(axum::http::header::SET_COOKIE, v);
+            }
         }
         resp
     }

@@ -90,32 +90,55 @@ pub enum Credential {
     Cookie(String),
 }
 
-/// The caller's credential: the bearer header first, then the console's cookie (under either
-/// name: `__Host-` over HTTPS).
-pub fn credential(parts: &Parts) -> Option<Credential> {
+/// The caller's credential: the bearer header first, then the console's cookie, under the one
+/// name this master sets (`__Host-yun_session` over HTTPS, which browsers hold to `Path=/`
+/// and no `Domain`). Two cookies of that name mean some page on this host set one of its own
+/// (cookie tossing): the request is refused, never resolved by order, and the answer clears
+/// every copy it could have come from.
+pub fn credential(parts: &Parts, https: bool) -> Result<Option<Credential>, ApiError> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
-        return v
+        return Ok(v
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| Credential::Bearer(t.trim().to_string()));
+            .map(|t| Credential::Bearer(t.trim().to_string())));
     }
-    parts
+    let name = if https {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    };
+    let mut sessions = parts
         .headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SECURE_SESSION_COOKIE || *k == SESSION_COOKIE)
-        .map(|(_, v)| Credential::Cookie(v.to_string()))
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string());
+    let first = sessions.next();
+    if sessions.next().is_some() {
+        tracing::warn!(
+            path = %parts.uri.path(),
+            "a request carried more than one session cookie; refused and cleared"
+        );
+        let mut refusal = ApiError::new(
+            ErrorCode::AmbiguousSession,
+            "this browser sent more than one session cookie for the console (a page on this host set one of its own), \
+             so none is taken; they are cleared now: log in again",
+        );
+        refusal.set_cookies = super::session_cookie::clear_every_copy(parts, name, https);
+        return Err(refusal);
+    }
+    Ok(first.map(Credential::Cookie))
 }
 
 /// The user behind the caller's credential, if it is valid: a session (bearer or cookie, the
 /// cookie after the origin policy) or an access token (bearer only, never a cookie).
 async fn caller(state: &AppState, parts: &Parts) -> Result<Option<SessionUser>, ApiError> {
     let idle_ms = state.config.session_idle_ms();
-    let user = match credential(parts) {
+    let user = match credential(parts, state.config.serves_https())? {
         None => return Err(ApiError::unauthorized()),
         Some(Credential::Bearer(t)) if is_access_token(&t) => {
             state.store.access_token_user(&hash_token(&t)).await?

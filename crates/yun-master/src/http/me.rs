@@ -28,8 +28,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
-    ("list_sessions", &[]),
-    ("end_session", &[ErrorCode::NotFound]),
+    ("list_sessions", &[ErrorCode::SessionRequired]),
+    (
+        "end_session",
+        &[ErrorCode::SessionRequired, ErrorCode::NotFound],
+    ),
     (
         "change_password",
         &[
@@ -42,8 +45,11 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
         "create_access_token",
         &[ErrorCode::SessionRequired, ErrorCode::QuotaExceeded],
     ),
-    ("list_access_tokens", &[]),
-    ("revoke_access_token", &[ErrorCode::NotFound]),
+    ("list_access_tokens", &[ErrorCode::SessionRequired]),
+    (
+        "revoke_access_token",
+        &[ErrorCode::SessionRequired, ErrorCode::NotFound],
+    ),
 ];
 
 fn session(s: &SessionRow, idle_ms: i64, current: &str) -> Session {
@@ -76,6 +82,7 @@ async fn list_sessions(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
 ) -> ApiResult<Json<SessionList>> {
+    session_required(&u, "listing sessions")?;
     let idle = state.config.session_idle_ms();
     let rows = state.store.list_sessions(&u.id, idle).await?;
     Ok(Json(SessionList {
@@ -92,6 +99,7 @@ async fn end_session(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    session_required(&u, "ending a session")?;
     let why = if id == u.session {
         "ended by its owner".to_string()
     } else {
@@ -109,7 +117,8 @@ async fn end_session(
 }
 
 /// Changes my password, proved by the current one; every other session ends (with its
-/// streams), this one stays. Access tokens stay: revoke them separately.
+/// streams), this one stays. Access tokens stay (the answer counts them): revoke them
+/// separately.
 #[utoipa::path(post, path = "/me/password", tag = "accounts", operation_id = "change_password",
     request_body = PasswordChange,
     responses((status = 200, description = "Changed", body = PasswordChanged)))]
@@ -156,8 +165,10 @@ async fn change_password(
         sessions_ended = ended.len(),
         "password changed"
     );
+    let kept = state.store.list_access_tokens(&u.id).await?.len();
     Ok(Json(PasswordChanged {
         sessions_ended: u32::try_from(ended.len()).unwrap_or(u32::MAX),
+        access_tokens_kept: u32::try_from(kept).unwrap_or(u32::MAX),
     }))
 }
 
@@ -232,6 +243,7 @@ async fn list_access_tokens(
     State(state): State<AppState>,
     AuthUser(u): AuthUser,
 ) -> ApiResult<Json<AccessTokenList>> {
+    session_required(&u, "listing access tokens")?;
     let rows = state.store.list_access_tokens(&u.id).await?;
     Ok(Json(AccessTokenList {
         access_tokens: rows.iter().map(access_token).collect(),
@@ -247,6 +259,7 @@ async fn revoke_access_token(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    session_required(&u, "revoking an access token")?;
     if !state
         .store
         .end_credential(

@@ -24,6 +24,7 @@ mod paging;
 mod payments;
 mod plans;
 pub(crate) mod request_id;
+mod session_cookie;
 mod spec;
 pub mod wire;
 

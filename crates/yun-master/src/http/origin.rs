@@ -10,22 +10,7 @@ use crate::state::AppState;
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use yun_api::ErrorCode;
 
-/// The host of a `Host` header or an origin's authority, without the port, lowercased.
-pub fn hostname(authority: &str) -> String {
-    let a = authority.trim();
-    let host = if let Some(rest) = a.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        a.rsplit_once(':').map_or(a, |(h, port)| {
-            if port.chars().all(|c| c.is_ascii_digit()) {
-                h
-            } else {
-                a
-            }
-        })
-    };
-    host.to_ascii_lowercase()
-}
+pub use crate::console_host::hostname;
 
 fn request_host(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::HOST).and_then(|v| v.to_str().ok())
@@ -114,18 +99,5 @@ pub fn check_cookie_request(state: &AppState, parts: &Parts) -> Result<(), ApiEr
                  use the console, or send a bearer token from a script",
             ))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hostname;
-
-    #[test]
-    fn hostnames_drop_ports_and_case() {
-        assert_eq!(hostname("LocalHost:8088"), "localhost");
-        assert_eq!(hostname("127.0.0.1"), "127.0.0.1");
-        assert_eq!(hostname("[::1]:8088"), "::1");
-        assert_eq!(hostname("cloud.example.com"), "cloud.example.com");
     }
 }

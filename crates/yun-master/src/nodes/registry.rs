@@ -43,6 +43,23 @@ pub struct NodeLease {
     /// Remembered from the store at master start: the worker must register again (its address
     /// may have changed), but the node gets a full lease before it counts as down.
     pub remembered: bool,
+    /// Where the worker publishes renters' ports, as it said at registration.
+    pub publish_address: Option<std::net::IpAddr>,
+}
+
+impl NodeLease {
+    /// The address the master reaches the worker at, when it is one.
+    pub fn advertise_ip(&self) -> Option<std::net::IpAddr> {
+        advertise_ip(&self.node.advertise)
+    }
+}
+
+/// The IP of a `host:port` the worker advertises, when its host is an address.
+pub fn advertise_ip(advertise: &str) -> Option<std::net::IpAddr> {
+    advertise
+        .parse::<std::net::SocketAddr>()
+        .map(|a| a.ip())
+        .ok()
 }
 
 #[derive(Clone)]
@@ -85,7 +102,12 @@ impl Registry {
         self.heartbeat_interval() * 2 + Duration::from_secs(5)
     }
 
-    fn lease(&self, node: NodeRow, remembered: bool) -> Result<NodeLease, String> {
+    fn lease(
+        &self,
+        node: NodeRow,
+        remembered: bool,
+        publish_address: Option<std::net::IpAddr>,
+    ) -> Result<NodeLease, String> {
         Ok(NodeLease {
             client: Arc::new(WorkerClient::new(
                 &node.advertise,
@@ -99,6 +121,7 @@ impl Registry {
             container_count: 0,
             confirmed: false,
             remembered,
+            publish_address,
         })
     }
 
@@ -107,7 +130,7 @@ impl Registry {
     pub fn remember(&self, nodes: Vec<NodeRow>) {
         let mut map = self.inner.write().expect("registry lock");
         for node in nodes {
-            match self.lease(node, true) {
+            match self.lease(node, true, None) {
                 Ok(lease) => {
                     map.insert(lease.node.id.clone(), lease);
                 }
@@ -117,8 +140,12 @@ impl Registry {
     }
 
     /// Records a registration; the worker's client is made (lazily connected) here.
-    pub fn register(&self, node: NodeRow) -> Result<(), String> {
-        let lease = self.lease(node, false)?;
+    pub fn register(
+        &self,
+        node: NodeRow,
+        publish_address: Option<std::net::IpAddr>,
+    ) -> Result<(), String> {
+        let lease = self.lease(node, false, publish_address)?;
         self.inner
             .write()
             .expect("registry lock")
@@ -187,13 +214,17 @@ impl Registry {
         self.is_live(&lease).then_some(lease.client)
     }
 
-    /// Whether `host` (lowercased, without a port) is where some node publishes containers.
+    /// Whether `host` (lowercased, without a port) is where some node publishes containers:
+    /// by name, or by the address it stands for (`localhost` is where a node publishing on
+    /// 127.0.0.1 answers).
     pub fn is_public_host(&self, host: &str) -> bool {
-        self.inner
-            .read()
-            .expect("registry lock")
-            .values()
-            .any(|l| l.node.public_host.eq_ignore_ascii_case(host))
+        let addresses = crate::console_host::addresses_of_name(host).unwrap_or_default();
+        self.inner.read().expect("registry lock").values().any(|l| {
+            l.node.public_host.eq_ignore_ascii_case(host)
+                || l.publish_address.is_some_and(|p| {
+                    crate::console_host::publishes_at(p, l.advertise_ip(), &addresses)
+                })
+        })
     }
 
     pub fn snapshot(&self) -> Vec<NodeLease> {

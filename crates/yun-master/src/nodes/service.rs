@@ -177,6 +177,39 @@ impl RegistryService for RegistryGrpc {
                     ))
                 })?,
         };
+        // A worker of an older build says nothing: it is checked by name only.
+        let publish = match r.publish_address.as_str() {
+            "" => None,
+            a => Some(a.parse::<std::net::IpAddr>().map_err(|_| {
+                Status::invalid_argument(format!("publish address {a:?} is not an IP address"))
+            })?),
+        };
+        if let Some(p) = publish {
+            if self
+                .state
+                .console
+                .shared_by(p, super::registry::advertise_ip(&r.advertise))
+            {
+                let console = self
+                    .state
+                    .console
+                    .name
+                    .as_deref()
+                    .unwrap_or("the console's host");
+                tracing::error!(
+                    name = r.name,
+                    publish_address = %p,
+                    console,
+                    "refused a node that would publish renters' ports where the console is served"
+                );
+                return Err(Status::failed_precondition(format!(
+                    "node {:?} would publish renters' ports on {p}, where the console ({console}) is served: a renter's \
+                     service there would receive the console's session cookies. Start the worker with --publish-address \
+                     and --public-host of another address (yun dev uses 127.0.0.2), or give the master a --public-url on another host",
+                    r.name
+                )));
+            }
+        }
         let capacity = r.capacity.unwrap_or_default();
         let upsert = NodeUpsert {
             id,
@@ -214,7 +247,7 @@ impl RegistryService for RegistryGrpc {
             );
         }
         self.registry()
-            .register(node)
+            .register(node, publish)
             .map_err(Status::invalid_argument)?;
         if rebooted {
             tracing::warn!(

@@ -29,6 +29,9 @@ pub struct PaymentsConfig {
     pub order_ttl: Duration,
     pub min_order_credits: i64,
     pub max_order_credits: i64,
+    /// How many unpaid orders one account may hold at once (each is a row and, with Alipay,
+    /// a trade opened at the provider).
+    pub max_pending_orders: u32,
 }
 
 impl Default for PaymentsConfig {
@@ -40,6 +43,7 @@ impl Default for PaymentsConfig {
             order_ttl: Duration::from_secs(15 * 60),
             min_order_credits: 100,
             max_order_credits: 10_000_000,
+            max_pending_orders: 10,
         }
     }
 }

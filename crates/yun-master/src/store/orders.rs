@@ -87,7 +87,13 @@ fn order_from(r: &sqlx::sqlite::SqliteRow) -> OrderRow {
 }
 
 impl Store {
-    pub async fn create_order(&self, o: NewOrder) -> StoreResult<OrderRow> {
+    /// Places an order, unless the account already holds `max_pending` unpaid ones that have
+    /// not expired (then `None`): counted in the write transaction, so a burst cannot pass it.
+    pub async fn create_order(
+        &self,
+        o: NewOrder,
+        max_pending: u32,
+    ) -> StoreResult<Option<OrderRow>> {
         let now = now_ms();
         let row = OrderRow {
             id: yun_core::new_id(),
@@ -103,6 +109,16 @@ impl Store {
             settled_at: None,
         };
         let mut tx = self.begin().await?;
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state = 'pending' AND expires_at > ?",
+        )
+        .bind(&row.user_id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        if pending >= i64::from(max_pending) {
+            return Ok(None);
+        }
         sqlx::query(
             "INSERT INTO orders (id, user_id, credits, amount_minor, currency, provider, state, created_at, expires_at) \
              VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
@@ -118,7 +134,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(row)
+        Ok(Some(row))
     }
 
     /// One order; with `owner` set, only if that user placed it.

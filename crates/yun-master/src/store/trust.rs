@@ -257,11 +257,11 @@ impl Store {
             if known.is_none() {
                 return Ok(Err(ForgetRefusal::Unknown));
             }
-            // A node that still answers keeps its containers: only a down node's lost ones go.
+            // A node that still answers keeps its containers. A down node's all go, whatever
+            // state they were left in (lost, or waiting for the node to be removed): a node
+            // can always be forgotten.
             let alive: i64 = db
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM containers WHERE node_id = ?1 AND (state != 'lost' OR ?2 = 0)",
-                )?
+                .prepare_cached("SELECT COUNT(*) FROM containers WHERE node_id = ?1 AND ?2 = 0")?
                 .query_row(rusqlite::params![node_id, node_is_down], |r| r.get(0))?;
             if alive > 0 {
                 return Ok(Err(ForgetRefusal::HasContainers(alive)));

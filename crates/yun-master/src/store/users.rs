@@ -138,10 +138,18 @@ impl Store {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+            // For good: an unban lets the owner log in again, never revives a token.
+            sqlx::query("DELETE FROM access_tokens WHERE user_id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         }
         if done {
             let (action, detail) = if banned {
-                ("user_banned", "sessions and open streams ended")
+                (
+                    "user_banned",
+                    "sessions, access tokens and open streams ended",
+                )
             } else {
                 ("user_unbanned", "may log in again")
             };

@@ -42,7 +42,26 @@ function passwordForm(report) {
       const r = await api("POST", "/me/password", { current_password: current.value, new_password: next.value });
       showError(form, { message: "" });
       form.reset();
-      done.textContent = `Password changed. ${r.sessions_ended} other session${r.sessions_ended === 1 ? "" : "s"} ended.`;
+      const ended = `Password changed. ${r.sessions_ended} other session${r.sessions_ended === 1 ? "" : "s"} ended.`;
+      if (r.access_tokens_kept > 0) {
+        const n = r.access_tokens_kept;
+        const revoke = h("button", { type: "button", class: "danger small", id: "revoke-all-tokens" }, `Revoke ${n === 1 ? "it" : `all ${n}`}`);
+        revoke.addEventListener("click", async () => {
+          revoke.disabled = true;
+          try {
+            const { access_tokens } = await api("GET", "/me/tokens");
+            for (const t of access_tokens) await api("DELETE", `/me/tokens/${encodeURIComponent(t.id)}`);
+            replace(done, "Password changed; every access token is revoked.");
+            await report.refreshTokens();
+          } catch (err) {
+            report.error(err);
+            revoke.disabled = false;
+          }
+        });
+        replace(done, `${ended} ${n} access token${n === 1 ? "" : "s"} still work${n === 1 ? "s" : ""}: a token is not a session. `, revoke);
+      } else {
+        replace(done, ended);
+      }
       done.hidden = false;
       await report.refresh();
     } catch (err) {
@@ -141,6 +160,7 @@ export async function accountPage(ctx) {
   const report = { error: (err) => (message.textContent = err.message), refresh: async () => {} };
   const sessions = sessionsSection(report);
   const tokens = tokensSection(report);
+  report.refreshTokens = tokens.draw;
   await Promise.all([sessions.draw(), tokens.draw()]);
   return h("section", {}, head(`Account: ${ctx.session.user.username}`), message, passwordForm(report), sessions.node, tokens.node);
 }

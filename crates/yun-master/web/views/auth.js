@@ -4,7 +4,7 @@
 import { api } from "../api.js";
 import { h, field, whenSent } from "../dom.js";
 
-function credentialsForm({ title, submit, intro, onSubmit, other }) {
+function credentialsForm({ title, submit, intro, notice, onSubmit, other }) {
   const username = h("input", { name: "username", autocomplete: "username", required: true, minlength: 3, maxlength: 32, pattern: "[a-z0-9_\\-]{3,32}", autocapitalize: "none", spellcheck: "false" });
   const password = h("input", { name: "password", type: "password", required: true, minlength: submit === "Sign up" ? 10 : 1, maxlength: 128, autocomplete: submit === "Sign up" ? "new-password" : "current-password" });
   const button = h("button", { type: "submit" }, submit);
@@ -13,6 +13,7 @@ function credentialsForm({ title, submit, intro, onSubmit, other }) {
     { class: "card narrow", novalidate: true },
     h("h1", {}, title),
     intro ? h("p", { class: "muted" }, intro) : null,
+    notice ? h("p", { class: "notice", id: "logged-out-notice", role: "status" }, notice) : null,
     field("Username", username, submit === "Sign up" ? "3 to 32 characters: lowercase letters, digits, - and _." : null),
     field("Password", password, submit === "Sign up" ? "10 to 128 characters that are hard to guess; a few unrelated words work well." : null),
     h("p", { class: "form-error", role: "alert" }),
@@ -34,9 +35,12 @@ async function logIn(ctx, username, password) {
 
 export async function loginPage(ctx) {
   document.title = "Log in · yun";
+  const notice = ctx.session.notice;
+  ctx.session.notice = null;
   return credentialsForm({
     title: "Log in",
     submit: "Log in",
+    notice,
     onSubmit: (u, p) => logIn(ctx, u, p),
     other: ["No account yet? ", h("a", { href: "/signup" }, "Sign up")],
   });

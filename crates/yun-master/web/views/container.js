@@ -87,7 +87,7 @@ function liveCharts(id, onState) {
       cpu.push(msg.cpu_limit_percent);
       memory.max = msg.memory_limit_bytes || null;
       memory.push(msg.memory_bytes);
-      limit.textContent = `Memory ${bytes(msg.memory_bytes)} of ${bytes(msg.memory_limit_bytes)}, ${msg.pids} processes (${msg.source}).`;
+      limit.textContent = `Memory ${bytes(msg.memory_bytes)} of ${bytes(msg.memory_limit_bytes)}, ${msg.pids} ${msg.pids === 1 ? "process" : "processes"} (${msg.source}).`;
       if (prev) {
         const dt = Math.max(0.001, (msg.ts - prev.ts) / 1000);
         const per = (k) => Math.max(0, (msg[k] - prev[k]) / dt);

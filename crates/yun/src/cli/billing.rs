@@ -61,6 +61,10 @@ impl BillingArgs {
         if let Some(d) = &file.order_ttl {
             pay.order_ttl = super::parse_duration(d)?;
         }
+        if let Some(n) = file.max_pending_orders {
+            anyhow::ensure!(n > 0, "max_pending_orders must be above zero");
+            pay.max_pending_orders = n;
+        }
         if let Some(c) = &file.currency {
             pay.currency = c.clone();
         }

@@ -28,7 +28,21 @@ pub struct DevArgs {
     /// The Docker engine (default unix:///var/run/docker.sock).
     #[arg(long, env = "YUN_DOCKER")]
     docker: Option<String>,
+    /// The bearer token the master's /metrics asks for (also YUN_METRICS_TOKEN or yun.toml).
+    #[arg(long, env = "YUN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
+    /// Serve the console and the API over HTTPS with this certificate chain (PEM).
+    #[arg(long, env = "YUN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "YUN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
+
+/// Where `yun dev`'s containers are published, and the host in their endpoints: a loopback
+/// address of its own, not the console's (`localhost` is 127.0.0.1 and ::1), so nothing a
+/// renter runs answers at the console's host on any port.
+pub const NODE_ADDRESS: &str = "127.0.0.2";
 
 pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     let data_dir = args
@@ -50,12 +64,20 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     apply_policies(&mut cfg, &file, None, None)?;
     super::master::FleetArgs::default().apply(&mut cfg, &file)?;
     super::access::AccessArgs::default().apply(&mut cfg, &file)?;
-    cfg.metrics_token = file.metrics_token.clone().filter(|t| !t.is_empty());
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        cfg.https = Some(yun_master::config::HttpsFiles { cert, key });
+    }
+    let metrics_token = args
+        .metrics_token
+        .or(file.metrics_token.clone())
+        .filter(|t| !t.is_empty());
+    cfg.metrics_token = metrics_token.clone();
     cfg.metrics_addr = file.metrics.as_deref().map(str::parse).transpose()?;
-    // The console on `localhost`, the containers' endpoints on 127.0.0.1: browsers keep cookies
+    // The console on `localhost`, the containers' endpoints on 127.0.0.2: browsers keep cookies
     // by host, so the console's session never reaches a renter's service.
     if cfg.public_url.is_none() && cfg.http.ip().is_loopback() {
-        cfg.public_url = Some(format!("http://localhost:{}", cfg.http.port()));
+        let scheme = if cfg.https.is_some() { "https" } else { "http" };
+        cfg.public_url = Some(format!("{scheme}://localhost:{}", cfg.http.port()));
     }
     super::billing::BillingArgs::default().apply(&mut cfg, &file)?;
     let console = cfg.public_url.clone();
@@ -72,7 +94,19 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     };
     // On a developer's machine yun dev may run without root: the host's firewall is then left
     // alone, with a warning.
-    let docker = docker_options(args.docker, subnets, false, HostShield::BestEffort, &file)?;
+    let public_host = file
+        .public_host
+        .clone()
+        .unwrap_or_else(|| NODE_ADDRESS.into());
+    let publish = super::worker::publish_address(None, &file, &public_host).await?;
+    let docker = docker_options(
+        args.docker,
+        subnets,
+        false,
+        HostShield::BestEffort,
+        publish,
+        &file,
+    )?;
     // The in-process worker joins once, with a token good for that one join.
     let state_dir = data_dir.join("worker");
     let joined = yun_worker::membership::StateDir::open(&state_dir)?
@@ -93,11 +127,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
         master: format!("https://{}", master.rpc_addr),
         rpc: "127.0.0.1:0".parse()?,
         advertise: None,
-        public_host: Some(
-            file.public_host
-                .clone()
-                .unwrap_or_else(|| "127.0.0.1".into()),
-        ),
+        public_host: Some(public_host),
         port_range,
         join_token,
         state_dir,
@@ -111,7 +141,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
             .transpose()?
             .map(|addr| yun_worker::MetricsListener {
                 addr,
-                token: file.metrics_token.clone().filter(|t| !t.is_empty()),
+                token: metrics_token.clone(),
             }),
         docker: docker.clone(),
     })

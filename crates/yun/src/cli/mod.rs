@@ -174,6 +174,7 @@ mod tests {
                 subnets,
                 false,
                 yun_worker::runtime::docker::HostShield::Required,
+                std::net::Ipv4Addr::new(127, 0, 0, 2).into(),
                 &FileConfig::default(),
             )
         };

@@ -28,6 +28,11 @@ pub struct WorkerArgs {
     /// Host renters use to reach published ports (default: the advertise host).
     #[arg(long, env = "YUN_PUBLIC_HOST")]
     public_host: Option<String>,
+    /// The address renters' ports are published on (default: the public host's address).
+    /// 0.0.0.0 publishes on every interface, where a renter's service also answers on every
+    /// other name of this host: only for a host that serves nothing else.
+    #[arg(long, env = "YUN_PUBLISH_ADDRESS")]
+    publish_address: Option<std::net::IpAddr>,
     /// This node's name; a worker registering again under it keeps its node id.
     #[arg(long, env = "YUN_NAME")]
     name: Option<String>,
@@ -81,6 +86,7 @@ pub fn docker_options(
     subnets: TenantSubnets,
     allow: bool,
     shield: HostShield,
+    publish_address: std::net::IpAddr,
     file: &FileConfig,
 ) -> anyhow::Result<DockerOptions> {
     let pool = subnets
@@ -108,6 +114,37 @@ pub fn docker_options(
         } else {
             shield
         },
+        publish_address,
+    })
+}
+
+/// Where renters' ports are published: `--publish-address`, else the address the public host
+/// names (a literal address, or what it resolves to here).
+pub async fn publish_address(
+    flag: Option<std::net::IpAddr>,
+    file: &FileConfig,
+    public_host: &str,
+) -> anyhow::Result<std::net::IpAddr> {
+    if let Some(a) = flag {
+        return Ok(a);
+    }
+    if let Some(a) = &file.publish_address {
+        return a
+            .parse()
+            .with_context(|| format!("publish_address '{a}' in yun.toml is not an IP address"));
+    }
+    let host = public_host.trim_start_matches('[').trim_end_matches(']');
+    if let Ok(a) = host.parse() {
+        return Ok(a);
+    }
+    let resolved = tokio::net::lookup_host((host, 0))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next());
+    resolved.map(|a| a.ip()).with_context(|| {
+        format!(
+            "the public host '{host}' does not resolve here, so the worker cannot tell which address to publish renters' ports on: give --publish-address"
+        )
     })
 }
 
@@ -140,12 +177,21 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
         Some(r) => r,
         None => file.rpc.as_deref().unwrap_or("0.0.0.0:8089").parse()?,
     };
+    let advertise = args.advertise.or(file.advertise.clone());
+    let public_host = args.public_host.or(file.public_host.clone());
+    // The host in endpoints, as the worker will name it: the public host, else the advertise
+    // host, else the RPC listener's address.
+    let endpoint_host = public_host.clone().unwrap_or_else(|| match &advertise {
+        Some(a) => a.rsplit_once(':').map_or(a.clone(), |(h, _)| h.to_string()),
+        None => rpc.ip().to_string(),
+    });
+    let publish = publish_address(args.publish_address, &file, &endpoint_host).await?;
     let config = WorkerConfig {
         name: args.name.or(file.name.clone()).unwrap_or_else(default_name),
         master,
         rpc,
-        advertise: args.advertise.or(file.advertise.clone()),
-        public_host: args.public_host.or(file.public_host.clone()),
+        advertise,
+        public_host,
         port_range,
         join_token,
         state_dir,
@@ -174,6 +220,7 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
             } else {
                 HostShield::Required
             },
+            publish,
             &file,
         )?,
     };

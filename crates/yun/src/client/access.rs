@@ -187,5 +187,11 @@ pub async fn passwd(s: &Session, args: PasswdArgs) -> Result<u8, Failure> {
         "password changed; {} other session(s) ended",
         changed.sessions_ended
     );
+    if changed.access_tokens_kept > 0 {
+        eprintln!(
+            "{} access token(s) still work: a token is not a session; see them with yun token ls and revoke one with yun token revoke ID",
+            changed.access_tokens_kept
+        );
+    }
     Ok(0)
 }

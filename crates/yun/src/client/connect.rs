@@ -45,6 +45,7 @@ impl Target {
     /// A client of the master, without a session (to log in).
     pub fn anonymous(&self, contexts: &Contexts) -> Result<Master, Failure> {
         let addr = self.address(contexts);
+        refuse_user_info(&addr)?;
         let cacert = self
             .cacert
             .clone()
@@ -81,7 +82,9 @@ impl Target {
 
     /// Refuses to send a secret over plain http to another machine.
     pub fn check_secrets_may_go(&self, addr: &str) -> Result<(), Failure> {
-        if self.insecure || !addr.starts_with("http://") || is_this_machine(addr) {
+        refuse_user_info(addr)?;
+        let plain = url::Url::parse(addr).map_or(true, |u| u.scheme() != "https");
+        if self.insecure || !plain || is_this_machine(addr) {
             return Ok(());
         }
         Err(Failure::error(format!(
@@ -90,17 +93,29 @@ impl Target {
     }
 }
 
-/// Whether `http://HOST[:PORT]` names this machine (loopback).
+/// An address with user info (`http://[::1]@host`) names another host than it seems to: it
+/// is refused, not read by hand.
+fn refuse_user_info(addr: &str) -> Result<(), Failure> {
+    match url::Url::parse(addr) {
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => Err(Failure::error(format!(
+            "the address {addr} has a user name or password before '@'; give the master as scheme://host:port alone and log in with yun login"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the address names this machine (loopback), decided on the host the URL parser
+/// finds, as the HTTP client will connect to it.
 fn is_this_machine(addr: &str) -> bool {
-    let rest = addr.split_once("://").map_or(addr, |(_, r)| r);
-    let authority = rest.split('/').next().unwrap_or(rest);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or(v6)
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h)
+    let Ok(url) = url::Url::parse(addr) else {
+        return false;
     };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -125,6 +140,19 @@ mod tests {
         }
         let t = Target::default();
         assert!(t.check_secrets_may_go("http://10.0.0.5:8088").is_err());
+        // The red-team's bypass: the host is what follows the '@'.
+        for sneaky in [
+            "http://[::1]@10.0.0.5:8088",
+            "http://localhost@cloud.example.com",
+            "http://127.0.0.1:8088@cloud.example.com/",
+            "https://user:secret@cloud.example.com",
+        ] {
+            assert!(
+                !is_this_machine(sneaky) || sneaky.contains("https"),
+                "{sneaky}"
+            );
+            assert!(t.check_secrets_may_go(sneaky).is_err(), "{sneaky}");
+        }
         assert!(t.check_secrets_may_go("https://10.0.0.5").is_ok());
         let insecure = Target {
             insecure: true,

@@ -276,12 +276,13 @@ fn age(rfc3339: &str) -> String {
     let s = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
         .num_seconds()
         .max(0);
-    match s {
-        0..=59 => format!("{s} seconds ago"),
-        60..=3599 => format!("{} minutes ago", s / 60),
-        3600..=172_799 => format!("{} hours ago", s / 3600),
-        _ => format!("{} days ago", s / 86400),
-    }
+    let (n, unit) = match s {
+        0..=59 => (s, "second"),
+        60..=3599 => (s / 60, "minute"),
+        3600..=172_799 => (s / 3600, "hour"),
+        _ => (s / 86400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
 pub async fn ps(s: &Session, args: PsArgs) -> Result<u8, Failure> {
@@ -413,6 +414,16 @@ pub async fn rm(s: &Session, args: RmArgs) -> Result<u8, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_of_a_unit_is_singular() {
+        let ago = |s: i64| age(&(chrono::Utc::now() - chrono::Duration::seconds(s)).to_rfc3339());
+        assert_eq!(ago(1), "1 second ago");
+        assert_eq!(ago(5), "5 seconds ago");
+        assert_eq!(ago(61), "1 minute ago");
+        assert_eq!(ago(3 * 3600), "3 hours ago");
+        assert_eq!(ago(3 * 86400), "3 days ago");
+    }
 
     #[test]
     fn ports_are_written_as_docker_writes_them() {

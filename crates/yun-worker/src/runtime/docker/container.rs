@@ -52,7 +52,7 @@ impl DockerRuntime {
             (LABEL_OWNER.to_string(), spec.owner_id.clone()),
             (LABEL_SPEC.to_string(), hash),
         ]);
-        let mut config = container_config(spec, labels, &network);
+        let mut config = container_config(spec, labels, &network, self.options.publish_address);
         if self.enforces_disk() && spec.limits.disk_bytes > 0 {
             if let Some(hc) = config.host_config.as_mut() {
                 hc.storage_opt = Some(HashMap::from([(
@@ -221,19 +221,11 @@ impl DockerRuntime {
         scope: &super::Scope,
         owner: &str,
     ) -> RuntimeResult<bool> {
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![
-                format!("{LABEL_CLUSTER}={}", scope.cluster_id),
-                format!("{LABEL_NODE}={}", scope.node_id),
-                format!("{LABEL_OWNER}={owner}"),
-            ],
-        )]);
         let list = self
             .docker
             .list_containers(Some(ListContainersOptions {
                 all: true,
-                filters,
+                filters: super::network::owner_labels(scope, owner),
                 limit: Some(1),
                 ..Default::default()
             }))
@@ -248,6 +240,7 @@ pub fn container_config(
     spec: &ContainerSpec,
     labels: HashMap<String, String>,
     network: &str,
+    publish_address: std::net::IpAddr,
 ) -> Config<String> {
     let mut exposed = HashMap::new();
     let mut bindings = HashMap::new();
@@ -257,7 +250,7 @@ pub fn container_config(
         bindings.insert(
             key,
             Some(vec![PortBinding {
-                host_ip: Some("0.0.0.0".into()),
+                host_ip: Some(publish_address.to_string()),
                 host_port: Some(p.host_port.to_string()),
             }]),
         );

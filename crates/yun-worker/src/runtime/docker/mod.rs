@@ -45,6 +45,10 @@ pub struct DockerOptions {
     pub allow_unenforced_limits: bool,
     /// Whether tenant containers' connections to this host's own addresses are refused.
     pub shield_host: HostShield,
+    /// The one address renters' ports are published on (`--publish-address`, by default the
+    /// public host's): never every interface unless asked, so a renter's service does not also
+    /// answer on the hosts where the console lives.
+    pub publish_address: std::net::IpAddr,
 }
 
 /// How the worker keeps tenant containers off this host's own services.

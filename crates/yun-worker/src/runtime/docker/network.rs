@@ -8,8 +8,23 @@ use bollard::network::{CreateNetworkOptions, ListNetworksOptions};
 use ipnet::Ipv4Net;
 use std::collections::HashMap;
 
+/// The name of a new network: the node's id in it, so several workers of one cluster on one
+/// engine each keep their own (a shared name let one node remove the network another node's
+/// create was about to join).
 pub fn tenant_network_name(scope: &Scope, owner: &str) -> String {
-    format!("yun-{}-{}", scope.cluster_id, owner)
+    format!("yun-{}-{}-{}", scope.cluster_id, scope.node_id, owner)
+}
+
+/// Docker's filter for the objects one owner has on this node: `label=` cluster, node, owner.
+pub(super) fn owner_labels(scope: &Scope, owner: &str) -> HashMap<String, Vec<String>> {
+    HashMap::from([(
+        "label".to_string(),
+        vec![
+            format!("{LABEL_CLUSTER}={}", scope.cluster_id),
+            format!("{LABEL_NODE}={}", scope.node_id),
+            format!("{LABEL_OWNER}={owner}"),
+        ],
+    )])
 }
 
 impl DockerRuntime {
@@ -27,14 +42,28 @@ impl DockerRuntime {
         Ok(name)
     }
 
+    /// The owner's network on this node, found by its labels (a network made by an earlier
+    /// build has another name).
+    async fn find_tenant_network(
+        &self,
+        scope: &Scope,
+        owner: &str,
+    ) -> RuntimeResult<Option<String>> {
+        let found = self
+            .docker
+            .list_networks(Some(ListNetworksOptions {
+                filters: owner_labels(scope, owner),
+            }))
+            .await?;
+        Ok(found.into_iter().find_map(|n| n.name))
+    }
+
     async fn make_tenant_network(&self, scope: &Scope, owner: &str) -> RuntimeResult<String> {
         let name = tenant_network_name(scope, owner);
         let lock = self.network_locks.get(owner);
         let _guard = lock.lock().await;
-        match self.docker.inspect_network::<String>(&name, None).await {
-            Ok(_) => return Ok(name),
-            Err(e) if is_not_found(&e) => {}
-            Err(e) => return Err(e.into()),
+        if let Some(existing) = self.find_tenant_network(scope, owner).await? {
+            return Ok(existing);
         }
         // Another worker on this engine may take a subnet between our listing and our create,
         // or the engine may still hold one it has not finished releasing; Docker then refuses
@@ -119,7 +148,14 @@ impl DockerRuntime {
                 return;
             }
         }
-        let name = tenant_network_name(scope, owner);
+        let name = match self.find_tenant_network(scope, owner).await {
+            Ok(Some(name)) => name,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not find a tenant network to remove");
+                return;
+            }
+        };
         match self.docker.remove_network(&name).await {
             Ok(()) => self.unshield_host_if_unused(scope).await,
             // Another worker of this cluster on the same engine may still have endpoints on it.
