@@ -92,7 +92,12 @@ async fn direct(
         .await
         .expect("direct start");
     out.create.push(t.elapsed());
-    fetch_eventually(&format!("127.0.0.1:{}", spec.ports[0].host_port)).await;
+    fetch_eventually(&format!(
+        "{}:{}",
+        yun_testkit::NODE_ADDRESS,
+        spec.ports[0].host_port
+    ))
+    .await;
     let t = Instant::now();
     docker
         .stop_container(&name, Some(StopContainerOptions { t: 10 }))

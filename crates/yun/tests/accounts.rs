@@ -117,6 +117,28 @@ async fn guessing_a_password_backs_off_by_account_and_by_address() {
     assert!(audit.iter().any(|a| a.0 == "login_failed"
         && a.1 == "unknown username:user3"
         && a.2.contains(sprayer)));
+    // A wrong password for a real account names that account, not an unknown name.
+    let ann_id = api.log_in("ann", PW).await.get("/me").await.body["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(audit
+        .iter()
+        .any(|a| a.0 == "login_failed" && a.1 == format!("user:{ann_id}")));
+    assert!(!audit.iter().any(|a| a.1 == "unknown username:ann"));
+
+    // A name no account can have is refused by its shape, and stored nowhere: not in the
+    // audit log, and it counts toward no throttle.
+    for odd in ["Admin", "x", "a name with spaces", &"z".repeat(40)] {
+        let r = login_from(api, "192.0.2.200", odd, "whatever-password").await;
+        assert_eq!(r.status, 422, "{odd}: {}", r.text);
+        assert_eq!(r.body["error"]["field"], "username");
+    }
+    let after = audit_actions(&cluster.admin).await;
+    assert!(
+        !after.iter().any(|a| a.2.contains("192.0.2.200")),
+        "nothing stored"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

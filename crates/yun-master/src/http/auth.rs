@@ -38,6 +38,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
     (
         "login",
         &[
+            ErrorCode::InvalidInput,
             ErrorCode::WrongCredentials,
             ErrorCode::AccountBanned,
             ErrorCode::ForeignOrigin,
@@ -193,13 +194,18 @@ async fn login(
         // A cookie set here would reach renters' services, or log a victim into someone's account.
         origin::check_cookie_request(&state, &parts)?;
     }
+    // A name no account can have is refused by its shape, before the throttle, the audit log
+    // or a password check sees it: a flood of made-up names stores nothing.
+    yun_core::validate::username(&c.username).map_err(ApiError::from)?;
     if let Some(wait) = state.login_throttle.wait(&c.username, source) {
         return Err(throttled(wait));
     }
     let user = state.store.user_by_name(&c.username).await?;
     let ok = verify_password(c.password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    // A wrong password for a real account is that account's failure, in the audit log too.
+    let known = user.as_ref().map(|u| u.id.clone());
     let Some(user) = user.filter(|_| ok) else {
-        login_failed(&state, &c.username, None, source).await;
+        login_failed(&state, &c.username, known.as_deref(), source).await;
         return Err(ApiError::new(
             ErrorCode::WrongCredentials,
             "wrong username or password",
