@@ -79,10 +79,9 @@ pub fn publishes_at(publish: IpAddr, advertise_ip: Option<IpAddr>, addresses: &[
                 || (a.is_loopback() && advertise_ip.is_some_and(|n| n.is_loopback()))
         });
     }
-    addresses.contains(&canonical(publish))
-        || addresses
-            .iter()
-            .any(|a| canonical(*a) == canonical(publish))
+    addresses
+        .iter()
+        .any(|a| canonical(*a) == canonical(publish))
 }
 
 /// An IPv4-mapped IPv6 address as the IPv4 address it is.

@@ -12,10 +12,9 @@ use yun_worker::{RunningWorker, WorkerConfig};
 
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
-/// Where test workers publish renters' ports, and the host in their endpoints: a loopback
-/// address that is not the console's (`localhost` and the master are on 127.0.0.1), as under
-/// `yun dev`.
-pub const NODE_ADDRESS: &str = "127.0.0.2";
+/// Where test workers publish renters' ports, and the host in their endpoints, as under
+/// `yun dev` (the master and `localhost` are on 127.0.0.1).
+pub const NODE_ADDRESS: &str = yun_worker::LOOPBACK_NODE_ADDRESS;
 
 pub struct TestCluster {
     pub master: RunningMaster,

@@ -17,6 +17,19 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// Where a worker on the console's own machine (`yun dev`, the tests) publishes renters' ports
+/// and names its endpoints: a loopback address that is not the console's (`localhost` is
+/// 127.0.0.1 and ::1), so nothing a renter runs answers at the console's host on any port.
+pub const LOOPBACK_NODE_ADDRESS: &str = "127.0.0.2";
+
+/// The host in a `host:port` the worker advertises: where endpoints point when no public host
+/// is given.
+pub fn advertised_host(advertise: &str) -> String {
+    advertise
+        .rsplit_once(':')
+        .map_or_else(|| advertise.to_string(), |(h, _)| h.to_string())
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub name: String,
@@ -156,12 +169,10 @@ pub async fn start_with_runtime<R: Runtime>(
         .advertise
         .clone()
         .unwrap_or_else(|| rpc_addr.to_string());
-    let public_host = config.public_host.clone().unwrap_or_else(|| {
-        advertise
-            .rsplit_once(':')
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_else(|| advertise.clone())
-    });
+    let public_host = config
+        .public_host
+        .clone()
+        .unwrap_or_else(|| advertised_host(&advertise));
     if config.docker.publish_address.is_unspecified() {
         tracing::warn!(
             "renters' ports are published on every interface of this host (--publish-address {}): \

@@ -15,11 +15,7 @@ pub fn set(token: &str, max_age_s: i64, https: bool) -> String {
 
 /// The session cookie cleared, under the name this master sets.
 pub fn cleared(https: bool) -> String {
-    if https {
-        format!("{SECURE_SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure")
-    } else {
-        format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
-    }
+    set("", 0, https)
 }
 
 /// Clears every cookie named `name` that this request could have carried: a browser sends a

@@ -39,11 +39,6 @@ pub struct DevArgs {
     tls_key: Option<PathBuf>,
 }
 
-/// Where `yun dev`'s containers are published, and the host in their endpoints: a loopback
-/// address of its own, not the console's (`localhost` is 127.0.0.1 and ::1), so nothing a
-/// renter runs answers at the console's host on any port.
-pub const NODE_ADDRESS: &str = "127.0.0.2";
-
 pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     let data_dir = args
         .data_dir
@@ -97,7 +92,7 @@ pub async fn run(args: DevArgs, file: FileConfig) -> anyhow::Result<()> {
     let public_host = file
         .public_host
         .clone()
-        .unwrap_or_else(|| NODE_ADDRESS.into());
+        .unwrap_or_else(|| yun_worker::LOOPBACK_NODE_ADDRESS.into());
     let publish = super::worker::publish_address(None, &file, &public_host).await?;
     let docker = docker_options(
         args.docker,

@@ -182,7 +182,7 @@ pub async fn run(args: WorkerArgs, file: FileConfig) -> anyhow::Result<()> {
     // The host in endpoints, as the worker will name it: the public host, else the advertise
     // host, else the RPC listener's address.
     let endpoint_host = public_host.clone().unwrap_or_else(|| match &advertise {
-        Some(a) => a.rsplit_once(':').map_or(a.clone(), |(h, _)| h.to_string()),
+        Some(a) => yun_worker::advertised_host(a),
         None => rpc.ip().to_string(),
     });
     let publish = publish_address(args.publish_address, &file, &endpoint_host).await?;
