@@ -19,6 +19,12 @@ pub struct Credentials {
     /// `cookie` sets the console's HttpOnly cookie and answers no token. Ignored on register.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionMode>,
+    /// On login with `session: token`: the device token an earlier login of this account
+    /// answered. A login from a known device waits only for that device's own failures, never
+    /// for a stranger's guesses at the account or for its address. The console's device rides
+    /// in the HttpOnly `yun_device` cookie instead. Ignored on register.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// How a login hands over its session.
@@ -63,6 +69,9 @@ pub struct UserAnswer {
 pub struct LoginAnswer {
     pub token: String,
     pub user: User,
+    /// This device's token for the account: keep it (the CLI does, in its context) and send it
+    /// as `device` with the next login.
+    pub device: String,
 }
 
 /// What a login answers: a token (`session: token`), or only the user when the session went

@@ -167,8 +167,13 @@ pub struct Unbalanced {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditEntry {
-    /// RFC 3339.
+    /// RFC 3339; the first time, for an entry that counts repeats.
     pub at: String,
+    /// How many times it happened: failed logins for one account from one source share one
+    /// entry a day.
+    pub repeats: u32,
+    /// RFC 3339: the last time.
+    pub last_at: String,
     /// Who did it: `admin:<user id>` or `user:<user id>` for an account (subjects name accounts
     /// the same way), `anonymous` for a failed login or a refused sign-up, or the payment
     /// provider.

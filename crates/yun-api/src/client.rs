@@ -239,16 +239,24 @@ impl Client {
             username: username.into(),
             password: password.into(),
             session: None,
+            device: None,
         };
         Ok(self.post::<_, UserAnswer>("/auth/register", &c).await?.user)
     }
 
     /// Logs in; the answer's token is what `with_token` takes.
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginAnswer> {
+    /// Logs in for a bearer token; `device` is the device token an earlier login answered.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        device: Option<&str>,
+    ) -> Result<LoginAnswer> {
         let c = Credentials {
             username: username.into(),
             password: password.into(),
             session: Some(SessionMode::Token),
+            device: device.map(str::to_string),
         };
         self.post("/auth/login", &c).await
     }

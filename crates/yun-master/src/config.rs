@@ -49,6 +49,8 @@ pub struct MasterConfig {
     pub session_lifetime: Duration,
     /// A login unused for this long ends (a stream kept open counts as use while it lasts).
     pub session_idle: Duration,
+    /// How long the audit log keeps an entry after it last happened.
+    pub audit_retention: Duration,
     /// Whether strangers may open accounts (`registration = open | closed`).
     pub registration_open: bool,
     /// Accounts one source address may open per hour (0: no limit).
@@ -95,6 +97,7 @@ impl MasterConfig {
             disk_check_interval: Duration::from_secs(60),
             session_lifetime: Duration::from_secs(30 * 24 * 3600),
             session_idle: Duration::from_secs(7 * 24 * 3600),
+            audit_retention: Duration::from_secs(365 * 24 * 3600),
             registration_open: true,
             registrations_per_hour: 10,
             trusted_proxies: Vec::new(),

@@ -155,10 +155,13 @@ fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
     });
 }
 
-/// Deletes expired sessions and access tokens every ten minutes (they already open nothing;
-/// this keeps the tables small).
+/// Deletes expired sessions, access tokens and devices, and audit entries past their
+/// retention, every ten minutes (the credentials already open nothing; this keeps the tables
+/// small).
 fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
     let idle_ms = state.config.session_idle_ms();
+    let retention_ms =
+        i64::try_from(state.config.audit_retention.as_millis()).unwrap_or(i64::MAX / 2);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -168,16 +171,24 @@ fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
                 () = shutdown.cancelled() => return,
             }
             match state.store.purge_expired_credentials(idle_ms).await {
-                Ok((0, 0)) => {}
-                Ok((sessions, tokens)) => {
-                    tracing::info!(
-                        sessions,
-                        tokens,
-                        "purged expired sessions and access tokens"
-                    )
-                }
+                Ok(p) if p == store::Purged::default() => {}
+                Ok(p) => tracing::info!(
+                    sessions = p.sessions,
+                    tokens = p.tokens,
+                    devices = p.devices,
+                    "purged expired sessions, access tokens and devices"
+                ),
                 Err(e) => {
                     tracing::warn!(error = %e, "purging expired sessions failed; the next pass retries")
+                }
+            }
+            match state.store.purge_audit(retention_ms).await {
+                Ok(0) => {}
+                Ok(entries) => {
+                    tracing::info!(entries, "audit entries past their retention deleted")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "trimming the audit log failed; the next pass retries")
                 }
             }
         }
@@ -340,6 +351,7 @@ impl RunningMaster {
             .store
             .purge_expired_credentials(idle_ms)
             .await
+            .map(|p| (p.sessions, p.tokens))
             .map_err(|e| e.to_string())
     }
 

@@ -179,7 +179,11 @@ impl DevSite {
         );
         let root = dev.root_url();
         let anon = yun_api::Client::new(&root).unwrap();
-        let token = anon.login("admin", DEV_ADMIN_PASSWORD).await.unwrap().token;
+        let token = anon
+            .login("admin", DEV_ADMIN_PASSWORD, None)
+            .await
+            .unwrap()
+            .token;
         let admin = anon.with_token(&token);
         let cleanup = Cleanup(admin.fleet().await.unwrap().cluster_id);
         Self {
@@ -197,7 +201,7 @@ impl DevSite {
     pub async fn renter(&self, name: &str) -> yun_api::Client {
         let password = format!("{name}-rides-a-blue-tram");
         self.anon.register(name, &password).await.unwrap();
-        let token = self.anon.login(name, &password).await.unwrap().token;
+        let token = self.anon.login(name, &password, None).await.unwrap().token;
         self.anon.with_token(&token)
     }
 }

@@ -101,7 +101,7 @@ async fn signed_in(api: &Client, username: &str, password: &str, register: bool)
     if register {
         api.register(username, password).await.expect("register");
     }
-    let login = api.login(username, password).await.expect("log in");
+    let login = api.login(username, password, None).await.expect("log in");
     api.with_token(&login.token)
 }
 

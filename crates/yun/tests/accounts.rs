@@ -33,6 +33,55 @@ async fn login_from(api: &Api, source: &str, username: &str, password: &str) -> 
     .await
 }
 
+async fn login_on_device(
+    api: &Api,
+    source: &str,
+    username: &str,
+    password: &str,
+    device: &str,
+) -> Reply {
+    Api::send(
+        api.request(Method::POST, "/auth/login")
+            .header("x-forwarded-for", source)
+            .json(&json!({"username": username, "password": password, "device": device})),
+    )
+    .await
+}
+
+/// The console's login, as a browser that holds `cookie` sends it.
+async fn console_login(cluster: &TestCluster, source: &str, cookie: Option<&str>) -> Reply {
+    let base = format!("http://localhost:{}", cluster.master.http_addr.port());
+    let mut r = cluster
+        .api
+        .http
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("origin", &base)
+        .header("x-forwarded-for", source)
+        .json(&json!({"username": "ann", "password": PW, "session": "cookie"}));
+    if let Some(c) = cookie {
+        r = r.header("cookie", c);
+    }
+    Api::send(r).await
+}
+
+/// Every `login_failed` entry: (subject, detail, repeats).
+async fn failed_logins(admin: &Api) -> Vec<(String, String, u64)> {
+    let r = admin.get("/admin/audit?limit=200").await;
+    r.body["entries"]
+        .as_array()
+        .expect("audit entries")
+        .iter()
+        .filter(|e| e["action"] == "login_failed")
+        .map(|e| {
+            (
+                e["subject"].as_str().unwrap().to_string(),
+                e["detail"].as_str().unwrap().to_string(),
+                e["repeats"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 async fn register_from(api: &Api, source: &str, username: &str) -> Reply {
     Api::send(
         api.request(Method::POST, "/auth/register")
@@ -65,6 +114,122 @@ async fn audit_actions(admin: &Api) -> Vec<(String, String, String)> {
             )
         })
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flood_of_wrong_passwords_never_keeps_the_owners_known_devices_out() {
+    let cluster = behind_proxy().await;
+    let api = &cluster.api;
+    api.sign_up("ann", PW).await;
+    api.sign_up("bob", "bob-rides-a-blue-tram").await;
+    // Ann logged in before from her CLI and her browser; Bob from his.
+    let cli = login_from(api, "192.0.2.10", "ann", PW).await;
+    assert_eq!(cli.status, 200, "{}", cli.text);
+    let device = cli.body["device"]
+        .as_str()
+        .expect("a device token")
+        .to_string();
+    let browser = console_login(&cluster, "192.0.2.11", None).await;
+    assert_eq!(browser.status, 200, "{}", browser.text);
+    let device_cookie = browser
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("yun_device="))
+        .expect("a device cookie");
+    assert!(
+        device_cookie.contains("HttpOnly") && device_cookie.contains("SameSite=Strict"),
+        "{device_cookie}"
+    );
+    let device_cookie = device_cookie.split(';').next().unwrap().to_string();
+    let bobs = login_from(api, "192.0.2.12", "bob", "bob-rides-a-blue-tram").await;
+    let bobs_device = bobs.body["device"].as_str().unwrap().to_string();
+
+    // A stranger guesses from one address, then the flood rotates addresses; and Ann's office
+    // address (a NAT) is used by someone spraying other accounts.
+    for i in 0..6 {
+        let r = login_from(api, "203.0.113.200", "ann", &format!("guess-number-{i}")).await;
+        assert_eq!(r.code(), "wrong_credentials", "{}", r.text);
+    }
+    for i in 0..20 {
+        let r = login_from(api, &format!("203.0.113.{i}"), "ann", "guess-again-1").await;
+        assert_eq!(r.status, 429, "the flood is held: {}", r.text);
+    }
+    let office = "198.51.100.7";
+    for i in 0..11 {
+        let r = login_from(api, office, &format!("colleague{i}"), "spray-password-1").await;
+        assert_eq!(r.code(), "wrong_credentials", "{}", r.text);
+    }
+    // A new device of Ann's waits, as a stranger does, from anywhere.
+    let new_laptop = login_from(api, "192.0.2.99", "ann", PW).await;
+    assert_eq!(new_laptop.status, 429, "{}", new_laptop.text);
+    // Her known CLI and browser get in, even from the sprayed office address.
+    let r = login_on_device(api, office, "ann", PW, &device).await;
+    assert_eq!(r.status, 200, "the known CLI gets in: {}", r.text);
+    assert_eq!(r.body["device"], device.as_str(), "the same device");
+    let r = console_login(&cluster, office, Some(&device_cookie)).await;
+    assert_eq!(r.status, 200, "the known browser gets in: {}", r.text);
+    // A made-up device token, or another account's, is a stranger's.
+    let r = login_on_device(api, "192.0.2.98", "ann", PW, &"ab".repeat(32)).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+    let r = login_on_device(api, "192.0.2.97", "ann", PW, &bobs_device).await;
+    assert_eq!(r.status, 429, "{}", r.text);
+
+    // A known device guesses no faster than anyone: its own failures hold it alone.
+    for i in 0..6 {
+        let r = login_on_device(
+            api,
+            "192.0.2.10",
+            "ann",
+            &format!("typo-number-{i}"),
+            &device,
+        )
+        .await;
+        assert_eq!(r.code(), "wrong_credentials", "{}", r.text);
+    }
+    let r = login_on_device(api, "192.0.2.10", "ann", PW, &device).await;
+    assert_eq!(
+        r.status, 429,
+        "the device waits for its own failures: {}",
+        r.text
+    );
+    let r = console_login(&cluster, "192.0.2.11", Some(&device_cookie)).await;
+    assert_eq!(r.status, 200, "the other device does not: {}", r.text);
+
+    // The audit log counts repeats in one entry per account and source.
+    let ann_id = r.body["user"]["id"].as_str().unwrap().to_string();
+    let failed = failed_logins(&cluster.admin).await;
+    let subject = format!("user:{ann_id}");
+    let from_guesser: Vec<_> = failed
+        .iter()
+        .filter(|f| f.0 == subject && f.1.contains("203.0.113.200"))
+        .collect();
+    assert_eq!(from_guesser.len(), 1, "{failed:?}");
+    assert_eq!(from_guesser[0].2, 6, "six failures, one entry: {failed:?}");
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.0 == subject && f.1.contains("known device") && f.2 == 6),
+        "the device's own failures: {failed:?}"
+    );
+
+    // A ban forgets every device: after an unban, Ann's CLI is a stranger's again.
+    let r = cluster
+        .admin
+        .post(&format!("/admin/users/{ann_id}/ban"), json!({}))
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    let r = cluster
+        .admin
+        .post(&format!("/admin/users/{ann_id}/unban"), json!({}))
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    // (The account's own wait, a second from the sixth guess, is over by then.)
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let r = login_on_device(api, "192.0.2.60", "ann", PW, &device).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_ne!(r.body["device"], device.as_str(), "a new device token");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -107,9 +272,14 @@ async fn guessing_a_password_backs_off_by_account_and_by_address() {
     let r = login_from(api, "192.0.2.77", "ann", PW).await;
     assert_eq!(r.status, 200, "other addresses do not: {}", r.text);
 
-    // The audit log has the failures and the throttling, with the address.
+    // The audit log has the failures (one entry per account and source, counting them) and
+    // the throttling, with the address.
     let audit = audit_actions(&cluster.admin).await;
-    let failed = audit.iter().filter(|a| a.0 == "login_failed").count();
+    let failed: u64 = failed_logins(&cluster.admin)
+        .await
+        .iter()
+        .map(|f| f.2)
+        .sum();
     assert!(failed >= 17, "{failed} failed logins audited");
     assert!(audit
         .iter()

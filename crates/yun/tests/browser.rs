@@ -202,7 +202,7 @@ async fn a_renter_runs_watches_reaches_and_removes_a_container_in_the_browser() 
     };
     let wren = anon.with_token(
         &anon
-            .login("wren", "wren-rides-a-blue-tram")
+            .login("wren", "wren-rides-a-blue-tram", None)
             .await
             .unwrap()
             .token,
@@ -561,7 +561,7 @@ async fn an_operator_publishes_cordons_bans_and_marks_paid_in_the_browser() {
     .await;
     b.screenshot("admin-users").await;
     admin
-        .login("rowan", "rowan-rides-a-blue-tram")
+        .login("rowan", "rowan-rides-a-blue-tram", None)
         .await
         .expect("the new account logs in");
     assert_eq!(
@@ -910,7 +910,7 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
     .await;
     assert_eq!(elsewhere.me().await.unwrap_err().status(), Some(401));
     site.anon
-        .login("zed", "zed-walks-nine-grey-dogs")
+        .login("zed", "zed-walks-nine-grey-dogs", None)
         .await
         .expect("the new password logs in");
 
@@ -981,7 +981,7 @@ async fn a_renters_service_never_sees_the_consoles_cookie_and_a_tossed_cookie_ru
     // page could use. The console then runs as nobody: it says why and asks for a login.
     let mal_token = site
         .anon
-        .login("mal", "mal-rides-a-blue-tram")
+        .login("mal", "mal-rides-a-blue-tram", None)
         .await
         .unwrap()
         .token;

@@ -386,6 +386,33 @@ async fn the_client_s_exit_codes_tell_errors_refusals_and_an_unusable_master_apa
     let r = renter.run_with_stdin(&["passwd", "--password-stdin"], "wrong-old-password\nx\n");
     assert_eq!(r.code, 1, "{r:?}");
     assert!(r.stderr.contains("current password is wrong"), "{r:?}");
+    // The CLI keeps this machine's device token past a logout and brings it to the next
+    // login, so a stranger's flood against the account never holds it back (the throttle
+    // itself is tested in accounts.rs); a failure from it is audited as a known device's.
+    renter.ok(&["logout"]);
+    let contexts = std::fs::read_to_string(renter.contexts_file()).unwrap();
+    assert!(
+        contexts.contains("[devices]") && contexts.contains("rex@"),
+        "{contexts}"
+    );
+    let r = renter.run_with_stdin(
+        &["login", "-u", "rex", "--password-stdin"],
+        "not-the-password\n",
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    let audit = site
+        .admin
+        .audit(&yun_api::client::Page::first(100))
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .entries
+            .iter()
+            .any(|e| e.action == "login_failed" && e.detail.contains("a known device")),
+        "{audit:?}"
+    );
+    renter.login("rex", "rex-sails-past-red-buoys");
     let id = listed[0]["id"].as_str().unwrap();
     renter.ok(&["token", "revoke", id]);
     assert_eq!(

@@ -23,7 +23,7 @@ async fn a_renters_day_reads_into_the_wire_types() {
         .unwrap();
     assert_eq!(user.username, "carol");
     let login = anon
-        .login("carol", "carol-rides-a-blue-tram")
+        .login("carol", "carol-rides-a-blue-tram", None)
         .await
         .unwrap();
     let carol = anon.with_token(&login.token);

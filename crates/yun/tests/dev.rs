@@ -37,7 +37,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     assert!(ready.is_ok(), "ready: {ready:?}");
     let health = reqwest::get(format!("{root}/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
-    let admin = anon.with_token(&anon.login("admin", &password).await.unwrap().token);
+    let admin = anon.with_token(&anon.login("admin", &password, None).await.unwrap().token);
     let nodes = admin.nodes(&Page::default()).await.unwrap();
     assert_eq!(nodes.nodes[0].state, NodeState::Ready, "{nodes:?}");
 
@@ -47,7 +47,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     anon.register("ivy", "ivy-rides-a-blue-tram").await.unwrap();
     let ivy = anon.with_token(
         &anon
-            .login("ivy", "ivy-rides-a-blue-tram")
+            .login("ivy", "ivy-rides-a-blue-tram", None)
             .await
             .unwrap()
             .token,
@@ -82,7 +82,7 @@ async fn yun_dev_is_one_command_to_a_working_platform() {
     let anon = Client::new(&dev.root_url()).unwrap();
     let ivy = anon.with_token(
         &anon
-            .login("ivy", "ivy-rides-a-blue-tram")
+            .login("ivy", "ivy-rides-a-blue-tram", None)
             .await
             .unwrap()
             .token,

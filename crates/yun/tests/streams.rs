@@ -548,7 +548,7 @@ async fn ending_a_session_a_password_change_or_revoking_a_token_ends_its_streams
     let (old, new) = ("wes-rides-a-blue-tram", "wes-sails-past-red-buoys");
     let wes = cluster.api.sign_up("wes", old).await.client();
     let anon = cluster.api.client();
-    let second = anon.with_token(&anon.login("wes", old).await.unwrap().token);
+    let second = anon.with_token(&anon.login("wes", old, None).await.unwrap().token);
     let id = second
         .sessions()
         .await
@@ -560,7 +560,7 @@ async fn ending_a_session_a_password_change_or_revoking_a_token_ends_its_streams
     let end = async { wes.end_session(&id).await.unwrap() };
     every_stream_ends_with_the_session(&second, &image, "its end from another session", end).await;
 
-    let third = anon.with_token(&anon.login("wes", old).await.unwrap().token);
+    let third = anon.with_token(&anon.login("wes", old, None).await.unwrap().token);
     let change = async {
         assert_eq!(
             wes.change_password(old, new).await.unwrap().sessions_ended,

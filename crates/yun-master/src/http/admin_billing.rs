@@ -180,6 +180,8 @@ async fn audit(
             .iter()
             .map(|r| AuditEntry {
                 at: wire::rfc3339(r.at),
+                repeats: u32::try_from(r.repeats).unwrap_or(u32::MAX),
+                last_at: wire::rfc3339(r.last_at),
                 actor: r.actor.clone(),
                 action: r.action.clone(),
                 subject: r.subject.clone(),

@@ -5,6 +5,7 @@
 use super::extract::{ApiJson, AuthUser, ClientIp};
 use super::origin;
 use super::wire;
+use crate::accounts::throttle::Attempt;
 use crate::accounts::{hash_password, hash_token, new_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -140,10 +141,12 @@ fn throttled(wait: std::time::Duration) -> ApiError {
     )
 }
 
-/// Counts a failed login (or a wrong current password), in the audit log, and notes
-/// throttling when it starts.
+/// Counts a failed login (or a wrong current password) against what the attempt is counted
+/// by, in the audit log (one entry a day per account, source and kind of attempt, counting its
+/// repeats), and notes throttling when it starts.
 pub(super) async fn login_failed(
     state: &AppState,
+    attempt: Attempt<'_>,
     username: &str,
     who: Option<&str>,
     source: IpAddr,
@@ -152,37 +155,56 @@ pub(super) async fn login_failed(
         Some(id) => format!("user:{id}"),
         None => format!("unknown username:{username}"),
     };
+    let (kind, from) = match attempt {
+        Attempt::Stranger { .. } => ("stranger", format!("from {source}")),
+        Attempt::Known(_) => ("known", format!("from {source}, a known device or session")),
+    };
+    let tally = format!("login_failed {subject} {source} {kind}");
     let _ = state
         .store
-        .audit(
-            "anonymous",
-            "login_failed",
-            &subject,
-            &format!("from {source}"),
-        )
+        .audit_tallied(&tally, "anonymous", "login_failed", &subject, &from)
         .await;
-    if let Some(wait) = state.login_throttle.failed(username, source) {
+    if let Some(wait) = state.login_throttle.failed(attempt) {
         tracing::warn!(%source, wait_s = wait.as_secs(), "logins throttled");
+        let tally = format!("login_throttled {subject} {source} {kind}");
         let _ = state
             .store
-            .audit(
+            .audit_tallied(
+                &tally,
                 "anonymous",
                 "login_throttled",
                 &subject,
-                &format!("from {source}: logins wait {} s", wait.as_secs()),
+                &format!("{from}: logins made to wait (first {} s)", wait.as_secs()),
             )
             .await;
     }
 }
 
+/// The device token, of those a login brought, that is a known device of `username`.
+async fn known_device(
+    state: &AppState,
+    brought: &[String],
+    username: &str,
+) -> ApiResult<Option<String>> {
+    for token in brought {
+        let owner = state.store.known_device_owner(&hash_token(token)).await?;
+        if owner.as_deref() == Some(username) {
+            return Ok(Some(token.clone()));
+        }
+    }
+    Ok(None)
+}
+
 /// Starts a session: a bearer token in the body for scripts (`session: token`, the default),
 /// or, for the console, only an HttpOnly, SameSite=Strict cookie (`session: cookie`; the answer
 /// carries no token, and the login must come from the console's own page and host). After a
-/// few failures, logins for the account or from the address wait (429 with `Retry-After`).
+/// few failures, logins for the account or from the address wait (429 with `Retry-After`);
+/// a login from a known device of the account (the `device` it was given, or the console's
+/// `yun_device` cookie) waits only for that device's own failures.
 #[utoipa::path(post, path = "/auth/login", tag = "accounts", security(()),
     request_body = Credentials,
     responses((status = 200, description = "A new session: `{token, user}`, or `{user}` with the cookie", body = LoginResult,
-        headers(("set-cookie" = String, description = "With `session: cookie`: the session cookie (HttpOnly, SameSite=Strict; over HTTPS `__Host-yun_session`, Secure)")))))]
+        headers(("set-cookie" = String, description = "With `session: cookie`: the session cookie (HttpOnly, SameSite=Strict; over HTTPS `__Host-yun_session`, Secure) and the device cookie (`yun_device`, over HTTPS `__Host-yun_device`)")))))]
 async fn login(
     State(state): State<AppState>,
     ClientIp(source): ClientIp,
@@ -197,7 +219,25 @@ async fn login(
     // A name no account can have is refused by its shape, before the throttle, the audit log
     // or a password check sees it: a flood of made-up names stores nothing.
     yun_core::validate::username(&c.username).map_err(ApiError::from)?;
-    if let Some(wait) = state.login_throttle.wait(&c.username, source) {
+    // A known device of the account waits only for its own failures: a stranger's flood
+    // against the account, or a neighbour's behind the same address, never keeps it out.
+    let https = state.config.serves_https();
+    let cookies = if cookie_mode {
+        super::device_cookie::presented(&parts, https)
+    } else {
+        Vec::new()
+    };
+    let brought: Vec<String> = c.device.iter().cloned().chain(cookies.clone()).collect();
+    let device = known_device(&state, &brought, &c.username).await?;
+    let device_hash = device.as_deref().map(hash_token);
+    let attempt = match &device_hash {
+        Some(hash) => Attempt::Known(hash),
+        None => Attempt::Stranger {
+            username: &c.username,
+            source,
+        },
+    };
+    if let Some(wait) = state.login_throttle.wait(attempt) {
         return Err(throttled(wait));
     }
     let user = state.store.user_by_name(&c.username).await?;
@@ -205,7 +245,7 @@ async fn login(
     // A wrong password for a real account is that account's failure, in the audit log too.
     let known = user.as_ref().map(|u| u.id.clone());
     let Some(user) = user.filter(|_| ok) else {
-        login_failed(&state, &c.username, known.as_deref(), source).await;
+        login_failed(&state, attempt, &c.username, known.as_deref(), source).await;
         return Err(ApiError::new(
             ErrorCode::WrongCredentials,
             "wrong username or password",
@@ -214,7 +254,9 @@ async fn login(
     if user.banned {
         return Err(banned());
     }
-    state.login_throttle.succeeded(&c.username, source);
+    state.login_throttle.succeeded(attempt);
+    // A stranger becomes a known device with this login.
+    let device = device.unwrap_or_else(new_token);
     let token = new_token();
     let lifetime_ms =
         i64::try_from(state.config.session_lifetime.as_millis()).unwrap_or(i64::MAX / 2);
@@ -234,19 +276,24 @@ async fn login(
             lifetime_ms,
             source: &source.to_string(),
             user_agent: &user_agent,
+            device_hash: &hash_token(&device),
         })
         .await?;
     if !cookie_mode {
         return Ok(Json(LoginResult::Token(LoginAnswer {
             token,
             user: wire::user(&user),
+            device,
         }))
         .into_response());
     }
-    let cookie =
-        super::session_cookie::set(&token, lifetime_ms / 1000, state.config.serves_https());
+    let cookie = super::session_cookie::set(&token, lifetime_ms / 1000, https);
+    let device_cookie = super::device_cookie::set(&device, &cookies, https);
     Ok((
-        AppendHeaders([(header::SET_COOKIE, cookie)]),
+        AppendHeaders([
+            (header::SET_COOKIE, cookie),
+            (header::SET_COOKIE, device_cookie),
+        ]),
         Json(LoginResult::Cookie(UserAnswer {
             user: wire::user(&user),
         })),

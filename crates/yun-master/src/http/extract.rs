@@ -90,6 +90,19 @@ pub enum Credential {
     Cookie(String),
 }
 
+/// Every value the request's cookies carry under `name`, in their order.
+pub fn cookie_values<'a>(parts: &'a Parts, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
 /// The caller's credential: the bearer header first, then the console's cookie, under the one
 /// name this master sets (`__Host-yun_session` over HTTPS, which browsers hold to `Path=/`
 /// and no `Domain`). Two cookies of that name mean some page on this host set one of its own
@@ -108,15 +121,7 @@ pub fn credential(parts: &Parts, https: bool) -> Result<Option<Credential>, ApiE
     } else {
         SESSION_COOKIE
     };
-    let mut sessions = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string());
+    let mut sessions = cookie_values(parts, name);
     let first = sessions.next();
     if sessions.next().is_some() {
         tracing::warn!(

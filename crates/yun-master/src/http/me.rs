@@ -129,7 +129,11 @@ async fn change_password(
     ApiJson(c): ApiJson<PasswordChange>,
 ) -> ApiResult<Json<PasswordChanged>> {
     session_required(&u, "changing the password")?;
-    if let Some(wait) = state.login_throttle.wait(&u.username, source) {
+    // Counted by this session alone: a stranger's guesses at the account do not stop its
+    // owner changing the password, and a stolen session guesses no faster than a device.
+    let by_session = format!("session:{}", u.session);
+    let attempt = crate::accounts::throttle::Attempt::Known(&by_session);
+    if let Some(wait) = state.login_throttle.wait(attempt) {
         return Err(ApiError::too_many(
             "too many wrong passwords for this account; try again later",
             wait,
@@ -142,7 +146,7 @@ async fn change_password(
         .ok_or_else(ApiError::unauthorized)?
         .password_hash;
     if !verify_password(c.current_password, Some(stored)).await {
-        super::auth::login_failed(&state, &u.username, Some(&u.id), source).await;
+        super::auth::login_failed(&state, attempt, &u.username, Some(&u.id), source).await;
         return Err(
             ApiError::new(ErrorCode::WrongCredentials, "the current password is wrong")
                 .on("current_password"),

@@ -10,6 +10,7 @@ mod auth;
 mod billing;
 mod code_log;
 mod containers;
+mod device_cookie;
 mod domain_errors;
 mod error;
 mod events;

@@ -153,14 +153,27 @@ pub(super) async fn audit(
     subject: &str,
     detail: &str,
 ) -> StoreResult<()> {
+    insert_audit(tx, None, [actor, action, subject, detail]).await
+}
+
+/// An entry: `[actor, action, subject, detail]`, and the key that tallies its repeats.
+async fn insert_audit(
+    tx: &mut SqliteConnection,
+    tally: Option<&str>,
+    [actor, action, subject, detail]: [&str; 4],
+) -> StoreResult<()> {
+    let now = now_ms();
     sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO audit_log (at, last_at, actor, action, subject, detail, tally) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(now_ms())
+    .bind(now)
+    .bind(now)
     .bind(actor)
     .bind(action)
     .bind(subject)
     .bind(detail)
+    .bind(tally)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -175,17 +188,25 @@ pub(super) fn audit_in(
     detail: &str,
 ) -> StoreResult<()> {
     db.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO audit_log (at, last_at, actor, action, subject, detail) VALUES (?1, ?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(rusqlite::params![now_ms(), actor, action, subject, detail])?;
     Ok(())
 }
 
+/// A tallied entry counts its repeats for this long after its first time, then a new one starts.
+pub const TALLY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
 /// One line of the audit log.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
     pub id: i64,
+    /// When it happened (the first time, for a tallied entry).
     pub at: i64,
+    /// How many times: above 1 only for tallied entries.
+    pub repeats: i64,
+    /// When it happened last.
+    pub last_at: i64,
     pub actor: String,
     pub action: String,
     pub subject: String,
@@ -238,7 +259,46 @@ impl Store {
             .collect())
     }
 
-    /// The newest entries of the audit log.
+    /// Records something that repeats (a failed login for one account from one source): the
+    /// first time in a day it is an entry, every further time that entry's count grows.
+    pub async fn audit_tallied(
+        &self,
+        tally: &str,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let now = now_ms();
+        let mut tx = self.begin().await?;
+        let counted = sqlx::query(
+            "UPDATE audit_log SET repeats = repeats + 1, last_at = ? WHERE tally = ? AND at > ?",
+        )
+        .bind(now)
+        .bind(tally)
+        .bind(now.saturating_sub(TALLY_WINDOW_MS))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if counted == 0 {
+            insert_audit(&mut tx, Some(tally), [actor, action, subject, detail]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes audit entries last seen more than `retention_ms` ago; answers how many.
+    pub async fn purge_audit(&self, retention_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let gone = sqlx::query("DELETE FROM audit_log WHERE last_at < ?")
+            .bind(now_ms().saturating_sub(retention_ms))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     /// The audit log, newest first; `page.after` is an entry id.
     pub async fn audit_log(&self, page: &super::Page) -> StoreResult<Vec<AuditRow>> {
         let after: Option<i64> = page.after.as_deref().and_then(|a| a.parse().ok());
@@ -255,6 +315,8 @@ impl Store {
             .map(|r| AuditRow {
                 id: r.get("id"),
                 at: r.get("at"),
+                repeats: r.get("repeats"),
+                last_at: r.get("last_at"),
                 actor: r.get("actor"),
                 action: r.get("action"),
                 subject: r.get("subject"),

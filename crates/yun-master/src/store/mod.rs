@@ -4,6 +4,7 @@
 
 mod access_tokens;
 mod containers;
+mod devices;
 mod direct;
 mod events;
 mod figures;
@@ -21,6 +22,7 @@ mod users;
 
 pub use access_tokens::{AccessTokenRow, TokenRefusal, MAX_PER_USER as ACCESS_TOKENS_MAX};
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
+pub use devices::DEVICE_LIFETIME_MS;
 pub use events::EventRow;
 pub use images::ImageRow;
 pub use ledger::{Adjusted, AuditRow, Entry, EntryKind, LedgerRow};
@@ -28,7 +30,7 @@ pub use metering::{MeterTick, Prepaid, RunCharge};
 pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::Placement;
-pub use sessions::{CredentialKind, NewSession, SessionRow, SessionUser};
+pub use sessions::{CredentialKind, NewSession, Purged, SessionRow, SessionUser};
 pub use timing::StoreTimings;
 pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken, NodeForgotten};
 pub use url::redacted as redacted_url;

@@ -18,6 +18,9 @@ pub struct NewSession<'a> {
     /// The client's address, as the throttles saw it.
     pub source: &'a str,
     pub user_agent: &'a str,
+    /// The SHA-256 of the device token the login came with or was given; the device is
+    /// remembered for the account with the session.
+    pub device_hash: &'a str,
 }
 
 /// One of a user's sessions as its owner sees it.
@@ -92,8 +95,8 @@ impl Store {
         let (id, now) = (yun_core::new_id(), now_ms());
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_used_at, source, user_agent) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_used_at, source, user_agent, device) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(s.token_hash)
@@ -103,8 +106,10 @@ impl Store {
         .bind(now)
         .bind(s.source)
         .bind(s.user_agent)
+        .bind(s.device_hash)
         .execute(&mut *tx)
         .await?;
+        super::devices::remember(&mut tx, s.user_id, s.device_hash).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -230,21 +235,35 @@ impl Store {
                 .bind(keep)
                 .fetch_all(&mut *tx)
                 .await?;
+        // Whoever knew the old password may have a device of this account: only the device
+        // the change was made from stays known.
+        let forgotten = sqlx::query(
+            "DELETE FROM known_devices WHERE user_id = ? AND token_hash != \
+             COALESCE((SELECT device FROM sessions WHERE id = ?), '')",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         audit(
             &mut tx,
             actor,
             "password_changed",
             &format!("user:{user_id}"),
-            &format!("{} other session(s) ended", ended.len()),
+            &format!(
+                "{} other session(s) ended, {forgotten} other device(s) forgotten",
+                ended.len()
+            ),
         )
         .await?;
         tx.commit().await?;
         Ok(ended)
     }
 
-    /// Deletes sessions past their expiry or idle limit and expired access tokens; answers how
-    /// many of each.
-    pub async fn purge_expired_credentials(&self, idle_ms: i64) -> StoreResult<(u64, u64)> {
+    /// Deletes sessions past their expiry or idle limit, expired access tokens and devices
+    /// unused for a year.
+    pub async fn purge_expired_credentials(&self, idle_ms: i64) -> StoreResult<Purged> {
         let now = now_ms();
         let mut tx = self.begin().await?;
         let sessions =
@@ -259,7 +278,24 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+        let devices = sqlx::query("DELETE FROM known_devices WHERE last_used_at <= ?")
+            .bind(now.saturating_sub(super::DEVICE_LIFETIME_MS))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
-        Ok((sessions, tokens))
+        Ok(Purged {
+            sessions,
+            tokens,
+            devices,
+        })
     }
+}
+
+/// What a purge deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub tokens: u64,
+    pub devices: u64,
 }

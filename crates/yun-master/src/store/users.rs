@@ -143,12 +143,16 @@ impl Store {
                 .bind(user_id)
                 .execute(&mut *tx)
                 .await?;
+            sqlx::query("DELETE FROM known_devices WHERE user_id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
         }
         if done {
             let (action, detail) = if banned {
                 (
                     "user_banned",
-                    "sessions, access tokens and open streams ended",
+                    "sessions, access tokens, known devices and open streams ended",
                 )
             } else {
                 ("user_unbanned", "may log in again")

@@ -38,6 +38,7 @@ pub struct FileConfig {
     pub disk_check_interval: Option<String>,
     pub session_lifetime: Option<String>,
     pub session_idle: Option<String>,
+    pub audit_retention: Option<String>,
     pub registration: Option<String>,
     pub registrations_per_hour: Option<u32>,
     pub trusted_proxies: Option<Vec<String>>,

@@ -142,6 +142,9 @@ pub struct FleetArgs {
     /// How long a login lasts (default 30d); its open consoles and streams end with it.
     #[arg(long, env = "YUN_SESSION_LIFETIME")]
     session_lifetime: Option<String>,
+    /// How long the audit log keeps an entry after it last happened (default 365d).
+    #[arg(long, env = "YUN_AUDIT_RETENTION")]
+    audit_retention: Option<String>,
     /// How new containers are placed: spread (default) or binpack.
     #[arg(long, env = "YUN_PLACEMENT")]
     placement: Option<String>,
@@ -198,6 +201,13 @@ impl FleetArgs {
             anyhow::ensure!(
                 !cfg.session_lifetime.is_zero(),
                 "--session-lifetime must be above zero"
+            );
+        }
+        if let Some(d) = pick(&self.audit_retention, &file.audit_retention) {
+            cfg.audit_retention = super::parse_duration(&d)?;
+            anyhow::ensure!(
+                cfg.audit_retention >= std::time::Duration::from_secs(24 * 3600),
+                "--audit-retention must be a day or more (an operator needs yesterday's log)"
             );
         }
         if let Some(p) = pick(&self.placement, &file.placement) {

@@ -95,9 +95,14 @@ async fn log_in_as(
     username: String,
     password: String,
 ) -> Result<u8, Failure> {
+    let device_key = Contexts::device_key(&master.addr, &username);
     let answer = master
         .client
-        .login(&username, &password)
+        .login(
+            &username,
+            &password,
+            saved.devices.get(&device_key).map(String::as_str),
+        )
         .await
         .map_err(|e| Failure::from_client(&master.addr, e))?;
     let name = contexts::name_of(&master.addr);
@@ -115,6 +120,7 @@ async fn log_in_as(
         },
     );
     saved.current = Some(name);
+    saved.devices.insert(device_key, answer.device);
     saved.save()?;
     eprintln!("logged in to {} as {}", master.addr, answer.user.username);
     Ok(0)

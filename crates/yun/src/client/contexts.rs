@@ -17,6 +17,10 @@ pub struct Contexts {
     pub current: Option<String>,
     #[serde(default)]
     pub contexts: BTreeMap<String, Context>,
+    /// This machine's device tokens, by `username@context`: kept past a logout, so the next
+    /// login is a known device's and no stranger's guesses at the account hold it back.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub devices: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,6 +105,11 @@ impl Contexts {
     /// The context for `addr`, when there is one.
     pub fn for_addr(&self, addr: &str) -> Option<&Context> {
         self.contexts.get(&name_of(addr))
+    }
+
+    /// Where this machine's device token for `username` at `addr` is kept.
+    pub fn device_key(addr: &str, username: &str) -> String {
+        format!("{username}@{}", name_of(addr))
     }
 
     pub fn current(&self) -> Option<&Context> {

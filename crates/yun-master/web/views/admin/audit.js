@@ -4,6 +4,12 @@ import { api } from "../../api.js";
 import { h, credits, when } from "../../dom.js";
 import { table, head, pager } from "./common.js";
 
+// A tallied entry (failed logins for one account from one source) says how often and until when.
+function repeated(e) {
+  if (e.repeats <= 1) return null;
+  return h("span", { class: "muted repeats" }, ` · ${e.repeats} times, last ${when(e.last_at)}`);
+}
+
 export async function auditPage(ctx) {
   document.title = "Audit · yun";
   const cursor = ctx.params.get("cursor") || "";
@@ -29,7 +35,7 @@ export async function auditPage(ctx) {
     table(
       "audit",
       ["When", "Who", "What", "About", "Detail"],
-      log.entries.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, h("code", {}, e.actor)), h("td", {}, e.action), h("td", {}, h("code", {}, e.subject)), h("td", {}, e.detail))),
+      log.entries.map((e) => h("tr", {}, h("td", {}, when(e.at)), h("td", {}, h("code", {}, e.actor)), h("td", {}, e.action), h("td", {}, h("code", {}, e.subject)), h("td", {}, e.detail, repeated(e)))),
     ),
     pager("/admin/audit", cursor, log.next_cursor),
   );
