@@ -786,6 +786,16 @@ async fn a_newcomer_runs_the_demo_from_a_fresh_yun_dev_and_pulls_an_image() {
     )
     .await;
     b.screenshot("demo-container").await;
+    // The demo is built FROM scratch and has no shell: opening the console says so plainly,
+    // not with the engine's error.
+    b.click(".console-form button[type=submit]").await;
+    b.until(
+        "the console says the image has no shell",
+        "const s = document.getElementById('console-status').textContent; \
+         return s.includes('/bin/sh is not there') && !s.includes('OCI') && !s.includes('broke off');",
+    )
+    .await;
+    b.screenshot("demo-console-no-shell").await;
 
     // An image of the renter's own, pulled with a bar per layer, then removed.
     let reference = registry.push_fresh("nova/box", 4);

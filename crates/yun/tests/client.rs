@@ -533,6 +533,37 @@ async fn exec_without_a_tty_keeps_streams_apart_and_stdin_binary() {
     assert_eq!(out, bytes);
     assert!(err.is_empty());
     assert_eq!(exit, 0);
+
+    // The testbox is built FROM scratch: a shell, by path or by name along its PATH, is
+    // refused before the engine runs anything, in words a renter can act on.
+    for shell in ["/bin/sh", "bash"] {
+        let mut ws = lee.exec(&c.id, &[shell], None).await.unwrap();
+        let message = refusal(&mut ws).await;
+        assert!(
+            message.contains(&format!("{shell} is not there"))
+                && !message.contains("OCI"),
+            "{message}"
+        );
+    }
+}
+
+/// Reads an exec that must be refused: its error message.
+async fn refusal(ws: &mut yun_api::client::WebSocket) -> String {
+    use tokio_tungstenite::tungstenite::Message;
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            if let Message::Text(t) = msg.expect("the console answers") {
+                match serde_json::from_str(&t).unwrap() {
+                    ExecServerMessage::Error { message } => return message,
+                    other => panic!("an exec that should not run: {other:?}"),
+                }
+            }
+        }
+        panic!("the console closed without saying why");
+    };
+    tokio::time::timeout(Duration::from_secs(15), read)
+        .await
+        .expect("the refusal comes at once")
 }
 
 /// Reads a non-TTY exec to its end: (stdout, stderr, exit code).

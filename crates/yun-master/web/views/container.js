@@ -233,6 +233,14 @@ function logView(id) {
   return { el, start, stop };
 }
 
+const NOT_OPENED = "the terminal could not start: ";
+
+/** A console that could not open says why in the renter's words; one that broke off says so. */
+function consoleError(error) {
+  if (error.startsWith(NOT_OPENED)) return `The console could not open: ${error.slice(NOT_OPENED.length)}`;
+  return `The console broke off: ${error}`;
+}
+
 /** The console: a command (a shell by default) in the running container, in a terminal. */
 function consoleView(id) {
   const command = h("input", { name: "console-command", value: "/bin/sh", spellcheck: "false", autocapitalize: "none", "aria-label": "Command to run in the console" });
@@ -258,7 +266,9 @@ function consoleView(id) {
     const args = command.value.trim().split(/\s+/).filter(Boolean);
     const q = new URLSearchParams(args.map((a) => ["command", a]));
     view = new TerminalView(screen, `/containers/${encodeURIComponent(id)}/terminal?${q}`, (code, error) => {
-      status.textContent = error ? `The console broke off: ${error}` : `The command exited with ${code}.`;
+      status.textContent = error ? consoleError(error) : `The command exited with ${code}.`;
+      // Nothing ran: no empty screen under the reason.
+      if (error && error.startsWith(NOT_OPENED)) screen.hidden = true;
       status.dataset.exit = code === null ? "" : String(code);
       open.disabled = false;
       closeButton.hidden = true;

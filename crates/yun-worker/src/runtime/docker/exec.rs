@@ -3,11 +3,65 @@
 
 use super::super::{ExecChunk, ExecSession, RuntimeError, RuntimeResult};
 use super::{docker_name, DockerRuntime};
-use bollard::container::LogOutput;
+use bollard::container::{DownloadFromContainerOptions, LogOutput};
 use bollard::exec::{CreateExecOptions, ResizeExecOptions, StartExecOptions, StartExecResults};
 use futures::StreamExt;
 
+/// The search path the engine uses when an image sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 impl DockerRuntime {
+    /// Refuses a program the container does not have, before the engine is asked to run it:
+    /// the engine's answer would be an OCI error after the console opened, and an image built
+    /// `FROM scratch` (the demo's) has no shell at all. A bare name is looked for along the
+    /// container's `PATH`; a relative path is left to the engine.
+    async fn program_is_there(
+        &self,
+        id: &str,
+        program: Option<&String>,
+        path: &str,
+    ) -> RuntimeResult<()> {
+        let Some(program) = program else {
+            return Ok(());
+        };
+        let candidates: Vec<String> = if program.starts_with('/') {
+            vec![program.clone()]
+        } else if program.contains('/') {
+            return Ok(());
+        } else {
+            path.split(':')
+                .filter(|dir| dir.starts_with('/'))
+                .map(|dir| format!("{}/{program}", dir.trim_end_matches('/')))
+                .collect()
+        };
+        for candidate in &candidates {
+            if self.has_path(id, candidate).await? {
+                return Ok(());
+            }
+        }
+        Err(RuntimeError::CommandCannotRun(format!(
+            "{program} is not there (an image built FROM scratch, as the demo is, has no \
+             shell); run a program the image has"
+        )))
+    }
+
+    /// Whether `path` exists in the container's filesystem: the engine's archive call answers
+    /// 404 for one that does not. Only the first piece of the archive is read.
+    async fn has_path(&self, id: &str, path: &str) -> RuntimeResult<bool> {
+        let mut archive = self.docker.download_from_container(
+            &docker_name(id),
+            Some(DownloadFromContainerOptions { path }),
+        );
+        match archive.next().await {
+            Some(Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
+            })) => Ok(false),
+            Some(Err(e)) => Err(e.into()),
+            Some(Ok(_)) | None => Ok(true),
+        }
+    }
+
     pub(super) async fn exec_in(
         &self,
         id: &str,
@@ -21,6 +75,14 @@ impl DockerRuntime {
         if c.state.and_then(|s| s.running) != Some(true) {
             return Err(RuntimeError::NotRunning(id.to_string()));
         }
+        let path = c
+            .config
+            .and_then(|config| config.env)
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|e| e.strip_prefix("PATH=").map(str::to_string))
+            .unwrap_or_else(|| DEFAULT_PATH.to_string());
+        self.program_is_there(id, command.first(), &path).await?;
         let created = self
             .docker
             .create_exec(
