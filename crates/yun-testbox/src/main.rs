@@ -18,6 +18,8 @@
 //!                        is looked up through the container's resolver
 //!   write PATH           try to write a file at PATH and print whether it could
 //!   fill PATH MIB        write MIB mebibytes to the file PATH and print how far it got
+//!   hide PATH MIB        write MIB mebibytes to PATH, delete it and keep it open (the space
+//!                        stays taken, and no file shows it)
 //!   exit CODE            exit with CODE
 //!   sleep SECONDS        sleep (0 = forever)
 
@@ -258,6 +260,28 @@ fn main() {
                 match outcome {
                     Ok(()) => println!("filled {path} {written} MiB"),
                     Err(e) => println!("cannot fill {path} ({e}) after {written} MiB"),
+                }
+                i += 3;
+            }
+            "hide" => {
+                let path = arg(i + 1);
+                let mib: usize = arg(i + 2).parse().expect("MiB");
+                let chunk = vec![7u8; 1 << 20];
+                let outcome = std::fs::File::create(&path).and_then(|mut f| {
+                    for _ in 0..mib {
+                        f.write_all(&chunk)?;
+                    }
+                    f.sync_all()?;
+                    std::fs::remove_file(&path)?;
+                    Ok(f)
+                });
+                match outcome {
+                    Ok(f) => {
+                        // Held open for the life of the process.
+                        std::mem::forget(f);
+                        println!("hid {mib} MiB in a deleted {path}");
+                    }
+                    Err(e) => println!("cannot hide {path} ({e})"),
                 }
                 i += 3;
             }

@@ -132,6 +132,20 @@ pub async fn remove_behind_yuns_back(container_id: &str) {
         .expect("docker rm -f");
 }
 
+/// The testbox with a `VOLUME /data`, as images of databases declare one.
+pub fn volume_testbox_image() -> String {
+    static IMAGE: OnceLock<String> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            let base = testbox_image();
+            let tag = base.rsplit(':').next().unwrap_or("latest");
+            let reference = format!("{TESTBOX_REGISTRY}/yun-testbox-volume:{tag}");
+            build_image(&reference, &format!("FROM {base}\nVOLUME /data\n"), &[]);
+            reference
+        })
+        .clone()
+}
+
 /// The testbox without an entrypoint, so that a create's `command` is the program run (and can
 /// name one the image does not have).
 pub fn plain_testbox_image() -> String {

@@ -25,7 +25,7 @@ pub use cluster::{
 pub use dev::{Cleanup, DevProcess, DevSite, DEV_ADMIN_PASSWORD};
 pub use docker::{
     build_image, busybox_image, docker, image_on_engine, plain_testbox_image,
-    remove_behind_yuns_back, testbox_image, TESTBOX_REGISTRY,
+    remove_behind_yuns_back, testbox_image, volume_testbox_image, TESTBOX_REGISTRY,
 };
 pub use ports::{free_port, PortBlock};
 pub mod procfs;

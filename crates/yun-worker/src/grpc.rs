@@ -131,7 +131,9 @@ fn status_of(e: &RuntimeError) -> Status {
         | RuntimeError::ImageUnavailable { .. } => Status::failed_precondition(msg),
         RuntimeError::ImageTooLarge { .. } => Status::out_of_range(msg),
         RuntimeError::SpecConflict { .. } => Status::already_exists(msg),
-        RuntimeError::NotRunning(_) => Status::failed_precondition(msg),
+        RuntimeError::NotRunning(_) | RuntimeError::OverDisk { .. } => {
+            Status::failed_precondition(msg)
+        }
         RuntimeError::Unsupported(_) => Status::unimplemented(msg),
         RuntimeError::PortUnavailable { port } => {
             let mut s = Status::resource_exhausted(msg);

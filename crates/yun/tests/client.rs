@@ -540,8 +540,7 @@ async fn exec_without_a_tty_keeps_streams_apart_and_stdin_binary() {
         let mut ws = lee.exec(&c.id, &[shell], None).await.unwrap();
         let message = refusal(&mut ws).await;
         assert!(
-            message.contains(&format!("{shell} is not there"))
-                && !message.contains("OCI"),
+            message.contains(&format!("{shell} is not there")) && !message.contains("OCI"),
             "{message}"
         );
     }

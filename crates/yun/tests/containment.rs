@@ -380,9 +380,78 @@ async fn a_container_over_its_plan_s_disk_is_stopped_and_says_why() {
         .await;
         let reason = stopped.status_reason.unwrap_or_default();
         assert!(reason.contains("plan allows 4 MiB"), "{reason}");
+
+        // Started again it would run on over its disk until the next check: it is refused,
+        // says why, and stays suspended.
+        let r = dot
+            .post(&format!("/containers/{}/start", id(&over)), json!({}))
+            .await;
+        assert!(r.status >= 400 && r.status < 500, "{}", r.text);
+        assert!(
+            r.message().contains("cannot start again") && r.message().contains("allows 4 MiB"),
+            "{}",
+            r.text
+        );
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let c = client.container(&id(&over)).await.unwrap();
+        assert_eq!(c.state, ContainerState::Suspended, "{c:?}");
+
+        // A file deleted while it is kept open holds its space where no walk of the layer
+        // sees it: counted from /proc, and stopped the same way.
+        let hider = run(
+            &dot,
+            &image,
+            "tinydisk",
+            &["hide", "/big", "16", "sleep", "0"],
+            false,
+        )
+        .await;
+        let logs = dot.wait_for_logs(&id(&hider), "hid").await;
+        assert!(logs.contains("hid 16 MiB"), "{logs}");
+        let stopped = yun_testkit::until_container(&client, &id(&hider), |c| {
+            c.state == ContainerState::Suspended
+        })
+        .await;
+        let reason = stopped.status_reason.unwrap_or_default();
+        assert!(reason.contains("plan allows 4 MiB"), "{reason}");
     }
+
+    // An image's VOLUME is no way around it: the path is a tmpfs as large as the plan's disk
+    // (and counted in its memory), not an anonymous volume nobody measures.
+    let with_volume = yun_testkit::volume_testbox_image();
+    let r = cluster
+        .admin
+        .post("/admin/images", json!({ "reference": with_volume }))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let voluminous = run(
+        &dot,
+        &with_volume,
+        "tinydisk",
+        &["fill", "/data/big", "16", "sleep", "0"],
+        false,
+    )
+    .await;
+    let logs = dot.wait_for_logs(&id(&voluminous), "fill").await;
+    assert!(
+        logs.contains("cannot fill /data/big") && logs.contains("No space left on device"),
+        "{logs}"
+    );
+    let mounts = std::process::Command::new("docker")
+        .args(["inspect", "--format", "{{json .Mounts}}"])
+        .arg(format!("yun-{}", id(&voluminous)))
+        .output()
+        .unwrap();
+    let mounts = String::from_utf8_lossy(&mounts.stdout);
+    assert!(
+        !mounts.contains("\"volume\""),
+        "no anonymous volume: {mounts}"
+    );
+
     // The one within its disk runs on.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let still = client.container(&id(&within)).await.unwrap();
     assert_eq!(still.state, ContainerState::Running, "{still:?}");
+    let c = client.container(&id(&voluminous)).await.unwrap();
+    assert_eq!(c.state, ContainerState::Running, "{c:?}");
 }

@@ -91,6 +91,17 @@ pub async fn start(
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {
             revert(state, &row).await;
+            // The node said no (a container over its disk): it is not to run, so the
+            // reconciler must not start it behind the renter's back either.
+            if matches!(e, crate::nodes::NodeError::Refused(_)) {
+                if let Err(e) = state
+                    .store
+                    .transition(&row.id, &[row.state], row.state, Some(row.desired_state))
+                    .await
+                {
+                    tracing::error!(container = row.id, error = %e, "could not restore the desired state");
+                }
+            }
             return Err(ContainerError::node(&row.node_name, e));
         }
     }

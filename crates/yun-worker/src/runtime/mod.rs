@@ -125,6 +125,8 @@ pub enum RuntimeError {
     NotFound(String),
     #[error("the engine accepted the container with a warning, so it was removed: {0}")]
     CreateWarning(String),
+    #[error("it holds {} MiB in its filesystem and its plan allows {} MiB, so it cannot start again: remove it, or run a new one on a plan with more disk", held >> 20, allowed >> 20)]
+    OverDisk { held: u64, allowed: u64 },
     #[error("container {0} is not running; start it first")]
     NotRunning(String),
     #[error("this runtime cannot do that: {0}")]

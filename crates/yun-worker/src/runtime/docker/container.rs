@@ -2,8 +2,8 @@
 
 use super::super::{ContainerStatus, DockerState, RuntimeError, RuntimeResult};
 use super::{
-    docker_name, is_not_found, DockerRuntime, LABEL_CLUSTER, LABEL_CONTAINER, LABEL_NODE,
-    LABEL_OWNER, LABEL_SPEC,
+    docker_name, is_not_found, DockerRuntime, LABEL_CLUSTER, LABEL_CONTAINER, LABEL_DISK,
+    LABEL_NODE, LABEL_OWNER, LABEL_SPEC,
 };
 use bollard::container::{
     Config, CreateContainerOptions, InspectContainerOptions, ListContainersOptions,
@@ -13,6 +13,7 @@ use bollard::models::{
     ContainerInspectResponse, ContainerStateStatusEnum, ContainerSummary, EndpointSettings,
     HostConfig, HostConfigLogConfig, PortBinding,
 };
+use futures::StreamExt;
 use std::collections::HashMap;
 use yun_core::ContainerSpec;
 
@@ -51,8 +52,28 @@ impl DockerRuntime {
             (LABEL_CONTAINER.to_string(), spec.container_id.clone()),
             (LABEL_OWNER.to_string(), spec.owner_id.clone()),
             (LABEL_SPEC.to_string(), hash),
+            (LABEL_DISK.to_string(), spec.limits.disk_bytes.to_string()),
         ]);
         let mut config = container_config(spec, labels, &network, self.options.publish_address);
+        // An image's VOLUMEs would be anonymous volumes that no disk check counts: each gets a
+        // tmpfs instead, as large as the plan's disk, counted in its memory, emptied when it
+        // stops (volumes that keep data are their own resource).
+        let volumes = self.image_volumes(&image).await?;
+        if let Some(hc) = config.host_config.as_mut() {
+            let size = match spec.limits.disk_bytes {
+                0 => spec.limits.memory_bytes,
+                disk => disk,
+            };
+            let tmpfs = hc.tmpfs.get_or_insert_with(HashMap::new);
+            for path in volumes {
+                tmpfs
+                    .entry(path)
+                    .or_insert_with(|| format!("rw,nosuid,nodev,size={size}"));
+            }
+            if tmpfs.is_empty() {
+                hc.tmpfs = None;
+            }
+        }
         if self.enforces_disk() && spec.limits.disk_bytes > 0 {
             if let Some(hc) = config.host_config.as_mut() {
                 hc.storage_opt = Some(HashMap::from([(
@@ -86,6 +107,18 @@ impl DockerRuntime {
                 .unwrap_or(RuntimeError::Docker(e)));
         }
         self.inspect(&spec.container_id).await
+    }
+
+    /// The paths an image declares as `VOLUME`s.
+    async fn image_volumes(&self, image: &str) -> RuntimeResult<Vec<String>> {
+        let inspected = self.docker.inspect_image(image).await?;
+        let mut paths: Vec<String> = inspected
+            .config
+            .and_then(|c| c.volumes)
+            .map(|v| v.into_keys().collect())
+            .unwrap_or_default();
+        paths.sort();
+        Ok(paths)
     }
 
     pub(super) async fn inspect(&self, id: &str) -> RuntimeResult<ContainerStatus> {
@@ -168,7 +201,30 @@ impl DockerRuntime {
                 ..Default::default()
             }))
             .await?;
-        Ok(list.iter().filter_map(status_from_summary).collect())
+        let mut statuses: Vec<ContainerStatus> =
+            list.iter().filter_map(status_from_summary).collect();
+        if with_sizes {
+            // What a running container holds counts wherever it wrote: its layer, and files
+            // it deleted but keeps open, which no walk of the layer sees.
+            let running: Vec<Option<String>> = statuses
+                .iter()
+                .map(|s| (s.state == DockerState::Running).then(|| s.docker_id.clone()))
+                .collect();
+            let held = futures::stream::iter(running)
+                .map(|docker_id| async move {
+                    match docker_id {
+                        Some(docker_id) => self.held_in_deleted_files(&docker_id).await,
+                        None => 0,
+                    }
+                })
+                .buffered(4)
+                .collect::<Vec<u64>>()
+                .await;
+            for (status, held) in statuses.iter_mut().zip(held) {
+                status.size_rw += held;
+            }
+        }
+        Ok(statuses)
     }
 
     pub(super) async fn remove(&self, id: &str) -> RuntimeResult<()> {

@@ -9,6 +9,7 @@ mod engine;
 mod events;
 mod exec;
 mod firewall;
+mod held_files;
 mod images;
 mod log_reader;
 mod logs;
@@ -34,6 +35,8 @@ pub const LABEL_NODE: &str = "yun.node";
 pub const LABEL_CONTAINER: &str = "yun.container";
 pub const LABEL_OWNER: &str = "yun.owner";
 pub const LABEL_SPEC: &str = "yun.spec";
+/// The plan's disk in bytes, so a start can refuse a container that still holds more.
+pub const LABEL_DISK: &str = "yun.disk";
 
 #[derive(Debug, Clone)]
 pub struct DockerOptions {

@@ -1,8 +1,8 @@
 //! Start, stop and restart. Each is idempotent and answers with the container's new status.
 
 use super::super::{ContainerStatus, DockerState, RuntimeError, RuntimeResult};
-use super::{docker_name, is_not_found, DockerRuntime};
-use bollard::container::{RestartContainerOptions, StopContainerOptions};
+use super::{docker_name, is_not_found, DockerRuntime, LABEL_DISK};
+use bollard::container::{InspectContainerOptions, RestartContainerOptions, StopContainerOptions};
 
 impl DockerRuntime {
     async fn require(&self, id: &str) -> RuntimeResult<ContainerStatus> {
@@ -11,9 +11,37 @@ impl DockerRuntime {
             .ok_or_else(|| RuntimeError::NotFound(id.to_string()))
     }
 
+    /// Refuses to start a container that holds more than its plan's disk (one the disk check
+    /// stopped, which would otherwise run on over it until the next check).
+    async fn within_disk(&self, id: &str) -> RuntimeResult<()> {
+        let Some((labels, _)) = self.owned(id).await? else {
+            return Err(RuntimeError::NotFound(id.to_string()));
+        };
+        let allowed: u64 = labels
+            .get(LABEL_DISK)
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        if allowed == 0 {
+            return Ok(());
+        }
+        let measured = self
+            .docker
+            .inspect_container(
+                &docker_name(id),
+                Some(InspectContainerOptions { size: true }),
+            )
+            .await?;
+        let held = measured.size_rw.map_or(0, |s| s.max(0) as u64);
+        if held > allowed {
+            return Err(RuntimeError::OverDisk { held, allowed });
+        }
+        Ok(())
+    }
+
     pub(super) async fn start(&self, id: &str) -> RuntimeResult<ContainerStatus> {
         let status = self.require(id).await?;
         if status.state != DockerState::Running {
+            self.within_disk(id).await?;
             match self
                 .docker
                 .start_container::<String>(&docker_name(id), None)
