@@ -137,6 +137,8 @@ pub struct PullProgress {
     pub layer: String,
     pub current: u64,
     pub total: u64,
+    /// Bytes fetched from the registry by the pull so far.
+    pub downloaded: u64,
 }
 
 /// What a pull under way says: progress, then the image once it is on the host.

@@ -226,6 +226,7 @@ impl From<PullUpdate> for v1::PullProgress {
                 current: p.current,
                 total: p.total,
                 image: None,
+                downloaded: p.downloaded,
             },
             PullUpdate::Done(image) => v1::PullProgress {
                 status: "done".into(),
@@ -245,6 +246,7 @@ impl From<v1::PullProgress> for PullUpdate {
                 layer: p.layer,
                 current: p.current,
                 total: p.total,
+                downloaded: p.downloaded,
             }),
         }
     }
@@ -405,6 +407,7 @@ mod tests {
                 layer: "l1".into(),
                 current: 1,
                 total: 2,
+                downloaded: 3,
             }),
         ] {
             assert_eq!(

@@ -13,6 +13,7 @@ mod docker;
 mod ports;
 mod process;
 mod registry;
+pub mod rogue_registry;
 mod scrape;
 mod service;
 mod typed;

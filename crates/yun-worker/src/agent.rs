@@ -60,6 +60,7 @@ async fn register<R: Runtime>(
     let scope = Scope {
         cluster_id: resp.cluster_id,
         node_id: resp.node_id,
+        allowed_registries: resp.allowed_registries,
     };
     Ok((scope, interval(resp.heartbeat_interval_ms)))
 }

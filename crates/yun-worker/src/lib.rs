@@ -7,6 +7,7 @@ mod log_batches;
 pub mod membership;
 pub mod metrics;
 pub mod pulls;
+pub mod registry;
 pub mod runtime;
 pub mod stats;
 

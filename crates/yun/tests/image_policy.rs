@@ -258,14 +258,17 @@ async fn an_image_over_the_size_limit_is_refused_and_nothing_is_kept() {
         "removed again"
     );
 
-    // Nothing recorded, nothing charged; an image within the limit is pulled.
+    // Nothing recorded; the refused pulls are charged for what they downloaded, as a
+    // finished one is (1 credit a MiB): nothing for the one the manifest refused, a MiB's
+    // price for the zeros' few KiB.
     let images = zoe.get("/images").await;
     assert!(
         !images.text.contains("big-") && !images.text.contains("zeros-"),
         "{}",
         images.text
     );
-    assert_eq!(zoe.balance().await, balance);
+    assert_eq!(zoe.balance().await, balance - 1);
+    assert!(r.message().contains("charged 1 credit"), "{}", r.message());
     let small = registry.push_fresh(&format!("small-{scope}"), 1);
     let r = zoe.post("/images/pull", json!({"reference": small})).await;
     assert_eq!(r.status, 201, "{}", r.text);

@@ -31,4 +31,5 @@ mod payments;
 mod prometheus;
 mod reconcile;
 mod refusals;
+mod registry_hops;
 mod streams;

@@ -66,30 +66,21 @@ pub struct PullStarted {
     node: String,
     per_mib: i64,
     progress: BoxStream<'static, Result<PullUpdate, NodeError>>,
+    /// Bytes the node fetched so far, as its progress said.
+    downloaded: u64,
 }
 
-/// A failed pull in a summary: the engine's own words can carry the first bytes of whatever
-/// service answered at that address, so they are logged, never sent.
+/// A failed pull, in the node's words: the worker is the registry client and says what
+/// happened in its own summary (a refused hop, a missing image, a wrong digest), never with
+/// the bytes a registry or another service answered.
 fn pull_error(reference: &str, node: &str, e: NodeError) -> ApiError {
     if let NodeError::Refused(raw) = &e {
         tracing::info!(reference, node, error = raw, "pull failed");
-        let lower = raw.to_ascii_lowercase();
-        let why = if lower.contains("manifest unknown")
-            || lower.contains("not found")
-            || lower.contains("does not exist")
-        {
-            "the registry has no such image or tag"
-        } else if lower.contains("unauthorized")
-            || lower.contains("denied")
-            || lower.contains("authentication required")
-        {
-            "the registry refused: it wants credentials, or the repository is not public"
-        } else {
-            "the registry could not be reached or did not answer as an image registry"
-        };
+        let prefix = format!("image {reference} is not on this node and could not be pulled: ");
+        let why = raw.strip_prefix(&prefix).unwrap_or(raw);
         ApiError::new(
             ErrorCode::ImageUnavailable,
-            format!("could not pull '{reference}': {why}. Check the name and that its registry is reachable"),
+            format!("could not pull '{reference}': {why}"),
         )
         .on("reference")
     } else {
@@ -156,6 +147,7 @@ pub async fn start_pull(
         node: node.node.name.clone(),
         per_mib,
         progress,
+        downloaded: 0,
     })
 }
 
@@ -204,14 +196,59 @@ impl PullStarted {
             Some(Ok(PullUpdate::Done(info))) => {
                 PullEvent::Done(finish_pull(state, owner, reference, self.per_mib, info).await)
             }
-            Some(Ok(PullUpdate::Progress(p))) => PullEvent::Progress(WirePullEvent::Progress {
-                status: p.status,
-                layer: p.layer,
-                current: p.current,
-                total: p.total,
-            }),
-            None => PullEvent::Done(Err(ApiError::internal("the pull ended without a result"))),
-            Some(Err(e)) => PullEvent::Done(Err(pull_error(reference, &self.node, e))),
+            Some(Ok(PullUpdate::Progress(p))) => {
+                self.downloaded = self.downloaded.max(p.downloaded);
+                PullEvent::Progress(WirePullEvent::Progress {
+                    status: p.status,
+                    layer: p.layer,
+                    current: p.current,
+                    total: p.total,
+                })
+            }
+            None => {
+                charge_stopped(state, owner, reference, self.per_mib, self.downloaded).await;
+                PullEvent::Done(Err(ApiError::internal("the pull ended without a result")))
+            }
+            Some(Err(e)) => {
+                let mut refusal = pull_error(reference, &self.node, e);
+                let charged =
+                    charge_stopped(state, owner, reference, self.per_mib, self.downloaded).await;
+                if let Some(charged) = charged {
+                    refusal.message = format!(
+                        "{}; it downloaded {} MiB before it stopped, charged {charged} credit(s)",
+                        refusal.message,
+                        self.downloaded.div_ceil(1 << 20)
+                    );
+                }
+                PullEvent::Done(Err(refusal))
+            }
+        }
+    }
+}
+
+/// A pull that stopped costs what it downloaded, as a finished one does; answers the charge
+/// when there was one.
+async fn charge_stopped(
+    state: &AppState,
+    owner: &str,
+    reference: &str,
+    per_mib: i64,
+    downloaded: u64,
+) -> Option<i64> {
+    if per_mib == 0 || downloaded == 0 {
+        return None;
+    }
+    let price = per_mib.saturating_mul(downloaded.div_ceil(1 << 20) as i64);
+    match state
+        .store
+        .charge_failed_pull(owner, reference, downloaded, price)
+        .await
+    {
+        Ok(0) => None,
+        Ok(charged) => Some(charged),
+        Err(e) => {
+            tracing::error!(error = %e, owner, reference, "could not charge a stopped pull");
+            None
         }
     }
 }

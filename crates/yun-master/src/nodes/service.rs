@@ -263,6 +263,7 @@ impl RegistryService for RegistryGrpc {
             node_id,
             cluster_id: self.state.cluster_id.clone(),
             heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
+            allowed_registries: self.state.config.allowed_registries.clone(),
         }))
     }
 

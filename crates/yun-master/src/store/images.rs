@@ -91,7 +91,46 @@ impl Store {
         Ok(Some(image))
     }
 
-    /// The public catalog and the user's own images.
+    /// Charges a pull that stopped (refused, too large, broken off) for what it downloaded:
+    /// `price`, or the whole balance when that is less (a balance never goes below zero).
+    /// Answers what was charged.
+    pub async fn charge_failed_pull(
+        &self,
+        owner_id: &str,
+        reference: &str,
+        downloaded: u64,
+        price: i64,
+    ) -> StoreResult<i64> {
+        if price <= 0 {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let balance: i64 = sqlx::query_scalar("SELECT balance FROM users WHERE id = ?")
+            .bind(owner_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or(0);
+        let amount = price.min(balance.max(0));
+        if amount > 0 {
+            let entry = super::Entry {
+                user_id: owner_id.to_string(),
+                kind: super::EntryKind::Pull,
+                amount: -amount,
+                reference: format!("pull:{reference}"),
+                idempotency_key: format!("failed-pull:{}", yun_core::new_id()),
+                note: format!("a pull of {reference} that stopped after {downloaded} bytes"),
+            };
+            if super::ledger::post(&mut tx, owner_id, 0, &[entry])
+                .await?
+                .is_none()
+            {
+                return Ok(0);
+            }
+        }
+        tx.commit().await?;
+        Ok(amount)
+    }
+
     /// The public catalog and `user_id`'s own images, in the order they were recorded;
     /// `page.after` is an image id.
     pub async fn visible_images(

@@ -14,6 +14,8 @@ use yun_core::ContainerSpec;
 pub struct Scope {
     pub cluster_id: String,
     pub node_id: String,
+    /// The operator's `allowed_registries`, which every hop of a pull is checked against.
+    pub allowed_registries: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -26,7 +26,13 @@ impl DockerRuntime {
     pub(super) async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
         let scope = self.scope()?;
         let hash = spec.hash();
-        let image = super::images::pinned(&self.docker, &spec.image, &spec.image_id).await?;
+        let image = super::images::pinned(
+            &self.docker,
+            &spec.image,
+            &spec.image_id,
+            &scope.allowed_registries,
+        )
+        .await?;
         // Two creates of one container (a retry beside a first attempt) meet here, and the
         // second finds the first's container; other containers of the owner go on in parallel.
         let container_lock = self.container_locks.get(&spec.container_id);

@@ -2,7 +2,8 @@
 
 use super::super::{ImageInfo, PullProgress, RuntimeError, RuntimeResult};
 use super::is_not_found;
-use bollard::image::{CreateImageOptions, RemoveImageOptions};
+use crate::registry::{PullError, PullPolicy, Step, Tally};
+use bollard::image::{ImportImageOptions, RemoveImageOptions};
 use bollard::Docker;
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -42,17 +43,22 @@ pub(super) async fn pinned(
     docker: &Docker,
     reference: &str,
     image_id: &str,
+    allowed: &[String],
 ) -> RuntimeResult<String> {
+    // The content was measured when it was recorded; the same digest weighs the same.
+    let policy = PullPolicy {
+        max_bytes: 0,
+        allowed: allowed.to_vec(),
+    };
     if image_id.is_empty() {
-        ensure_present(docker, reference).await?;
+        ensure_present(docker, reference, &policy).await?;
         return Ok(reference.to_string());
     }
     if inspect(docker, image_id).await?.is_some() {
         return Ok(image_id.to_string());
     }
     let (tx, _rx) = mpsc::channel(1);
-    // The content was measured when it was recorded; the same digest weighs the same.
-    let pulled = pull(docker, reference, true, 0, tx).await?;
+    let pulled = pull(docker, reference, true, &policy, tx).await?;
     if pulled.docker_id != image_id {
         return Err(RuntimeError::ImageUnavailable {
             reference: reference.to_string(),
@@ -65,107 +71,136 @@ pub(super) async fn pinned(
     Ok(image_id.to_string())
 }
 
-pub(super) async fn ensure_present(docker: &Docker, reference: &str) -> RuntimeResult<ImageInfo> {
+pub(super) async fn ensure_present(
+    docker: &Docker,
+    reference: &str,
+    policy: &PullPolicy,
+) -> RuntimeResult<ImageInfo> {
     if let Some(info) = inspect(docker, reference).await? {
         return Ok(info);
     }
     let (tx, _rx) = mpsc::channel(1);
-    pull(docker, reference, true, 0, tx).await
+    pull(docker, reference, true, policy, tx).await
 }
 
-/// Pulls `reference` (unless `always` is false and it is here). With `max_bytes` above 0 the
-/// image may weigh that much at most: checked by its registry's manifest before the pull when
-/// it can be read, by the layers' sizes as the download reports them (the pull is cancelled
-/// when they pass it), and by its unpacked size afterwards (it is removed again).
+/// Pulls `reference` (unless `always` is false and it is here), within `policy`: the worker
+/// fetches it from its registry itself (`crate::registry`: every hop checked, every digest
+/// verified, the download and what it unpacks to counted and stopped at the limit), then the
+/// engine loads the finished archive. The engine never talks to a registry.
 pub(super) async fn pull(
     docker: &Docker,
     reference: &str,
     always: bool,
-    max_bytes: u64,
+    policy: &PullPolicy,
     progress: mpsc::Sender<PullProgress>,
 ) -> RuntimeResult<ImageInfo> {
     let too_large = |size: u64, seen: &'static str| RuntimeError::ImageTooLarge {
         reference: reference.to_string(),
         size,
-        limit: max_bytes,
+        limit: policy.max_bytes,
         seen,
+    };
+    let unavailable = |message: String| RuntimeError::ImageUnavailable {
+        reference: reference.to_string(),
+        message,
     };
     if !always {
         if let Some(info) = inspect(docker, reference).await? {
             return Ok(info);
         }
     }
-    if max_bytes > 0 {
-        if let Some(size) = super::manifest::compressed_size(reference).await {
-            if size > max_bytes {
-                return Err(too_large(size, "its registry's manifest"));
-            }
-        }
-    }
-    let mut download = DownloadSize::default();
-    let options = CreateImageOptions {
-        from_image: reference.to_string(),
-        ..Default::default()
-    };
-    let mut stream = docker.create_image(Some(options), None, None);
-    while let Some(item) = stream.next().await {
-        let info = item.map_err(|e| RuntimeError::ImageUnavailable {
-            reference: reference.to_string(),
-            message: e.to_string(),
-        })?;
-        let detail = info.progress_detail.unwrap_or_default();
-        let status = info.status.unwrap_or_default();
-        // The engine's "Pulling from REPO" line carries the tag in `id`; it is not a layer.
-        let layer = if status.starts_with("Pulling from ") {
-            String::new()
-        } else {
-            info.id.unwrap_or_default()
-        };
-        let total = detail.total.unwrap_or(0).max(0) as u64;
-        if max_bytes > 0 && status == "Downloading" && !layer.is_empty() {
-            let sum = download.layer(&layer, total);
-            if sum > max_bytes {
-                // Dropping the stream closes the request, which stops the engine's pull.
-                return Err(too_large(sum, "its download"));
-            }
-        }
+    let send = |status: &str, layer: &str, current: u64, total: u64, downloaded: u64| {
         // A slow reader must not stall the pull: progress is best effort.
         let _ = progress.try_send(PullProgress {
-            status,
-            layer,
-            current: detail.current.unwrap_or(0).max(0) as u64,
+            status: status.to_string(),
+            layer: layer.to_string(),
+            current,
             total,
+            downloaded,
         });
-    }
-    let info = inspect(docker, reference)
+    };
+    let mut tally = Tally::default();
+    let mut reported = 0u64;
+    let fetched = crate::registry::fetch(
+        reference,
+        policy,
+        &std::env::temp_dir(),
+        &mut tally,
+        |step| match step {
+            Step::Layers(layers) => {
+                for (layer, total) in layers {
+                    send("Pulling fs layer", layer, 0, *total, 0);
+                }
+            }
+            Step::Downloading {
+                layer,
+                current,
+                total,
+                tally,
+            } => {
+                // About every 256 KiB, so a fast pull is not a flood of messages.
+                if current == total || tally.downloaded >= reported + (256 << 10) {
+                    reported = tally.downloaded;
+                    send("Downloading", layer, current, total, tally.downloaded);
+                }
+            }
+            Step::Downloaded {
+                layer,
+                total,
+                tally,
+            } => send("Download complete", layer, total, total, tally.downloaded),
+        },
+    )
+    .await;
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            // The last word on what was downloaded, for the charge of a failed pull.
+            send("failed", "", 0, 0, tally.downloaded);
+            return Err(match e {
+                PullError::TooLarge { size, seen } => too_large(size, seen),
+                other => unavailable(other.to_string()),
+            });
+        }
+    };
+    let loaded = load(docker, &fetched.archive).await;
+    let _ = tokio::fs::remove_file(&fetched.archive).await;
+    loaded.map_err(|e| unavailable(format!("the engine could not load it: {e}")))?;
+    let name = crate::registry::reference::repo_tag(reference).unwrap_or(fetched.image_id.clone());
+    let info = inspect(docker, &name)
         .await?
-        .ok_or_else(|| RuntimeError::ImageUnavailable {
-            reference: reference.to_string(),
-            message: "the pull ended without the image".into(),
-        })?;
-    if max_bytes > 0 && info.size_bytes > max_bytes {
+        .ok_or_else(|| unavailable("the engine loaded it without its name".into()))?;
+    if info.docker_id != fetched.image_id {
+        return Err(unavailable(
+            "the engine loaded other content than was fetched".into(),
+        ));
+    }
+    if policy.max_bytes > 0 && info.size_bytes > policy.max_bytes {
         remove(docker, reference, &info.docker_id).await?;
         return Err(too_large(info.size_bytes, "its unpacked size"));
     }
+    send("Pull complete", "", 0, 0, fetched.tally.downloaded);
     Ok(ImageInfo {
+        reference: reference.to_string(),
         pulled: true,
         ..info
     })
 }
 
-/// The size of a download as its progress reports it: each layer's total, summed.
-#[derive(Default)]
-struct DownloadSize {
-    layers: std::collections::HashMap<String, u64>,
-}
-
-impl DownloadSize {
-    /// Notes a layer's reported total; answers the download's size so far.
-    fn layer(&mut self, id: &str, total: u64) -> u64 {
-        let known = self.layers.entry(id.to_string()).or_default();
-        *known = (*known).max(total);
-        self.layers.values().sum()
+/// `docker load` of an archive, streamed from its file.
+async fn load(docker: &Docker, archive: &std::path::Path) -> Result<(), String> {
+    let file = tokio::fs::File::open(archive)
+        .await
+        .map_err(|e| e.to_string())?;
+    let body = tokio_util::io::ReaderStream::new(file).filter_map(|chunk| async { chunk.ok() });
+    let mut answers = docker.import_image_stream(ImportImageOptions { quiet: true }, body, None);
+    while let Some(answer) = answers.next().await {
+        let answer = answer.map_err(|e| e.to_string())?;
+        if let Some(error) = answer.error {
+            return Err(error);
+        }
     }
+    Ok(())
 }
 
 /// Removes what a pull of `reference` brought, never by force: the tag if it still names
@@ -196,20 +231,5 @@ pub(super) async fn remove(docker: &Docker, reference: &str, docker_id: &str) ->
             Ok(())
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DownloadSize;
-
-    #[test]
-    fn a_download_is_the_sum_of_its_layers_totals() {
-        let mut d = DownloadSize::default();
-        assert_eq!(d.layer("a", 3 << 20), 3 << 20);
-        // The same layer reported again does not count twice.
-        assert_eq!(d.layer("a", 3 << 20), 3 << 20);
-        assert_eq!(d.layer("b", 2 << 20), 5 << 20);
-        assert_eq!(d.layer("a", 0), 5 << 20, "a total never shrinks");
     }
 }

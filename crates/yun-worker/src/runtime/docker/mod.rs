@@ -13,7 +13,6 @@ mod held_files;
 mod images;
 mod log_reader;
 mod logs;
-mod manifest;
 mod network;
 mod power;
 mod scratch;
@@ -167,7 +166,11 @@ impl Runtime for DockerRuntime {
         max_bytes: u64,
         progress: tokio::sync::mpsc::Sender<PullProgress>,
     ) -> RuntimeResult<ImageInfo> {
-        images::pull(&self.docker, reference, always, max_bytes, progress).await
+        let policy = crate::registry::PullPolicy {
+            max_bytes,
+            allowed: self.scope()?.allowed_registries,
+        };
+        images::pull(&self.docker, reference, always, &policy, progress).await
     }
 
     async fn remove_image(&self, reference: &str, docker_id: &str) -> RuntimeResult<()> {
