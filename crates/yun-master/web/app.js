@@ -164,4 +164,6 @@ document.addEventListener("click", (e) => {
 });
 window.addEventListener("popstate", draw);
 
+// Every file arrived: boot.js need not start the console again.
+sessionStorage.removeItem("yun-boot-retries");
 session.refresh().then(draw, (e) => replace(view, h("p", { class: "form-error" }, e.message)));

@@ -125,55 +125,29 @@ impl Browser {
         self.client.goto(url).await.expect("the page opens");
     }
 
-    /// Opens the console's page at `url` and waits until `css` shows; under a loaded suite
-    /// the first load has stayed at "Loading…" (not understood yet: see the issue note), so it
-    /// loads the page again, at most twice, and prints what the stuck page had loaded.
+    /// Opens the console's page at `url` and waits until `css` shows.
     pub async fn open_page(&self, url: &str, css: &str) {
-        for _ in 0..3 {
-            self.goto(url).await;
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-            while tokio::time::Instant::now() < deadline {
-                let found = self.client.find(Locator::Css(css)).await.is_ok();
-                if found {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            let loaded = self.eval(STUCK_PAGE).await;
-            eprintln!(
-                "open_page: no {css} on {url} after 10 s; loading it again. The page had: {loaded}"
-            );
-        }
+        self.goto(url).await;
         self.find(css).await;
     }
 
     /// The element `css` matches once it exists (within 30 s: the suite loads the machine).
-    /// A console page that never started (still "Loading…", seen under a loaded suite and not
-    /// understood yet) is reported with what it had loaded and loaded once more.
+    /// A console page that never started is reported with every request it completed.
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        let wait = |limit| {
-            self.client
-                .wait()
-                .at_most(limit)
-                .for_element(Locator::Css(css))
-        };
-        let first = wait(Duration::from_secs(30)).await;
-        let found = match first {
-            Err(_) if self.stuck_loading().await => {
-                let loaded = self.eval(STUCK_PAGE).await;
-                eprintln!("find: the page never started; loading it again. It had: {loaded}");
-                self.client.refresh().await.expect("reloading the page");
-                wait(Duration::from_secs(30)).await
-            }
-            other => other,
-        };
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await;
         match found {
             Ok(el) => el,
             Err(e) => {
                 self.screenshot("failed").await;
                 let url = self.client.current_url().await.map(|u| u.to_string());
                 let loaded = self.eval(STUCK_PAGE).await;
-                panic!("no {css} on {url:?} (see target/screenshots/failed.png): {e}; the page had {loaded}")
+                let stuck = self.stuck_loading().await;
+                panic!("no {css} on {url:?} (see target/screenshots/failed.png; still at Loading: {stuck}): {e}; the page had {loaded}")
             }
         }
     }

@@ -1030,3 +1030,35 @@ async fn a_renters_service_never_sees_the_consoles_cookie_and_a_tossed_cookie_ru
     b.screenshot("tossed-cookie-refused").await;
     mal.remove_container(&c.id).await.unwrap();
 }
+
+/// A file of the console that fails to arrive (a browser aborts requests under way when the
+/// machine's network changes: Chromium's ERR_NETWORK_CHANGED, which Docker making networks for
+/// other tests on this host set off, and which left the page at "Loading…" for good) starts
+/// the console again; after two tries it says what happened instead of loading forever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_console_whose_file_failed_to_arrive_starts_again_or_says_so() {
+    let site = DevSite::start(YUN, None).await;
+    let b = Browser::start(1280, 900).await;
+    b.open_page(&format!("{}/login", site.root), "input[name=username]")
+        .await;
+    // The module graph fails as it does when a request is aborted: its script's error event.
+    b.eval("window.beforeRetry = true; document.getElementById('app').dispatchEvent(new Event('error')); return true;")
+        .await;
+    b.until(
+        "the page is loaded again and the console starts",
+        "return window.beforeRetry === undefined && !!document.querySelector('input[name=username]');",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return sessionStorage.getItem('yun-boot-retries');")
+            .await,
+        serde_json::Value::Null,
+        "a console that started forgets the retries"
+    );
+    // When the files keep failing, it stops trying and says so.
+    b.eval("sessionStorage.setItem('yun-boot-retries', '2'); document.getElementById('app').dispatchEvent(new Event('error')); return true;")
+        .await;
+    let said = b.find("#boot-failed").await.text().await.unwrap();
+    assert!(said.contains("Reload the page"), "{said}");
+    b.screenshot("boot-failed").await;
+}

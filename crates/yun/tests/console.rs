@@ -129,7 +129,7 @@ async fn the_console_is_embedded_precompressed_and_locked_down() {
     assert!(h.contains_key("referrer-policy"));
     let etag = h["etag"].to_str().unwrap().to_string();
     let identity = page.bytes().await.unwrap();
-    assert!(String::from_utf8_lossy(&identity).contains("/app.js"));
+    assert!(String::from_utf8_lossy(&identity).contains("/boot.js"));
 
     // The best encoding the browser takes, made at build time; the same ETag.
     let br = get(
