@@ -26,7 +26,7 @@ impl DockerRuntime {
     pub(super) async fn create(&self, spec: &ContainerSpec) -> RuntimeResult<ContainerStatus> {
         let scope = self.scope()?;
         let hash = spec.hash();
-        let image = super::images::pinned(
+        let (image, volumes) = super::images::pinned(
             &self.docker,
             &spec.image,
             &spec.image_id,
@@ -64,7 +64,6 @@ impl DockerRuntime {
         // An image's VOLUMEs would be anonymous volumes that no disk check counts: each gets a
         // tmpfs instead, as large as the plan's disk, counted in its memory, emptied when it
         // stops (volumes that keep data are their own resource).
-        let volumes = self.image_volumes(&image).await?;
         if let Some(hc) = config.host_config.as_mut() {
             let size = match spec.limits.disk_bytes {
                 0 => spec.limits.memory_bytes,
@@ -113,18 +112,6 @@ impl DockerRuntime {
                 .unwrap_or(RuntimeError::Docker(e)));
         }
         self.inspect(&spec.container_id).await
-    }
-
-    /// The paths an image declares as `VOLUME`s.
-    async fn image_volumes(&self, image: &str) -> RuntimeResult<Vec<String>> {
-        let inspected = self.docker.inspect_image(image).await?;
-        let mut paths: Vec<String> = inspected
-            .config
-            .and_then(|c| c.volumes)
-            .map(|v| v.into_keys().collect())
-            .unwrap_or_default();
-        paths.sort();
-        Ok(paths)
     }
 
     pub(super) async fn inspect(&self, id: &str) -> RuntimeResult<ContainerStatus> {

@@ -35,11 +35,42 @@ pub(super) async fn inspect(docker: &Docker, reference: &str) -> RuntimeResult<O
     }
 }
 
-/// Makes sure the image is on the host, contacting a registry only when it is not.
-/// What a container is created from: its pinned image id when the spec has one (pulling the
-/// reference only to fetch that content, and refusing other content under the same name),
-/// else the reference as it resolves now.
+/// The paths an image declares as `VOLUME`s, sorted.
+fn volumes_of(img: &bollard::models::ImageInspect) -> Vec<String> {
+    let mut paths: Vec<String> = img
+        .config
+        .as_ref()
+        .and_then(|c| c.volumes.as_ref())
+        .map(|v| v.keys().cloned().collect())
+        .unwrap_or_default();
+    paths.sort();
+    paths
+}
+
+/// What a container is created from, and the `VOLUME`s that image declares: its pinned image
+/// id when the spec has one (pulling the reference only to fetch that content, and refusing
+/// other content under the same name), else the reference as it resolves now. The usual case,
+/// an image already here by its id, is one call to the engine.
 pub(super) async fn pinned(
+    docker: &Docker,
+    reference: &str,
+    image_id: &str,
+    allowed: &[String],
+) -> RuntimeResult<(String, Vec<String>)> {
+    if !image_id.is_empty() {
+        match docker.inspect_image(image_id).await {
+            Ok(img) => return Ok((image_id.to_string(), volumes_of(&img))),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let image = fetch_pinned(docker, reference, image_id, allowed).await?;
+    let img = docker.inspect_image(&image).await?;
+    Ok((image, volumes_of(&img)))
+}
+
+/// `pinned` when the engine does not have the pinned content (or there is no pin).
+async fn fetch_pinned(
     docker: &Docker,
     reference: &str,
     image_id: &str,
@@ -53,9 +84,6 @@ pub(super) async fn pinned(
     if image_id.is_empty() {
         ensure_present(docker, reference, &policy).await?;
         return Ok(reference.to_string());
-    }
-    if inspect(docker, image_id).await?.is_some() {
-        return Ok(image_id.to_string());
     }
     let (tx, _rx) = mpsc::channel(1);
     let pulled = pull(docker, reference, true, &policy, tx).await?;
