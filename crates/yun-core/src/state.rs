@@ -51,6 +51,21 @@ impl ContainerState {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// Running on its node, so its time is bought ahead and charged.
+    pub const BILLED: [ContainerState; 2] = [Self::Running, Self::Restarting];
+
+    /// Held by a path of its own that settles it (its create or its removal): the meter's
+    /// lifetime check, a lost node and the reconciler leave it to that path.
+    pub const HELD_BY_ITS_PATH: [ContainerState; 2] = [Self::Creating, Self::Removing];
+
+    pub fn is_billed(self) -> bool {
+        Self::BILLED.contains(&self)
+    }
+
+    pub fn is_held_by_its_path(self) -> bool {
+        Self::HELD_BY_ITS_PATH.contains(&self)
+    }
+
     /// Start is allowed from any state where the container exists and is not running.
     pub fn can_start(self) -> bool {
         matches!(
@@ -78,6 +93,16 @@ impl ContainerState {
     pub fn can_remove(self) -> bool {
         !matches!(self, Self::Creating | Self::Stopping | Self::Restarting)
     }
+}
+
+/// `states` as a list for SQL's `IN (…)`: `'running', 'restarting'`. Every state list in the
+/// store's SQL is made from the sets here, so a set changes in one place.
+pub fn sql_list(states: &[ContainerState]) -> String {
+    states
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl fmt::Display for ContainerState {
@@ -173,5 +198,16 @@ mod tests {
             assert!(!st.can_restart(), "{st}");
             assert!(st.can_remove(), "{st}");
         }
+    }
+
+    #[test]
+    fn the_sets_read_as_the_sql_the_store_had() {
+        assert_eq!(super::sql_list(&S::BILLED), "'running', 'restarting'");
+        assert_eq!(
+            super::sql_list(&S::HELD_BY_ITS_PATH),
+            "'creating', 'removing'"
+        );
+        assert!(S::Restarting.is_billed() && !S::Stopped.is_billed());
+        assert!(S::Removing.is_held_by_its_path() && !S::Lost.is_held_by_its_path());
     }
 }

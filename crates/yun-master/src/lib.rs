@@ -129,7 +129,7 @@ async fn ensure_admin(
         .await
         .map_err(MasterError::Admin)?;
     store
-        .create_user("admin", &hash, "admin", 0, None)
+        .create_user("admin", &hash, yun_core::Role::Admin, 0, None)
         .await
         .map_err(|e| MasterError::Admin(e.to_string()))?;
     tracing::info!("created the admin account");

@@ -78,7 +78,7 @@ async fn the_audit_log_keeps_entries_for_its_retention() {
 async fn a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all() {
     let (_dir, store) = store().await;
     let ann = store
-        .create_user("ann", "not-a-real-hash", "user", 0, None)
+        .create_user("ann", "not-a-real-hash", yun_core::Role::User, 0, None)
         .await
         .unwrap();
     let laptop = log_in(&store, &ann.id, "laptop").await;
@@ -118,7 +118,7 @@ async fn a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all(
 async fn an_account_keeps_a_bounded_number_of_devices() {
     let (_dir, store) = store().await;
     let bo = store
-        .create_user("bo", "not-a-real-hash", "user", 0, None)
+        .create_user("bo", "not-a-real-hash", yun_core::Role::User, 0, None)
         .await
         .unwrap();
     for i in 0..30 {
@@ -152,8 +152,14 @@ async fn an_account_keeps_a_bounded_number_of_devices() {
 #[tokio::test]
 async fn a_device_token_given_to_one_account_never_becomes_anothers() {
     let (_dir, store) = store().await;
-    let a = store.create_user("cy", "h", "user", 0, None).await.unwrap();
-    let b = store.create_user("di", "h", "user", 0, None).await.unwrap();
+    let a = store
+        .create_user("cy", "h", yun_core::Role::User, 0, None)
+        .await
+        .unwrap();
+    let b = store
+        .create_user("di", "h", yun_core::Role::User, 0, None)
+        .await
+        .unwrap();
     log_in(&store, &a.id, "shared").await;
     log_in(&store, &b.id, "shared").await;
     assert_eq!(

@@ -37,7 +37,13 @@ async fn the_wal_restarts_under_sustained_writes() {
     let mut largest = 0;
     for i in 0..WRITES {
         store
-            .create_user(&format!("user{i}"), "not-a-real-hash", "user", 1000, None)
+            .create_user(
+                &format!("user{i}"),
+                "not-a-real-hash",
+                yun_core::Role::User,
+                1000,
+                None,
+            )
             .await
             .expect("a write");
         if i % 100 == 0 {

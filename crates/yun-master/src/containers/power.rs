@@ -29,10 +29,7 @@ async fn record(
 
 /// Pays the next interval of running time before a stopped container runs again.
 async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ContainerResult<()> {
-    if matches!(
-        row.state,
-        ContainerState::Running | ContainerState::Restarting
-    ) {
+    if row.state.is_billed() {
         return Ok(());
     }
     let interval = state.config.pricing.metering_interval;
@@ -201,10 +198,7 @@ pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ContainerResul
     let lock = state.locks.get(id);
     let _guard = lock.lock().await;
     let row = find(state, None, id).await?;
-    if !matches!(
-        row.state,
-        ContainerState::Running | ContainerState::Restarting
-    ) {
+    if !row.state.is_billed() {
         return Ok(());
     }
     stop_on_node(state, &row).await?;

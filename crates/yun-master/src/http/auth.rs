@@ -118,7 +118,7 @@ pub(super) async fn open_account(
         .create_user(
             username,
             &hash,
-            "user",
+            yun_core::Role::User,
             state.config.pricing.signup_credits,
             opened_by,
         )

@@ -94,7 +94,7 @@ fn one(row: &crate::store::ContainerRow) -> Json<ContainerAnswer> {
 
 /// Admins act on any container; everyone else only on their own.
 pub(super) fn scope(u: &SessionUser) -> Option<&str> {
-    (u.role != "admin").then_some(u.id.as_str())
+    (!u.role.is_admin()).then_some(u.id.as_str())
 }
 
 /// The wire's create request as the create path takes it.
@@ -206,7 +206,7 @@ async fn list(
     AuthUser(u): AuthUser,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> ApiResult<Json<ContainerList>> {
-    let all = q.all.unwrap_or(false) && u.role == "admin";
+    let all = q.all.unwrap_or(false) && u.role.is_admin();
     let wanted = match q.state.as_deref() {
         None => None,
         Some(s) => Some(yun_core::ContainerState::parse(s).ok_or_else(|| {

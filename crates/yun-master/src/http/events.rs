@@ -76,7 +76,7 @@ fn event(row: &EventRow) -> ContainerEvent {
 
 /// Whose events a caller sees: their own, or (an operator asking for all) everyone's.
 fn owner(u: &SessionUser, all: bool) -> Option<String> {
-    (!(all && u.role == "admin")).then(|| u.id.clone())
+    (!(all && u.role.is_admin())).then(|| u.id.clone())
 }
 
 /// Whether a caller who sees `owner`'s events (None: everyone's) sees this one.

@@ -221,7 +221,7 @@ impl FromRequestParts<AppState> for AdminUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let AuthUser(user) = AuthUser::from_request_parts(parts, state).await?;
-        if user.role != "admin" {
+        if !user.role.is_admin() {
             // Operators' routes do not exist for renters.
             return Err(super::no_such_route());
         }

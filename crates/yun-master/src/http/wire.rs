@@ -101,10 +101,9 @@ pub fn user(u: &UserRow) -> User {
     User {
         id: u.id.clone(),
         username: u.username.clone(),
-        role: if u.role == "admin" {
-            Role::Admin
-        } else {
-            Role::User
+        role: match u.role {
+            yun_core::Role::Admin => Role::Admin,
+            yun_core::Role::User => Role::User,
         },
         banned: u.banned,
         balance: u.balance,

@@ -110,7 +110,7 @@ impl Store {
         Ok(row.map(|r| SessionUser {
             id: r.get("id"),
             username: r.get("username"),
-            role: r.get("role"),
+            role: yun_core::Role::from_stored(r.get("role")),
             banned: r.get::<i64, _>("banned") != 0,
             session: r.get("token"),
             kind: CredentialKind::AccessToken,

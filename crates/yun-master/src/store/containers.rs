@@ -5,6 +5,7 @@ use super::direct::conflict_on_unique;
 use super::{now_ms, Store, StoreResult};
 use sqlx::Row;
 use std::collections::HashMap;
+use yun_core::state::sql_list;
 use yun_core::{ContainerState, DesiredState, EnvVar};
 
 #[derive(Debug, Clone)]
@@ -434,15 +435,18 @@ impl Store {
     /// created or removed (their own paths settle them). Returns how many changed.
     pub async fn mark_node_lost(&self, node_id: &str) -> StoreResult<u64> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "UPDATE containers SET state = 'lost', updated_at = ? \
-             WHERE node_id = ? AND state NOT IN ('lost', 'creating', 'removing')",
-        )
-        .bind(now_ms())
-        .bind(node_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let sql = format!(
+            "UPDATE containers SET state = '{lost}', updated_at = ? \
+             WHERE node_id = ? AND state NOT IN ('{lost}', {held})",
+            lost = ContainerState::Lost,
+            held = sql_list(&ContainerState::HELD_BY_ITS_PATH)
+        );
+        let n = sqlx::query(&sql)
+            .bind(now_ms())
+            .bind(node_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         tx.commit().await?;
         Ok(n)
     }

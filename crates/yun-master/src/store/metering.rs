@@ -8,6 +8,8 @@ use super::{now_ms, Placement, Store, StoreResult};
 use crate::billing::pricing::Meter;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use yun_core::state::sql_list;
+use yun_core::ContainerState;
 
 /// What a new run pays before it is placed.
 #[derive(Debug, Clone, Copy)]
@@ -221,7 +223,10 @@ impl Store {
             // A container still being created has paid its first interval and not yet run.
             let stopped = metered(
                 db,
-                "run_since IS NULL AND paid_ms != run_ms AND state != 'creating'",
+                &format!(
+                    "run_since IS NULL AND paid_ms != run_ms AND state != '{}'",
+                    ContainerState::Creating
+                ),
                 [],
             )?;
             for c in stopped {
@@ -293,12 +298,14 @@ pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<i64> {
 impl Store {
     /// A user's containers that are running now (what a balance that ran out suspends).
     pub async fn running_containers_of(&self, owner: &str) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM containers WHERE owner_id = ? AND state IN ('running', 'restarting')",
-        )
-        .bind(owner)
-        .fetch_all(&self.read)
-        .await?)
+        let sql = format!(
+            "SELECT id FROM containers WHERE owner_id = ? AND state IN ({})",
+            sql_list(&ContainerState::BILLED)
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(owner)
+            .fetch_all(&self.read)
+            .await?)
     }
 
     /// Records that the platform stopped a container, and why.
@@ -319,12 +326,14 @@ impl Store {
 
     /// Containers whose lifetime has ended and that are not already going.
     pub async fn expired_containers(&self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        let sql = format!(
             "SELECT id FROM containers WHERE expires_at IS NOT NULL AND expires_at <= ? \
-             AND state NOT IN ('removing', 'creating')",
-        )
-        .bind(now_ms())
-        .fetch_all(&self.read)
-        .await?)
+             AND state NOT IN ({})",
+            sql_list(&ContainerState::HELD_BY_ITS_PATH)
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(now_ms())
+            .fetch_all(&self.read)
+            .await?)
     }
 }

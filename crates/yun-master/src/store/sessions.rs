@@ -49,7 +49,7 @@ pub enum CredentialKind {
 pub struct SessionUser {
     pub id: String,
     pub username: String,
-    pub role: String,
+    pub role: yun_core::Role,
     pub banned: bool,
     /// The session's (or access token's) id: its streams end with it.
     pub session: String,
@@ -63,12 +63,7 @@ pub struct SessionUser {
 impl SessionUser {
     /// Who this is in the audit log: `admin:<id>` or `user:<id>`, as subjects name accounts.
     pub fn actor(&self) -> String {
-        let role = if self.role == "admin" {
-            "admin"
-        } else {
-            "user"
-        };
-        format!("{role}:{}", self.id)
+        format!("{}:{}", self.role.as_str(), self.id)
     }
 
     /// Whether this use should be written down (at most once a minute).
@@ -134,7 +129,7 @@ impl Store {
         Ok(row.map(|r| SessionUser {
             id: r.get("id"),
             username: r.get("username"),
-            role: r.get("role"),
+            role: yun_core::Role::from_stored(r.get("role")),
             banned: r.get::<i64, _>("banned") != 0,
             session: r.get("session"),
             kind: CredentialKind::Session,

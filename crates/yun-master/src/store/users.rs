@@ -8,7 +8,7 @@ pub struct UserRow {
     pub id: String,
     pub username: String,
     pub password_hash: String,
-    pub role: String,
+    pub role: yun_core::Role,
     pub banned: bool,
     /// Credits, in whole units; always the sum of the user's ledger.
     pub balance: i64,
@@ -20,7 +20,7 @@ fn user_from(row: &sqlx::sqlite::SqliteRow) -> UserRow {
         id: row.get("id"),
         username: row.get("username"),
         password_hash: row.get("password_hash"),
-        role: row.get("role"),
+        role: yun_core::Role::from_stored(row.get("role")),
         banned: row.get::<i64, _>("banned") != 0,
         balance: row.get("balance"),
         created_at: row.get("created_at"),
@@ -34,7 +34,7 @@ impl Store {
         &self,
         username: &str,
         password_hash: &str,
-        role: &str,
+        role: yun_core::Role,
         signup_credits: i64,
         opened_by: Option<&str>,
     ) -> StoreResult<UserRow> {
@@ -42,7 +42,7 @@ impl Store {
             id: yun_core::new_id(),
             username: username.to_string(),
             password_hash: password_hash.to_string(),
-            role: role.to_string(),
+            role,
             banned: false,
             balance: signup_credits.max(0),
             created_at: now_ms(),
@@ -54,7 +54,7 @@ impl Store {
         .bind(&row.id)
         .bind(&row.username)
         .bind(&row.password_hash)
-        .bind(&row.role)
+        .bind(row.role.as_str())
         .bind(row.created_at)
         .execute(&mut *tx)
         .await
