@@ -57,40 +57,7 @@ pub struct ContainerRow {
     pub oom_killed: bool,
 }
 
-/// What the platform does when a container exits on its own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RestartPolicy {
-    No,
-    /// Restart after a non-zero exit, with exponential backoff, at most this many times.
-    OnFailure {
-        max_retries: u32,
-    },
-}
-
-impl RestartPolicy {
-    fn from_row(name: &str, max: i64) -> Self {
-        match name {
-            "on-failure" => Self::OnFailure {
-                max_retries: max.max(0) as u32,
-            },
-            _ => Self::No,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::No => "no",
-            Self::OnFailure { .. } => "on-failure",
-        }
-    }
-
-    pub fn max_retries(self) -> u32 {
-        match self {
-            Self::No => 0,
-            Self::OnFailure { max_retries } => max_retries,
-        }
-    }
-}
+pub use yun_core::RestartPolicy;
 
 /// The few fields the reconcile pass compares, for every container of a node.
 #[derive(Debug, Clone)]
@@ -221,7 +188,7 @@ fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
             .map(|(key, value)| EnvVar { key, value })
             .collect(),
         ports: Vec::new(),
-        restart: RestartPolicy::from_row(
+        restart: RestartPolicy::from_stored(
             &r.get::<String, _>("restart_policy"),
             r.get("max_restarts"),
         ),
@@ -406,7 +373,7 @@ impl Store {
                     state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
                     desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
                     exit_code,
-                    restart: RestartPolicy::from_row(&policy, max),
+                    restart: RestartPolicy::from_stored(&policy, max),
                     restart_count: count as u32,
                     disk_bytes: disk.max(0) as u64,
                 },

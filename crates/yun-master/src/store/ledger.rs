@@ -7,33 +7,7 @@ use super::{now_ms, Store, StoreError, StoreResult};
 use rusqlite::OptionalExtension;
 use sqlx::{Row, SqliteConnection};
 
-/// Why a balance changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntryKind {
-    SignupCredit,
-    TopUp,
-    Deposit,
-    DepositRefund,
-    Usage,
-    UsageRefund,
-    Pull,
-    AdminAdjustment,
-}
-
-impl EntryKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::SignupCredit => "signup_credit",
-            Self::TopUp => "top_up",
-            Self::Deposit => "deposit",
-            Self::DepositRefund => "deposit_refund",
-            Self::Usage => "usage",
-            Self::UsageRefund => "usage_refund",
-            Self::Pull => "pull",
-            Self::AdminAdjustment => "admin_adjustment",
-        }
-    }
-}
+pub use yun_core::EntryKind;
 
 /// One entry to post. `amount` is signed: positive credits the balance, negative debits it.
 #[derive(Debug, Clone)]
