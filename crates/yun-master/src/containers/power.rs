@@ -49,13 +49,24 @@ async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ContainerResult<()> 
 }
 
 /// Puts the state back when the worker call failed, so the container is not stuck mid-action.
-async fn revert(state: &AppState, row: &ContainerRow) {
+/// When the node said no (a container over its disk), the action is not wanted either: the
+/// desired state goes back too, so the reconciler does not do it behind the renter's back.
+async fn revert(state: &AppState, row: &ContainerRow, failure: &crate::nodes::NodeError) {
     if let Err(e) = state
         .store
         .set_actual_state(&row.id, row.state, row.exit_code)
         .await
     {
         tracing::error!(container = row.id, error = %e, "could not restore state");
+    }
+    if matches!(failure, crate::nodes::NodeError::Refused(_)) {
+        if let Err(e) = state
+            .store
+            .transition(&row.id, &[row.state], row.state, Some(row.desired_state))
+            .await
+        {
+            tracing::error!(container = row.id, error = %e, "could not restore the desired state");
+        }
     }
 }
 
@@ -87,18 +98,7 @@ pub async fn start(
     match client.start(&row.id).await {
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {
-            revert(state, &row).await;
-            // The node said no (a container over its disk): it is not to run, so the
-            // reconciler must not start it behind the renter's back either.
-            if matches!(e, crate::nodes::NodeError::Refused(_)) {
-                if let Err(e) = state
-                    .store
-                    .transition(&row.id, &[row.state], row.state, Some(row.desired_state))
-                    .await
-                {
-                    tracing::error!(container = row.id, error = %e, "could not restore the desired state");
-                }
-            }
+            revert(state, &row, &e).await;
             return Err(ContainerError::node(&row.node_name, e));
         }
     }
@@ -163,7 +163,7 @@ pub async fn restart(
     match client.restart(&row.id).await {
         Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
         Err(e) => {
-            revert(state, &row).await;
+            revert(state, &row, &e).await;
             return Err(ContainerError::node(&row.node_name, e));
         }
     }
@@ -186,7 +186,7 @@ async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ContainerResult<C
     match client.stop(&row.id).await {
         Ok(s) => Ok(s),
         Err(e) => {
-            revert(state, row).await;
+            revert(state, row, &e).await;
             Err(ContainerError::node(&row.node_name, e))
         }
     }

@@ -68,7 +68,7 @@ pub async fn layer(
     archive
         .begin_entry(&path, layer.size)
         .await
-        .map_err(PullError::disk)?;
+        .map_err(PullError::Disk)?;
     let mut hasher = Sha256::new();
     let mut got = 0u64;
     let mut gunzip = flate2::write::MultiGzDecoder::new(Vec::new());
@@ -103,7 +103,7 @@ pub async fn layer(
             }
             Packing::Plain => unpacked(tally, chunk.len())?,
         }
-        archive.write(&chunk).await.map_err(PullError::disk)?;
+        archive.write(&chunk).await.map_err(PullError::Disk)?;
         progress(tally, got);
     }
     if got != layer.size || sha256_hex(hasher) != hex {
@@ -117,7 +117,7 @@ pub async fn layer(
     archive
         .end_entry(layer.size)
         .await
-        .map_err(PullError::disk)?;
+        .map_err(PullError::Disk)?;
     Ok(())
 }
 

@@ -13,6 +13,9 @@ pub mod reference;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
+/// Layers an image may have (the engine's overlay stacks 128 at most).
+const MAX_LAYERS: usize = 128;
+
 /// What a pull may do, from the master.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PullPolicy {
@@ -36,12 +39,6 @@ pub enum PullError {
     TooLarge { size: u64, seen: &'static str },
     #[error("writing the image archive on this node: {0}")]
     Disk(std::io::Error),
-}
-
-impl PullError {
-    fn disk(e: std::io::Error) -> Self {
-        Self::Disk(e)
-    }
 }
 
 /// What a pull has taken so far.
@@ -78,7 +75,6 @@ pub struct Fetched {
     pub archive: PathBuf,
     /// `sha256:<hex>` of its config: the id the engine gives it.
     pub image_id: String,
-    pub tally: Tally,
 }
 
 /// A step of a pull, for its progress.
@@ -144,6 +140,12 @@ async fn fetch_into(
         token: None,
     };
     let image = session.manifest(&tag).await?;
+    if image.layers.len() > MAX_LAYERS {
+        return Err(PullError::Failed(format!(
+            "the image has {} layers; an image here may have {MAX_LAYERS} at most",
+            image.layers.len()
+        )));
+    }
     if policy.max_bytes > 0 && image.size() > policy.max_bytes {
         return Err(PullError::TooLarge {
             size: image.size(),
@@ -165,10 +167,10 @@ async fn fetch_into(
         .to_string();
     let mut out = archive::Archive::create(path)
         .await
-        .map_err(PullError::disk)?;
+        .map_err(PullError::Disk)?;
     out.config(&config_hex, &config)
         .await
-        .map_err(PullError::disk)?;
+        .map_err(PullError::Disk)?;
     for layer in &image.layers {
         let name = short(&layer.digest);
         blobs::layer(&mut session, layer, &mut out, tally, |tally, current| {
@@ -188,10 +190,9 @@ async fn fetch_into(
     }
     out.finish(&config_hex, reference::repo_tag(reference).as_deref())
         .await
-        .map_err(PullError::disk)?;
+        .map_err(PullError::Disk)?;
     Ok(Fetched {
         archive: path.to_path_buf(),
         image_id: format!("sha256:{config_hex}"),
-        tally: *tally,
     })
 }

@@ -207,7 +207,6 @@ pub(super) async fn pull(
         remove(docker, reference, &info.docker_id).await?;
         return Err(too_large(info.size_bytes, "its unpacked size"));
     }
-    send("Pull complete", "", 0, 0, fetched.tally.downloaded);
     Ok(ImageInfo {
         reference: reference.to_string(),
         pulled: true,
