@@ -1,14 +1,17 @@
 //! yun's domain: ids, container specs and states, plans and input rules. No I/O lives here.
 
+pub mod admission;
 pub mod id;
 pub mod ledger;
 pub mod locks;
 pub mod node;
 pub mod openmetrics;
 pub mod plan;
+pub mod pricing;
 pub mod registry;
 pub mod restart;
 pub mod role;
+pub mod scheduler;
 pub mod spec;
 pub mod state;
 pub mod validate;

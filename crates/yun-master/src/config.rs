@@ -1,10 +1,10 @@
 //! What an operator sets for the master (flags, env or yun.toml, resolved by the binary).
 
-use crate::billing::Pricing;
 use crate::payments::PaymentsConfig;
-use crate::scheduler::Ranking;
 use std::net::SocketAddr;
 use std::time::Duration;
+use yun_core::pricing::Pricing;
+use yun_core::scheduler::Ranking;
 use yun_core::Plan;
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,6 @@ pub mod nodes;
 pub mod payments;
 pub mod reconciler;
 pub mod registries;
-pub mod scheduler;
 pub mod state;
 pub mod store;
 pub mod web;

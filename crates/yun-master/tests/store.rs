@@ -167,3 +167,157 @@ async fn a_device_token_given_to_one_account_never_becomes_anothers() {
         Some("cy")
     );
 }
+
+fn policy() -> yun_core::admission::Policy {
+    yun_core::admission::Policy {
+        max_containers_per_user: 10,
+        max_ports_per_user: 10,
+        min_balance_to_run: 300,
+        interval_secs: 60,
+        ranking: yun_core::scheduler::Ranking::Spread,
+    }
+}
+
+fn node_snapshot() -> yun_core::scheduler::NodeSnapshot {
+    yun_core::scheduler::NodeSnapshot {
+        id: "node-1".into(),
+        name: "w1".into(),
+        cpu_capacity_millis: 4000,
+        memory_bytes: 4 << 30,
+        reserved_cpu_millis: 0,
+        reserved_memory_bytes: 0,
+        port_range: (20000, 20009),
+        refuses: None,
+    }
+}
+
+fn request(owner: &str, name: &str, host_port: Option<u16>) -> yun_master::store::PlaceRequest {
+    let id = yun_core::new_id();
+    yun_master::store::PlaceRequest {
+        row: yun_master::store::NewContainer {
+            id: id.clone(),
+            owner_id: owner.into(),
+            name: name.into(),
+            image_id: "image-1".into(),
+            image_ref: "demo:1".into(),
+            image_pin: "sha256:00".into(),
+            plan: "nano".into(),
+            cpu_millis: 250,
+            memory_bytes: 64 << 20,
+            pids: 64,
+            disk_bytes: 1 << 30,
+            node_id: String::new(),
+            command: vec![],
+            env: vec![],
+            ports: vec![],
+            restart: yun_core::RestartPolicy::No,
+            idempotency_key: None,
+            price_per_hour: 60,
+            deposit: 200,
+            paid_ms: 60_000,
+            charged: 1,
+            expires_at: None,
+            created_at: 0,
+            read_only: false,
+        },
+        fallback_name: None,
+        wanted: vec![yun_core::admission::WantedPort {
+            container_port: 80,
+            host_port,
+            protocol: yun_core::Protocol::Tcp,
+        }],
+    }
+}
+
+/// The sum of a user's ledger, read page by page.
+async fn ledger_sum(store: &Store, user_id: &str) -> i64 {
+    let mut sum = 0;
+    let mut before = None;
+    loop {
+        let page = store.ledger_page(user_id, before, 200).await.unwrap();
+        let Some(last) = page.last() else {
+            return sum;
+        };
+        before = Some(last.id);
+        sum += page.iter().map(|e| e.amount).sum::<i64>();
+    }
+}
+
+#[tokio::test]
+async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed() {
+    let (_dir, store) = store().await;
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, 1000, None)
+        .await
+        .unwrap();
+    store
+        .upsert_node(&yun_master::store::NodeUpsert {
+            id: "node-1".into(),
+            name: "w1".into(),
+            advertise: "127.0.0.1:1".into(),
+            public_host: "127.0.0.1".into(),
+            port_range: (20000, 20009),
+            cpu_cores: 4,
+            memory_bytes: 4 << 30,
+            version: "test".into(),
+            unenforced_limits: vec![],
+            allow_unenforced: false,
+            boot_id: "boot".into(),
+        })
+        .await
+        .unwrap();
+    let batch = [
+        request(&ann.id, "first", Some(20005)),
+        // The same chosen port as the request before it in the batch: refused.
+        request(&ann.id, "second", Some(20005)),
+        // A taken name, chosen by the renter: refused.
+        request(&ann.id, "first", None),
+        request(&ann.id, "third", None),
+    ];
+    let results = store
+        .place(&batch, &[], vec![node_snapshot()], &policy())
+        .await
+        .unwrap();
+    let outcome: Vec<_> = results
+        .iter()
+        .map(|r| match r {
+            Ok(p) => format!("placed {}", p.row.ports[0].host_port),
+            Err(yun_master::store::NotPlaced::Refused(r)) => format!("refused: {r}"),
+            Err(yun_master::store::NotPlaced::Store(e)) => format!("store: {e}"),
+        })
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            "placed 20005",
+            "refused: host port 20005 is already taken on node w1",
+            "refused: you already have a container named 'first'",
+            "placed 20000",
+        ]
+    );
+    // Two deposits and two first intervals taken, nothing of the refused ones.
+    let balance = store.balance(&ann.id).await.unwrap().unwrap();
+    assert_eq!(balance, 1000 - 2 * (200 + 1));
+    assert_eq!(ledger_sum(&store, &ann.id).await, balance);
+    assert!(store.unbalanced_users().await.unwrap().is_empty());
+    for (request, placed) in batch.iter().zip(&results) {
+        let row = store.get_container(None, &request.row.id).await.unwrap();
+        assert_eq!(row.is_some(), placed.is_ok(), "{}", request.row.name);
+    }
+    // The next batch sees the first one's memory and ports.
+    let poor = [request(&ann.id, "fourth", Some(20000))];
+    let again = store
+        .place(&poor, &[], vec![node_snapshot()], &policy())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &again[0],
+            Err(yun_master::store::NotPlaced::Refused(
+                yun_core::admission::Refusal::PortTaken { port: 20000, .. }
+            ))
+        ),
+        "{again:?}"
+    );
+    assert_eq!(store.balance(&ann.id).await.unwrap().unwrap(), balance);
+}

@@ -2,9 +2,9 @@
 //! batch per user) and settles those that stopped running. A user whose balance cannot pay
 //! the batch has their running containers suspended: stopped, not removed, with the reason.
 
-use super::pricing::lead;
 use super::InFlight;
 use crate::state::AppState;
+use yun_core::pricing::lead;
 
 /// `suspending` holds users whose containers are being suspended now.
 pub async fn tick(state: &AppState, suspending: &InFlight) {

@@ -5,9 +5,6 @@
 mod check;
 mod lifetime;
 mod meter;
-pub mod pricing;
-
-pub use pricing::Pricing;
 
 use crate::state::AppState;
 use std::collections::HashSet;

@@ -3,15 +3,16 @@
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
 use super::{observed, spec_of, ContainerError, ContainerResult, Refusal};
-use crate::billing::pricing::cost;
 use crate::nodes::NodeError;
-use crate::scheduler::{self, NodeSnapshot, PlacementRequest, Unplaceable};
 use crate::state::AppState;
 use crate::store::{
-    ContainerRow, ImageRow, NewContainer, Placement, PortRow, RestartPolicy, RunCharge, SessionUser,
+    ContainerRow, ImageRow, NewContainer, PlaceRequest, RestartPolicy, SessionUser,
 };
 use std::collections::{BTreeMap, HashSet};
+use yun_core::admission::{Policy, WantedPort};
 use yun_core::node::ContainerStatus;
+use yun_core::pricing::cost;
+use yun_core::scheduler::NodeSnapshot;
 use yun_core::{validate, DesiredState, EnvVar, Invalid, Protocol};
 
 #[derive(Debug)]
@@ -69,14 +70,6 @@ fn restart_policy(input: Option<RestartInput>) -> ContainerResult<RestartPolicy>
             format!("'{other}' is not 'no' or 'on-failure'"),
         )),
     }
-}
-
-/// A port as asked for: the host port is None when any free one will do.
-#[derive(Debug, Clone)]
-pub(super) struct WantedPort {
-    container_port: u16,
-    host_port: Option<u16>,
-    protocol: Protocol,
 }
 
 const MAX_PORTS: usize = 32;
@@ -206,36 +199,15 @@ async fn resolve_image(
         })
 }
 
-/// A placer batch's view of the fleet: the ready nodes with what they have reserved, built
-/// once per batch (rebuilding it for each of a thousand nodes per placement was a large part
-/// of each one) and kept current as the batch places.
-#[derive(Default)]
-pub(super) struct FleetView(Option<Vec<NodeSnapshot>>);
-
-impl FleetView {
-    fn nodes(
-        &mut self,
-        state: &AppState,
-        tx: &Placement,
-    ) -> ContainerResult<&mut Vec<NodeSnapshot>> {
-        if self.0.is_none() {
-            self.0 = Some(snapshots(state, &tx.reserved()?));
-        }
-        Ok(self.0.as_mut().expect("just built"))
-    }
-}
-
-fn snapshots(
-    state: &AppState,
-    reserved: &std::collections::HashMap<String, (u64, u64)>,
-) -> Vec<NodeSnapshot> {
+/// The ready nodes as placement sees them: what each can hold and why it may refuse; the store
+/// adds what is reserved on each, in the placement transaction.
+pub(super) fn snapshots(state: &AppState) -> Vec<NodeSnapshot> {
     state
         .registry
         .live_nodes()
         .into_iter()
         .map(|lease| {
             let n = lease.node;
-            let (cpu, mem) = reserved.get(&n.id).copied().unwrap_or((0, 0));
             let refusing = yun_core::node::limits_that_refuse(&n.unenforced_limits);
             let refuses = if n.cordoned {
                 Some("cordoned by an operator".to_string())
@@ -248,8 +220,8 @@ fn snapshots(
                 cpu_capacity_millis: (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit)
                     as u64,
                 memory_bytes: n.memory_bytes,
-                reserved_cpu_millis: cpu,
-                reserved_memory_bytes: mem,
+                reserved_cpu_millis: 0,
+                reserved_memory_bytes: 0,
                 port_range: n.port_range,
                 refuses,
                 id: n.id.clone(),
@@ -259,125 +231,16 @@ fn snapshots(
         .collect()
 }
 
-/// What a new run pays up front: the deposit and the first interval, if the balance reaches the
-/// minimum (checked before anything is taken) and covers both.
-fn run_charge(state: &AppState, row: &NewContainer) -> RunCharge {
-    let p = &state.config.pricing;
-    RunCharge {
-        deposit: row.deposit,
-        usage: row.charged,
-        require: p.min_balance_to_run.max(row.deposit + row.charged),
+/// The operator's admission rules, from the configuration.
+pub(super) fn policy(state: &AppState) -> Policy {
+    let c = &state.config;
+    Policy {
+        max_containers_per_user: c.max_containers_per_user,
+        max_ports_per_user: u64::from(c.max_ports_per_user),
+        min_balance_to_run: c.pricing.min_balance_to_run,
+        interval_secs: c.pricing.metering_interval.as_secs(),
+        ranking: c.placement,
     }
-}
-
-/// Step 1 for one request, inside the placer's batch transaction: admit, place, allocate
-/// ports and write the row.
-pub(super) fn admit_and_place(
-    state: &AppState,
-    tx: &Placement,
-    fleet: &mut FleetView,
-    user_id: &str,
-    mut row: NewContainer,
-    name_given: bool,
-    wanted: &[WantedPort],
-) -> ContainerResult<(NewContainer, (u16, u16))> {
-    let limit = state.config.max_containers_per_user;
-    if tx.count_containers(user_id)? >= limit {
-        return Err(Refusal::QuotaExceeded { limit }.into());
-    }
-    // Host ports are a node's scarce resource: without a cap one renter could hold a node's
-    // whole range. They cost no credits; the cap is the fairness.
-    let (port_limit, asked) = (
-        u64::from(state.config.max_ports_per_user),
-        wanted.len() as u64,
-    );
-    if asked > 0 {
-        let held = tx.count_ports(user_id)?;
-        if held + asked > port_limit {
-            return Err(Refusal::PortQuotaExceeded {
-                limit: port_limit,
-                held,
-                asked,
-            }
-            .into());
-        }
-    }
-    if tx.name_taken(user_id, &row.name)? {
-        if name_given {
-            return Err(Refusal::NameTaken { name: row.name }.into());
-        }
-        // A name made up from six characters of the id collided; the whole id cannot.
-        row.name = default_name(&row.image_ref, &row.id, row.id.len());
-    }
-    let charge = run_charge(state, &row);
-    if !tx.charge_run(user_id, &row.id, charge)? {
-        let balance = tx.balance(user_id)?;
-        let p = &state.config.pricing;
-        return Err(Refusal::CannotPay {
-            require: charge.require,
-            minimum: p.min_balance_to_run,
-            deposit: charge.deposit,
-            usage: charge.usage,
-            seconds: p.metering_interval.as_secs(),
-            plan: row.plan,
-            balance,
-        }
-        .into());
-    }
-    let nodes = fleet.nodes(state, tx)?;
-    let request = PlacementRequest {
-        cpu_millis: row.cpu_millis.into(),
-        memory_bytes: row.memory_bytes,
-        fixed_host_ports: wanted.iter().filter_map(|w| w.host_port).collect(),
-    };
-    let node_id =
-        scheduler::place(&request, nodes, state.config.placement).map_err(|why| match why {
-            Unplaceable::NoCapacity(m) => Refusal::NoCapacity(m),
-            Unplaceable::PortOutOfRange(m) => Refusal::PortOutOfRange(m),
-        })?;
-    let node = nodes
-        .iter_mut()
-        .find(|n| n.id == node_id)
-        .expect("placed on a snapshot node");
-    let mut used = tx.used_ports(&node_id)?;
-    for w in wanted.iter() {
-        if let Some(h) = w.host_port {
-            if !used.insert(h) {
-                return Err(Refusal::PortTaken {
-                    port: h,
-                    node: node.name.clone(),
-                }
-                .into());
-            }
-        }
-    }
-    let mut ports = Vec::with_capacity(wanted.len());
-    for w in wanted {
-        let host_port = match w.host_port {
-            Some(h) => h,
-            None => {
-                let free = (node.port_range.0..=node.port_range.1)
-                    .find(|p| !used.contains(p))
-                    .ok_or_else(|| Refusal::NoFreePort {
-                        node: node.name.clone(),
-                    })?;
-                used.insert(free);
-                free
-            }
-        };
-        ports.push(PortRow {
-            container_port: w.container_port,
-            host_port,
-            protocol: w.protocol.as_str().to_string(),
-        });
-    }
-    let range = node.port_range;
-    row.node_id = node_id;
-    row.ports = ports;
-    tx.insert(&row)?;
-    node.reserved_cpu_millis += u64::from(row.cpu_millis);
-    node.reserved_memory_bytes += row.memory_bytes;
-    Ok((row, range))
 }
 
 /// Runs a container. With an idempotency key, a repeated request returns the container the
@@ -432,13 +295,16 @@ pub async fn create(
         }
     };
     let id = yun_core::new_id();
-    let name_given = input.name.is_some();
-    let name = match input.name {
+    // A name made up from six characters of the id may collide; the whole id cannot.
+    let (name, fallback_name) = match input.name {
         Some(n) => {
             validate::container_name(&n)?;
-            n
+            (n, None)
         }
-        None => default_name(&image.reference, &id, 6),
+        None => (
+            default_name(&image.reference, &id, 6),
+            Some(default_name(&image.reference, &id, id.len())),
+        ),
     };
     let row = NewContainer {
         id: id.clone(),
@@ -470,11 +336,12 @@ pub async fn create(
     // takes an in-flight create for one whose master died.
     let lock = state.locks.get(&id);
     let _guard = lock.lock().await;
-    let (placed, range) = match state
-        .placer
-        .place(&user.id, row, name_given, wanted.clone())
-        .await
-    {
+    let request = PlaceRequest {
+        row,
+        fallback_name,
+        wanted: wanted.clone(),
+    };
+    let placed = match state.placer.place(request).await {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
         Err(e)
@@ -501,9 +368,12 @@ pub async fn create(
     };
 
     // The row as written; read back only if its node has left the registry meanwhile.
-    let mut row = match state.registry.get(&placed.node_id) {
-        Some(lease) => placed.into_row(lease.node.name.clone(), lease.node.public_host.clone()),
-        None => super::find(state, None, &placed.id).await?,
+    let range = placed.port_range;
+    let mut row = match state.registry.get(&placed.row.node_id) {
+        Some(lease) => placed
+            .row
+            .into_row(lease.node.name.clone(), lease.node.public_host.clone()),
+        None => super::find(state, None, &placed.row.id).await?,
     };
 
     // Step 2: the worker call, outside any transaction.

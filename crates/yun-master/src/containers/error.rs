@@ -57,38 +57,5 @@ impl ContainerError {
     }
 }
 
-/// Why admission refused a create: each is the renter's to fix (or to wait out).
-#[derive(Debug, thiserror::Error)]
-pub enum Refusal {
-    #[error("image '{image}' is neither in the public catalog nor among your images")]
-    UnknownImage { image: String },
-    #[error("you have reached the limit of {limit} containers")]
-    QuotaExceeded { limit: u64 },
-    #[error("your containers may publish {limit} host ports in all; {held} are published and this one asks for {asked}")]
-    PortQuotaExceeded { limit: u64, held: u64, asked: u64 },
-    #[error("you already have a container named '{name}'")]
-    NameTaken { name: String },
-    /// The balance is below what a new run takes up front.
-    #[error("running a container needs a balance of at least {require} (a minimum of {minimum}; a refundable deposit of {deposit} and {usage} for the first {seconds} s of plan {plan} are taken now), and your balance is {balance}")]
-    CannotPay {
-        require: i64,
-        minimum: i64,
-        deposit: i64,
-        usage: i64,
-        seconds: u64,
-        plan: String,
-        balance: i64,
-    },
-    #[error("{0}")]
-    NoCapacity(String),
-    #[error("{0}")]
-    PortOutOfRange(String),
-    /// A host port the renter chose is held by another container on the node.
-    #[error("host port {port} is already taken on node {node}")]
-    PortTaken { port: u16, node: String },
-    /// A host port the renter chose is held outside yun on the node.
-    #[error("host port {port} is in use on node {node}")]
-    PortUnavailable { port: u16, node: String },
-    #[error("node {node} has no free host port left")]
-    NoFreePort { node: String },
-}
+/// Why admission refused a create: the rules are yun-core's (`admission.rs`).
+pub use yun_core::admission::Refusal;

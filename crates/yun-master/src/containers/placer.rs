@@ -6,23 +6,17 @@
 //! (`outcomes.rs`): one commit, not two, for each round of the create path.
 
 use super::batch::{stopped, Batches};
-use super::create::{admit_and_place, FleetView, WantedPort};
+use super::create::{policy, snapshots};
 use super::outcomes::{Outcome, Outcomes};
 use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
-use crate::store::{NewContainer, Placement};
+use crate::store::{NotPlaced, PlaceRequest, Placed};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-type Placed = ContainerResult<(NewContainer, (u16, u16))>;
-
 struct Job {
-    user_id: String,
-    row: NewContainer,
-    /// False when the name was made up for the renter (and may be made longer if taken).
-    name_given: bool,
-    wanted: Vec<WantedPort>,
-    reply: oneshot::Sender<Placed>,
+    request: PlaceRequest,
+    reply: oneshot::Sender<ContainerResult<Placed>>,
 }
 
 #[derive(Clone, Default)]
@@ -32,22 +26,9 @@ pub struct Placer {
 
 impl Placer {
     /// Admits and places one request; answers when its batch has committed.
-    pub(super) async fn place(
-        &self,
-        user_id: &str,
-        row: NewContainer,
-        name_given: bool,
-        wanted: Vec<WantedPort>,
-    ) -> Placed {
+    pub(super) async fn place(&self, request: PlaceRequest) -> ContainerResult<Placed> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            user_id: user_id.to_string(),
-            row,
-            name_given,
-            wanted,
-            reply,
-        };
-        self.jobs.send(job).await?;
+        self.jobs.send(Job { request, reply }).await?;
         answer.await.map_err(|_| stopped())?
     }
 
@@ -67,22 +48,26 @@ async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
         .iter()
         .map(|o| (o.id.clone(), o.state, o.exit_code))
         .collect();
+    let (requests, replies): (Vec<_>, Vec<_>) =
+        batch.into_iter().map(|j| (j.request, j.reply)).unzip();
+    // The fleet as it is when the batch runs, not when its requests queued.
+    let nodes = if requests.is_empty() {
+        Vec::new()
+    } else {
+        snapshots(state)
+    };
     let placed = state
         .store
-        .place_batch(|tx| {
-            tx.set_actual_states(&updates)?;
-            let mut fleet = FleetView::default();
-            Ok(batch
-                .iter()
-                .map(|job| place_one(state, tx, &mut fleet, job))
-                .collect::<Vec<_>>())
-        })
+        .place(&requests, &updates, nodes, &policy(state))
         .await;
     // Nobody hears of a placement or an outcome before it is durable.
     match placed {
         Ok(results) => {
-            for (job, result) in batch.into_iter().zip(results) {
-                let _ = job.reply.send(result);
+            for (reply, result) in replies.into_iter().zip(results) {
+                let _ = reply.send(result.map_err(|e| match e {
+                    NotPlaced::Refused(r) => r.into(),
+                    NotPlaced::Store(e) => e.into(),
+                }));
             }
             for o in outcomes {
                 let _ = o.reply.send(Ok(()));
@@ -90,34 +75,12 @@ async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
         }
         Err(e) => {
             let msg = e.to_string();
-            for job in batch {
-                let _ = job.reply.send(Err(ContainerError::Failed(msg.clone())));
+            for reply in replies {
+                let _ = reply.send(Err(ContainerError::Failed(msg.clone())));
             }
             for o in outcomes {
                 let _ = o.reply.send(Err(ContainerError::Failed(msg.clone())));
             }
-        }
-    }
-}
-
-fn place_one(state: &AppState, tx: &Placement, fleet: &mut FleetView, job: &Job) -> Placed {
-    tx.mark()?;
-    match admit_and_place(
-        state,
-        tx,
-        fleet,
-        &job.user_id,
-        job.row.clone(),
-        job.name_given,
-        &job.wanted,
-    ) {
-        Ok(placed) => {
-            tx.keep()?;
-            Ok(placed)
-        }
-        Err(e) => {
-            tx.undo()?;
-            Err(e)
         }
     }
 }

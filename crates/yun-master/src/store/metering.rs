@@ -4,21 +4,13 @@
 //! that reads the rows it changes, so no two of them can act on a stale view.
 
 use super::ledger::{balance_of, credit_in, post_in, Entry, EntryKind};
-use super::{now_ms, Placement, Store, StoreResult};
-use crate::billing::pricing::Meter;
+use super::{now_ms, Store, StoreResult};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use yun_core::admission::RunCharge;
+use yun_core::pricing::Meter;
 use yun_core::state::sql_list;
 use yun_core::ContainerState;
-
-/// What a new run pays before it is placed.
-#[derive(Debug, Clone, Copy)]
-pub struct RunCharge {
-    pub deposit: i64,
-    pub usage: i64,
-    /// The balance needed before anything is taken.
-    pub require: i64,
-}
 
 /// The answer to "pay the next interval of this container".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,42 +144,35 @@ fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> Sto
     Ok(delta)
 }
 
-impl Placement<'_> {
-    /// Takes a new run's deposit and first interval, if the balance is at least `require`.
-    /// False: it could not pay (nothing taken).
-    pub fn charge_run(
-        &self,
-        user_id: &str,
-        container_id: &str,
-        charge: RunCharge,
-    ) -> StoreResult<bool> {
-        let mut entries = Vec::with_capacity(2);
-        if charge.deposit > 0 {
-            entries.push(Entry {
-                user_id: user_id.to_string(),
-                kind: EntryKind::Deposit,
-                amount: -charge.deposit,
-                reference: format!("container:{container_id}"),
-                idempotency_key: format!("deposit:{container_id}"),
-                note: "refunded when the container is removed".into(),
-            });
-        }
-        if charge.usage > 0 {
-            let mut first = usage_entry(user_id, container_id, charge.usage, 0);
-            first.idempotency_key = format!("usage:{container_id}:first");
-            first.note = "first interval of running time, paid in advance".into();
-            entries.push(first);
-        }
-        if entries.is_empty() {
-            return Ok(true);
-        }
-        Ok(post_in(self.db, user_id, charge.require, &entries)?.is_some())
+/// Takes a new run's deposit and first interval, if the balance is at least `require`.
+/// False: it could not pay (nothing taken).
+pub(super) fn charge_run_in(
+    db: &rusqlite::Connection,
+    user_id: &str,
+    container_id: &str,
+    charge: RunCharge,
+) -> StoreResult<bool> {
+    let mut entries = Vec::with_capacity(2);
+    if charge.deposit > 0 {
+        entries.push(Entry {
+            user_id: user_id.to_string(),
+            kind: EntryKind::Deposit,
+            amount: -charge.deposit,
+            reference: format!("container:{container_id}"),
+            idempotency_key: format!("deposit:{container_id}"),
+            note: "refunded when the container is removed".into(),
+        });
     }
-
-    /// The balance as this transaction sees it, for a refusal's message.
-    pub fn balance(&self, user_id: &str) -> StoreResult<i64> {
-        Ok(balance_of(self.db, user_id)?.unwrap_or(0))
+    if charge.usage > 0 {
+        let mut first = usage_entry(user_id, container_id, charge.usage, 0);
+        first.idempotency_key = format!("usage:{container_id}:first");
+        first.note = "first interval of running time, paid in advance".into();
+        entries.push(first);
     }
+    if entries.is_empty() {
+        return Ok(true);
+    }
+    Ok(post_in(db, user_id, charge.require, &entries)?.is_some())
 }
 
 impl Store {

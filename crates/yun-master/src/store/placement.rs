@@ -1,122 +1,225 @@
-//! The first step of the create path: one short write transaction in which the caller admits
-//! requests, chooses nodes, allocates ports and writes rows as `creating`. Because every write
-//! goes through the one writer connection, placements are serialised: two requests can never
-//! book the same port or the same last gigabyte. A batch of requests shares one transaction
-//! (one commit), each inside a savepoint. The whole batch runs directly on the writer's handle
-//! (`direct.rs`): its statements cost no thread hand-offs.
+//! The first step of the create path: one short write transaction that admits a batch of
+//! requests, chooses their nodes, allocates their ports and writes their rows as `creating`.
+//! The rules are `yun_core::admission`'s; this file only reads the facts each request needs and
+//! writes what admission answers. Because every write goes through the one writer connection,
+//! placements are serialised: two requests can never book the same port or the same last
+//! gigabyte. A batch shares one transaction (one commit), each request inside a savepoint, and
+//! runs directly on the writer's handle (`direct.rs`): its statements cost no thread hand-offs.
 
-use super::containers::{insert_in, set_actual_states_in, NewContainer};
-use super::{Store, StoreResult};
+use super::containers::{insert_in, set_actual_states_in, NewContainer, PortRow};
+use super::ledger::balance_of;
+use super::metering::charge_run_in;
+use super::{Store, StoreError, StoreResult};
 use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
+use yun_core::admission::{self, Facts, Policy, Refusal, Request, WantedPort};
+use yun_core::scheduler::NodeSnapshot;
 use yun_core::ContainerState;
 
-pub struct Placement<'a> {
-    pub(super) db: &'a Connection,
+/// One create to place: its row as it will be written (node and ports still empty).
+#[derive(Debug, Clone)]
+pub struct PlaceRequest {
+    pub row: NewContainer,
+    /// The name to use if `row.name` was made up and is taken; None when the renter chose it.
+    pub fallback_name: Option<String>,
+    pub wanted: Vec<WantedPort>,
 }
+
+/// A placed create: the row as written, and its node's port range (for a port swapped later).
+#[derive(Debug, Clone)]
+pub struct Placed {
+    pub row: NewContainer,
+    pub port_range: (u16, u16),
+}
+
+/// Why one request of a batch was not placed; the others are unaffected.
+#[derive(Debug)]
+pub enum NotPlaced {
+    Refused(Refusal),
+    Store(StoreError),
+}
+
+impl From<StoreError> for NotPlaced {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
+impl From<rusqlite::Error> for NotPlaced {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// An outcome of an earlier create, recorded in the same commit: (id, state, exit code).
+pub type Outcome = (String, ContainerState, Option<i64>);
 
 impl Store {
-    /// Runs `place` in one write transaction and commits it; nothing `place` wrote is kept if
-    /// it fails or the commit does.
-    pub async fn place_batch<R>(
+    /// Records `outcomes`, then admits and places each request in order against `nodes` (the
+    /// ready nodes, their reservations still to be read), in one transaction and one commit.
+    /// Each request sees the ones before it (their ports, their memory). An error of the whole
+    /// transaction (the commit) is the outer one; nothing of the batch is kept then.
+    pub async fn place(
         &self,
-        place: impl FnOnce(&mut Placement<'_>) -> StoreResult<R>,
-    ) -> StoreResult<R> {
-        self.write_direct(|db| place(&mut Placement { db })).await
+        requests: &[PlaceRequest],
+        outcomes: &[Outcome],
+        mut nodes: Vec<NodeSnapshot>,
+        policy: &Policy,
+    ) -> StoreResult<Vec<Result<Placed, NotPlaced>>> {
+        self.write_direct(|db| {
+            set_actual_states_in(db, outcomes)?;
+            if !requests.is_empty() {
+                add_reservations(db, &mut nodes)?;
+            }
+            Ok(requests
+                .iter()
+                .map(|r| in_savepoint(db, |db| place_one(db, r, &mut nodes, policy)))
+                .collect())
+        })
+        .await
     }
 }
 
-impl Placement<'_> {
-    fn count(&self, sql: &str, params: impl rusqlite::Params) -> StoreResult<i64> {
-        Ok(self
-            .db
-            .prepare_cached(sql)?
-            .query_row(params, |r| r.get(0))?)
+/// Runs `f` inside a savepoint that keeps its writes only if it succeeds.
+fn in_savepoint<T>(
+    db: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, NotPlaced>,
+) -> Result<T, NotPlaced> {
+    exec(db, "SAVEPOINT placement")?;
+    match f(db) {
+        Ok(v) => {
+            exec(db, "RELEASE placement")?;
+            Ok(v)
+        }
+        Err(e) => {
+            exec(db, "ROLLBACK TO placement")?;
+            exec(db, "RELEASE placement")?;
+            Err(e)
+        }
     }
+}
 
-    pub fn count_containers(&self, owner_id: &str) -> StoreResult<u64> {
-        let n = self.count(
-            "SELECT COUNT(*) FROM containers WHERE owner_id = ?1",
-            [owner_id],
-        )?;
-        Ok(n as u64)
+fn place_one(
+    db: &Connection,
+    r: &PlaceRequest,
+    nodes: &mut [NodeSnapshot],
+    policy: &Policy,
+) -> Result<Placed, NotPlaced> {
+    let mut row = r.row.clone();
+    let facts = facts(db, &row, !r.wanted.is_empty())?;
+    let request = Request {
+        name: &row.name,
+        fallback_name: r.fallback_name.as_deref(),
+        plan: &row.plan,
+        cpu_millis: row.cpu_millis.into(),
+        memory_bytes: row.memory_bytes,
+        wanted: &r.wanted,
+        deposit: row.deposit,
+        usage: row.charged,
+    };
+    let admitted = admission::admit(&request, &facts, nodes, policy).map_err(NotPlaced::Refused)?;
+    let node = &mut nodes[admitted.node];
+    let ports = admission::assign_ports(&r.wanted, node, &used_ports(db, &node.id)?)
+        .map_err(NotPlaced::Refused)?;
+    if !charge_run_in(db, &row.owner_id, &row.id, admitted.charge)? {
+        // The facts said it could pay, in this same transaction: this cannot happen unless the
+        // store changed under it, and then the write is refused rather than overdrawn.
+        let balance = balance_of(db, &row.owner_id)?.unwrap_or(0);
+        return Err(NotPlaced::Refused(Refusal::CannotPay {
+            require: admitted.charge.require,
+            minimum: policy.min_balance_to_run,
+            deposit: admitted.charge.deposit,
+            usage: admitted.charge.usage,
+            seconds: policy.interval_secs,
+            plan: row.plan,
+            balance,
+        }));
     }
+    row.name = admitted.name;
+    row.node_id = node.id.clone();
+    row.ports = ports
+        .into_iter()
+        .map(|p| PortRow {
+            container_port: p.container_port,
+            host_port: p.host_port,
+            protocol: p.protocol.as_str().to_string(),
+        })
+        .collect();
+    insert_in(db, &row)?;
+    node.reserved_cpu_millis += u64::from(row.cpu_millis);
+    node.reserved_memory_bytes += row.memory_bytes;
+    Ok(Placed {
+        port_range: node.port_range,
+        row,
+    })
+}
 
-    /// Host ports the user's containers hold now.
-    pub fn count_ports(&self, owner_id: &str) -> StoreResult<u64> {
-        let n = self.count(
+fn count(db: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<u64> {
+    let n: i64 = db.prepare_cached(sql)?.query_row(params, |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+/// What admission needs to know of the request's owner, as this transaction sees it.
+fn facts(db: &Connection, row: &NewContainer, asks_ports: bool) -> StoreResult<Facts> {
+    let owner = row.owner_id.as_str();
+    let ports_held = if asks_ports {
+        count(
+            db,
             "SELECT COUNT(*) FROM port_allocations p JOIN containers c ON c.id = p.container_id \
              WHERE c.owner_id = ?1",
-            [owner_id],
-        )?;
-        Ok(n as u64)
-    }
-
-    pub fn name_taken(&self, owner_id: &str, name: &str) -> StoreResult<bool> {
-        let n = self.count(
+            [owner],
+        )?
+    } else {
+        0
+    };
+    Ok(Facts {
+        containers: count(
+            db,
+            "SELECT COUNT(*) FROM containers WHERE owner_id = ?1",
+            [owner],
+        )?,
+        ports_held,
+        name_taken: count(
+            db,
             "SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND name = ?2",
-            [owner_id, name],
-        )?;
-        Ok(n > 0)
-    }
+            [owner, row.name.as_str()],
+        )? > 0,
+        balance: balance_of(db, owner)?.unwrap_or(0),
+    })
+}
 
-    /// CPU millis and memory bytes reserved on each node, as this transaction sees them. A
-    /// batch reads it once and keeps its own count as it places (reading 1,000 nodes' usage
-    /// for every placement was a large part of each one).
-    pub fn reserved(&self) -> StoreResult<HashMap<String, (u64, u64)>> {
-        let mut map = HashMap::new();
-        let mut q = self
-            .db
-            .prepare_cached("SELECT node_id, cpu_millis, memory_bytes FROM node_usage")?;
-        let mut rows = q.query([])?;
-        while let Some(r) = rows.next()? {
-            let cpu: i64 = r.get(1)?;
-            let memory: i64 = r.get(2)?;
-            map.insert(r.get::<_, String>(0)?, (cpu as u64, memory as u64));
+/// Adds the CPU millis and memory bytes reserved on each node, read once per batch (reading
+/// 1,000 nodes' usage for every placement was a large part of each one); the batch then keeps
+/// its own count as it places.
+fn add_reservations(db: &Connection, nodes: &mut [NodeSnapshot]) -> StoreResult<()> {
+    let mut reserved = HashMap::new();
+    let mut q = db.prepare_cached("SELECT node_id, cpu_millis, memory_bytes FROM node_usage")?;
+    let mut rows = q.query([])?;
+    while let Some(r) = rows.next()? {
+        let cpu: i64 = r.get(1)?;
+        let memory: i64 = r.get(2)?;
+        reserved.insert(r.get::<_, String>(0)?, (cpu as u64, memory as u64));
+    }
+    for n in nodes {
+        if let Some((cpu, memory)) = reserved.get(&n.id) {
+            n.reserved_cpu_millis += cpu;
+            n.reserved_memory_bytes += memory;
         }
-        Ok(map)
     }
+    Ok(())
+}
 
-    pub fn used_ports(&self, node_id: &str) -> StoreResult<HashSet<u16>> {
-        let mut q = self
-            .db
-            .prepare_cached("SELECT host_port FROM port_allocations WHERE node_id = ?1")?;
-        let ports = q.query_map([node_id], |r| r.get::<_, i64>(0))?;
-        let mut used = HashSet::new();
-        for p in ports {
-            used.insert(p? as u16);
-        }
-        Ok(used)
+fn used_ports(db: &Connection, node_id: &str) -> StoreResult<HashSet<u16>> {
+    let mut q = db.prepare_cached("SELECT host_port FROM port_allocations WHERE node_id = ?1")?;
+    let ports = q.query_map([node_id], |r| r.get::<_, i64>(0))?;
+    let mut used = HashSet::new();
+    for p in ports {
+        used.insert(p? as u16);
     }
+    Ok(used)
+}
 
-    pub fn insert(&self, c: &NewContainer) -> StoreResult<()> {
-        insert_in(self.db, c)
-    }
-
-    /// Records the outcomes of earlier creates in the same transaction (one commit for both).
-    pub fn set_actual_states(
-        &self,
-        updates: &[(String, ContainerState, Option<i64>)],
-    ) -> StoreResult<()> {
-        set_actual_states_in(self.db, updates)
-    }
-
-    /// Starts one request's part of a batch; `undo` takes back only that part.
-    pub fn mark(&self) -> StoreResult<()> {
-        self.exec("SAVEPOINT placement")
-    }
-
-    pub fn keep(&self) -> StoreResult<()> {
-        self.exec("RELEASE placement")
-    }
-
-    pub fn undo(&self) -> StoreResult<()> {
-        self.exec("ROLLBACK TO placement")?;
-        self.exec("RELEASE placement")
-    }
-
-    fn exec(&self, sql: &str) -> StoreResult<()> {
-        self.db.prepare_cached(sql)?.execute([])?;
-        Ok(())
-    }
+fn exec(db: &Connection, sql: &str) -> StoreResult<()> {
+    db.prepare_cached(sql)?.execute([])?;
+    Ok(())
 }
