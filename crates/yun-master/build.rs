@@ -1,12 +1,10 @@
-// The store's migrations are embedded by `sqlx::migrate!`; rebuild when one is added or changed.
-// The console's files (web/) are embedded too, each with its gzip and brotli forms made here
+// The console's files (web/) are embedded, each with its gzip and brotli forms made here
 // once, and an ETag from its content, so serving one is a lookup.
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=web");
     embed_console();
 }

@@ -2,7 +2,7 @@
 //! are gone, the nodes drop it too, so pulls do not fill their disks forever.
 
 use crate::state::AppState;
-use crate::store::{ImageRow, StoreResult};
+use yun_store::{ImageRow, StoreResult};
 
 /// Forgets an image record (refused while a container uses it) and, when that was the last
 /// use of content yun pulled, removes the content from the nodes.

@@ -16,7 +16,6 @@ pub mod payments;
 pub mod reconciler;
 pub mod registries;
 pub mod state;
-pub mod store;
 pub mod web;
 
 pub use config::MasterConfig;
@@ -25,18 +24,18 @@ use nodes::{Registry, RegistryGrpc};
 use state::{AppState, ContainerLocks};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use store::Store;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_util::sync::CancellationToken;
 use yun_proto::v1::registry_service_server::RegistryServiceServer;
+use yun_store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MasterError {
     #[error("opening the store {url}: {source}")]
     Store {
         url: String,
-        source: store::StoreError,
+        source: yun_store::StoreError,
     },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -56,8 +55,8 @@ pub enum MasterError {
 impl MasterError {
     /// Wraps a store failure with the database it came from.
     /// The URL is kept without its password: the error is printed and logged.
-    fn store(url: &str) -> impl Fn(store::StoreError) -> Self {
-        let url = store::redacted_url(url);
+    fn store(url: &str) -> impl Fn(yun_store::StoreError) -> Self {
+        let url = yun_store::redacted_url(url);
         move |source| Self::Store {
             url: url.clone(),
             source,
@@ -140,7 +139,7 @@ async fn ensure_admin(
 /// Keeps the WAL short beside the single writer, which never checkpoints itself.
 fn spawn_checkpoints(store: Store, shutdown: CancellationToken) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(store::CHECKPOINT_EVERY);
+        let mut tick = tokio::time::interval(yun_store::CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -170,7 +169,7 @@ fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
                 () = shutdown.cancelled() => return,
             }
             match state.store.purge_expired_credentials(idle_ms).await {
-                Ok(p) if p == store::Purged::default() => {}
+                Ok(p) if p == yun_store::Purged::default() => {}
                 Ok(p) => tracing::info!(
                     sessions = p.sessions,
                     tokens = p.tokens,

@@ -3,8 +3,8 @@
 use crate::config::MasterConfig;
 use crate::nodes::Registry;
 use crate::reconciler::Reconciler;
-use crate::store::Store;
 use std::sync::Arc;
+use yun_store::Store;
 
 #[derive(Clone)]
 pub struct AppState {

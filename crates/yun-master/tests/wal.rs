@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use yun_master::store::Store;
+use yun_store::Store;
 
 /// More writes than fit in `LIMIT` even at one 4 KiB frame each: a WAL that never restarted
 /// would end larger than that.

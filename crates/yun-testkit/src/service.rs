@@ -47,10 +47,12 @@ impl Api {
         last
     }
 
-    /// Polls a container's logs for up to 5 s until they contain `text`; returns them.
+    /// Polls a container's logs for up to 15 s until they contain `text`; returns them. (5 s
+    /// was once too short for a container that writes 16 MiB before it logs, while other
+    /// tests loaded the machine.)
     pub async fn wait_for_logs(&self, id: &str, text: &str) -> String {
         let mut logs = String::new();
-        for _ in 0..50 {
+        for _ in 0..150 {
             logs = self.get(&format!("/containers/{id}/logs")).await.text;
             if logs.contains(text) {
                 break;

@@ -5,15 +5,13 @@
 use super::{observed, spec_of, ContainerError, ContainerResult, Refusal};
 use crate::nodes::NodeError;
 use crate::state::AppState;
-use crate::store::{
-    ContainerRow, ImageRow, NewContainer, PlaceRequest, RestartPolicy, SessionUser,
-};
 use std::collections::{BTreeMap, HashSet};
 use yun_core::admission::{Policy, WantedPort};
 use yun_core::node::ContainerStatus;
 use yun_core::pricing::cost;
 use yun_core::scheduler::NodeSnapshot;
 use yun_core::{validate, DesiredState, EnvVar, Invalid, Protocol};
+use yun_store::{ContainerRow, ImageRow, NewContainer, PlaceRequest, RestartPolicy, SessionUser};
 
 #[derive(Debug)]
 pub struct PortInput {
@@ -282,7 +280,7 @@ pub async fn create(
     let lifetimes = state.config.min_lifetime.as_secs() as i64..=MAX_LIFETIME_SECS;
     let expires_at = match input.expires_in {
         None => None,
-        Some(s) if lifetimes.contains(&s) => Some(crate::store::now_ms() + s * 1000),
+        Some(s) if lifetimes.contains(&s) => Some(yun_store::now_ms() + s * 1000),
         Some(_) => {
             return Err(invalid(
                 "expires_in",
@@ -329,7 +327,7 @@ pub async fn create(
         paid_ms: interval_ms,
         charged: cost(plan.price_per_hour, interval_ms),
         expires_at,
-        created_at: crate::store::now_ms(),
+        created_at: yun_store::now_ms(),
         read_only: input.read_only,
     };
     // Held from before the row exists until its outcome is recorded, so the reconciler never
@@ -348,7 +346,7 @@ pub async fn create(
             if idempotency_key.is_some()
                 && matches!(
                     e,
-                    ContainerError::Store(crate::store::StoreError::Conflict(_))
+                    ContainerError::Store(yun_store::StoreError::Conflict(_))
                         | ContainerError::Refused(
                             Refusal::NameTaken { .. } | Refusal::PortTaken { .. }
                         )

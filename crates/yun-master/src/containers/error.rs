@@ -2,8 +2,8 @@
 //! HTTP: `http/domain_errors.rs` maps each case to an `ErrorCode` and adds where to go next.
 
 use crate::nodes::NodeError;
-use crate::store::StoreError;
 use yun_core::{ContainerState, Invalid};
+use yun_store::StoreError;
 
 pub type ContainerResult<T> = Result<T, ContainerError>;
 

@@ -4,10 +4,10 @@ use super::log_lines::LineSplitter;
 use super::{find, node_client};
 use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
-use crate::store::ContainerRow;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use yun_core::node::LogChunk;
+use yun_store::ContainerRow;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LogsQuery {

@@ -21,9 +21,9 @@ pub use remove::{remove, Removal};
 
 use crate::nodes::WorkerClient;
 use crate::state::AppState;
-use crate::store::ContainerRow;
 use yun_core::node::{ContainerStatus, DockerState};
 use yun_core::{ContainerSpec, ContainerState, DesiredState, Limits, PortBinding, Protocol};
+use yun_store::ContainerRow;
 
 /// The renter-facing state for what a worker reports.
 pub fn observed_state(docker_state: DockerState, desired: DesiredState) -> ContainerState {

@@ -10,9 +10,9 @@ use super::create::{policy, snapshots};
 use super::outcomes::{Outcome, Outcomes};
 use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
-use crate::store::{NotPlaced, PlaceRequest, Placed};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use yun_store::{NotPlaced, PlaceRequest, Placed};
 
 struct Job {
     request: PlaceRequest,

@@ -4,9 +4,9 @@
 use super::{find, node_client, observed};
 use super::{ContainerError, ContainerResult};
 use crate::state::AppState;
-use crate::store::{ContainerRow, Prepaid};
 use yun_core::node::ContainerStatus;
 use yun_core::{ContainerState, DesiredState};
+use yun_store::{ContainerRow, Prepaid};
 
 fn refused(row: &ContainerRow, action: &'static str) -> ContainerError {
     ContainerError::WrongState {

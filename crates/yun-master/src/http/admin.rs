@@ -222,7 +222,7 @@ async fn create_user(
 
 async fn set_ban(
     state: &AppState,
-    admin: &crate::store::SessionUser,
+    admin: &yun_store::SessionUser,
     id: &str,
     banned: bool,
 ) -> ApiResult<Json<UserAnswer>> {

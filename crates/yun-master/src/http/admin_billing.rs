@@ -6,13 +6,13 @@ use super::paging::{self, PageQuery};
 use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{Adjusted as StoreAdjusted, Settled};
 use axum::extract::{Path, State};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::admin::{Adjusted, Adjustment, AuditEntry, AuditLog, BillingCheck, Unbalanced};
 use yun_api::billing::{OrderAnswer, OrderList};
 use yun_api::ErrorCode;
+use yun_store::{Adjusted as StoreAdjusted, Settled};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

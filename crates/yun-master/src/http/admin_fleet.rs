@@ -6,7 +6,6 @@ use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::nodes::tokens;
 use crate::state::AppState;
-use crate::store::{ForgetRefusal, JoinTokenRow};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -16,6 +15,7 @@ use yun_api::admin::{
     Forgotten, JoinToken, JoinTokenCreated, JoinTokenList, JoinTokenState, NewJoinToken,
 };
 use yun_api::ErrorCode;
+use yun_store::{ForgetRefusal, JoinTokenRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,7 +35,7 @@ pub(super) const ERRORS: &[(&str, &[ErrorCode])] = &[
 ];
 
 fn join_token(row: &JoinTokenRow) -> JoinToken {
-    let now = crate::store::now_ms();
+    let now = yun_store::now_ms();
     let state = if row.revoked_at.is_some() {
         JoinTokenState::Revoked
     } else if row.expires_at <= now {

@@ -2,9 +2,9 @@
 //! status), a message that says what to do, and the field that was refused. Internal causes are
 //! logged, never shown to the client. Domain errors become these in `domain_errors.rs`.
 
-use crate::store::StoreError;
 use yun_api::ErrorCode;
 use yun_core::Invalid;
+use yun_store::StoreError;
 
 #[derive(Debug)]
 pub struct ApiError {

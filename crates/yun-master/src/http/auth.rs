@@ -9,7 +9,6 @@ use crate::accounts::throttle::Attempt;
 use crate::accounts::{hash_password, hash_token, new_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::NewSession;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};
@@ -18,6 +17,7 @@ use std::net::IpAddr;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::accounts::{Credentials, LoginAnswer, LoginResult, SessionMode, UserAnswer};
 use yun_api::ErrorCode;
+use yun_store::NewSession;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,7 +111,7 @@ pub(super) async fn open_account(
     username: &str,
     password: String,
     opened_by: Option<&str>,
-) -> ApiResult<crate::store::UserRow> {
+) -> ApiResult<yun_store::UserRow> {
     let hash = hash_password(password).await.map_err(ApiError::internal)?;
     state
         .store
@@ -124,7 +124,7 @@ pub(super) async fn open_account(
         )
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Conflict(m) => {
+            yun_store::StoreError::Conflict(m) => {
                 ApiError::new(ErrorCode::UsernameTaken, m).on("username")
             }
             other => other.into(),

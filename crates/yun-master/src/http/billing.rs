@@ -5,7 +5,6 @@ use super::paging;
 use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{NewOrder, OrderState};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -14,6 +13,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::billing::{LedgerPage, OrderAnswer, OrderCreated, OrderList, OrderRequest, Payment};
 use yun_api::ErrorCode;
+use yun_store::{NewOrder, OrderState};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -7,7 +7,6 @@ use super::wire;
 use crate::containers::{self, CreateInput, LogFormat, LogsQuery, PortInput, RestartInput};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::SessionUser;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,6 +17,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::containers::{ContainerAnswer, ContainerList, CreateContainer, LogLine};
 use yun_api::ErrorCode;
+use yun_store::SessionUser;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -88,7 +88,7 @@ const START_ERRORS: &[ErrorCode] = &[
     ErrorCode::GoneFromNode,
 ];
 
-fn one(row: &crate::store::ContainerRow) -> Json<ContainerAnswer> {
+fn one(row: &yun_store::ContainerRow) -> Json<ContainerAnswer> {
     Json(wire::container_answer(row))
 }
 

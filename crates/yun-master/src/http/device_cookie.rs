@@ -6,7 +6,7 @@ use crate::accounts::{DEVICE_COOKIE, SECURE_DEVICE_COOKIE};
 use axum::http::request::Parts;
 
 /// How long a browser keeps it (the store forgets a device unused for as long).
-const MAX_AGE_S: i64 = crate::store::DEVICE_LIFETIME_MS / 1000;
+const MAX_AGE_S: i64 = yun_store::DEVICE_LIFETIME_MS / 1000;
 
 fn name(https: bool) -> &'static str {
     if https {

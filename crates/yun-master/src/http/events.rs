@@ -5,7 +5,6 @@ use super::extract::{ApiQuery, AuthUser};
 use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{EventRow, SessionUser};
 use axum::body::Body;
 use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
@@ -19,6 +18,7 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::events::{ContainerEvent, EventState};
 use yun_api::ErrorCode;
+use yun_store::{EventRow, SessionUser};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(events))

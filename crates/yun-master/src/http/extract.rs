@@ -4,13 +4,13 @@
 use crate::accounts::{hash_token, is_access_token, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::http::api_error::ApiError;
 use crate::state::AppState;
-use crate::store::SessionUser;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use yun_api::ErrorCode;
+use yun_store::SessionUser;
 
 pub struct ApiJson<T>(pub T);
 
@@ -166,7 +166,7 @@ async fn caller(state: &AppState, parts: &Parts) -> Result<Option<SessionUser>, 
 /// Records the use for the idle limit and the lists, at most once a minute per credential and
 /// off the request's path.
 fn touch(state: &AppState, user: &SessionUser) {
-    if !user.due_for_touch(crate::store::now_ms()) {
+    if !user.due_for_touch(yun_store::now_ms()) {
         return;
     }
     let (store, id, kind) = (state.store.clone(), user.session.clone(), user.kind);

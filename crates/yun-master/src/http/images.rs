@@ -8,7 +8,6 @@ use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::nodes::NodeError;
 use crate::state::AppState;
-use crate::store::ImageRow;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -19,6 +18,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use yun_api::images::{ImageAnswer, ImageList, PullEvent as WirePullEvent, PullRequest};
 use yun_api::{ErrorBody, ErrorCode};
 use yun_core::node::{ImageInfo, PullUpdate};
+use yun_store::ImageRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

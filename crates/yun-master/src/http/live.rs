@@ -8,7 +8,6 @@ use crate::http::api_error::{ApiError, ApiResult};
 use crate::live::exec::{relay, ExecRequest};
 use crate::live::stats::state_frame;
 use crate::state::AppState;
-use crate::store::ContainerRow;
 use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
 };
@@ -23,6 +22,7 @@ use yun_api::live::{
 };
 use yun_api::ErrorCode;
 use yun_core::ContainerState;
+use yun_store::ContainerRow;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -233,7 +233,7 @@ struct ConsoleStart {
 /// caller's session.
 async fn open_console(
     state: &AppState,
-    u: &crate::store::SessionUser,
+    u: &yun_store::SessionUser,
     id: &str,
     query: Option<&str>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,

@@ -7,7 +7,6 @@ use super::wire::rfc3339;
 use crate::accounts::{hash_password, hash_token, new_access_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::{AccessTokenRow, CredentialKind, SessionRow, SessionUser, TokenRefusal};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -17,6 +16,7 @@ use yun_api::accounts::{
     PasswordChanged, Session, SessionList,
 };
 use yun_api::ErrorCode;
+use yun_store::{AccessTokenRow, CredentialKind, SessionRow, SessionUser, TokenRefusal};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -213,7 +213,7 @@ async fn create_access_token(
         .on("expires_in_days"));
     }
     let token = new_access_token();
-    let expires_at = crate::store::now_ms() + i64::from(t.expires_in_days) * 86_400_000;
+    let expires_at = yun_store::now_ms() + i64::from(t.expires_in_days) * 86_400_000;
     let row = match state
         .store
         .create_access_token(&u.actor(), &u.id, name, &hash_token(&token), expires_at)
@@ -225,7 +225,7 @@ async fn create_access_token(
                 ErrorCode::QuotaExceeded,
                 format!(
                     "you hold {} live access tokens, the most allowed; revoke one first",
-                    crate::store::ACCESS_TOKENS_MAX
+                    yun_store::ACCESS_TOKENS_MAX
                 ),
             ))
         }

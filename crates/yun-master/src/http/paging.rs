@@ -2,12 +2,12 @@
 //! the previous page answered as `next_cursor` (null on the last page).
 
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::store::Page;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use yun_api::ErrorCode;
+use yun_store::Page;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;

@@ -1,12 +1,12 @@
 //! Rows and domain values turned into the API's wire types (`yun_api`), by hand, so a change
 //! of the store never changes the contract by accident.
 
-use crate::store::{ContainerRow, ImageRow, LedgerRow, OrderRow, OrderState, UserRow};
 use yun_api::accounts::{Role, User};
 use yun_api::billing::{EntryKind, LedgerEntry, Order};
 use yun_api::containers as wire;
 use yun_api::images::{ExposedPort, Image, Visibility};
 use yun_core::{ContainerState, DesiredState};
+use yun_store::{ContainerRow, ImageRow, LedgerRow, OrderRow, OrderState, UserRow};
 
 /// Unix milliseconds as RFC 3339 (UTC, milliseconds).
 pub fn rfc3339(ms: i64) -> String {

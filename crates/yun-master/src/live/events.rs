@@ -3,11 +3,11 @@
 //! someone listens, and prunes events older than an hour as it goes.
 
 use crate::state::AppState;
-use crate::store::EventRow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
+use yun_store::EventRow;
 
 /// How often the tailer looks for new events: the most an event waits before it is sent.
 const TAIL: Duration = Duration::from_millis(200);
@@ -46,7 +46,7 @@ impl EventRelay {
         &self,
         state: &AppState,
         since: Option<i64>,
-    ) -> crate::store::StoreResult<Subscription> {
+    ) -> yun_store::StoreResult<Subscription> {
         // Listen before reading the tail, so nothing falls between the two.
         let rx = self.tx.subscribe();
         self.ensure_tailing(state).await?;
@@ -57,7 +57,7 @@ impl EventRelay {
         Ok(Subscription { rx, seen, backlog })
     }
 
-    async fn ensure_tailing(&self, state: &AppState) -> crate::store::StoreResult<()> {
+    async fn ensure_tailing(&self, state: &AppState) -> yun_store::StoreResult<()> {
         if self.tailing.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
@@ -90,7 +90,7 @@ impl EventRelay {
             }
             if pruned.elapsed() >= PRUNE_EVERY {
                 pruned = Instant::now();
-                let before = crate::store::now_ms() - KEEP.as_millis() as i64;
+                let before = yun_store::now_ms() - KEEP.as_millis() as i64;
                 if let Err(e) = state.store.prune_events(before).await {
                     tracing::warn!(error = %e, "pruning container events");
                 }
@@ -103,7 +103,7 @@ impl Subscription {
     /// The next event after the last one delivered, waiting for it. Seqs come in order and
     /// without gaps, so a gap means this subscriber missed some (it lagged, or it resumes from
     /// `since`): those are read back from the store first.
-    pub async fn next(&mut self, state: &AppState) -> crate::store::StoreResult<Arc<EventRow>> {
+    pub async fn next(&mut self, state: &AppState) -> yun_store::StoreResult<Arc<EventRow>> {
         loop {
             if let Some(row) = self.backlog.pop_front() {
                 if row.seq > self.seen {

@@ -2,11 +2,11 @@
 //! its expiry) or every session of an account (a ban) ends its consoles, terminals, stats
 //! sockets, event streams and followed logs at once; none outlives the right to see it.
 
-use crate::store::SessionUser;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use yun_store::SessionUser;
 
 #[derive(Clone, Default)]
 pub struct SessionStreams {

@@ -4,7 +4,6 @@
 
 use crate::nodes::NodeError;
 use crate::state::AppState;
-use crate::store::ContainerRow;
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -14,6 +13,7 @@ use tokio::sync::broadcast;
 use yun_api::live::{StatsFrame, StatsMessage};
 use yun_core::node::StatsSample;
 use yun_core::ContainerState;
+use yun_store::ContainerRow;
 
 /// A message as sent on the socket; cloning shares the bytes, so fan-out copies nothing.
 pub type Frame = axum::extract::ws::Utf8Bytes;

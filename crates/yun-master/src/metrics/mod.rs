@@ -123,7 +123,7 @@ pub struct MasterMetrics {
 
 impl MasterMetrics {
     /// The registry, with the store's own timings in it.
-    pub fn new(store: &crate::store::Store) -> Self {
+    pub fn new(store: &yun_store::Store) -> Self {
         let mut r = Registry::with_prefix("yun");
         let build = Family::<VersionLabels, Gauge>::default();
         build
@@ -403,7 +403,7 @@ impl MasterMetrics {
     }
 
     /// Adds what the ledger's totals grew by since the last scrape.
-    async fn read_ledger(&self, store: &crate::store::Store) {
+    async fn read_ledger(&self, store: &yun_store::Store) {
         let Ok(totals) = store.ledger_totals().await else {
             return;
         };

@@ -80,7 +80,7 @@ impl NodeCalls {
             *self.last_failure.lock().expect("last failure") = Some(LastFailure {
                 method: method.to_string(),
                 outcome,
-                at_unix_ms: crate::store::now_ms(),
+                at_unix_ms: yun_store::now_ms(),
             });
         }
     }

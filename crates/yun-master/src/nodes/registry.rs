@@ -3,10 +3,10 @@
 //! 2 × interval + 5 s without a heartbeat.
 
 use super::{FleetTrust, WorkerClient};
-use crate::store::NodeRow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
+use yun_store::NodeRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NodeState {
@@ -117,7 +117,7 @@ impl Registry {
             )?),
             node: Arc::new(node),
             last_heartbeat: Instant::now(),
-            last_heartbeat_unix_ms: crate::store::now_ms(),
+            last_heartbeat_unix_ms: yun_store::now_ms(),
             container_count: 0,
             confirmed: false,
             remembered,
@@ -160,7 +160,7 @@ impl Registry {
         match map.get_mut(node_id) {
             Some(lease) if !lease.remembered => {
                 lease.last_heartbeat = Instant::now();
-                lease.last_heartbeat_unix_ms = crate::store::now_ms();
+                lease.last_heartbeat_unix_ms = yun_store::now_ms();
                 lease.container_count = container_count;
                 lease.confirmed = true;
                 true

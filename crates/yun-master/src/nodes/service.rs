@@ -8,10 +8,10 @@
 use super::Registry;
 use crate::reconciler::Reconciler;
 use crate::state::AppState;
-use crate::store::{JoinRefusal, Joining, NodeUpsert};
 use tonic::{Request, Response, Status, Streaming};
 use yun_proto::v1;
 use yun_proto::v1::registry_service_server::RegistryService;
+use yun_store::{JoinRefusal, Joining, NodeUpsert};
 use yun_trust::JoinToken;
 
 pub struct RegistryGrpc {
@@ -28,7 +28,7 @@ impl RegistryGrpc {
     }
 }
 
-fn internal(what: &'static str) -> impl Fn(crate::store::StoreError) -> Status {
+fn internal(what: &'static str) -> impl Fn(yun_store::StoreError) -> Status {
     move |e| {
         tracing::error!(error = %e, "{what} failed");
         Status::internal(format!("the master could not finish {what}; try again"))

@@ -2,8 +2,8 @@
 //! The secret is shown once and only its hash is stored.
 
 use super::FleetTrust;
-use crate::store::{JoinTokenRow, NewJoinToken, Store, StoreResult};
 use std::time::Duration;
+use yun_store::{JoinTokenRow, NewJoinToken, Store, StoreResult};
 
 /// How long a token is good for when the operator does not say.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -36,7 +36,7 @@ pub async fn create(
             id: &id,
             secret_hash: &token.secret_hash(),
             created_by,
-            expires_at: crate::store::now_ms() + ttl.as_millis() as i64,
+            expires_at: yun_store::now_ms() + ttl.as_millis() as i64,
             max_uses: uses,
         })
         .await?;

@@ -189,7 +189,7 @@ impl FleetTrust {
 
     /// Reads the revoked serials from the store (other masters revoke too), and renews the
     /// master's own certificate at two thirds of its life.
-    pub fn spawn_upkeep(&self, store: crate::store::Store, shutdown: CancellationToken) {
+    pub fn spawn_upkeep(&self, store: yun_store::Store, shutdown: CancellationToken) {
         let (me, stop) = (self.clone(), shutdown.clone());
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(REVOKED_REFRESH);

@@ -4,7 +4,6 @@
 
 use super::amount::{format_minor, parse_minor};
 use super::{Checkout, Notice, PaymentProvider, Rejected};
-use crate::store::OrderRow;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
@@ -14,6 +13,7 @@ use rsa::sha2::Sha256;
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use std::path::PathBuf;
+use yun_store::OrderRow;
 
 #[derive(Debug, Clone)]
 pub struct AlipayConfig {
@@ -152,7 +152,7 @@ impl PaymentProvider for Alipay {
             ("format".into(), "JSON".into()),
             ("charset".into(), "utf-8".into()),
             ("sign_type".into(), "RSA2".into()),
-            ("timestamp".into(), beijing(crate::store::now_ms())),
+            ("timestamp".into(), beijing(yun_store::now_ms())),
             ("version".into(), "1.0".into()),
             ("notify_url".into(), self.config.notify_url.clone()),
             ("biz_content".into(), biz),

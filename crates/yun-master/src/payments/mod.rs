@@ -8,8 +8,8 @@ pub mod notify;
 
 pub use alipay::{signing_string, Alipay, AlipayConfig};
 
-use crate::store::OrderRow;
 use std::time::Duration;
+use yun_store::OrderRow;
 
 #[derive(Debug, Clone)]
 pub enum ProviderConfig {

@@ -4,7 +4,7 @@
 
 use super::Rejected;
 use crate::state::AppState;
-use crate::store::Settled;
+use yun_store::Settled;
 
 /// What to answer the provider: whether it should stop retrying, and why.
 pub enum Answer {

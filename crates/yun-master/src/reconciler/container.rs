@@ -5,10 +5,10 @@
 use crate::containers::{observed, spec_of};
 use crate::nodes::{NodeError, WorkerClient};
 use crate::state::AppState;
-use crate::store::{ContainerBrief, ContainerRow, RestartPolicy, StoreError};
 use std::time::Duration;
 use yun_core::node::DockerState;
 use yun_core::{ContainerState, DesiredState};
+use yun_store::{ContainerBrief, ContainerRow, RestartPolicy, StoreError};
 
 /// Why one reconcile did not finish; the next pass tries again.
 #[derive(Debug, thiserror::Error)]

@@ -40,7 +40,7 @@ pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
 
 /// Stops a running container that wrote more than its plan's disk: it keeps its files and
 /// deposit and shows `suspended` with the reason.
-fn over_disk(state: &AppState, row: &crate::store::ContainerBrief, size_rw: u64) {
+fn over_disk(state: &AppState, row: &yun_store::ContainerBrief, size_rw: u64) {
     if row.disk_bytes == 0 || size_rw <= row.disk_bytes || !row.state.is_billed() {
         return;
     }

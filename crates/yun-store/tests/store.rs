@@ -3,7 +3,7 @@
 //! password change. Real SQLite files, no Docker.
 
 use std::time::Duration;
-use yun_master::store::{NewSession, Store};
+use yun_store::{NewSession, Store};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -42,7 +42,7 @@ async fn a_flood_of_failures_grows_one_entry_per_account_and_source() {
                 .unwrap();
         }
     }
-    let page = yun_master::store::Page {
+    let page = yun_store::Page {
         after: None,
         limit: 100,
     };
@@ -67,7 +67,7 @@ async fn the_audit_log_keeps_entries_for_its_retention() {
         "within retention"
     );
     assert_eq!(store.purge_audit(10).await.unwrap(), 1, "past it");
-    let page = yun_master::store::Page {
+    let page = yun_store::Page {
         after: None,
         limit: 10,
     };
@@ -191,10 +191,10 @@ fn node_snapshot() -> yun_core::scheduler::NodeSnapshot {
     }
 }
 
-fn request(owner: &str, name: &str, host_port: Option<u16>) -> yun_master::store::PlaceRequest {
+fn request(owner: &str, name: &str, host_port: Option<u16>) -> yun_store::PlaceRequest {
     let id = yun_core::new_id();
-    yun_master::store::PlaceRequest {
-        row: yun_master::store::NewContainer {
+    yun_store::PlaceRequest {
+        row: yun_store::NewContainer {
             id: id.clone(),
             owner_id: owner.into(),
             name: name.into(),
@@ -251,7 +251,7 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
         .await
         .unwrap();
     store
-        .upsert_node(&yun_master::store::NodeUpsert {
+        .upsert_node(&yun_store::NodeUpsert {
             id: "node-1".into(),
             name: "w1".into(),
             advertise: "127.0.0.1:1".into(),
@@ -282,8 +282,8 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
         .iter()
         .map(|r| match r {
             Ok(p) => format!("placed {}", p.row.ports[0].host_port),
-            Err(yun_master::store::NotPlaced::Refused(r)) => format!("refused: {r}"),
-            Err(yun_master::store::NotPlaced::Store(e)) => format!("store: {e}"),
+            Err(yun_store::NotPlaced::Refused(r)) => format!("refused: {r}"),
+            Err(yun_store::NotPlaced::Store(e)) => format!("store: {e}"),
         })
         .collect();
     assert_eq!(
@@ -313,7 +313,7 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
     assert!(
         matches!(
             &again[0],
-            Err(yun_master::store::NotPlaced::Refused(
+            Err(yun_store::NotPlaced::Refused(
                 yun_core::admission::Refusal::PortTaken { port: 20000, .. }
             ))
         ),
