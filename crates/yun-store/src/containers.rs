@@ -551,10 +551,13 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
         c.disk_bytes as i64,
     ])
     .map_err(|e| {
-        conflict_on_unique(
-            e,
-            format!("you already have a container named '{}'; choose another name", c.name),
-        )
+        conflict_on_unique(e, |constraint| {
+            if constraint.contains("idempotency_key") {
+                super::Unique::IdempotencyKey
+            } else {
+                super::Unique::ContainerName
+            }
+        })
     })?;
     let mut port = db.prepare_cached(
         "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -567,12 +570,7 @@ pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreRes
             i64::from(p.container_port),
             p.protocol
         ])
-        .map_err(|e| {
-            conflict_on_unique(
-                e,
-                format!("host port {} is already taken on this node", p.host_port),
-            )
-        })?;
+        .map_err(|e| conflict_on_unique(e, |_| super::Unique::HostPort))?;
     }
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! handle is locked away from sqlx's thread once, and every statement of the block runs
 //! synchronously through rusqlite (built on the same libsqlite3-sys), as one hand-off.
 
-use super::{StoreError, StoreResult};
+use super::{StoreError, StoreResult, Unique};
 use rusqlite::ffi;
 use sqlx::SqliteConnection;
 
@@ -46,15 +46,19 @@ pub(super) async fn direct_blocking<R>(
     .await
 }
 
-/// Turns a unique-constraint failure into a conflict the API can explain.
-pub(super) fn conflict_on_unique(e: rusqlite::Error, message: impl Into<String>) -> StoreError {
+/// Turns a unique-constraint failure into the key it ran into; `key` picks it from the
+/// constraint SQLite names ("UNIQUE constraint failed: containers.owner_id, containers.name").
+pub(super) fn conflict_on_unique(
+    e: rusqlite::Error,
+    key: impl FnOnce(&str) -> Unique,
+) -> StoreError {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _)
+        rusqlite::Error::SqliteFailure(f, message)
             if f.extended_code == ffi::SQLITE_CONSTRAINT_UNIQUE
                 || f.extended_code == ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
         {
-            StoreError::Conflict(message.into())
+            StoreError::Conflict(key(message.as_deref().unwrap_or_default()))
         }
-        _ => StoreError::Sql(e),
+        _ => e.into(),
     }
 }

@@ -1,6 +1,6 @@
 //! The image catalog: public images (owner '') and each user's private ones.
 
-use super::{conflict_on_unique, now_ms, Store, StoreResult};
+use super::{now_ms, Store, StoreResult};
 use sqlx::Row;
 
 #[derive(Debug, Clone)]
@@ -188,9 +188,9 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if in_use > 0 {
-            return Err(super::StoreError::Conflict(format!(
-                "{in_use} container(s) still use this image; remove them first"
-            )));
+            return Err(super::StoreError::ImageInUse {
+                containers: in_use as u64,
+            });
         }
         let Some(row) = sqlx::query("SELECT * FROM images WHERE id = ?")
             .bind(id)
@@ -203,8 +203,7 @@ impl Store {
         sqlx::query("DELETE FROM images WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
-            .await
-            .map_err(|e| conflict_on_unique(e, "image in use"))?;
+            .await?;
         let still_used: i64 = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM images WHERE docker_id = ?1) \
                   + (SELECT COUNT(*) FROM containers WHERE image_pin = ?1)",

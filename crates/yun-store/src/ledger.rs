@@ -81,12 +81,7 @@ pub(super) fn post_in(
                 e.note,
                 now
             ])
-            .map_err(|err| {
-                conflict_on_unique(
-                    err,
-                    format!("ledger entry {} was already written", e.idempotency_key),
-                )
-            })?;
+            .map_err(|err| conflict_on_unique(err, |_| super::Unique::LedgerKey))?;
     }
     Ok(Some(balance))
 }

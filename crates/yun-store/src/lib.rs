@@ -34,6 +34,7 @@ pub use sessions::{CredentialKind, NewSession, Purged, SessionRow, SessionUser};
 pub use timing::StoreTimings;
 pub use trust::{ForgetRefusal, JoinRefusal, JoinTokenRow, Joining, NewJoinToken, NodeForgotten};
 pub use url::redacted as redacted_url;
+
 pub use users::UserRow;
 
 /// One page of a list in its order: the rows after `after` (a key of the last row of the page
@@ -49,16 +50,30 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The unique key a write ran into: the caller says what it means for the renter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    ContainerName,
+    Username,
+    HostPort,
+    LedgerKey,
+    IdempotencyKey,
+}
+
+/// What went wrong in the store, without prose for a renter (the master words it) and without
+/// the driver's types (so a second engine fits behind the same API).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{0}")]
-    Conflict(String),
+    #[error("a unique key is taken: {0:?}")]
+    Conflict(Unique),
+    /// An image record cannot go while containers use it.
+    #[error("{containers} container(s) still use the image")]
+    ImageInUse { containers: u64 },
+    /// The database failed or refused a statement; the driver's error, for the logs.
     #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Database(Box<dyn std::error::Error + Send + Sync>),
     #[error("migrating the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(Box<dyn std::error::Error + Send + Sync>),
     #[error("unreadable data in the store: {0}")]
     Decode(String),
     #[error("unsupported database URL {0}: use sqlite://PATH")]
@@ -229,12 +244,28 @@ impl Store {
     }
 }
 
-/// Turns a unique-constraint failure into a conflict the API can explain.
-fn conflict_on_unique(e: sqlx::Error, message: impl Into<String>) -> StoreError {
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Database(Box::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(Box::new(e))
+    }
+}
+
+/// Turns a unique-constraint failure into the key it ran into.
+fn conflict_on_unique(e: sqlx::Error, key: Unique) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(message.into())
-        }
-        _ => StoreError::Db(e),
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(key),
+        _ => e.into(),
     }
 }

@@ -58,7 +58,7 @@ impl Store {
         .bind(row.created_at)
         .execute(&mut *tx)
         .await
-        .map_err(|e| conflict_on_unique(e, format!("the username '{username}' is taken; choose another")))?;
+        .map_err(|e| conflict_on_unique(e, super::Unique::Username))?;
         // The starting balance is an entry like any other, so balance = sum of the ledger.
         if signup_credits > 0 {
             super::ledger::credit(

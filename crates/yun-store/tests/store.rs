@@ -243,13 +243,8 @@ async fn ledger_sum(store: &Store, user_id: &str) -> i64 {
     }
 }
 
-#[tokio::test]
-async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed() {
-    let (_dir, store) = store().await;
-    let ann = store
-        .create_user("ann", "x", yun_core::Role::User, 1000, None)
-        .await
-        .unwrap();
+/// The node `node_snapshot` describes, as its registration writes it.
+async fn add_node(store: &Store) {
     store
         .upsert_node(&yun_store::NodeUpsert {
             id: "node-1".into(),
@@ -266,6 +261,16 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed() {
+    let (_dir, store) = store().await;
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, 1000, None)
+        .await
+        .unwrap();
+    add_node(&store).await;
     let batch = [
         request(&ann.id, "first", Some(20005)),
         // The same chosen port as the request before it in the batch: refused.
@@ -320,4 +325,45 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
         "{again:?}"
     );
     assert_eq!(store.balance(&ann.id).await.unwrap().unwrap(), balance);
+}
+
+#[tokio::test]
+async fn a_unique_key_a_write_runs_into_is_named_without_prose() {
+    use yun_store::{NotPlaced, StoreError, Unique};
+    let (_dir, store) = store().await;
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, 1000, None)
+        .await
+        .unwrap();
+    let again = store
+        .create_user("ann", "y", yun_core::Role::User, 1000, None)
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict(Unique::Username))),
+        "{again:?}"
+    );
+    let mut first = request(&ann.id, "one", None);
+    first.row.idempotency_key = Some("key-1".into());
+    let mut second = request(&ann.id, "two", None);
+    second.row.idempotency_key = Some("key-1".into());
+    add_node(&store).await;
+    let results = store
+        .place(&[first, second], &[], vec![node_snapshot()], &policy())
+        .await
+        .unwrap();
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(
+        matches!(
+            results[1],
+            Err(NotPlaced::Store(StoreError::Conflict(
+                Unique::IdempotencyKey
+            )))
+        ),
+        "{:?}",
+        results[1]
+    );
+    // The refused one took no money.
+    let balance = store.balance(&ann.id).await.unwrap().unwrap();
+    assert_eq!(balance, 1000 - (200 + 1));
+    assert_eq!(ledger_sum(&store, &ann.id).await, balance);
 }

@@ -346,10 +346,11 @@ pub async fn create(
             if idempotency_key.is_some()
                 && matches!(
                     e,
-                    ContainerError::Store(yun_store::StoreError::Conflict(_))
-                        | ContainerError::Refused(
-                            Refusal::NameTaken { .. } | Refusal::PortTaken { .. }
-                        )
+                    ContainerError::Store(yun_store::StoreError::Conflict(
+                        yun_store::Unique::IdempotencyKey | yun_store::Unique::ContainerName
+                    )) | ContainerError::Refused(
+                        Refusal::NameTaken { .. } | Refusal::PortTaken { .. }
+                    )
                 ) =>
         {
             let key = idempotency_key.as_deref().unwrap_or_default();

@@ -4,7 +4,7 @@
 
 use yun_api::ErrorCode;
 use yun_core::Invalid;
-use yun_store::StoreError;
+use yun_store::{StoreError, Unique};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -81,8 +81,27 @@ impl From<Invalid> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Conflict(msg) => Self::new(ErrorCode::Conflict, msg),
+            StoreError::Conflict(key) => Self::new(ErrorCode::Conflict, conflict_message(key)),
+            StoreError::ImageInUse { containers } => Self::new(
+                ErrorCode::Conflict,
+                format!("{containers} container(s) still use this image; remove them first"),
+            ),
             other => Self::internal(other),
+        }
+    }
+}
+
+/// A unique key a write ran into, in the renter's words (a race the checks before it lost).
+fn conflict_message(key: Unique) -> &'static str {
+    match key {
+        Unique::ContainerName => "you already have a container of that name; choose another name",
+        Unique::Username => "that username is taken; choose another",
+        Unique::HostPort => {
+            "that host port is already taken on its node; choose another or leave it out"
+        }
+        Unique::LedgerKey => "this payment was already recorded",
+        Unique::IdempotencyKey => {
+            "a request with this Idempotency-Key is being handled; retry it to get its answer"
         }
     }
 }

@@ -124,9 +124,11 @@ pub(super) async fn open_account(
         )
         .await
         .map_err(|e| match e {
-            yun_store::StoreError::Conflict(m) => {
-                ApiError::new(ErrorCode::UsernameTaken, m).on("username")
-            }
+            yun_store::StoreError::Conflict(yun_store::Unique::Username) => ApiError::new(
+                ErrorCode::UsernameTaken,
+                format!("the username '{username}' is taken; choose another"),
+            )
+            .on("username"),
             other => other.into(),
         })
 }
