@@ -45,12 +45,6 @@ impl From<StoreError> for NotPlaced {
     }
 }
 
-impl From<rusqlite::Error> for NotPlaced {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Store(e.into())
-    }
-}
-
 /// An outcome of an earlier create, recorded in the same commit: (id, state, exit code).
 pub type Outcome = (String, ContainerState, Option<i64>);
 
