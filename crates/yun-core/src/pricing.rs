@@ -63,6 +63,11 @@ impl Meter {
         self.run_ms + self.run_since.map_or(0, |s| (now - s).max(0))
     }
 
+    /// When paid time runs out at the current span's pace; None while not billable.
+    pub fn paid_until(&self) -> Option<i64> {
+        self.run_since.map(|s| s + self.paid_ms - self.run_ms)
+    }
+
     /// Pays one interval beyond what has run by `now`: the new paid time and the credits it
     /// costs (zero when already paid that far).
     pub fn extend(&self, now: i64, interval_ms: i64) -> (i64, i64) {

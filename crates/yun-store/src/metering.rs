@@ -6,7 +6,6 @@
 use super::ledger::{balance_of, credit_in, post_in, Entry, EntryKind};
 use super::{now_ms, Store, StoreResult};
 use rusqlite::Connection;
-use std::collections::BTreeMap;
 use yun_core::admission::RunCharge;
 use yun_core::pricing::Meter;
 use yun_core::state::sql_list;
@@ -199,8 +198,11 @@ impl Store {
         .await
     }
 
-    /// One round of the meter: settles containers that stopped running and buys the next
-    /// interval, one batch per user, for those whose paid time ends within `lead_ms`.
+    /// One round of the meter: settles containers that stopped running and, for each user with
+    /// a container whose paid time ends within `lead_ms`, buys the next interval of all that
+    /// user's running containers in one ledger entry. Buying them together keeps them due
+    /// together, so a renter's hundred containers cost one entry an interval, not a hundred
+    /// (the entry that made the scale benchmark slow down as the fleet filled).
     pub async fn meter_tick(&self, lead_ms: i64, interval_ms: i64) -> StoreResult<MeterTick> {
         self.write_direct(|db| {
             let now = now_ms();
@@ -222,38 +224,98 @@ impl Store {
                     tick.charged += delta;
                 }
             }
-            let due = metered(
-                db,
-                "run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1",
-                [now + lead_ms],
-            )?;
-            let mut by_user: BTreeMap<String, Vec<Metered>> = BTreeMap::new();
-            for c in due {
-                by_user.entry(c.owner.clone()).or_default().push(c);
-            }
-            for (owner, containers) in by_user {
-                let mut entries = Vec::new();
-                let mut updates = Vec::new();
-                for c in &containers {
-                    let (paid_ms, amount) = c.meter.extend(now, interval_ms);
-                    updates.push((&c.id, paid_ms, c.meter.charged + amount));
-                    if amount > 0 {
-                        entries.push(usage_entry(&owner, &c.id, amount, paid_ms));
-                    }
+            let due_by = now + lead_ms;
+            for owner in owners_due(db, due_by)? {
+                let running = metered(db, "owner_id = ?1 AND run_since IS NOT NULL", [&owner])?;
+                // All of them if the balance pays that; else the ones that are due, as before
+                // there was alignment; else the user is short.
+                let due: Vec<&Metered> = running
+                    .iter()
+                    .filter(|c| c.meter.paid_until().is_some_and(|t| t < due_by))
+                    .collect();
+                let all: Vec<&Metered> = running.iter().collect();
+                let paid = match buy(db, &owner, &all, now, interval_ms)? {
+                    Some(total) => Some(total),
+                    None if due.len() < all.len() => buy(db, &owner, &due, now, interval_ms)?,
+                    None => None,
+                };
+                match paid {
+                    Some(total) => tick.charged += total,
+                    None => tick.short.push(owner),
                 }
-                let total: i64 = entries.iter().map(|e| -e.amount).sum();
-                if !entries.is_empty() && post_in(db, &owner, 0, &entries)?.is_none() {
-                    tick.short.push(owner);
-                    continue;
-                }
-                for (id, paid_ms, charged) in updates {
-                    set_paid(db, id, paid_ms, charged)?;
-                }
-                tick.charged += total;
             }
             Ok(tick)
         })
         .await
+    }
+}
+
+/// Users with a running container whose paid time ends before `due_by`.
+fn owners_due(db: &Connection, due_by: i64) -> StoreResult<Vec<String>> {
+    let mut q = db.prepare_cached(
+        "SELECT DISTINCT owner_id FROM containers \
+         WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1",
+    )?;
+    let owners = q.query_map([due_by], |r| r.get(0))?;
+    Ok(owners.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Buys one interval beyond what each of `containers` (one owner's) has run by `now`, in one
+/// ledger entry. None: the balance cannot pay it, and nothing changed.
+fn buy(
+    db: &Connection,
+    owner: &str,
+    containers: &[&Metered],
+    now: i64,
+    interval_ms: i64,
+) -> StoreResult<Option<i64>> {
+    let bought: Vec<(&Metered, i64, i64)> = containers
+        .iter()
+        .map(|c| {
+            let (paid_ms, amount) = c.meter.extend(now, interval_ms);
+            (*c, paid_ms, amount)
+        })
+        .filter(|(c, paid_ms, _)| *paid_ms != c.meter.paid_ms)
+        .collect();
+    let total: i64 = bought.iter().map(|(_, _, amount)| amount).sum();
+    if total > 0 && post_in(db, owner, 0, &[purchase_entry(owner, &bought, total, now)])?.is_none()
+    {
+        return Ok(None);
+    }
+    for (c, paid_ms, amount) in bought {
+        set_paid(db, &c.id, paid_ms, c.meter.charged + amount)?;
+    }
+    Ok(Some(total))
+}
+
+/// The one entry of a user's purchase: about the container when there is one (a renter with one
+/// container reads its cost in the ledger), about the user's running containers otherwise
+/// (each container's own figure is its `charged`, stated again when it is removed).
+fn purchase_entry(owner: &str, bought: &[(&Metered, i64, i64)], total: i64, now: i64) -> Entry {
+    let paying: Vec<_> = bought.iter().filter(|(_, _, amount)| *amount > 0).collect();
+    let (reference, note) = match paying.as_slice() {
+        [(c, paid_ms, _)] => (
+            format!("container:{}", c.id),
+            format!("running time paid up to {} s", paid_ms / 1000),
+        ),
+        many => (
+            "containers".to_string(),
+            format!(
+                "the next interval of running time of {} containers",
+                many.len()
+            ),
+        ),
+    };
+    Entry {
+        user_id: owner.to_string(),
+        kind: EntryKind::Usage,
+        amount: -total,
+        reference,
+        // Exactly-once comes from the transaction that also moves paid_ms; the key only has
+        // to be unique. It starts with the time so that the meter's entries append to the end
+        // of the key index instead of dirtying a random page each.
+        idempotency_key: format!("usage:{now:013}:{}", yun_core::new_id()),
+        note,
     }
 }
 
@@ -273,7 +335,10 @@ pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<i64> {
                 amount: c.deposit,
                 reference: format!("container:{id}"),
                 idempotency_key: format!("deposit-refund:{id}"),
-                note: "the container was removed".into(),
+                note: format!(
+                    "the container was removed; its running time cost {} in all",
+                    c.meter.charged + delta
+                ),
             },
         )?;
     }

@@ -1,6 +1,8 @@
-//! The store's own rules for what logins leave behind: repeated failures share one audit
-//! entry, the log is trimmed by its retention, and known devices are forgotten by a ban or a
-//! password change. Real SQLite files, no Docker.
+//! The store's own rules, on real SQLite files and no Docker: what logins leave behind
+//! (repeated failures share one audit entry, the log is trimmed by its retention, known
+//! devices are forgotten by a ban or a password change), placement batches and their
+//! savepoints, the unique keys a write runs into, the meter's purchases, settlements and
+//! closes with every balance equal to its ledger, and the triggers held to yun-core's sets.
 
 use std::time::Duration;
 use yun_store::{NewSession, Store};
@@ -366,4 +368,181 @@ async fn a_unique_key_a_write_runs_into_is_named_without_prose() {
     let balance = store.balance(&ann.id).await.unwrap().unwrap();
     assert_eq!(balance, 1000 - (200 + 1));
     assert_eq!(ledger_sum(&store, &ann.id).await, balance);
+}
+
+/// A user with `credits` and three containers running on node-1 at 3,600 credits an hour (one
+/// a second): `a` paid for its first 10 s, `b` and `c` for 30 s.
+async fn three_running(store: &Store, credits: i64) -> (String, [String; 3]) {
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, credits, None)
+        .await
+        .unwrap();
+    add_node(store).await;
+    let batch: Vec<_> = [("a", 10_000), ("b", 30_000), ("c", 30_000)]
+        .into_iter()
+        .map(|(name, paid_ms)| {
+            let mut r = request(&ann.id, name, None);
+            r.row.price_per_hour = 3600;
+            r.row.paid_ms = paid_ms;
+            r.row.charged = paid_ms / 1000;
+            r
+        })
+        .collect();
+    let placed = store
+        .place(&batch, &[], vec![node_snapshot()], &policy())
+        .await
+        .unwrap();
+    assert!(placed.iter().all(Result::is_ok), "{placed:?}");
+    let ids: Vec<String> = batch.iter().map(|r| r.row.id.clone()).collect();
+    let running: Vec<_> = ids
+        .iter()
+        .map(|id| (id.clone(), yun_core::ContainerState::Running, None))
+        .collect();
+    store.set_actual_states(&running).await.unwrap();
+    (ann.id, ids.try_into().unwrap())
+}
+
+async fn charged(store: &Store, id: &str) -> i64 {
+    store
+        .get_container(None, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .charged
+}
+
+/// The meter's purchases in a user's ledger (the entries it writes for several containers).
+async fn purchases(store: &Store, user_id: &str) -> Vec<yun_store::LedgerRow> {
+    let page = store.ledger_page(user_id, None, 200).await.unwrap();
+    page.into_iter()
+        .filter(|e| e.kind == "usage" && e.reference == "containers")
+        .collect()
+}
+
+/// Balance equals ledger, for this user and for every user.
+async fn balanced(store: &Store, user_id: &str) -> i64 {
+    let balance = store.balance(user_id).await.unwrap().unwrap();
+    assert_eq!(ledger_sum(store, user_id).await, balance);
+    assert!(store.unbalanced_users().await.unwrap().is_empty());
+    balance
+}
+
+#[tokio::test]
+async fn the_meter_buys_a_renters_containers_together_in_one_entry_and_settles_each() {
+    let (_dir, store) = store().await;
+    let (ann, [a, b, c]) = three_running(&store, 1000).await;
+    assert_eq!(balanced(&store, &ann).await, 1000 - 3 * 200 - 10 - 30 - 30);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Only a's paid time ends within the lead; b and c are bought with it.
+    let tick = store.meter_tick(20_000, 60_000).await.unwrap();
+    let after = [
+        charged(&store, &a).await,
+        charged(&store, &b).await,
+        charged(&store, &c).await,
+    ];
+    assert!(
+        after[0] >= 61 && after[1] == after[0] && after[2] == after[0],
+        "{after:?}"
+    );
+    assert_eq!(tick.charged, after.iter().sum::<i64>() - 70);
+    assert!(tick.short.is_empty());
+    let bought = purchases(&store, &ann).await;
+    assert_eq!(bought.len(), 1, "one entry for the three: {bought:?}");
+    assert_eq!(bought[0].amount, -tick.charged);
+    let balance = balanced(&store, &ann).await;
+
+    // Paid together, they are due together: nothing is bought until then.
+    let again = store.meter_tick(20_000, 60_000).await.unwrap();
+    assert_eq!(again.charged, 0);
+    assert_eq!(purchases(&store, &ann).await.len(), 1);
+
+    // Stopped, b gets back the paid time it did not use at the next tick.
+    store
+        .set_actual_states(&[(b.clone(), yun_core::ContainerState::Stopped, Some(0))])
+        .await
+        .unwrap();
+    let settled = store.meter_tick(20_000, 60_000).await.unwrap();
+    let b_now = store.get_container(None, &b).await.unwrap().unwrap();
+    assert!(settled.refunded >= 55, "{settled:?}");
+    assert_eq!(b_now.charged, after[1] - settled.refunded);
+    assert_eq!(b_now.charged, yun_core::pricing::cost(3600, b_now.run_ms));
+    assert_eq!(balanced(&store, &ann).await, balance + settled.refunded);
+
+    // Removed, c's unused time and deposit come back, and the entry says what it cost.
+    store.delete_container(&c).await.unwrap();
+    let page = store.ledger_page(&ann, None, 200).await.unwrap();
+    let refund = page
+        .iter()
+        .find(|e| e.kind == "deposit_refund" && e.reference == format!("container:{c}"))
+        .expect("the deposit came back");
+    assert_eq!(refund.amount, 200);
+    assert!(refund.note.contains("cost"), "{}", refund.note);
+    assert!(store.get_container(None, &c).await.unwrap().is_none());
+    balanced(&store, &ann).await;
+}
+
+#[tokio::test]
+async fn a_renter_who_cannot_pay_for_all_still_gets_the_due_ones_then_is_short() {
+    let (_dir, store) = store().await;
+    let (ann, [a, b, c]) = three_running(&store, 1000).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // 330 left; all three would cost about 113, a alone about 51.
+    store
+        .adjust_balance("admin:t", &ann, -250, "test")
+        .await
+        .unwrap();
+    let tick = store.meter_tick(20_000, 60_000).await.unwrap();
+    assert!(tick.short.is_empty(), "{tick:?}");
+    assert!(charged(&store, &a).await >= 61);
+    assert_eq!(
+        (charged(&store, &b).await, charged(&store, &c).await),
+        (30, 30)
+    );
+    let left = balanced(&store, &ann).await;
+    assert_eq!(left, 80 - tick.charged);
+
+    // Now b and c are due and nothing pays them: short, and nothing changes.
+    store
+        .adjust_balance("admin:t", &ann, -left, "test")
+        .await
+        .unwrap();
+    let short = store.meter_tick(45_000, 60_000).await.unwrap();
+    assert_eq!(short.short, std::slice::from_ref(&ann));
+    assert_eq!(short.charged, 0);
+    assert_eq!(
+        (charged(&store, &b).await, charged(&store, &c).await),
+        (30, 30)
+    );
+    assert_eq!(balanced(&store, &ann).await, 0);
+}
+
+/// The `IN (…)` list of a trigger's `WHEN`, as states.
+fn states_in_trigger(db: &rusqlite::Connection, name: &str) -> Vec<yun_core::ContainerState> {
+    let sql: String = db
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let list = sql.split("IN (").nth(1).unwrap().split(')').next().unwrap();
+    let mut states: Vec<_> = list
+        .split(',')
+        .map(|s| yun_core::ContainerState::parse(s.trim().trim_matches('\'')).expect(s))
+        .collect();
+    states.sort_by_key(|s| s.as_str());
+    states
+}
+
+#[tokio::test]
+async fn the_meters_triggers_name_exactly_the_cores_metered_set() {
+    let (dir, store) = store().await;
+    drop(store);
+    let db = rusqlite::Connection::open(dir.path().join("yun.db")).unwrap();
+    let mut metered = yun_core::ContainerState::METERED.to_vec();
+    metered.sort_by_key(|s| s.as_str());
+    for trigger in ["containers_meter_open", "containers_meter_close"] {
+        assert_eq!(states_in_trigger(&db, trigger), metered, "{trigger}");
+    }
 }

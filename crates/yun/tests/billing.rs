@@ -80,6 +80,15 @@ fn usage_of(entries: &[LedgerEntry], container: &str) -> i64 {
         .sum()
 }
 
+/// What the ledger says running time cost in all (usage less refunds).
+fn running_time_of(entries: &[LedgerEntry]) -> i64 {
+    entries
+        .iter()
+        .filter(|e| matches!(e.kind, EntryKind::Usage | EntryKind::UsageRefund))
+        .map(|e| -e.amount)
+        .sum()
+}
+
 fn count(entries: &[LedgerEntry], kind: EntryKind) -> usize {
     entries.iter().filter(|e| e.kind == kind).count()
 }
@@ -421,12 +430,14 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
     }
     balanced(&kim, &admin).await;
 
-    // Stopped, each is charged exactly what it ran, by the ledger as by the container.
+    // Stopped, each is charged exactly what it ran, and the ledger's running time (one entry
+    // a tick for all three) is the sum of what each container says it was charged.
     for id in &ids {
         kim.stop(id).await.unwrap();
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let entries = ledger(&kim).await;
+    let mut charged_in_all = 0;
     for id in &ids {
         let billing = kim.container(id).await.unwrap().billing;
         let (run, charged) = (billing.run_seconds, billing.charged);
@@ -434,8 +445,15 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
             (charged - 10 * run).abs() <= 10,
             "ran {run} s, charged {charged}"
         );
-        assert_eq!(usage_of(&entries, id), charged);
+        charged_in_all += charged;
     }
+    assert_eq!(running_time_of(&entries), charged_in_all);
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == EntryKind::Usage && e.reference == "containers"),
+        "the meter bought the three containers' intervals in one entry: {entries:#?}"
+    );
     balanced(&kim, &admin).await;
 }
 
