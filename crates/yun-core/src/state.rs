@@ -1,4 +1,21 @@
-//! Container states as the renter sees them, with guards for each power action.
+//! Container states as the renter sees them, the named sets every other part uses instead of
+//! listing states, the guards for each power action, and the transitions between them.
+//!
+//! ```text
+//!   creating ──created──▶ running ◀──restart──▶ restarting
+//!      │                   │ │ │                   │
+//!      │ fails: forgotten  │ │ └──stop──▶ stopping ◀┘──▶ stopped ─┐
+//!      ▼                   │ └──exits on its own──▶ exited ───────┤
+//!    (gone)                └──the balance ran out──▶ suspended ───┤
+//!                                                                 │
+//!   running, restarting ◀──start / restart / restart policy───────┘ (from those at rest)
+//!
+//!   any state on a node ──the node is gone──▶ lost ──back──▶ what the node reports
+//!   any state but creating, stopping, restarting ──remove──▶ removing ──▶ (gone)
+//! ```
+//!
+//! `failed` is what a row whose state this version cannot read is shown as; nothing moves a
+//! container there.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -51,8 +68,23 @@ impl ContainerState {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
-    /// Running on its node, so its time is bought ahead and charged.
+    /// Running on its node, so its time is bought ahead and charged; what a balance that ran
+    /// out suspends.
     pub const BILLED: [ContainerState; 2] = [Self::Running, Self::Restarting];
+
+    /// Its running time counts: billed, or being stopped (the stop's own seconds are paid
+    /// for). The store's triggers open a metered span on entering this set and close it on
+    /// leaving, and a store test holds their SQL to this list.
+    pub const METERED: [ContainerState; 3] = [Self::Running, Self::Restarting, Self::Stopping];
+
+    /// At rest: it exists on its node (or existed) and nothing runs it; start and restart
+    /// begin from here, and a stop of one is already done.
+    pub const AT_REST: [ContainerState; 3] = [Self::Stopped, Self::Exited, Self::Suspended];
+
+    /// May have changed on its own since the store last heard (it exited, crashed or was
+    /// restarted by Docker): worth asking its node before it is shown.
+    pub const MAY_CHANGE_ON_ITS_OWN: [ContainerState; 3] =
+        [Self::Running, Self::Restarting, Self::Exited];
 
     /// Held by a path of its own that settles it (its create or its removal): the meter's
     /// lifetime check, a lost node and the reconciler leave it to that path.
@@ -62,11 +94,24 @@ impl ContainerState {
         Self::BILLED.contains(&self)
     }
 
+    pub fn is_metered(self) -> bool {
+        Self::METERED.contains(&self)
+    }
+
+    pub fn is_at_rest(self) -> bool {
+        Self::AT_REST.contains(&self)
+    }
+
+    pub fn may_change_on_its_own(self) -> bool {
+        Self::MAY_CHANGE_ON_ITS_OWN.contains(&self)
+    }
+
     pub fn is_held_by_its_path(self) -> bool {
         Self::HELD_BY_ITS_PATH.contains(&self)
     }
 
-    /// Start is allowed from any state where the container exists and is not running.
+    /// Start is allowed from a state at rest, and is success on a running container (it is
+    /// already started); not while another action holds it or its node is gone.
     pub fn can_start(self) -> bool {
         matches!(
             self,
@@ -92,6 +137,36 @@ impl ContainerState {
     /// Remove works from everywhere except while another action holds the container.
     pub fn can_remove(self) -> bool {
         !matches!(self, Self::Creating | Self::Stopping | Self::Restarting)
+    }
+}
+
+impl ContainerState {
+    /// Whether the diagram above has an arrow from `self` to `to` (staying put is always
+    /// allowed: a report that repeats the state changes nothing).
+    pub fn may_become(self, to: ContainerState) -> bool {
+        use ContainerState as S;
+        if self == to {
+            return true;
+        }
+        if to == S::Lost {
+            return self != S::Removing;
+        }
+        match self {
+            S::Creating => to == S::Running || to.is_at_rest(),
+            S::Running => matches!(
+                to,
+                S::Restarting | S::Stopping | S::Exited | S::Suspended | S::Stopped | S::Removing
+            ),
+            S::Restarting => matches!(to, S::Running | S::Stopping | S::Exited | S::Stopped),
+            S::Stopping => matches!(to, S::Stopped | S::Exited | S::Suspended | S::Running),
+            S::Stopped | S::Exited | S::Suspended => {
+                matches!(to, S::Running | S::Restarting | S::Removing) || to.is_at_rest()
+            }
+            // Back from a lost node, it is whatever the node reports.
+            S::Lost => true,
+            S::Removing => false,
+            S::Failed => to == S::Removing,
+        }
     }
 }
 
@@ -139,6 +214,44 @@ impl DesiredState {
 #[cfg(test)]
 mod tests {
     use super::ContainerState as S;
+
+    #[test]
+    fn every_guard_agrees_with_the_diagram() {
+        for st in S::ALL {
+            if st.can_start() {
+                assert!(st.may_become(S::Running), "{st} starts");
+            }
+            if st.can_restart() {
+                assert!(st.may_become(S::Restarting), "{st} restarts");
+            }
+            if st.can_remove() {
+                assert!(st.may_become(S::Removing), "{st} is removed");
+            }
+            if st.can_stop() && !st.is_at_rest() {
+                assert!(st.may_become(S::Stopping), "{st} stops");
+            }
+        }
+        assert!(
+            !S::Removing.may_become(S::Running),
+            "nothing comes back from removal"
+        );
+    }
+
+    #[test]
+    fn the_named_sets_nest_as_their_names_say() {
+        for st in S::BILLED {
+            assert!(st.is_metered(), "billed time is metered: {st}");
+            assert!(!st.is_at_rest());
+        }
+        for st in S::AT_REST {
+            assert!(!st.is_metered(), "nothing at rest is metered: {st}");
+            assert!(st.can_start() && st.can_restart() && st.can_remove());
+        }
+        for st in S::HELD_BY_ITS_PATH {
+            assert!(!st.can_remove() || st == S::Removing, "{st}");
+            assert!(!st.is_billed());
+        }
+    }
 
     #[test]
     fn names_round_trip() {

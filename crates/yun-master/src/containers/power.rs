@@ -117,10 +117,7 @@ pub async fn stop(
     if !row.state.can_stop() {
         return Err(refused(&row, "stop"));
     }
-    if matches!(
-        row.state,
-        ContainerState::Stopped | ContainerState::Exited | ContainerState::Suspended
-    ) {
+    if row.state.is_at_rest() {
         state
             .store
             .transition(
@@ -209,10 +206,7 @@ pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ContainerResul
 /// Asks the node for the container's actual state when it may have changed on its own
 /// (it exited, or crashed). Skipped while a power action holds the container.
 pub async fn refresh(state: &AppState, row: ContainerRow) -> ContainerRow {
-    if !matches!(
-        row.state,
-        ContainerState::Running | ContainerState::Restarting | ContainerState::Exited
-    ) {
+    if !row.state.may_change_on_its_own() {
         return row;
     }
     let lock = state.locks.get(&row.id);
