@@ -207,6 +207,76 @@ mod tests {
         }
     }
 
+    /// The operations README.md's API table names, as `METHOD /path` without `/api/v1`: a cell
+    /// holds `` `POST /containers/{id}/start` · `/stop` `` (a bare path takes the method before
+    /// it and replaces the last segment); queries and bodies after the path are dropped.
+    fn readme_operations() -> Vec<String> {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .unwrap();
+        let table = readme
+            .split("| method and path | purpose |")
+            .nth(1)
+            .expect("README.md has the API table");
+        let mut ops = Vec::new();
+        for row in table.lines().skip(2).take_while(|l| l.starts_with('|')) {
+            let cell = row.split(" | ").next().unwrap();
+            let (mut method, mut last) = (String::new(), String::new());
+            for chunk in cell.split('`').skip(1).step_by(2) {
+                let chunk = chunk.split(['?', ' ']).collect::<Vec<_>>();
+                let path = if chunk[0].starts_with('/') {
+                    let parent = last.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+                    format!("{parent}{}", chunk[0])
+                } else {
+                    method = chunk[0].to_string();
+                    chunk[1].split('?').next().unwrap().to_string()
+                };
+                last = path.clone();
+                ops.push(format!("{method} {path}"));
+            }
+        }
+        ops
+    }
+
+    /// README.md's API table and the spec name the same operations (the spec's own two
+    /// routes, outside it, aside).
+    #[test]
+    fn the_readme_api_table_is_the_spec() {
+        let spec = serde_json::to_value(super::openapi()).unwrap();
+        let mut in_spec: Vec<String> = spec["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .flat_map(|(path, item)| {
+                let path = path.strip_prefix("/api/v1").unwrap_or(path).to_string();
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| format!("{} {path}", m.to_uppercase()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        in_spec.sort();
+        let mut in_readme: Vec<String> = readme_operations()
+            .into_iter()
+            .filter(|op| !op.ends_with(" /api/openapi.json") && !op.ends_with(" /api/docs"))
+            .collect();
+        in_readme.sort();
+        let missing: Vec<_> = in_spec
+            .iter()
+            .filter(|op| !in_readme.contains(op))
+            .collect();
+        let extra: Vec<_> = in_readme
+            .iter()
+            .filter(|op| !in_spec.contains(op))
+            .collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "README.md's API table lacks {missing:?} and names {extra:?} that the spec does not have"
+        );
+        assert_eq!(in_readme.len(), in_spec.len(), "an operation named twice");
+    }
+
     #[test]
     fn every_operation_is_documented_with_its_errors() {
         let spec = serde_json::to_value(super::openapi()).unwrap();

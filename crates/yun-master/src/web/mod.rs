@@ -144,6 +144,27 @@ mod tests {
         assert!(assets::find("/app.js").is_some() && assets::find("/style.css").is_some());
     }
 
+    /// `api.js` is the console's only way to the API: no other script calls `fetch` or opens
+    /// an `XMLHttpRequest` (so the cookie, the errors and the refusals are handled once).
+    #[test]
+    fn only_api_js_reaches_the_api() {
+        let scripts: Vec<_> = assets::ASSETS
+            .iter()
+            .filter(|a| a.path.ends_with(".js"))
+            .collect();
+        assert!(scripts.len() > 5, "the console's scripts are embedded");
+        for script in scripts {
+            let text = std::str::from_utf8(script.identity).unwrap();
+            let calls = text.matches("fetch(").count() + text.matches("XMLHttpRequest").count();
+            let allowed = if script.path == "/api.js" { 2 } else { 0 };
+            assert!(
+                calls <= allowed,
+                "{} reaches the network itself: go through api.js",
+                script.path
+            );
+        }
+    }
+
     #[test]
     fn deep_links_get_the_page_and_missing_files_a_404() {
         let page = serve(&Method::GET, "/containers/abc", &req(&[]));

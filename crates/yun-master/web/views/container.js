@@ -2,7 +2,7 @@
 // its limit, network and disk rates), and its log followed as it is written. Streams pause
 // while the tab is hidden and start fresh when it shows again: old samples are not replayed.
 
-import { api, socket } from "../api.js";
+import { api, ApiError, ndjson, socket } from "../api.js";
 import { h, replace, credits, bytes, when } from "../dom.js";
 import { events } from "../events.js";
 import { LineChart } from "../chart.js";
@@ -197,30 +197,12 @@ function logView(id) {
     controller = new AbortController();
     status.textContent = "following";
     try {
-      const resp = await fetch(`/api/v1/containers/${encodeURIComponent(id)}/logs?tail=${tail.value}&follow=true&format=ndjson`, {
-        credentials: "same-origin",
-        signal: controller.signal,
-      });
-      if (!resp.ok) {
-        const body = await resp.json().catch(() => ({}));
-        status.textContent = (body.error && body.error.message) || `HTTP ${resp.status}`;
-        return;
-      }
-      const reader = resp.body.getReader();
-      const decoder = new TextDecoder();
-      let rest = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        rest += decoder.decode(value, { stream: true });
-        const parts = rest.split("\n");
-        rest = parts.pop();
-        const lines = parts.filter(Boolean).map((p) => JSON.parse(p));
-        if (lines.length) add(lines);
-      }
+      const path = `/containers/${encodeURIComponent(id)}/logs?tail=${tail.value}&follow=true&format=ndjson`;
+      for await (const lines of ndjson("GET", path, undefined, controller.signal)) add(lines);
       status.textContent = "the log ended (the container stopped)";
     } catch (e) {
-      if (e.name !== "AbortError" && controller && !controller.signal.aborted) status.textContent = "the log stream broke off; reload to follow again";
+      if (e instanceof ApiError) status.textContent = e.message;
+      else if (e.name !== "AbortError" && controller && !controller.signal.aborted) status.textContent = "the log stream broke off; reload to follow again";
     }
   };
   const stop = () => {

@@ -1,7 +1,7 @@
 // Images: the public catalog and the renter's own; pulling one shows a progress bar per layer
 // as the node reports it; an own image can be removed.
 
-import { api } from "../api.js";
+import { api, ndjson } from "../api.js";
 import { h, replace, bytes, when, field, whenSent } from "../dom.js";
 import { refreshBalance } from "../balance.js";
 
@@ -27,30 +27,10 @@ function imageRow(i, onRemove) {
 
 /** Reads a pull's NDJSON events, drawing a bar per layer; answers the last event. */
 async function pullWithProgress(reference, bars) {
-  const resp = await fetch("/api/v1/images/pull?format=ndjson", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "content-type": "application/json", accept: "application/x-ndjson" },
-    body: JSON.stringify({ reference }),
-  });
-  if (!resp.ok) {
-    const body = await resp.json().catch(() => ({}));
-    const e = body.error || {};
-    throw Object.assign(new Error(e.message || `HTTP ${resp.status}`), { field: e.field, status: resp.status });
-  }
   const layers = new Map();
-  const reader = resp.body.getReader();
-  const decoder = new TextDecoder();
-  let rest = "";
   let last = null;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    rest += decoder.decode(value, { stream: true });
-    const lines = rest.split("\n");
-    rest = lines.pop();
-    for (const line of lines.filter(Boolean)) {
-      last = JSON.parse(line);
+  for await (const events of ndjson("POST", "/images/pull?format=ndjson", { reference })) {
+    for (last of events) {
       if (last.type !== "progress" || !last.layer) continue;
       let bar = layers.get(last.layer);
       if (!bar) {
