@@ -2,6 +2,7 @@
 //! `docker/`; the gRPC layer only ever sees this trait.
 
 pub mod docker;
+#[cfg(feature = "sim")]
 pub mod sim;
 
 use futures::stream::BoxStream;
