@@ -4,10 +4,10 @@
 pub mod accounts;
 pub mod billing;
 pub mod config;
-pub mod console_host;
 pub mod containers;
 pub mod http;
 pub mod images;
+mod layout;
 pub mod listener;
 pub mod live;
 pub mod metrics;
@@ -15,13 +15,14 @@ pub mod nodes;
 pub mod payments;
 pub mod reconciler;
 pub mod registries;
-pub mod state;
+pub mod request;
 pub mod web;
+pub mod wire;
 
 pub use config::MasterConfig;
 
+use http::state::AppState;
 use nodes::{Registry, RegistryGrpc};
-use state::{AppState, ContainerLocks};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -227,19 +228,35 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let signups = Arc::new(accounts::throttle::SignupThrottle::new(
         config.registrations_per_hour,
     ));
-    let console = Arc::new(console_host::ConsoleHost::resolve(config.public_url.as_deref()).await);
+    let console = Arc::new(request::ConsoleHost::resolve(config.public_url.as_deref()).await);
+    let config = Arc::new(config);
+    // The services, bottom up: each is handed what it uses, and the layers above get handles.
+    let containers = containers::Containers::new(store.clone(), registry.clone(), config.clone());
+    let reconciler = reconciler::Reconciler::new(containers.clone(), metrics.clone());
+    let billing = billing::Billing {
+        store: store.clone(),
+        metrics: metrics.clone(),
+        pricing: config.pricing.clone(),
+    };
+    let (node_events, from_nodes) = tokio::sync::mpsc::unbounded_channel();
+    let rpc = RegistryServiceServer::new(RegistryGrpc {
+        store: store.clone(),
+        registry: registry.clone(),
+        trust: trust.clone(),
+        console: console.clone(),
+        cluster_id: cluster_id.clone(),
+        allowed_registries: config.allowed_registries.clone(),
+        events: node_events,
+    });
     let state = AppState {
         console,
+        stats: live::StatsRelay::new(store.clone(), registry.clone()),
+        events: live::EventRelay::new(store.clone()),
         store,
         registry: registry.clone(),
-        config: Arc::new(config),
-        locks: ContainerLocks::default(),
-        reconciler: reconciler::Reconciler::default(),
-        placer: containers::Placer::default(),
-        outcomes: containers::Outcomes::default(),
+        config,
+        containers: containers.clone(),
         payments: Arc::from(payments),
-        stats: live::StatsRelay::default(),
-        events: live::EventRelay::default(),
         streams: live::sessions::SessionStreams::default(),
         trust: trust.clone(),
         login_throttle: Arc::default(),
@@ -247,24 +264,20 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         signup_throttle: signups,
         cluster_id: cluster_id.clone(),
     };
-    let rpc = RegistryServiceServer::new(RegistryGrpc {
-        state: state.clone(),
-    });
     let shutdown = CancellationToken::new();
-    state
-        .reconciler
-        .spawn_workers(state.clone(), shutdown.clone());
-    tokio::spawn(reconciler::run_passes(state.clone(), shutdown.clone()));
-    state
-        .placer
-        .spawn(state.clone(), &state.outcomes, shutdown.clone());
-    billing::spawn(state.clone(), shutdown.clone());
+    reconciler.spawn(from_nodes, shutdown.clone());
+    containers.spawn(shutdown.clone());
+    let in_flight = containers::InFlight::default();
+    billing.spawn(
+        move |action| containers.carry_out(action, &in_flight),
+        shutdown.clone(),
+    );
     spawn_checkpoints(state.store.clone(), shutdown.clone());
     trust.spawn_upkeep(state.store.clone(), shutdown.clone());
     spawn_credential_purge(state.clone(), shutdown.clone());
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
     if let Some((listener, _)) = metrics_listener {
-        tokio::spawn(metrics::serve_apart(
+        tokio::spawn(http::metrics::serve_apart(
             listener,
             state.clone(),
             shutdown.clone(),

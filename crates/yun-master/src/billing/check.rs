@@ -2,13 +2,13 @@
 //! its ledger, exported for the operator's alerts (computing it at every scrape would read the
 //! whole ledger each time).
 
-use crate::state::AppState;
+use super::Billing;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 const EVERY: Duration = Duration::from_secs(300);
 
-pub fn spawn(state: AppState, shutdown: CancellationToken) {
+pub fn spawn(billing: Billing, shutdown: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -17,12 +17,12 @@ pub fn spawn(state: AppState, shutdown: CancellationToken) {
                 _ = tick.tick() => {}
                 () = shutdown.cancelled() => return,
             }
-            match state.store.unbalanced_users().await {
+            match billing.store.unbalanced_users().await {
                 Ok(users) => {
                     if !users.is_empty() {
                         tracing::error!(users = users.len(), "balances differ from their ledgers");
                     }
-                    let m = &state.metrics;
+                    let m = &billing.metrics;
                     m.billing_unbalanced
                         .set(i64::try_from(users.len()).unwrap_or(i64::MAX));
                     m.billing_checked_at.set(chrono::Utc::now().timestamp());

@@ -2,9 +2,9 @@
 //! writes the row as `creating` with its ports; (2) the worker call, with no transaction open;
 //! (3) the outcome is recorded; a failure frees the ports and forgets the row.
 
+use super::Containers;
 use super::{observed, spec_of, ContainerError, ContainerResult, Refusal};
 use crate::nodes::NodeError;
-use crate::state::AppState;
 use std::collections::{BTreeMap, HashSet};
 use yun_core::admission::{Policy, WantedPort};
 use yun_core::node::ContainerStatus;
@@ -178,14 +178,14 @@ fn wanted_ports(
 }
 
 async fn resolve_image(
-    state: &AppState,
+    containers: &Containers,
     user: &SessionUser,
     image: &str,
 ) -> ContainerResult<ImageRow> {
     if !yun_core::id::looks_like_id(image) {
         validate::image_reference(image)?;
     }
-    state
+    containers
         .store
         .resolve_image(&user.id, image)
         .await?
@@ -199,8 +199,8 @@ async fn resolve_image(
 
 /// The ready nodes as placement sees them: what each can hold and why it may refuse; the store
 /// adds what is reserved on each, in the placement transaction.
-pub(super) fn snapshots(state: &AppState) -> Vec<NodeSnapshot> {
-    state
+pub(super) fn snapshots(containers: &Containers) -> Vec<NodeSnapshot> {
+    containers
         .registry
         .live_nodes()
         .into_iter()
@@ -215,8 +215,9 @@ pub(super) fn snapshots(state: &AppState) -> Vec<NodeSnapshot> {
                 None
             };
             NodeSnapshot {
-                cpu_capacity_millis: (f64::from(n.cpu_cores) * 1000.0 * state.config.cpu_overcommit)
-                    as u64,
+                cpu_capacity_millis: (f64::from(n.cpu_cores)
+                    * 1000.0
+                    * containers.config.cpu_overcommit) as u64,
                 memory_bytes: n.memory_bytes,
                 reserved_cpu_millis: 0,
                 reserved_memory_bytes: 0,
@@ -230,8 +231,8 @@ pub(super) fn snapshots(state: &AppState) -> Vec<NodeSnapshot> {
 }
 
 /// The operator's admission rules, from the configuration.
-pub(super) fn policy(state: &AppState) -> Policy {
-    let c = &state.config;
+pub(super) fn policy(containers: &Containers) -> Policy {
+    let c = &containers.config;
     Policy {
         max_containers_per_user: c.max_containers_per_user,
         max_ports_per_user: u64::from(c.max_ports_per_user),
@@ -244,7 +245,7 @@ pub(super) fn policy(state: &AppState) -> Policy {
 /// Runs a container. With an idempotency key, a repeated request returns the container the
 /// first one made (and `false`: nothing new was made) instead of making another.
 pub async fn create(
-    state: &AppState,
+    containers: &Containers,
     user: &SessionUser,
     input: CreateInput,
     idempotency_key: Option<String>,
@@ -253,7 +254,7 @@ pub async fn create(
         if key.is_empty() || key.len() > 255 {
             return Err(invalid("Idempotency-Key", "use 1 to 255 characters"));
         }
-        if let Some(row) = state
+        if let Some(row) = containers
             .store
             .container_by_idempotency_key(&user.id, key)
             .await?
@@ -263,21 +264,21 @@ pub async fn create(
     }
     let plan_name = input
         .plan
-        .unwrap_or_else(|| state.config.default_plan.clone());
-    let plan = state.config.plan(&plan_name).ok_or_else(|| {
+        .unwrap_or_else(|| containers.config.default_plan.clone());
+    let plan = containers.config.plan(&plan_name).ok_or_else(|| {
         invalid(
             "plan",
             format!("there is no plan '{plan_name}'; see GET /api/v1/plans"),
         )
     })?;
     let restart = restart_policy(input.restart_policy)?;
-    let interval_ms = state.config.pricing.metering_interval.as_millis() as i64;
+    let interval_ms = containers.config.pricing.metering_interval.as_millis() as i64;
     let command = input.command.unwrap_or_default();
     check_command(&command)?;
     let env = check_env(&input.env.unwrap_or_default())?;
-    let image = resolve_image(state, user, &input.image).await?;
+    let image = resolve_image(containers, user, &input.image).await?;
     let wanted = wanted_ports(input.ports, &image)?;
-    let lifetimes = state.config.min_lifetime.as_secs() as i64..=MAX_LIFETIME_SECS;
+    let lifetimes = containers.config.min_lifetime.as_secs() as i64..=MAX_LIFETIME_SECS;
     let expires_at = match input.expires_in {
         None => None,
         Some(s) if lifetimes.contains(&s) => Some(yun_store::now_ms() + s * 1000),
@@ -323,7 +324,7 @@ pub async fn create(
         restart,
         idempotency_key: idempotency_key.clone(),
         price_per_hour: plan.price_per_hour,
-        deposit: state.config.pricing.run_deposit,
+        deposit: containers.config.pricing.run_deposit,
         paid_ms: interval_ms,
         charged: cost(plan.price_per_hour, interval_ms),
         expires_at,
@@ -332,14 +333,14 @@ pub async fn create(
     };
     // Held from before the row exists until its outcome is recorded, so the reconciler never
     // takes an in-flight create for one whose master died.
-    let lock = state.locks.get(&id);
+    let lock = containers.locks.get(&id);
     let _guard = lock.lock().await;
     let request = PlaceRequest {
         row,
         fallback_name,
         wanted: wanted.clone(),
     };
-    let placed = match state.placer.place(request).await {
+    let placed = match containers.placer.place(request).await {
         Ok(placed) => placed,
         // Two requests with one key raced: the other one's row answers this one too.
         Err(e)
@@ -354,7 +355,7 @@ pub async fn create(
                 ) =>
         {
             let key = idempotency_key.as_deref().unwrap_or_default();
-            return match state
+            return match containers
                 .store
                 .container_by_idempotency_key(&user.id, key)
                 .await?
@@ -368,30 +369,30 @@ pub async fn create(
 
     // The row as written; read back only if its node has left the registry meanwhile.
     let range = placed.port_range;
-    let mut row = match state.registry.get(&placed.row.node_id) {
+    let mut row = match containers.registry.get(&placed.row.node_id) {
         Some(lease) => placed
             .row
             .into_row(lease.node.name.clone(), lease.node.public_host.clone()),
-        None => super::find(state, None, &placed.row.id).await?,
+        None => super::find(containers, None, &placed.row.id).await?,
     };
 
     // Step 2: the worker call, outside any transaction.
-    let result = run_on_node(state, &mut row, &wanted, range).await;
+    let result = run_on_node(containers, &mut row, &wanted, range).await;
 
     // Step 3: the outcome.
     match result {
         Ok(status) => {
             let (st, code) = observed(&status, DesiredState::Running);
-            state.outcomes.record(&id, st, code).await?;
+            containers.outcomes.record(&id, st, code).await?;
             row.state = st;
             row.exit_code = code;
         }
         Err(e) => {
             // The worker may have made it before failing (a timeout): removal is idempotent.
-            if let Some(client) = state.registry.ready_client(&row.node_id) {
+            if let Some(client) = containers.registry.ready_client(&row.node_id) {
                 let _ = client.remove(&id).await;
             }
-            state.store.delete_container(&id).await?;
+            containers.store.delete_container(&id).await?;
             return Err(e);
         }
     }
@@ -400,19 +401,18 @@ pub async fn create(
 
 /// Calls the worker; a host port Docker cannot bind is swapped for another unless the renter chose it.
 async fn run_on_node(
-    state: &AppState,
+    containers: &Containers,
     row: &mut ContainerRow,
     wanted: &[WantedPort],
     range: (u16, u16),
 ) -> ContainerResult<ContainerStatus> {
     let node_name = row.node_name.clone();
-    let client =
-        state
-            .registry
-            .ready_client(&row.node_id)
-            .ok_or_else(|| ContainerError::NodeDown {
-                node: node_name.clone(),
-            })?;
+    let client = containers
+        .registry
+        .ready_client(&row.node_id)
+        .ok_or_else(|| ContainerError::NodeDown {
+            node: node_name.clone(),
+        })?;
     let mut skipped = Vec::new();
     for _ in 0..=PORT_RETRIES {
         match client.create(&spec_of(row)).await {
@@ -430,7 +430,7 @@ async fn run_on_node(
                     .into());
                 }
                 skipped.push(bad);
-                let Some(next) = state
+                let Some(next) = containers
                     .store
                     .replace_port(&row.id, &row.node_id, bad, range, &skipped)
                     .await?

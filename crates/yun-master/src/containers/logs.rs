@@ -1,9 +1,9 @@
 //! Logs streamed from the node as the container writes them: nothing buffered whole, no files.
 
 use super::log_lines::LineSplitter;
+use super::Containers;
 use super::{find, node_client};
 use super::{ContainerError, ContainerResult};
-use crate::state::AppState;
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use yun_core::node::LogChunk;
@@ -26,7 +26,7 @@ pub enum LogFormat {
 
 /// Opens the stream, so that a missing container or a down node is an error before any byte.
 pub async fn open_logs(
-    state: &AppState,
+    containers: &Containers,
     owner: Option<&str>,
     id: &str,
     query: LogsQuery,
@@ -35,8 +35,8 @@ pub async fn open_logs(
     ContainerRow,
     futures::stream::BoxStream<'static, Result<Bytes, std::io::Error>>,
 )> {
-    let row = find(state, owner, id).await?;
-    let client = node_client(state, &row)?;
+    let row = find(containers, owner, id).await?;
+    let client = node_client(containers, &row)?;
     let stream = client
         .logs(&row.id, query.tail, query.follow)
         .await

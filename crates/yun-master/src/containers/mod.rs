@@ -2,6 +2,7 @@
 //! removal, logs. Handlers in `http/containers.rs` only parse and answer.
 
 mod batch;
+mod billed;
 mod create;
 mod error;
 mod log_lines;
@@ -11,6 +12,7 @@ mod placer;
 mod power;
 mod remove;
 
+pub use billed::InFlight;
 pub use create::{check_command, create, CreateInput, PortInput, RestartInput};
 pub use error::{ContainerError, ContainerResult, Refusal};
 pub use logs::{open_logs, LogFormat, LogsQuery};
@@ -19,11 +21,46 @@ pub use placer::Placer;
 pub use power::{refresh, restart, start, stop, suspend};
 pub use remove::{remove, Removal};
 
-use crate::nodes::WorkerClient;
-use crate::state::AppState;
+use crate::config::MasterConfig;
+use crate::nodes::{Registry, WorkerClient};
+use std::sync::Arc;
+
 use yun_core::node::{ContainerStatus, DockerState};
 use yun_core::{ContainerSpec, ContainerState, DesiredState, Limits, PortBinding, Protocol};
-use yun_store::ContainerRow;
+use yun_store::{ContainerRow, Store};
+
+/// One lock per container serialises its power actions, as Wings does per server.
+pub type ContainerLocks = yun_core::KeyedLocks<tokio::sync::Mutex<()>>;
+
+/// What a renter's container actions need, and nothing else: the store, the fleet to call,
+/// the operator's rules, one lock per container, and the create path's batchers.
+#[derive(Clone)]
+pub struct Containers {
+    pub store: Store,
+    pub registry: Registry,
+    pub config: Arc<MasterConfig>,
+    pub locks: ContainerLocks,
+    pub placer: Placer,
+    pub outcomes: Outcomes,
+}
+
+impl Containers {
+    pub fn new(store: Store, registry: Registry, config: Arc<MasterConfig>) -> Self {
+        Self {
+            store,
+            registry,
+            config,
+            locks: ContainerLocks::default(),
+            placer: Placer::default(),
+            outcomes: Outcomes::default(),
+        }
+    }
+
+    /// Runs the create path's batcher until `shutdown`.
+    pub fn spawn(&self, shutdown: tokio_util::sync::CancellationToken) {
+        self.placer.spawn(self.clone(), &self.outcomes, shutdown);
+    }
+}
 
 /// The renter-facing state for what a worker reports.
 pub fn observed_state(docker_state: DockerState, desired: DesiredState) -> ContainerState {
@@ -48,14 +85,14 @@ pub fn observed(status: &ContainerStatus, desired: DesiredState) -> (ContainerSt
 
 /// The container if `owner` may see it (None = an admin, who sees all); else 404, never 403.
 pub async fn find(
-    state: &AppState,
+    containers: &Containers,
     owner: Option<&str>,
     id: &str,
 ) -> ContainerResult<ContainerRow> {
     if !yun_core::id::looks_like_id(id) {
         return Err(ContainerError::NotFound);
     }
-    state
+    containers
         .store
         .get_container(owner, id)
         .await?
@@ -63,10 +100,10 @@ pub async fn find(
 }
 
 pub fn node_client(
-    state: &AppState,
+    containers: &Containers,
     row: &ContainerRow,
 ) -> ContainerResult<std::sync::Arc<WorkerClient>> {
-    state
+    containers
         .registry
         .ready_client(&row.node_id)
         .ok_or_else(|| ContainerError::NodeDown {

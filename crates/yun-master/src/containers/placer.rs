@@ -8,8 +8,8 @@
 use super::batch::{stopped, Batches};
 use super::create::{policy, snapshots};
 use super::outcomes::{Outcome, Outcomes};
+use super::Containers;
 use super::{ContainerError, ContainerResult};
-use crate::state::AppState;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use yun_store::{NotPlaced, PlaceRequest, Placed};
@@ -34,16 +34,16 @@ impl Placer {
 
     /// Runs the apply loop until `shutdown`; each round also records the outcomes that
     /// `outcomes` gathered, in the same transaction.
-    pub fn spawn(&self, state: AppState, outcomes: &Outcomes, shutdown: CancellationToken) {
+    pub fn spawn(&self, containers: Containers, outcomes: &Outcomes, shutdown: CancellationToken) {
         self.jobs
             .spawn_with(&outcomes.jobs, shutdown, move |batch, outcomes| {
-                let state = state.clone();
-                async move { apply(&state, batch, outcomes).await }
+                let containers = containers.clone();
+                async move { apply(&containers, batch, outcomes).await }
             });
     }
 }
 
-async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
+async fn apply(containers: &Containers, batch: Vec<Job>, outcomes: Vec<Outcome>) {
     let updates: Vec<_> = outcomes
         .iter()
         .map(|o| (o.id.clone(), o.state, o.exit_code))
@@ -54,11 +54,11 @@ async fn apply(state: &AppState, batch: Vec<Job>, outcomes: Vec<Outcome>) {
     let nodes = if requests.is_empty() {
         Vec::new()
     } else {
-        snapshots(state)
+        snapshots(containers)
     };
-    let placed = state
+    let placed = containers
         .store
-        .place(&requests, &updates, nodes, &policy(state))
+        .place(&requests, &updates, nodes, &policy(containers))
         .await;
     // Nobody hears of a placement or an outcome before it is durable.
     match placed {

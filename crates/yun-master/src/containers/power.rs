@@ -1,9 +1,9 @@
 //! Start, stop and restart. One lock per container serialises them; a deliberate stop passes
 //! through `stopping` so that crash detection does not take it for a crash.
 
+use super::Containers;
 use super::{find, node_client, observed};
 use super::{ContainerError, ContainerResult};
-use crate::state::AppState;
 use yun_core::node::ContainerStatus;
 use yun_core::{ContainerState, DesiredState};
 use yun_store::{ContainerRow, Prepaid};
@@ -17,23 +17,23 @@ fn refused(row: &ContainerRow, action: &'static str) -> ContainerError {
 }
 
 async fn record(
-    state: &AppState,
+    containers: &Containers,
     row: &ContainerRow,
     desired: DesiredState,
     s: &ContainerStatus,
 ) -> ContainerResult<()> {
     let (st, code) = observed(s, desired);
-    state.store.set_actual_state(&row.id, st, code).await?;
+    containers.store.set_actual_state(&row.id, st, code).await?;
     Ok(())
 }
 
 /// Pays the next interval of running time before a stopped container runs again.
-async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ContainerResult<()> {
+async fn pay_ahead(containers: &Containers, row: &ContainerRow) -> ContainerResult<()> {
     if row.state.is_billed() {
         return Ok(());
     }
-    let interval = state.config.pricing.metering_interval;
-    match state
+    let interval = containers.config.pricing.metering_interval;
+    match containers
         .store
         .prepay(&row.id, interval.as_millis() as i64)
         .await?
@@ -51,8 +51,8 @@ async fn pay_ahead(state: &AppState, row: &ContainerRow) -> ContainerResult<()> 
 /// Puts the state back when the worker call failed, so the container is not stuck mid-action.
 /// When the node said no (a container over its disk), the action is not wanted either: the
 /// desired state goes back too, so the reconciler does not do it behind the renter's back.
-async fn revert(state: &AppState, row: &ContainerRow, failure: &crate::nodes::NodeError) {
-    if let Err(e) = state
+async fn revert(containers: &Containers, row: &ContainerRow, failure: &crate::nodes::NodeError) {
+    if let Err(e) = containers
         .store
         .set_actual_state(&row.id, row.state, row.exit_code)
         .await
@@ -60,7 +60,7 @@ async fn revert(state: &AppState, row: &ContainerRow, failure: &crate::nodes::No
         tracing::error!(container = row.id, error = %e, "could not restore state");
     }
     if matches!(failure, crate::nodes::NodeError::Refused(_)) {
-        if let Err(e) = state
+        if let Err(e) = containers
             .store
             .transition(&row.id, &[row.state], row.state, Some(row.desired_state))
             .await
@@ -71,20 +71,20 @@ async fn revert(state: &AppState, row: &ContainerRow, failure: &crate::nodes::No
 }
 
 pub async fn start(
-    state: &AppState,
+    containers: &Containers,
     owner: Option<&str>,
     id: &str,
 ) -> ContainerResult<ContainerRow> {
-    let row = find(state, owner, id).await?;
-    let lock = state.locks.get(&row.id);
+    let row = find(containers, owner, id).await?;
+    let lock = containers.locks.get(&row.id);
     let _guard = lock.lock().await;
-    let row = find(state, owner, id).await?;
+    let row = find(containers, owner, id).await?;
     if !row.state.can_start() {
         return Err(refused(&row, "start"));
     }
-    let client = node_client(state, &row)?;
-    pay_ahead(state, &row).await?;
-    state
+    let client = node_client(containers, &row)?;
+    pay_ahead(containers, &row).await?;
+    containers
         .store
         .transition(
             &row.id,
@@ -94,31 +94,31 @@ pub async fn start(
         )
         .await?;
     // A deliberate start gives the restart policy its full allowance again.
-    state.store.set_restart_count(&row.id, 0).await?;
+    containers.store.set_restart_count(&row.id, 0).await?;
     match client.start(&row.id).await {
-        Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
+        Ok(s) => record(containers, &row, DesiredState::Running, &s).await?,
         Err(e) => {
-            revert(state, &row, &e).await;
+            revert(containers, &row, &e).await;
             return Err(ContainerError::node(&row.node_name, e));
         }
     }
-    find(state, owner, id).await
+    find(containers, owner, id).await
 }
 
 pub async fn stop(
-    state: &AppState,
+    containers: &Containers,
     owner: Option<&str>,
     id: &str,
 ) -> ContainerResult<ContainerRow> {
-    let row = find(state, owner, id).await?;
-    let lock = state.locks.get(&row.id);
+    let row = find(containers, owner, id).await?;
+    let lock = containers.locks.get(&row.id);
     let _guard = lock.lock().await;
-    let row = find(state, owner, id).await?;
+    let row = find(containers, owner, id).await?;
     if !row.state.can_stop() {
         return Err(refused(&row, "stop"));
     }
     if row.state.is_at_rest() {
-        state
+        containers
             .store
             .transition(
                 &row.id,
@@ -127,28 +127,28 @@ pub async fn stop(
                 Some(DesiredState::Stopped),
             )
             .await?;
-        return find(state, owner, id).await;
+        return find(containers, owner, id).await;
     }
-    let s = stop_on_node(state, &row).await?;
-    record(state, &row, DesiredState::Stopped, &s).await?;
-    find(state, owner, id).await
+    let s = stop_on_node(containers, &row).await?;
+    record(containers, &row, DesiredState::Stopped, &s).await?;
+    find(containers, owner, id).await
 }
 
 pub async fn restart(
-    state: &AppState,
+    containers: &Containers,
     owner: Option<&str>,
     id: &str,
 ) -> ContainerResult<ContainerRow> {
-    let row = find(state, owner, id).await?;
-    let lock = state.locks.get(&row.id);
+    let row = find(containers, owner, id).await?;
+    let lock = containers.locks.get(&row.id);
     let _guard = lock.lock().await;
-    let row = find(state, owner, id).await?;
+    let row = find(containers, owner, id).await?;
     if !row.state.can_restart() {
         return Err(refused(&row, "restart"));
     }
-    let client = node_client(state, &row)?;
-    pay_ahead(state, &row).await?;
-    state
+    let client = node_client(containers, &row)?;
+    pay_ahead(containers, &row).await?;
+    containers
         .store
         .transition(
             &row.id,
@@ -158,20 +158,23 @@ pub async fn restart(
         )
         .await?;
     match client.restart(&row.id).await {
-        Ok(s) => record(state, &row, DesiredState::Running, &s).await?,
+        Ok(s) => record(containers, &row, DesiredState::Running, &s).await?,
         Err(e) => {
-            revert(state, &row, &e).await;
+            revert(containers, &row, &e).await;
             return Err(ContainerError::node(&row.node_name, e));
         }
     }
-    find(state, owner, id).await
+    find(containers, owner, id).await
 }
 
 /// Stops a container on its node, passing through `stopping` (so the exit is not taken for a
 /// crash); puts the state back if the node could not do it.
-async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ContainerResult<ContainerStatus> {
-    let client = node_client(state, row)?;
-    state
+async fn stop_on_node(
+    containers: &Containers,
+    row: &ContainerRow,
+) -> ContainerResult<ContainerStatus> {
+    let client = node_client(containers, row)?;
+    containers
         .store
         .transition(
             &row.id,
@@ -183,7 +186,7 @@ async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ContainerResult<C
     match client.stop(&row.id).await {
         Ok(s) => Ok(s),
         Err(e) => {
-            revert(state, row, &e).await;
+            revert(containers, row, &e).await;
             Err(ContainerError::node(&row.node_name, e))
         }
     }
@@ -191,29 +194,29 @@ async fn stop_on_node(state: &AppState, row: &ContainerRow) -> ContainerResult<C
 
 /// Stops a running container because its owner cannot pay for it; it keeps its filesystem and
 /// deposit and shows `suspended` with the reason until they top up and start it.
-pub async fn suspend(state: &AppState, id: &str, reason: &str) -> ContainerResult<()> {
-    let lock = state.locks.get(id);
+pub async fn suspend(containers: &Containers, id: &str, reason: &str) -> ContainerResult<()> {
+    let lock = containers.locks.get(id);
     let _guard = lock.lock().await;
-    let row = find(state, None, id).await?;
+    let row = find(containers, None, id).await?;
     if !row.state.is_billed() {
         return Ok(());
     }
-    stop_on_node(state, &row).await?;
-    state.store.set_suspended(&row.id, reason).await?;
+    stop_on_node(containers, &row).await?;
+    containers.store.set_suspended(&row.id, reason).await?;
     Ok(())
 }
 
 /// Asks the node for the container's actual state when it may have changed on its own
 /// (it exited, or crashed). Skipped while a power action holds the container.
-pub async fn refresh(state: &AppState, row: ContainerRow) -> ContainerRow {
+pub async fn refresh(containers: &Containers, row: ContainerRow) -> ContainerRow {
     if !row.state.may_change_on_its_own() {
         return row;
     }
-    let lock = state.locks.get(&row.id);
+    let lock = containers.locks.get(&row.id);
     let Ok(_guard) = lock.try_lock() else {
         return row;
     };
-    let Some(client) = state.registry.ready_client(&row.node_id) else {
+    let Some(client) = containers.registry.ready_client(&row.node_id) else {
         return row;
     };
     let Ok(s) = client.inspect(&row.id).await else {
@@ -223,7 +226,7 @@ pub async fn refresh(state: &AppState, row: ContainerRow) -> ContainerRow {
     if st == row.state && code == row.exit_code {
         return row;
     }
-    if let Err(e) = state.store.set_actual_state(&row.id, st, code).await {
+    if let Err(e) = containers.store.set_actual_state(&row.id, st, code).await {
         tracing::warn!(container = row.id, error = %e, "could not record refreshed state");
         return row;
     }

@@ -1,8 +1,8 @@
 //! Removal: the container leaves the node first, then the store, which frees its ports.
 
 use super::find;
+use super::Containers;
 use super::{ContainerError, ContainerResult};
-use crate::state::AppState;
 use yun_core::{ContainerState, DesiredState};
 
 /// How a removal ended.
@@ -13,11 +13,15 @@ pub enum Removal {
     Deferred,
 }
 
-pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> ContainerResult<Removal> {
-    let row = find(state, owner, id).await?;
-    let lock = state.locks.get(&row.id);
+pub async fn remove(
+    containers: &Containers,
+    owner: Option<&str>,
+    id: &str,
+) -> ContainerResult<Removal> {
+    let row = find(containers, owner, id).await?;
+    let lock = containers.locks.get(&row.id);
     let _guard = lock.lock().await;
-    let row = find(state, owner, id).await?;
+    let row = find(containers, owner, id).await?;
     if !row.state.can_remove() {
         return Err(ContainerError::WrongState {
             id: row.id,
@@ -25,7 +29,7 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> Containe
             action: "be removed",
         });
     }
-    state
+    containers
         .store
         .transition(
             &row.id,
@@ -34,7 +38,7 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> Containe
             Some(DesiredState::Removed),
         )
         .await?;
-    let Some(client) = state.registry.ready_client(&row.node_id) else {
+    let Some(client) = containers.registry.ready_client(&row.node_id) else {
         tracing::info!(
             container = row.id,
             node = row.node_name,
@@ -44,7 +48,7 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> Containe
     };
     if let Err(e) = client.remove(&row.id).await {
         // Keep the record: the container may still hold its ports on the node.
-        if let Err(err) = state
+        if let Err(err) = containers
             .store
             .set_actual_state(&row.id, row.state, row.exit_code)
             .await
@@ -53,6 +57,6 @@ pub async fn remove(state: &AppState, owner: Option<&str>, id: &str) -> Containe
         }
         return Err(ContainerError::node(&row.node_name, e));
     }
-    state.store.delete_container(&row.id).await?;
+    containers.store.delete_container(&row.id).await?;
     Ok(Removal::Done)
 }

@@ -3,9 +3,9 @@
 use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::images::{pull_into_catalog, PULL_ERRORS};
 use super::paging::{self, PageQuery};
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -125,7 +125,7 @@ async fn nodes(
                 version: n.version.clone(),
                 unenforced_limits: n.unenforced_limits.clone(),
                 allow_unenforced_limits: n.allow_unenforced,
-                public_host_is_console: super::origin::shares_console_host(&state, &n.public_host),
+                public_host_is_console: state.console.is_named(&n.public_host),
                 certificate_expires_at: certificates.get(&n.id).map(|ms| wire::rfc3339(*ms)),
                 calls,
             }
@@ -315,6 +315,6 @@ async fn remove_public_image(
         .await?
         .filter(|i| i.owner_id.is_empty())
         .ok_or_else(|| ApiError::not_found("admin/image"))?;
-    crate::images::forget(&state, &image.id).await?;
+    crate::images::forget(&state.store, &state.registry, &image.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,9 +3,9 @@
 
 use super::extract::{AdminUser, ApiJson, ApiQuery};
 use super::paging::{self, PageQuery};
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::extract::{Path, State};
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};

@@ -2,10 +2,10 @@
 //! a node, which revokes its certificates.
 
 use super::extract::{AdminUser, ApiJson};
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
+use crate::http::state::AppState;
 use crate::nodes::tokens;
-use crate::state::AppState;
+use crate::wire;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -4,11 +4,11 @@
 
 use super::extract::{ApiJson, AuthUser, ClientIp};
 use super::origin;
-use super::wire;
 use crate::accounts::throttle::Attempt;
 use crate::accounts::{hash_password, hash_token, new_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::extract::State;
 use axum::http::{header, request::Parts, StatusCode};
 use axum::response::{AppendHeaders, IntoResponse, Response};

@@ -2,9 +2,9 @@
 
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::paging;
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

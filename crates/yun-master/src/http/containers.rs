@@ -3,10 +3,10 @@
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::format::ndjson_chosen;
 use super::paging;
-use super::wire;
 use crate::containers::{self, CreateInput, LogFormat, LogsQuery, PortInput, RestartInput};
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -152,7 +152,7 @@ async fn create(
         ),
     };
     let started = std::time::Instant::now();
-    let created = containers::create(&state, &u, create_input(input), key)
+    let created = containers::create(&state.containers, &u, create_input(input), key)
         .await
         .map_err(ApiError::from);
     let outcome = match &created {
@@ -238,8 +238,8 @@ async fn show(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContainerAnswer>> {
-    let row = containers::find(&state, scope(&u), &id).await?;
-    let row = containers::refresh(&state, row).await;
+    let row = containers::find(&state.containers, scope(&u), &id).await?;
+    let row = containers::refresh(&state.containers, row).await;
     Ok(one(&row))
 }
 
@@ -252,7 +252,9 @@ async fn start(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContainerAnswer>> {
-    Ok(one(&containers::start(&state, scope(&u), &id).await?))
+    Ok(one(
+        &containers::start(&state.containers, scope(&u), &id).await?
+    ))
 }
 
 /// Stops a container; its unused paid seconds come back.
@@ -264,7 +266,9 @@ async fn stop(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContainerAnswer>> {
-    Ok(one(&containers::stop(&state, scope(&u), &id).await?))
+    Ok(one(
+        &containers::stop(&state.containers, scope(&u), &id).await?
+    ))
 }
 
 /// Restarts a container.
@@ -276,7 +280,9 @@ async fn restart(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ContainerAnswer>> {
-    Ok(one(&containers::restart(&state, scope(&u), &id).await?))
+    Ok(one(
+        &containers::restart(&state.containers, scope(&u), &id).await?
+    ))
 }
 
 /// Removes a container, frees its ports and refunds its deposit: 204 when it is gone; 202 with
@@ -292,10 +298,10 @@ async fn remove(
     AuthUser(u): AuthUser,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    match containers::remove(&state, scope(&u), &id).await? {
+    match containers::remove(&state.containers, scope(&u), &id).await? {
         containers::Removal::Done => Ok(StatusCode::NO_CONTENT.into_response()),
         containers::Removal::Deferred => {
-            let row = containers::find(&state, scope(&u), &id).await?;
+            let row = containers::find(&state.containers, scope(&u), &id).await?;
             Ok((StatusCode::ACCEPTED, one(&row)).into_response())
         }
     }
@@ -363,7 +369,8 @@ async fn logs(
         follow: flag(&p.follow, "follow")?,
     };
     let download = flag(&p.download, "download")?;
-    let (row, stream) = containers::open_logs(&state, scope(&u), &id, query, format).await?;
+    let (row, stream) =
+        containers::open_logs(&state.containers, scope(&u), &id, query, format).await?;
     // A followed log ends with its session.
     let guard = state.streams.open(&u);
     let stream = futures::StreamExt::take_until(stream, guard.into_ended());

@@ -19,7 +19,7 @@ impl IntoResponse for ApiError {
                 code: self.code,
                 message: self.message,
                 field: self.field,
-                request_id: super::request_id::current(),
+                request_id: crate::request::id::current(),
             },
         };
         let mut resp = (status, Json(body)).into_response();

@@ -2,9 +2,9 @@
 //! with `all=true`), over a WebSocket or as an NDJSON stream, resumable with `since`.
 
 use super::extract::{ApiQuery, AuthUser};
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire;
 use axum::body::Body;
 use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
@@ -114,16 +114,16 @@ async fn events(
     }
     let owner = owner(&u, q.all.unwrap_or(false));
     if let Ok(ws) = ws {
-        let sub = state.events.subscribe(&state, q.since).await?;
+        let sub = state.events.subscribe(q.since).await?;
         let guard = state.streams.open(&u);
-        return Ok(ws.on_upgrade(move |socket| socket_loop(socket, state, sub, owner, guard)));
+        return Ok(ws.on_upgrade(move |socket| socket_loop(socket, sub, owner, guard)));
     }
     let body = if q.follow.unwrap_or(false) {
-        let mut sub = state.events.subscribe(&state, q.since).await?;
+        let mut sub = state.events.subscribe(q.since).await?;
         let guard = state.streams.open(&u);
         let stream = async_stream::stream! {
             loop {
-                match sub.next(&state).await {
+                match sub.next().await {
                     Ok(row) if visible(&owner, &row) => {
                         yield Ok::<_, std::io::Error>(line(&row));
                     }
@@ -160,7 +160,6 @@ async fn events(
 
 async fn socket_loop(
     mut socket: WebSocket,
-    state: AppState,
     mut sub: crate::live::events::Subscription,
     owner: Option<String>,
     guard: crate::live::sessions::StreamGuard,
@@ -168,7 +167,7 @@ async fn socket_loop(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING, PING);
     loop {
         tokio::select! {
-            row = sub.next(&state) => match row {
+            row = sub.next() => match row {
                 Ok(row) if visible(&owner, &row) => {
                     if socket.send(Message::Text(json(&row).into())).await.is_err() {
                         return;

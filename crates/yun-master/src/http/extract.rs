@@ -3,7 +3,7 @@
 
 use crate::accounts::{hash_token, is_access_token, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::http::api_error::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;

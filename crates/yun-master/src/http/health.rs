@@ -1,6 +1,6 @@
 //! Liveness and readiness for load balancers and orchestrators.
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

@@ -4,10 +4,10 @@
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use super::format::{ndjson_chosen, FormatQuery};
 use super::paging::{self, PageQuery};
-use super::wire;
 use crate::http::api_error::{ApiError, ApiResult};
+use crate::http::state::AppState;
 use crate::nodes::NodeError;
-use crate::state::AppState;
+use crate::wire;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -303,7 +303,7 @@ async fn pull(
                 PullEvent::Done(Err(e)) => {
                     super::code_log::record(e.code);
                     (WirePullEvent::Error {
-                        error: ErrorBody { code: e.code, message: e.message, field: e.field, request_id: super::request_id::current() },
+                        error: ErrorBody { code: e.code, message: e.message, field: e.field, request_id: crate::request::id::current() },
                     }, true)
                 }
             };
@@ -342,6 +342,6 @@ async fn remove(
         .await?
         .filter(|i| i.owner_id == u.id)
         .ok_or_else(|| ApiError::not_found("image"))?;
-    crate::images::forget(&state, &image.id).await?;
+    crate::images::forget(&state.store, &state.registry, &image.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,9 +5,9 @@ use super::containers::scope;
 use super::extract::AuthUser;
 use crate::containers::{self, check_command};
 use crate::http::api_error::{ApiError, ApiResult};
+use crate::http::state::AppState;
 use crate::live::exec::{relay, ExecRequest};
 use crate::live::stats::state_frame;
-use crate::state::AppState;
 use axum::extract::ws::{
     rejection::WebSocketUpgradeRejection, Message, WebSocket, WebSocketUpgrade,
 };
@@ -83,7 +83,7 @@ async fn stats(
     Path(id): Path<String>,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
-    let row = containers::find(&state, scope(&u), &id).await?;
+    let row = containers::find(&state.containers, scope(&u), &id).await?;
     let guard = state.streams.open(&u);
     Ok(upgrade(ws)?.on_upgrade(move |socket| stats_socket(socket, state, row, guard)))
 }
@@ -94,7 +94,7 @@ async fn stats_socket(
     row: ContainerRow,
     guard: crate::live::sessions::StreamGuard,
 ) {
-    let mut feed = state.stats.subscribe(&state, &row);
+    let mut feed = state.stats.subscribe(&row);
     let first = state_frame(row.state, row.exit_code);
     if socket.send(Message::Text(first)).await.is_err() {
         return;
@@ -239,7 +239,7 @@ async fn open_console(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     kind: Console,
 ) -> ApiResult<ConsoleStart> {
-    let row = containers::find(state, scope(u), id).await?;
+    let row = containers::find(&state.containers, scope(u), id).await?;
     let req = exec_request(query)?;
     if kind == Console::Terminal && !req.tty {
         return Err(ApiError::new(
@@ -276,7 +276,7 @@ fn console_node(
             ),
         ));
     }
-    Ok(containers::node_client(state, row)?)
+    Ok(containers::node_client(&state.containers, row)?)
 }
 
 /// The browser's terminal (WebSocket): the command runs with a TTY and its output goes through

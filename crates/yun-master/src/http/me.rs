@@ -3,10 +3,10 @@
 //! tokens for scripts and CI (made with a name and an expiry, shown once, listed, revoked).
 
 use super::extract::{ApiJson, AuthUser};
-use super::wire::rfc3339;
 use crate::accounts::{hash_password, hash_token, new_access_token, policy, verify_password};
 use crate::http::api_error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::wire::rfc3339;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,8 +1,8 @@
 //! Counting every HTTP request by its route's template, and timing those that are not
 //! streams.
 
-use super::{CodeLabels, RequestLabels, RouteLabels};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::metrics::{CodeLabels, RequestLabels, RouteLabels};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;

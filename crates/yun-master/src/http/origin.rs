@@ -6,11 +6,11 @@
 //! own origin. Bearer tokens are not sent by browsers on their own and need neither check.
 
 use crate::http::api_error::ApiError;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::http::{header, request::Parts, HeaderMap, Method};
 use yun_api::ErrorCode;
 
-pub use crate::console_host::hostname;
+pub use crate::request::console_host::hostname;
 
 fn request_host(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::HOST).and_then(|v| v.to_str().ok())
@@ -23,16 +23,6 @@ pub fn console_url(state: &AppState) -> Option<&str> {
         .public_url
         .as_deref()
         .map(|u| u.trim_end_matches('/'))
-}
-
-/// Whether a node publishing on `public_host` would share a host with the console (then
-/// renters' services would receive its cookie: operators are told at registration and in the
-/// node list).
-pub fn shares_console_host(state: &AppState, public_host: &str) -> bool {
-    console_url(state).is_some_and(|url| {
-        let authority = url.split_once("://").map_or(url, |(_, a)| a);
-        hostname(authority) == hostname(public_host)
-    })
 }
 
 /// Whether this request came to a node's public host.

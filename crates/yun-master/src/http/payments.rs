@@ -1,8 +1,8 @@
 //! Payment providers' callbacks. No session: the provider's signature is the authentication,
 //! and nothing is credited before it is verified (`payments/notify.rs`).
 
+use crate::http::state::AppState;
 use crate::payments::notify::{handle, Answer};
-use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -36,7 +36,7 @@ async fn notify(
     let Ok(params) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) else {
         return text(StatusCode::BAD_REQUEST, "failure");
     };
-    match handle(&state, &provider, &params).await {
+    match handle(state.payments.as_ref(), &state.store, &provider, &params).await {
         Answer::Done => text(StatusCode::OK, "success"),
         Answer::Refused(_) => text(StatusCode::BAD_REQUEST, "failure"),
     }

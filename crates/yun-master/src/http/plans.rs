@@ -1,6 +1,6 @@
 //! The sizes a renter can pick, with their prices and what running costs beyond them.
 
-use crate::state::AppState;
+use crate::http::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use utoipa_axum::{router::OpenApiRouter, routes};

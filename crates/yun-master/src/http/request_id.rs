@@ -11,15 +11,6 @@ use tracing::Instrument;
 
 pub const HEADER: &str = "x-request-id";
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request this task serves, if it serves one.
-pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
-
 /// An id a client may choose: 1 to 64 letters, digits, `-`, `_` or `.` (nothing that could
 /// forge a log line or carry a secret's shape).
 fn acceptable(v: &str) -> bool {
@@ -37,9 +28,7 @@ pub async fn layer(req: Request, next: Next) -> Response {
         .map(str::to_string)
         .unwrap_or_else(yun_core::new_id);
     let span = tracing::info_span!("request", request_id = %id);
-    let mut response = REQUEST_ID
-        .scope(id.clone(), next.run(req).instrument(span))
-        .await;
+    let mut response = crate::request::id::scope(id.clone(), next.run(req).instrument(span)).await;
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, v);
     }

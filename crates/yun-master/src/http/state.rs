@@ -1,22 +1,22 @@
-//! The shared state every handler and background task sees.
+//! What every handler sees: the services the API calls (each holding only what it uses) and
+//! the request-side parts that only the HTTP layer needs. Nothing below `http/` takes it.
 
 use crate::config::MasterConfig;
+use crate::containers::Containers;
 use crate::nodes::Registry;
-use crate::reconciler::Reconciler;
+use crate::request::ConsoleHost;
 use std::sync::Arc;
 use yun_store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
     /// The console's host and its addresses, where no node may publish.
-    pub console: Arc<crate::console_host::ConsoleHost>,
+    pub console: Arc<ConsoleHost>,
     pub store: Store,
     pub registry: Registry,
     pub config: Arc<MasterConfig>,
-    pub locks: ContainerLocks,
-    pub reconciler: Reconciler,
-    pub placer: crate::containers::Placer,
-    pub outcomes: crate::containers::Outcomes,
+    /// A renter's container actions: create, power, removal, logs.
+    pub containers: Containers,
     /// Live stats feeds, one per watched container.
     pub stats: crate::live::StatsRelay,
     /// Container state changes, tailed from the store for every events subscriber.
@@ -35,6 +35,3 @@ pub struct AppState {
     /// Scopes every Docker label this cluster writes.
     pub cluster_id: String,
 }
-
-/// One lock per container serialises its power actions, as Wings does per server.
-pub type ContainerLocks = yun_core::KeyedLocks<tokio::sync::Mutex<()>>;

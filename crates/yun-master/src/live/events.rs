@@ -2,12 +2,11 @@
 //! triggers with each state change) and fans them out to every subscriber; it runs only while
 //! someone listens, and prunes events older than an hour as it goes.
 
-use crate::state::AppState;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast;
-use yun_store::EventRow;
+use yun_store::{EventRow, Store};
 
 /// How often the tailer looks for new events: the most an event waits before it is sent.
 const TAIL: Duration = Duration::from_millis(200);
@@ -18,22 +17,15 @@ const BATCH: i64 = 500;
 
 #[derive(Clone)]
 pub struct EventRelay {
+    store: Store,
     tx: broadcast::Sender<Arc<EventRow>>,
     tailing: Arc<AtomicBool>,
-}
-
-impl Default for EventRelay {
-    fn default() -> Self {
-        Self {
-            tx: broadcast::channel(4096).0,
-            tailing: Arc::new(AtomicBool::new(false)),
-        }
-    }
 }
 
 /// A subscriber's view: events after the seq it has seen, from the relay or, when it lagged,
 /// read back from the store.
 pub struct Subscription {
+    store: Store,
     rx: broadcast::Receiver<Arc<EventRow>>,
     /// The last seq delivered.
     seen: i64,
@@ -41,34 +33,42 @@ pub struct Subscription {
 }
 
 impl EventRelay {
-    /// Subscribes from `since` (None: from now). Events already stored after `since` come first.
-    pub async fn subscribe(
-        &self,
-        state: &AppState,
-        since: Option<i64>,
-    ) -> yun_store::StoreResult<Subscription> {
-        // Listen before reading the tail, so nothing falls between the two.
-        let rx = self.tx.subscribe();
-        self.ensure_tailing(state).await?;
-        let (seen, backlog) = match since {
-            Some(s) => (s, state.store.events_after(s, BATCH).await?.into()),
-            None => (state.store.last_event_seq().await?, Default::default()),
-        };
-        Ok(Subscription { rx, seen, backlog })
+    pub fn new(store: Store) -> Self {
+        Self {
+            store,
+            tx: broadcast::channel(4096).0,
+            tailing: Arc::new(AtomicBool::new(false)),
+        }
     }
 
-    async fn ensure_tailing(&self, state: &AppState) -> yun_store::StoreResult<()> {
+    /// Subscribes from `since` (None: from now). Events already stored after `since` come first.
+    pub async fn subscribe(&self, since: Option<i64>) -> yun_store::StoreResult<Subscription> {
+        // Listen before reading the tail, so nothing falls between the two.
+        let rx = self.tx.subscribe();
+        self.ensure_tailing().await?;
+        let (seen, backlog) = match since {
+            Some(s) => (s, self.store.events_after(s, BATCH).await?.into()),
+            None => (self.store.last_event_seq().await?, Default::default()),
+        };
+        Ok(Subscription {
+            store: self.store.clone(),
+            rx,
+            seen,
+            backlog,
+        })
+    }
+
+    async fn ensure_tailing(&self) -> yun_store::StoreResult<()> {
         if self.tailing.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
-        let start = state.store.last_event_seq().await?;
+        let start = self.store.last_event_seq().await?;
         let relay = self.clone();
-        let state = state.clone();
-        tokio::spawn(async move { relay.tail(state, start).await });
+        tokio::spawn(async move { relay.tail(start).await });
         Ok(())
     }
 
-    async fn tail(self, state: AppState, mut last: i64) {
+    async fn tail(self, mut last: i64) {
         let mut pruned = Instant::now() - PRUNE_EVERY;
         loop {
             tokio::time::sleep(TAIL).await;
@@ -79,7 +79,7 @@ impl EventRelay {
                     return;
                 }
             }
-            match state.store.events_after(last, BATCH).await {
+            match self.store.events_after(last, BATCH).await {
                 Ok(rows) => {
                     for row in rows {
                         last = row.seq;
@@ -91,7 +91,7 @@ impl EventRelay {
             if pruned.elapsed() >= PRUNE_EVERY {
                 pruned = Instant::now();
                 let before = yun_store::now_ms() - KEEP.as_millis() as i64;
-                if let Err(e) = state.store.prune_events(before).await {
+                if let Err(e) = self.store.prune_events(before).await {
                     tracing::warn!(error = %e, "pruning container events");
                 }
             }
@@ -103,7 +103,7 @@ impl Subscription {
     /// The next event after the last one delivered, waiting for it. Seqs come in order and
     /// without gaps, so a gap means this subscriber missed some (it lagged, or it resumes from
     /// `since`): those are read back from the store first.
-    pub async fn next(&mut self, state: &AppState) -> yun_store::StoreResult<Arc<EventRow>> {
+    pub async fn next(&mut self) -> yun_store::StoreResult<Arc<EventRow>> {
         loop {
             if let Some(row) = self.backlog.pop_front() {
                 if row.seq > self.seen {
@@ -119,7 +119,7 @@ impl Subscription {
                     return Ok(row);
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let rows = state.store.events_after(self.seen, BATCH).await?;
+                    let rows = self.store.events_after(self.seen, BATCH).await?;
                     self.backlog.extend(rows);
                 }
                 // The relay lives as long as the master; until then, wait.

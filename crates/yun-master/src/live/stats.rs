@@ -2,8 +2,7 @@
 //! fanned out to every subscriber as ready-made JSON, plus a message whenever the container's
 //! state changes. A feed ends (and so does the node's sampler) when its last subscriber goes.
 
-use crate::nodes::NodeError;
-use crate::state::AppState;
+use crate::nodes::{NodeError, Registry};
 use futures::stream::BoxStream;
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -13,13 +12,16 @@ use tokio::sync::broadcast;
 use yun_api::live::{StatsFrame, StatsMessage};
 use yun_core::node::StatsSample;
 use yun_core::ContainerState;
-use yun_store::ContainerRow;
+use yun_store::{ContainerRow, Store};
 
 /// A message as sent on the socket; cloning shares the bytes, so fan-out copies nothing.
 pub type Frame = axum::extract::ws::Utf8Bytes;
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct StatsRelay {
+    /// Where a feed looks at the container's state, and the node it asks for samples.
+    store: Store,
+    registry: Registry,
     feeds: Arc<Mutex<HashMap<String, broadcast::Sender<Frame>>>>,
 }
 
@@ -49,7 +51,7 @@ pub fn stats_frame(s: &StatsSample, cpu_millis: u32) -> Frame {
 
 pub fn state_frame(state: ContainerState, exit_code: Option<i64>) -> Frame {
     frame(&StatsMessage::State {
-        state: crate::http::wire::container_state(state),
+        state: crate::wire::container_state(state),
         exit_code,
     })
 }
@@ -65,15 +67,23 @@ fn round2(v: f64) -> f64 {
 }
 
 impl StatsRelay {
+    pub fn new(store: Store, registry: Registry) -> Self {
+        Self {
+            store,
+            registry,
+            feeds: Arc::default(),
+        }
+    }
+
     /// Subscribes to a container's feed, starting it if nobody on this master watched it.
-    pub fn subscribe(&self, state: &AppState, row: &ContainerRow) -> broadcast::Receiver<Frame> {
+    pub fn subscribe(&self, row: &ContainerRow) -> broadcast::Receiver<Frame> {
         let mut feeds = self.feeds.lock().expect("feeds");
         if let Some(tx) = feeds.get(&row.id) {
             return tx.subscribe();
         }
         let (tx, rx) = broadcast::channel(32);
         feeds.insert(row.id.clone(), tx.clone());
-        tokio::spawn(feed(self.clone(), state.clone(), row.clone(), tx));
+        tokio::spawn(feed(self.clone(), row.clone(), tx));
         rx
     }
 
@@ -87,7 +97,7 @@ impl StatsRelay {
     }
 }
 
-async fn feed(relay: StatsRelay, state: AppState, row: ContainerRow, tx: broadcast::Sender<Frame>) {
+async fn feed(relay: StatsRelay, row: ContainerRow, tx: broadcast::Sender<Frame>) {
     let mut upstream: Option<BoxStream<'static, Result<StatsSample, NodeError>>> = None;
     let (mut last_state, mut last_code) = (row.state, row.exit_code);
     let mut look = tokio::time::interval(LOOK);
@@ -112,7 +122,7 @@ async fn feed(relay: StatsRelay, state: AppState, row: ContainerRow, tx: broadca
                 if relay.unwatched(&row.id, &tx) {
                     return;
                 }
-                let Ok(Some(now)) = state.store.get_container(None, &row.id).await else {
+                let Ok(Some(now)) = relay.store.get_container(None, &row.id).await else {
                     let _ = tx.send(state_frame(ContainerState::Removing, None));
                     relay.feeds.lock().expect("feeds").remove(&row.id);
                     return;
@@ -122,7 +132,7 @@ async fn feed(relay: StatsRelay, state: AppState, row: ContainerRow, tx: broadca
                     let _ = tx.send(state_frame(now.state, now.exit_code));
                 }
                 if upstream.is_none() {
-                    if let Some(client) = state.registry.ready_client(&row.node_id) {
+                    if let Some(client) = relay.registry.ready_client(&row.node_id) {
                         upstream = client.stats(&row.id).await.ok();
                     }
                 }

@@ -1,15 +1,13 @@
 //! The master's metrics, in one registry of its own (`yun dev` and the tests run several
 //! masters and workers in one process; a global recorder would mix their series). Counters
-//! move as things happen (`http.rs`, and the parts that count their own work); what describes
-//! the present (nodes, containers and orders by state, open streams, certificates) is read
-//! when Prometheus scrapes (`render`), from memory and from indexes. Served by `endpoint.rs`.
+//! move as things happen (`http/metrics_layer.rs`, and the parts that count their own work);
+//! what describes the present (nodes, containers and orders by state, open streams,
+//! certificates) is handed to `render` when Prometheus scrapes, read from memory and from
+//! indexes by `http/metrics.rs`, which serves it. This module knows no other part of the
+//! master: the parts it counts call down into it.
 
-mod endpoint;
-mod http;
 mod rpc;
 
-pub use endpoint::{routes, serve_apart};
-pub use http::layer;
 pub use rpc::{NodeCalls, WorkerRpcMetrics};
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -19,6 +17,17 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::Mutex;
+
+/// What the master holds in memory when it is scraped, read by the caller (the fleet and the
+/// streams sit above the metrics, which they count into).
+pub struct Present {
+    /// Nodes by their state's name.
+    pub nodes: Vec<(String, i64)>,
+    /// Node names by id, to label their certificates.
+    pub node_names: std::collections::HashMap<String, String>,
+    pub master_certificate_expires: Option<std::time::SystemTime>,
+    pub open_streams: usize,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
@@ -327,23 +336,14 @@ impl MasterMetrics {
             .inc_by(n);
     }
 
-    /// The registry in the OpenMetrics text format, the present read from `state` first.
-    pub async fn render(&self, state: &crate::state::AppState) -> String {
-        let mut nodes: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-        let mut names = std::collections::HashMap::new();
-        for lease in state.registry.snapshot() {
-            *nodes
-                .entry(state.registry.state_of(&lease).as_str())
-                .or_default() += 1;
-            names.insert(lease.node.id.clone(), lease.node.name.clone());
-        }
-        let nodes: Vec<(String, i64)> = nodes.into_iter().map(|(s, n)| (s.into(), n)).collect();
+    /// The registry in the OpenMetrics text format, with `present` and the store's figures
+    /// written first.
+    pub async fn render(&self, store: &yun_store::Store, present: Present) -> String {
         by_state(
             &self.nodes,
             &["ready", "cordoned", "down", "joining"],
-            &nodes,
+            &present.nodes,
         );
-        let store = &state.store;
         match store.containers_by_state().await {
             Ok(c) => by_state(&self.containers, &["running", "exited", "lost"], &c),
             Err(e) => tracing::warn!(error = %e, "metrics: containers by state"),
@@ -353,7 +353,7 @@ impl MasterMetrics {
             Err(e) => tracing::warn!(error = %e, "metrics: orders by state"),
         }
         self.read_ledger(store).await;
-        if let Some(at) = state.trust.master_expires_at() {
+        if let Some(at) = present.master_certificate_expires {
             let secs = at
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
@@ -366,7 +366,7 @@ impl MasterMetrics {
         }
         if let Ok(expiry) = store.node_certificate_expiry().await {
             for (id, ms) in expiry {
-                let node = names.get(&id).cloned().unwrap_or(id);
+                let node = present.node_names.get(&id).cloned().unwrap_or(id);
                 self.certificates
                     .get_or_create(&CertificateLabels {
                         subject: "node".into(),
@@ -376,7 +376,7 @@ impl MasterMetrics {
             }
         }
         self.open_streams
-            .set(i64::try_from(state.streams.count()).unwrap_or(i64::MAX));
+            .set(i64::try_from(present.open_streams).unwrap_or(i64::MAX));
         for (pool, busy, idle) in store.connections() {
             for (s, n) in [("busy", busy), ("idle", idle)] {
                 self.store_connections

@@ -83,7 +83,7 @@ impl WorkerClient {
     fn request<T>(msg: T, deadline: Duration) -> tonic::Request<T> {
         let mut req = tonic::Request::new(msg);
         req.set_timeout(deadline);
-        if let Some(id) = crate::http::request_id::current() {
+        if let Some(id) = crate::request::id::current() {
             if let Ok(v) = id.parse() {
                 req.metadata_mut().insert(yun_proto::REQUEST_ID_KEY, v);
             }

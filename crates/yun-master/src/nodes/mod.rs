@@ -14,3 +14,13 @@ pub use error::NodeError;
 pub use registry::{NodeLease, NodeState, Registry};
 pub use service::RegistryGrpc;
 pub use trust::{Caller, FleetTls, FleetTrust};
+
+/// What the registry service hears from nodes, for the reconciler (which owns the channel:
+/// the fleet reports, it never calls up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeEvent {
+    /// The engine said something happened to this container: look at it.
+    ContainerChanged { container_id: String },
+    /// The node's host booted since it last registered.
+    Rebooted { node_id: String },
+}

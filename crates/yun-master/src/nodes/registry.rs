@@ -218,11 +218,11 @@ impl Registry {
     /// by name, or by the address it stands for (`localhost` is where a node publishing on
     /// 127.0.0.1 answers).
     pub fn is_public_host(&self, host: &str) -> bool {
-        let addresses = crate::console_host::addresses_of_name(host).unwrap_or_default();
+        let addresses = crate::request::console_host::addresses_of_name(host).unwrap_or_default();
         self.inner.read().expect("registry lock").values().any(|l| {
             l.node.public_host.eq_ignore_ascii_case(host)
                 || l.publish_address.is_some_and(|p| {
-                    crate::console_host::publishes_at(p, l.advertise_ip(), &addresses)
+                    crate::request::console_host::publishes_at(p, l.advertise_ip(), &addresses)
                 })
         })
     }

@@ -5,26 +5,38 @@
 // tonic's handlers return `Status` by value; boxing it here would only add noise.
 #![allow(clippy::result_large_err)]
 
-use super::Registry;
-use crate::reconciler::Reconciler;
-use crate::state::AppState;
+use super::{FleetTrust, NodeEvent, Registry};
+use crate::request::ConsoleHost;
+use std::sync::Arc;
+use tokio::sync::mpsc;
 use tonic::{Request, Response, Status, Streaming};
 use yun_proto::v1;
 use yun_proto::v1::registry_service_server::RegistryService;
 use yun_store::{JoinRefusal, Joining, NodeUpsert};
 use yun_trust::JoinToken;
 
+/// What the registry service needs: the store, the fleet's leases and trust, the console's
+/// host (to warn a node that shares it), and where to report what nodes tell (the reconciler
+/// owns the other end).
 pub struct RegistryGrpc {
-    pub state: AppState,
+    pub store: yun_store::Store,
+    pub registry: Registry,
+    pub trust: FleetTrust,
+    pub console: Arc<ConsoleHost>,
+    pub cluster_id: String,
+    /// Registries workers may pull from, told at registration.
+    pub allowed_registries: Vec<String>,
+    pub events: mpsc::UnboundedSender<NodeEvent>,
 }
 
 impl RegistryGrpc {
     fn registry(&self) -> &Registry {
-        &self.state.registry
+        &self.registry
     }
 
-    fn reconciler(&self) -> &Reconciler {
-        &self.state.reconciler
+    /// Hands what a node told to the reconciler; it is gone only when the master stops.
+    fn report(&self, event: NodeEvent) {
+        let _ = self.events.send(event);
     }
 }
 
@@ -48,7 +60,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<v1::JoinRequest>,
     ) -> Result<Response<v1::JoinResponse>, Status> {
-        let trust = &self.state.trust;
+        let trust = &self.trust;
         // A certificate is not needed here; one that is shown must be a node's, unrevoked.
         let caller = match yun_trust::peer_of(&req) {
             Some(_) => trust.node_caller(&req)?,
@@ -63,7 +75,7 @@ impl RegistryService for RegistryGrpc {
                 "this join token names another cluster's CA: ask this cluster's operator for a token",
             ));
         }
-        let store = &self.state.store;
+        let store = &self.store;
         let holder = store
             .node_id_named(&r.name)
             .await
@@ -120,7 +132,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<v1::RenewRequest>,
     ) -> Result<Response<v1::RenewResponse>, Status> {
-        let trust = &self.state.trust;
+        let trust = &self.trust;
         let Some(node_id) = trust.node_caller(&req)? else {
             return Err(Status::failed_precondition(
                 "a plaintext fleet (--insecure-plaintext) has no certificates to renew",
@@ -130,8 +142,7 @@ impl RegistryService for RegistryGrpc {
         let issued = trust
             .sign_node(&r.csr, &node_id)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        self.state
-            .store
+        self.store
             .record_certificate(&issued.serial, &node_id, unix_ms(issued.not_after))
             .await
             .map_err(internal("a renewal"))?;
@@ -150,10 +161,10 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<v1::RegisterRequest>,
     ) -> Result<Response<v1::RegisterResponse>, Status> {
-        let caller = self.state.trust.node_caller(&req)?;
+        let caller = self.trust.node_caller(&req)?;
         let r = req.into_inner();
         valid_name(&r.name)?;
-        let store = &self.state.store;
+        let store = &self.store;
         let id = match caller {
             Some(id) => {
                 let name = store.node_name(&id).await.map_err(internal("a registration"))?;
@@ -186,16 +197,10 @@ impl RegistryService for RegistryGrpc {
         };
         if let Some(p) = publish {
             if self
-                .state
                 .console
                 .shared_by(p, super::registry::advertise_ip(&r.advertise))
             {
-                let console = self
-                    .state
-                    .console
-                    .name
-                    .as_deref()
-                    .unwrap_or("the console's host");
+                let console = self.console.name.as_deref().unwrap_or("the console's host");
                 tracing::error!(
                     name = r.name,
                     publish_address = %p,
@@ -227,7 +232,7 @@ impl RegistryService for RegistryGrpc {
             allow_unenforced: r.allow_unenforced_limits,
             boot_id: r.boot_id,
         };
-        let (node, rebooted) = self.state.store.upsert_node(&upsert).await.map_err(|e| {
+        let (node, rebooted) = self.store.upsert_node(&upsert).await.map_err(|e| {
             tracing::error!(error = %e, "recording a node failed");
             Status::internal("the master could not record this node")
         })?;
@@ -238,7 +243,7 @@ impl RegistryService for RegistryGrpc {
             advertise = node.advertise,
             "node registered"
         );
-        if crate::http::origin::shares_console_host(&self.state, &node.public_host) {
+        if self.console.is_named(&node.public_host) {
             tracing::warn!(
                 node = node_id,
                 public_host = node.public_host,
@@ -254,16 +259,15 @@ impl RegistryService for RegistryGrpc {
                 node = node_id,
                 "node's host rebooted; starting what should run there"
             );
-            tokio::spawn(crate::reconciler::start_after_reboot(
-                self.state.clone(),
-                node_id.clone(),
-            ));
+            self.report(NodeEvent::Rebooted {
+                node_id: node_id.clone(),
+            });
         }
         Ok(Response::new(v1::RegisterResponse {
             node_id,
-            cluster_id: self.state.cluster_id.clone(),
+            cluster_id: self.cluster_id.clone(),
             heartbeat_interval_ms: self.registry().heartbeat_interval().as_millis() as u32,
-            allowed_registries: self.state.config.allowed_registries.clone(),
+            allowed_registries: self.allowed_registries.clone(),
         }))
     }
 
@@ -271,7 +275,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<v1::HeartbeatRequest>,
     ) -> Result<Response<v1::HeartbeatResponse>, Status> {
-        let caller = self.state.trust.node_caller(&req)?;
+        let caller = self.trust.node_caller(&req)?;
         let r = req.into_inner();
         speaks_for(&caller, &r.node_id)?;
         let known = self.registry().heartbeat(&r.node_id, r.container_count);
@@ -288,7 +292,7 @@ impl RegistryService for RegistryGrpc {
         &self,
         req: Request<Streaming<v1::ContainerEvent>>,
     ) -> Result<Response<v1::ReportEventsResponse>, Status> {
-        let caller = self.state.trust.node_caller(&req)?;
+        let caller = self.trust.node_caller(&req)?;
         let mut stream = req.into_inner();
         while let Some(event) = stream.message().await? {
             speaks_for(&caller, &event.node_id)?;
@@ -303,8 +307,9 @@ impl RegistryService for RegistryGrpc {
                 action = event.action,
                 "event"
             );
-            self.reconciler().enqueue(&event.container_id);
-            self.state.metrics.reconciled("engine_event", 1);
+            self.report(NodeEvent::ContainerChanged {
+                container_id: event.container_id,
+            });
         }
         Ok(Response::new(v1::ReportEventsResponse {}))
     }

@@ -2,9 +2,8 @@
 //! the order's, the trade succeeded), then settled once. Anything that cannot be honoured is
 //! logged for an operator and credits nothing.
 
-use super::Rejected;
-use crate::state::AppState;
-use yun_store::Settled;
+use super::{PaymentProvider, Rejected};
+use yun_store::{Settled, Store};
 
 /// What to answer the provider: whether it should stop retrying, and why.
 pub enum Answer {
@@ -14,11 +13,16 @@ pub enum Answer {
     Refused(String),
 }
 
-pub async fn handle(state: &AppState, provider: &str, params: &[(String, String)]) -> Answer {
-    if provider != state.payments.name() {
+pub async fn handle(
+    payments: &dyn PaymentProvider,
+    store: &Store,
+    provider: &str,
+    params: &[(String, String)],
+) -> Answer {
+    if provider != payments.name() {
         return Answer::Refused(format!("provider {provider} is not configured"));
     }
-    let notice = state.payments.verify(params);
+    let notice = payments.verify(params);
     let notice = match notice {
         Ok(n) => n,
         Err(Rejected::BadSignature(why)) => {
@@ -40,7 +44,7 @@ pub async fn handle(state: &AppState, provider: &str, params: &[(String, String)
         );
         return Answer::Done;
     }
-    let order = match state.store.order(None, &notice.order_id).await {
+    let order = match store.order(None, &notice.order_id).await {
         Ok(Some(o)) => o,
         Ok(None) => {
             tracing::warn!(
@@ -63,8 +67,7 @@ pub async fn handle(state: &AppState, provider: &str, params: &[(String, String)
             detail,
             "payment amount does not match"
         );
-        let _ = state
-            .store
+        let _ = store
             .audit(
                 provider,
                 "payment_amount_mismatch",
@@ -74,8 +77,7 @@ pub async fn handle(state: &AppState, provider: &str, params: &[(String, String)
             .await;
         return Answer::Refused(detail);
     }
-    match state
-        .store
+    match store
         .settle_order(&order.id, notice.trade_no.as_deref(), provider)
         .await
     {

@@ -2,9 +2,9 @@
 //! actual state disagree. Runs under the container's lock; a busy container is looked at again
 //! shortly after.
 
+use super::Reconciler;
 use crate::containers::{observed, spec_of};
 use crate::nodes::{NodeError, WorkerClient};
-use crate::state::AppState;
 use std::time::Duration;
 use yun_core::node::DockerState;
 use yun_core::{ContainerState, DesiredState};
@@ -21,15 +21,15 @@ pub enum ReconcileError {
 
 const BUSY_RETRY: Duration = Duration::from_secs(1);
 
-pub async fn reconcile(state: &AppState, id: &str) {
-    let lock = state.locks.get(id);
+pub async fn reconcile(reconciler: &Reconciler, id: &str) {
+    let lock = reconciler.containers.locks.get(id);
     let Ok(_guard) = lock.try_lock() else {
         // A power action or a create holds it; it records its own outcome, and we look again.
-        state.reconciler.requeue_after(id.to_string(), BUSY_RETRY);
+        reconciler.requeue_after(id.to_string(), BUSY_RETRY);
         return;
     };
-    if let Err(e) = reconcile_locked(state, id).await {
-        state.metrics.reconcile_failed("container");
+    if let Err(e) = reconcile_locked(reconciler, id).await {
+        reconciler.metrics.reconcile_failed("container");
         tracing::warn!(
             container = id,
             error = %e,
@@ -38,27 +38,27 @@ pub async fn reconcile(state: &AppState, id: &str) {
     }
 }
 
-async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileError> {
-    let Some(row) = state.store.get_container(None, id).await? else {
+async fn reconcile_locked(reconciler: &Reconciler, id: &str) -> Result<(), ReconcileError> {
+    let Some(row) = reconciler.containers.store.get_container(None, id).await? else {
         return Ok(());
     };
     // A down node is the pass's business (it marks the containers lost).
-    let Some(client) = state.registry.ready_client(&row.node_id) else {
+    let Some(client) = reconciler.containers.registry.ready_client(&row.node_id) else {
         return Ok(());
     };
     let status = client.inspect(id).await?;
     let present = status.state != DockerState::Missing;
-    let store = &state.store;
+    let store = &reconciler.containers.store;
     if row.desired_state == DesiredState::Removed || row.state == ContainerState::Removing {
         if present {
             client.remove(id).await?;
         }
         tracing::info!(container = id, "finished an interrupted removal");
-        state.metrics.reconciled("removal_finished", 1);
+        reconciler.metrics.reconciled("removal_finished", 1);
         return Ok(store.delete_container(id).await?);
     }
     if row.state == ContainerState::Creating {
-        return finish_create(state, &row, &client).await;
+        return finish_create(reconciler, &row, &client).await;
     }
     if !present {
         if row.state != ContainerState::Lost {
@@ -70,7 +70,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
             store
                 .set_actual_state(id, ContainerState::Lost, row.exit_code)
                 .await?;
-            state.metrics.reconciled("gone", 1);
+            reconciler.metrics.reconciled("gone", 1);
         }
         return Ok(());
     }
@@ -86,10 +86,10 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
                 node = row.node_name,
                 "re-attached to its node"
             );
-            state.metrics.reconciled("reattached", 1);
+            reconciler.metrics.reconciled("reattached", 1);
         }
         store.set_actual_state(id, observed, code).await?;
-        state.metrics.reconciled("state_recorded", 1);
+        reconciler.metrics.reconciled("state_recorded", 1);
     }
     if status.oom_killed && observed != ContainerState::Running && !row.oom_killed {
         store.mark_oom_killed(id).await?;
@@ -101,7 +101,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
         ..row
     };
     if wants_restart(&ContainerBrief::from(&after)) {
-        schedule_restart(state, &after);
+        schedule_restart(reconciler, &after);
     }
     Ok(())
 }
@@ -110,7 +110,7 @@ async fn reconcile_locked(state: &AppState, id: &str) -> Result<(), ReconcileErr
 /// row and the outcome. The create is repeated (it is idempotent by label and spec hash), so
 /// it ends as it would have: the container runs, or the row goes and frees its ports.
 async fn finish_create(
-    state: &AppState,
+    reconciler: &Reconciler,
     row: &ContainerRow,
     client: &WorkerClient,
 ) -> Result<(), ReconcileError> {
@@ -118,7 +118,8 @@ async fn finish_create(
         Ok(s) => {
             tracing::info!(container = row.id, "finished an interrupted create");
             let (observed, code) = observed(&s, DesiredState::Running);
-            Ok(state
+            Ok(reconciler
+                .containers
                 .store
                 .set_actual_state(&row.id, observed, code)
                 .await?)
@@ -127,18 +128,22 @@ async fn finish_create(
         Err(e) if !e.is_unreachable() => {
             tracing::warn!(container = row.id, error = %e, "an interrupted create failed; dropping it");
             let _ = client.remove(&row.id).await;
-            Ok(state.store.delete_container(&row.id).await?)
+            Ok(reconciler
+                .containers
+                .store
+                .delete_container(&row.id)
+                .await?)
         }
         Err(e) => Err(e.into()),
     }
 }
 
 /// Releases a container's restart claim however the restart task ends.
-struct RestartClaim<'a>(&'a AppState, &'a str);
+struct RestartClaim<'a>(&'a Reconciler, &'a str);
 
 impl Drop for RestartClaim<'_> {
     fn drop(&mut self) {
-        self.0.reconciler.release_restart(self.1);
+        self.0.release_restart(self.1);
     }
 }
 
@@ -161,8 +166,8 @@ pub(super) fn wants_restart(row: &ContainerBrief) -> bool {
 
 /// Restarts after a backoff. It acts only on exits a live worker reported (the caller has just
 /// asked the node), and once per exit.
-fn schedule_restart(state: &AppState, row: &ContainerRow) {
-    if !state.reconciler.claim_restart(&row.id) {
+fn schedule_restart(reconciler: &Reconciler, row: &ContainerRow) {
+    if !reconciler.claim_restart(&row.id) {
         return;
     }
     let delay = restart_backoff(row.restart_count);
@@ -172,30 +177,38 @@ fn schedule_restart(state: &AppState, row: &ContainerRow) {
         ?delay,
         "restarting after a failure"
     );
-    let (state, id, count) = (state.clone(), row.id.clone(), row.restart_count + 1);
+    let (reconciler, id, count) = (reconciler.clone(), row.id.clone(), row.restart_count + 1);
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        let _claim = RestartClaim(&state, &id);
-        let lock = state.locks.get(&id);
+        let _claim = RestartClaim(&reconciler, &id);
+        let lock = reconciler.containers.locks.get(&id);
         let _guard = lock.lock().await;
-        let Ok(Some(row)) = state.store.get_container(None, &id).await else {
+        let Ok(Some(row)) = reconciler.containers.store.get_container(None, &id).await else {
             return;
         };
         // Only if nothing changed meanwhile: still exited, still meant to run.
         if row.state != ContainerState::Exited || row.desired_state != DesiredState::Running {
             return;
         }
-        let Some(client) = state.registry.ready_client(&row.node_id) else {
+        let Some(client) = reconciler.containers.registry.ready_client(&row.node_id) else {
             return;
         };
         match client.start(&id).await {
             Ok(s) => {
                 let (observed, code) = observed(&s, DesiredState::Running);
-                let _ = state.store.set_restart_count(&id, count).await;
-                let _ = state.store.set_actual_state(&id, observed, code).await;
+                let _ = reconciler
+                    .containers
+                    .store
+                    .set_restart_count(&id, count)
+                    .await;
+                let _ = reconciler
+                    .containers
+                    .store
+                    .set_actual_state(&id, observed, code)
+                    .await;
             }
             Err(e) => {
-                state.metrics.reconcile_failed("restart");
+                reconciler.metrics.reconcile_failed("restart");
                 tracing::warn!(container = id, error = %e, "automatic restart failed")
             }
         }

@@ -1,8 +1,8 @@
 //! The periodic pass: every node's inventory against the store.
 
+use super::Reconciler;
 use crate::containers::observed_state;
 use crate::nodes::{NodeLease, NodeState};
-use crate::state::AppState;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -19,9 +19,9 @@ struct Orphan {
 
 /// Runs a pass every `reconcile_interval` until `shutdown`; every `disk_check_interval` the
 /// pass also measures each container's writable layer.
-pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
+pub async fn run_passes(reconciler: Reconciler, shutdown: CancellationToken) {
     let mut orphans: HashMap<(String, String), Instant> = HashMap::new();
-    let mut ticker = tokio::time::interval(state.config.reconcile_interval);
+    let mut ticker = tokio::time::interval(reconciler.containers.config.reconcile_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_disk_check: Option<Instant> = None;
     loop {
@@ -29,18 +29,18 @@ pub async fn run_passes(state: AppState, shutdown: CancellationToken) {
             _ = ticker.tick() => {}
             () = shutdown.cancelled() => return,
         }
-        let sizes =
-            last_disk_check.is_none_or(|at| at.elapsed() >= state.config.disk_check_interval);
+        let sizes = last_disk_check
+            .is_none_or(|at| at.elapsed() >= reconciler.containers.config.disk_check_interval);
         if sizes {
             last_disk_check = Some(Instant::now());
         }
-        pass(&state, &mut orphans, sizes).await;
+        pass(&reconciler, &mut orphans, sizes).await;
     }
 }
 
 /// Stops a running container that wrote more than its plan's disk: it keeps its files and
 /// deposit and shows `suspended` with the reason.
-fn over_disk(state: &AppState, row: &yun_store::ContainerBrief, size_rw: u64) {
+fn over_disk(reconciler: &Reconciler, row: &yun_store::ContainerBrief, size_rw: u64) {
     if row.disk_bytes == 0 || size_rw <= row.disk_bytes || !row.state.is_billed() {
         return;
     }
@@ -55,11 +55,11 @@ fn over_disk(state: &AppState, row: &yun_store::ContainerBrief, size_rw: u64) {
         limit = row.disk_bytes,
         "stopping a container over its plan's disk"
     );
-    state.metrics.reconciled("disk_stopped", 1);
-    let (state, id) = (state.clone(), row.id.clone());
+    reconciler.metrics.reconciled("disk_stopped", 1);
+    let (reconciler, id) = (reconciler.clone(), row.id.clone());
     tokio::spawn(async move {
-        if let Err(e) = crate::containers::suspend(&state, &id, &reason).await {
-            state.metrics.reconcile_failed("disk_stop");
+        if let Err(e) = crate::containers::suspend(&reconciler.containers, &id, &reason).await {
+            reconciler.metrics.reconcile_failed("disk_stop");
             tracing::warn!(container = id, error = %e, "could not stop a container over its disk");
         }
     });
@@ -68,15 +68,15 @@ fn over_disk(state: &AppState, row: &yun_store::ContainerBrief, size_rw: u64) {
 /// Diffs one node's inventory against the store; returns the containers on it that no
 /// record owns: a label no record has, no container label at all, or a record's label on a
 /// container that is not the record's own (`yun-<id>`, the name its create gave it).
-async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orphan> {
+async fn check_node(reconciler: &Reconciler, lease: NodeLease, sizes: bool) -> Vec<Orphan> {
     let node_id = lease.node.id.clone();
-    match state.registry.state_of(&lease) {
+    match reconciler.containers.registry.state_of(&lease) {
         NodeState::Joining => return Vec::new(),
         NodeState::Down => {
-            match state.store.mark_node_lost(&node_id).await {
+            match reconciler.containers.store.mark_node_lost(&node_id).await {
                 Ok(0) => {}
                 Ok(n) => {
-                    state.metrics.reconciled("lost", n);
+                    reconciler.metrics.reconciled("lost", n);
                     tracing::warn!(
                         node = lease.node.name,
                         containers = n,
@@ -84,7 +84,7 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
                     )
                 }
                 Err(e) => {
-                    state.metrics.reconcile_failed("mark_lost");
+                    reconciler.metrics.reconcile_failed("mark_lost");
                     tracing::warn!(error = %e, "could not mark containers lost")
                 }
             }
@@ -95,15 +95,20 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
     let inventory = match lease.client.list(sizes).await {
         Ok(inventory) => inventory,
         Err(e) => {
-            state.metrics.reconcile_failed("inventory");
+            reconciler.metrics.reconcile_failed("inventory");
             tracing::warn!(node = lease.node.name, error = %e, "could not list the node's containers");
             return Vec::new();
         }
     };
-    let rows = match state.store.container_briefs_on_node(&node_id).await {
+    let rows = match reconciler
+        .containers
+        .store
+        .container_briefs_on_node(&node_id)
+        .await
+    {
         Ok(rows) => rows,
         Err(e) => {
-            state.metrics.reconcile_failed("inventory");
+            reconciler.metrics.reconcile_failed("inventory");
             tracing::warn!(node = lease.node.name, error = %e, "could not read the node's containers");
             return Vec::new();
         }
@@ -122,7 +127,7 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
         let settled = match on_node.get(row.id.as_str()) {
             Some((docker_state, size_rw)) => {
                 if sizes {
-                    over_disk(state, row, *size_rw);
+                    over_disk(reconciler, row, *size_rw);
                 }
                 row.state != ContainerState::Lost
                     && observed_state(*docker_state, row.desired_state) == row.state
@@ -132,7 +137,7 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
             None => row.state == ContainerState::Lost,
         };
         if !settled {
-            state.reconciler.enqueue(&row.id);
+            reconciler.enqueue(&row.id);
         }
     }
     let owned: HashSet<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -149,12 +154,17 @@ async fn check_node(state: &AppState, lease: NodeLease, sizes: bool) -> Vec<Orph
 }
 
 /// One pass over every node at once, so a frozen node holds up no other.
-async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>, sizes: bool) {
-    let checks = state
+async fn pass(
+    reconciler: &Reconciler,
+    orphans: &mut HashMap<(String, String), Instant>,
+    sizes: bool,
+) {
+    let checks = reconciler
+        .containers
         .registry
         .snapshot()
         .into_iter()
-        .map(|lease| check_node(state, lease, sizes));
+        .map(|lease| check_node(reconciler, lease, sizes));
     let found: Vec<Orphan> = futures::future::join_all(checks)
         .await
         .into_iter()
@@ -166,7 +176,7 @@ async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>
         let key = (orphan.lease.node.id.clone(), orphan.docker_id.clone());
         let first_seen = *orphans.entry(key.clone()).or_insert_with(Instant::now);
         seen.insert(key);
-        if first_seen.elapsed() >= state.config.orphan_grace {
+        if first_seen.elapsed() >= reconciler.containers.config.orphan_grace {
             tracing::warn!(
                 node = orphan.lease.node.name,
                 docker_id = orphan.docker_id,
@@ -175,9 +185,9 @@ async fn pass(state: &AppState, orphans: &mut HashMap<(String, String), Instant>
                 "removing a container no record owns"
             );
             match orphan.lease.client.remove_orphan(&orphan.docker_id).await {
-                Ok(()) => state.metrics.reconciled("orphan_removed", 1),
+                Ok(()) => reconciler.metrics.reconciled("orphan_removed", 1),
                 Err(e) => {
-                    state.metrics.reconcile_failed("orphan_removal");
+                    reconciler.metrics.reconcile_failed("orphan_removal");
                     tracing::warn!(error = %e, "could not remove an orphan")
                 }
             }

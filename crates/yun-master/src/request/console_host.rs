@@ -1,7 +1,7 @@
 //! Where the console lives, by address: a node must never publish renters' ports there.
 //! Browsers send a host's cookies to every port of it, so a renter's service that answers at
-//! the console's host on any port would receive the console's session. Names are compared
-//! by `http::origin`; this compares the addresses the names stand for.
+//! the console's host on any port would receive the console's session. It compares the
+//! names (`is_named`) and the addresses the names stand for (`shared_by`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -50,6 +50,15 @@ impl ConsoleHost {
             name: Some(name),
             addresses,
         }
+    }
+
+    /// Whether a node publishing on `public_host` would share a host name with the console
+    /// (then renters' services would receive its cookie: operators are told at registration and
+    /// in the node list).
+    pub fn is_named(&self, public_host: &str) -> bool {
+        self.name
+            .as_deref()
+            .is_some_and(|name| name == hostname(public_host))
     }
 
     /// Whether a node that publishes on `publish` (and is reached at `advertise_ip`) would
