@@ -1,8 +1,9 @@
 //! The store's own rules, on real SQLite files and no Docker: what logins leave behind
 //! (repeated failures share one audit entry, the log is trimmed by its retention, known
 //! devices are forgotten by a ban or a password change), placement batches and their
-//! savepoints, the unique keys a write runs into, the meter's purchases, settlements and
-//! closes with every balance equal to its ledger, and the triggers held to yun-core's sets.
+//! savepoints, the unique keys a write runs into (and an idempotency key raced by concurrent
+//! creates), the meter's purchases, settlements and closes, orders credited once, every balance
+//! equal to its ledger after each of them, and the triggers held to yun-core's sets.
 
 use std::time::Duration;
 use yun_store::{NewSession, Store};
@@ -545,4 +546,106 @@ async fn the_meters_triggers_name_exactly_the_cores_metered_set() {
     for trigger in ["containers_meter_open", "containers_meter_close"] {
         assert_eq!(states_in_trigger(&db, trigger), metered, "{trigger}");
     }
+}
+
+#[tokio::test]
+async fn concurrent_creates_with_one_idempotency_key_make_one_container_and_take_one_deposit() {
+    use yun_store::{NotPlaced, StoreError, Unique};
+    let (_dir, store) = store().await;
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, 1000, None)
+        .await
+        .unwrap();
+    add_node(&store).await;
+    // Eight clients retry one create at once, each its own batch: the key decides.
+    let attempts: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            let mut r = request(&ann.id, &format!("retry-{i}"), None);
+            r.row.idempotency_key = Some("one-create".into());
+            tokio::spawn(async move {
+                store
+                    .place(&[r], &[], vec![node_snapshot()], &policy())
+                    .await
+                    .unwrap()
+                    .remove(0)
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for attempt in attempts {
+        results.push(attempt.await.unwrap());
+    }
+    let placed = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(placed, 1, "{results:?}");
+    for r in results.iter().filter(|r| r.is_err()) {
+        assert!(
+            matches!(
+                r,
+                Err(NotPlaced::Store(StoreError::Conflict(
+                    Unique::IdempotencyKey
+                )))
+            ),
+            "{r:?}"
+        );
+    }
+    let found = store
+        .container_by_idempotency_key(&ann.id, "one-create")
+        .await
+        .unwrap()
+        .expect("the one container");
+    assert!(found.name.starts_with("retry-"), "{}", found.name);
+    // One deposit and one first interval; one host port held.
+    assert_eq!(balanced(&store, &ann.id).await, 1000 - (200 + 1));
+    assert_eq!(found.ports.len(), 1);
+}
+
+#[tokio::test]
+async fn an_order_credits_once_and_every_balance_still_equals_its_ledger() {
+    let (_dir, store) = store().await;
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, 0, None)
+        .await
+        .unwrap();
+    let order = |credits| yun_store::NewOrder {
+        user_id: ann.id.clone(),
+        credits,
+        amount_minor: credits,
+        currency: "CNY".into(),
+        provider: "manual".into(),
+        ttl_ms: 60_000,
+    };
+    let paid = store.create_order(order(500), 5).await.unwrap().unwrap();
+    let cancelled = store.create_order(order(700), 5).await.unwrap().unwrap();
+    assert_eq!(balanced(&store, &ann.id).await, 0);
+
+    // The provider's notify arrives three times at once: one credit.
+    let notifies: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, id) = (store.clone(), paid.id.clone());
+            tokio::spawn(async move { store.settle_order(&id, Some("T1"), "manual").await })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for notify in notifies {
+        answers.push(notify.await.unwrap().unwrap());
+    }
+    let credited = answers
+        .iter()
+        .filter(|a| matches!(a, yun_store::Settled::Credited(_)))
+        .count();
+    assert_eq!(credited, 1, "{answers:?}");
+    assert_eq!(balanced(&store, &ann.id).await, 500);
+
+    // A cancelled order credits nothing, however often it is confirmed.
+    store.cancel_order(&ann.id, &cancelled.id).await.unwrap();
+    let late = store
+        .settle_order(&cancelled.id, Some("T2"), "manual")
+        .await
+        .unwrap();
+    assert!(
+        matches!(late, yun_store::Settled::NotPayable(_)),
+        "{late:?}"
+    );
+    assert_eq!(balanced(&store, &ann.id).await, 500);
 }
