@@ -225,39 +225,37 @@ impl Store {
                 }
             }
             let due_by = now + lead_ms;
-            for owner in owners_due(db, due_by)? {
-                let running = metered(db, "owner_id = ?1 AND run_since IS NOT NULL", [&owner])?;
+            // Every running container of every user who has one due, in one read.
+            let running = metered(
+                db,
+                "run_since IS NOT NULL AND owner_id IN (SELECT owner_id FROM containers \
+                 WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1) \
+                 ORDER BY owner_id",
+                [due_by],
+            )?;
+            for of_one in running.chunk_by(|a, b| a.owner == b.owner) {
+                let owner = &of_one[0].owner;
                 // All of them if the balance pays that; else the ones that are due, as before
                 // there was alignment; else the user is short.
-                let due: Vec<&Metered> = running
+                let all: Vec<&Metered> = of_one.iter().collect();
+                let due: Vec<&Metered> = of_one
                     .iter()
                     .filter(|c| c.meter.paid_until().is_some_and(|t| t < due_by))
                     .collect();
-                let all: Vec<&Metered> = running.iter().collect();
-                let paid = match buy(db, &owner, &all, now, interval_ms)? {
+                let paid = match buy(db, owner, &all, now, interval_ms)? {
                     Some(total) => Some(total),
-                    None if due.len() < all.len() => buy(db, &owner, &due, now, interval_ms)?,
+                    None if due.len() < all.len() => buy(db, owner, &due, now, interval_ms)?,
                     None => None,
                 };
                 match paid {
                     Some(total) => tick.charged += total,
-                    None => tick.short.push(owner),
+                    None => tick.short.push(owner.clone()),
                 }
             }
             Ok(tick)
         })
         .await
     }
-}
-
-/// Users with a running container whose paid time ends before `due_by`.
-fn owners_due(db: &Connection, due_by: i64) -> StoreResult<Vec<String>> {
-    let mut q = db.prepare_cached(
-        "SELECT DISTINCT owner_id FROM containers \
-         WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1",
-    )?;
-    let owners = q.query_map([due_by], |r| r.get(0))?;
-    Ok(owners.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Buys one interval beyond what each of `containers` (one owner's) has run by `now`, in one
@@ -293,29 +291,20 @@ fn buy(
 /// (each container's own figure is its `charged`, stated again when it is removed).
 fn purchase_entry(owner: &str, bought: &[(&Metered, i64, i64)], total: i64, now: i64) -> Entry {
     let paying: Vec<_> = bought.iter().filter(|(_, _, amount)| *amount > 0).collect();
-    let (reference, note) = match paying.as_slice() {
-        [(c, paid_ms, _)] => (
-            format!("container:{}", c.id),
-            format!("running time paid up to {} s", paid_ms / 1000),
-        ),
-        many => (
-            "containers".to_string(),
-            format!(
-                "the next interval of running time of {} containers",
-                many.len()
-            ),
-        ),
-    };
+    if let [(c, paid_ms, _)] = paying.as_slice() {
+        return usage_entry(owner, &c.id, total, *paid_ms);
+    }
     Entry {
         user_id: owner.to_string(),
         kind: EntryKind::Usage,
         amount: -total,
-        reference,
-        // Exactly-once comes from the transaction that also moves paid_ms; the key only has
-        // to be unique. It starts with the time so that the meter's entries append to the end
-        // of the key index instead of dirtying a random page each.
+        reference: "containers".to_string(),
+        // Unique, and starting with the time, as `usage_entry`'s keys do.
         idempotency_key: format!("usage:{now:013}:{}", yun_core::new_id()),
-        note,
+        note: format!(
+            "the next interval of running time of {} containers",
+            paying.len()
+        ),
     }
 }
 

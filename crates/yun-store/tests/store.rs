@@ -266,14 +266,20 @@ async fn add_node(store: &Store) {
         .unwrap();
 }
 
+/// A renter, ann, with `credits`, and the node `node_snapshot` describes.
+async fn renter_beside_the_node(store: &Store, credits: i64) -> yun_store::UserRow {
+    let ann = store
+        .create_user("ann", "x", yun_core::Role::User, credits, None)
+        .await
+        .unwrap();
+    add_node(store).await;
+    ann
+}
+
 #[tokio::test]
 async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed() {
     let (_dir, store) = store().await;
-    let ann = store
-        .create_user("ann", "x", yun_core::Role::User, 1000, None)
-        .await
-        .unwrap();
-    add_node(&store).await;
+    let ann = renter_beside_the_node(&store, 1000).await;
     let batch = [
         request(&ann.id, "first", Some(20005)),
         // The same chosen port as the request before it in the batch: refused.
@@ -374,11 +380,7 @@ async fn a_unique_key_a_write_runs_into_is_named_without_prose() {
 /// A user with `credits` and three containers running on node-1 at 3,600 credits an hour (one
 /// a second): `a` paid for its first 10 s, `b` and `c` for 30 s.
 async fn three_running(store: &Store, credits: i64) -> (String, [String; 3]) {
-    let ann = store
-        .create_user("ann", "x", yun_core::Role::User, credits, None)
-        .await
-        .unwrap();
-    add_node(store).await;
+    let ann = renter_beside_the_node(store, credits).await;
     let batch: Vec<_> = [("a", 10_000), ("b", 30_000), ("c", 30_000)]
         .into_iter()
         .map(|(name, paid_ms)| {
@@ -552,11 +554,7 @@ async fn the_meters_triggers_name_exactly_the_cores_metered_set() {
 async fn concurrent_creates_with_one_idempotency_key_make_one_container_and_take_one_deposit() {
     use yun_store::{NotPlaced, StoreError, Unique};
     let (_dir, store) = store().await;
-    let ann = store
-        .create_user("ann", "x", yun_core::Role::User, 1000, None)
-        .await
-        .unwrap();
-    add_node(&store).await;
+    let ann = renter_beside_the_node(&store, 1000).await;
     // Eight clients retry one create at once, each its own batch: the key decides.
     let attempts: Vec<_> = (0..8)
         .map(|i| {
