@@ -51,6 +51,8 @@ pub enum MasterError {
     Https(#[from] listener::tls::HttpsError),
     #[error("the fleet's certificates: {0}")]
     Trust(#[from] yun_trust::TrustError),
+    #[error(transparent)]
+    FleetCa(#[from] nodes::CaRefusal),
 }
 
 impl MasterError {
@@ -201,7 +203,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let cluster_id = store.cluster_id().await.map_err(&store_failed)?;
     let first_start = ensure_admin(&store, config.admin_password.as_deref()).await?;
     raise_open_file_limit();
-    let trust = nodes::FleetTrust::open(&config.fleet)?;
+    let trust = nodes::open_trust(&config.fleet, &store).await?;
     if trust.plaintext() {
         tracing::warn!(
             "--insecure-plaintext: master and workers talk without TLS or certificates; anyone who \
@@ -404,7 +406,8 @@ pub async fn make_join_token(
     nodes::tokens::check(ttl, uses).map_err(MasterError::Admin)?;
     let store_failed = MasterError::store(&config.database);
     let store = Store::open(&config.database).await.map_err(&store_failed)?;
-    let trust = nodes::FleetTrust::open(&config.fleet)?;
+    store.cluster_id().await.map_err(&store_failed)?;
+    let trust = nodes::open_trust(&config.fleet, &store).await?;
     nodes::tokens::create(&store, &trust, created_by, ttl, uses)
         .await
         .map(|(token, _)| token)

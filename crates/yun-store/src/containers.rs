@@ -1,9 +1,8 @@
 //! Containers and their host ports as the store knows them (the desired state and the last
 //! actual state a worker reported).
 
-use super::direct::conflict_on_unique;
+use super::db::{args, Row, Tx, Value};
 use super::{now_ms, Store, StoreResult};
-use sqlx::Row;
 use std::collections::HashMap;
 use yun_core::state::sql_list;
 use yun_core::{ContainerState, DesiredState, EnvVar};
@@ -158,105 +157,101 @@ impl NewContainer {
 
 const SELECT: &str = "SELECT c.*, n.name AS node_name, n.public_host FROM containers c JOIN nodes n ON n.id = c.node_id";
 
-fn container_from(r: &sqlx::sqlite::SqliteRow) -> ContainerRow {
-    let state: String = r.get("state");
-    let desired: String = r.get("desired_state");
-    let command: String = r.get("command");
-    let env: String = r.get("env");
+fn container_from(r: &Row) -> ContainerRow {
     ContainerRow {
-        id: r.get("id"),
-        owner_id: r.get("owner_id"),
-        name: r.get("name"),
-        image_id: r.get("image_id"),
-        image_ref: r.get("image_ref"),
-        image_pin: r.get("image_pin"),
-        plan: r.get("plan"),
-        cpu_millis: r.get::<i64, _>("cpu_millis") as u32,
-        memory_bytes: r.get::<i64, _>("memory_bytes") as u64,
-        pids: r.get::<i64, _>("pids") as u32,
-        disk_bytes: r.get::<i64, _>("disk_bytes").max(0) as u64,
-        node_id: r.get("node_id"),
-        node_name: r.get("node_name"),
-        public_host: r.get("public_host"),
-        state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
-        desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
-        exit_code: r.get("exit_code"),
-        command: serde_json::from_str(&command).unwrap_or_default(),
-        env: serde_json::from_str::<Vec<(String, String)>>(&env)
+        id: r.text("id"),
+        owner_id: r.text("owner_id"),
+        name: r.text("name"),
+        image_id: r.text("image_id"),
+        image_ref: r.text("image_ref"),
+        image_pin: r.text("image_pin"),
+        plan: r.text("plan"),
+        cpu_millis: r.int("cpu_millis") as u32,
+        memory_bytes: r.int("memory_bytes") as u64,
+        pids: r.int("pids") as u32,
+        disk_bytes: r.int("disk_bytes").max(0) as u64,
+        node_id: r.text("node_id"),
+        node_name: r.text("node_name"),
+        public_host: r.text("public_host"),
+        state: ContainerState::parse(&r.text("state")).unwrap_or(ContainerState::Failed),
+        desired_state: DesiredState::parse(&r.text("desired_state"))
+            .unwrap_or(DesiredState::Stopped),
+        exit_code: r.opt_int("exit_code"),
+        command: serde_json::from_str(&r.text("command")).unwrap_or_default(),
+        env: serde_json::from_str::<Vec<(String, String)>>(&r.text("env"))
             .unwrap_or_default()
             .into_iter()
             .map(|(key, value)| EnvVar { key, value })
             .collect(),
         ports: Vec::new(),
-        restart: RestartPolicy::from_stored(
-            &r.get::<String, _>("restart_policy"),
-            r.get("max_restarts"),
-        ),
-        restart_count: r.get::<i64, _>("restart_count") as u32,
-        created_at: r.get("created_at"),
-        price_per_hour: r.get("price_per_hour"),
-        deposit: r.get("deposit"),
-        charged: r.get("charged"),
-        run_ms: r.get::<i64, _>("run_ms")
-            + r.get::<Option<i64>, _>("run_since")
-                .map_or(0, |s| (now_ms() - s).max(0)),
-        expires_at: r.get("expires_at"),
-        status_reason: r.get("status_reason"),
-        read_only: r.get::<i64, _>("read_only") != 0,
-        oom_killed: r.get::<i64, _>("oom_killed") != 0,
+        restart: RestartPolicy::from_stored(&r.text("restart_policy"), r.int("max_restarts")),
+        restart_count: r.int("restart_count") as u32,
+        created_at: r.int("created_at"),
+        price_per_hour: r.int("price_per_hour"),
+        deposit: r.int("deposit"),
+        charged: r.int("charged"),
+        run_ms: r.int("run_ms") + r.opt_int("run_since").map_or(0, |s| (now_ms() - s).max(0)),
+        expires_at: r.opt_int("expires_at"),
+        status_reason: r.opt_text("status_reason"),
+        read_only: r.flag("read_only"),
+        oom_killed: r.flag("oom_killed"),
     }
 }
 
-impl Store {
-    async fn attach_ports(&self, rows: &mut [ContainerRow]) -> StoreResult<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let marks = vec!["?"; rows.len()].join(",");
-        let sql = format!(
-            "SELECT container_id, container_port, host_port, protocol FROM port_allocations \
-             WHERE container_id IN ({marks}) ORDER BY container_port"
-        );
-        let mut q = sqlx::query(&sql);
-        for r in rows.iter() {
-            q = q.bind(&r.id);
-        }
-        let mut by_container: HashMap<String, Vec<PortRow>> = HashMap::new();
-        for p in q.fetch_all(&self.read).await? {
-            by_container
-                .entry(p.get("container_id"))
-                .or_default()
-                .push(PortRow {
-                    container_port: p.get::<i64, _>("container_port") as u16,
-                    host_port: p.get::<i64, _>("host_port") as u16,
-                    protocol: p.get("protocol"),
-                });
-        }
-        for r in rows.iter_mut() {
-            r.ports = by_container.remove(&r.id).unwrap_or_default();
-        }
-        Ok(())
+/// The rows `sql` answers, with their ports.
+async fn containers_with_ports(
+    db: &mut Tx<'_>,
+    sql: &str,
+    params: &[Value<'_>],
+) -> StoreResult<Vec<ContainerRow>> {
+    let mut rows: Vec<ContainerRow> = db
+        .rows(sql, params)
+        .await?
+        .iter()
+        .map(container_from)
+        .collect();
+    if rows.is_empty() {
+        return Ok(rows);
     }
+    let marks = vec!["?"; rows.len()].join(",");
+    let sql = format!(
+        "SELECT container_id, container_port, host_port, protocol FROM port_allocations \
+         WHERE container_id IN ({marks}) ORDER BY container_port"
+    );
+    let ids: Vec<Value> = rows.iter().map(|r| Value::from(&r.id)).collect();
+    let mut by_container: HashMap<String, Vec<PortRow>> = HashMap::new();
+    for p in db.rows(&sql, &ids).await? {
+        by_container
+            .entry(p.text("container_id"))
+            .or_default()
+            .push(PortRow {
+                container_port: p.int("container_port") as u16,
+                host_port: p.int("host_port") as u16,
+                protocol: p.text("protocol"),
+            });
+    }
+    for r in rows.iter_mut() {
+        r.ports = by_container.remove(&r.id).unwrap_or_default();
+    }
+    Ok(rows)
+}
 
+impl Store {
     /// One container; with `owner` set, only if that user owns it.
     pub async fn get_container(
         &self,
         owner: Option<&str>,
         id: &str,
     ) -> StoreResult<Option<ContainerRow>> {
-        let sql = format!("{SELECT} WHERE c.id = ? AND (? IS NULL OR c.owner_id = ?)");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .bind(owner)
-            .bind(owner)
-            .fetch_optional(&self.read)
-            .await?;
-        let mut rows: Vec<ContainerRow> = row.iter().map(container_from).collect();
-        self.attach_ports(&mut rows).await?;
-        Ok(rows.pop())
+        let sql = format!("{SELECT} WHERE c.id = ?1 AND (?2 IS NULL OR c.owner_id = ?2)");
+        self.read(async |db| {
+            Ok(containers_with_ports(db, &sql, args![id, owner])
+                .await?
+                .pop())
+        })
+        .await
     }
 
-    /// A user's containers, or everyone's when `owner` is None.
     /// Containers in the order they were made (ids grow with time), of `owner` (None: all), in
     /// `state` when given; `page.after` is a container id.
     pub async fn list_containers(
@@ -266,23 +261,19 @@ impl Store {
         page: &super::Page,
     ) -> StoreResult<Vec<ContainerRow>> {
         let sql = format!(
-            "{SELECT} WHERE (? IS NULL OR c.owner_id = ?) AND (? IS NULL OR c.state = ?) \
-             AND (? IS NULL OR c.id > ?) ORDER BY c.id LIMIT ?"
+            "{SELECT} WHERE (?1 IS NULL OR c.owner_id = ?1) AND (?2 IS NULL OR c.state = ?2) \
+             AND (?3 IS NULL OR c.id > ?3) ORDER BY c.id LIMIT ?4"
         );
         let state = state.map(|s| s.as_str());
-        let rows = sqlx::query(&sql)
-            .bind(owner)
-            .bind(owner)
-            .bind(state)
-            .bind(state)
-            .bind(page.after.as_deref())
-            .bind(page.after.as_deref())
-            .bind(page.limit)
-            .fetch_all(&self.read)
-            .await?;
-        let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();
-        self.attach_ports(&mut rows).await?;
-        Ok(rows)
+        self.read(async |db| {
+            containers_with_ports(
+                db,
+                &sql,
+                args![owner, state, page.after.as_deref(), page.limit],
+            )
+            .await
+        })
+        .await
     }
 
     /// Moves a container to `to` if its state is one of `from`; false when it was not.
@@ -298,32 +289,31 @@ impl Store {
             "UPDATE containers SET state = ?, desired_state = COALESCE(?, desired_state), updated_at = ? \
              WHERE id = ? AND state IN ({marks})"
         );
-        let mut q = sqlx::query(&sql)
-            .bind(to.as_str())
-            .bind(desired.map(DesiredState::as_str))
-            .bind(now_ms())
-            .bind(id);
-        for st in from {
-            q = q.bind(st.as_str());
-        }
-        let mut tx = self.begin().await?;
-        let changed = q.execute(&mut *tx).await?.rows_affected() > 0;
-        tx.commit().await?;
-        Ok(changed)
+        let mut params = vec![
+            Value::from(to.as_str()),
+            Value::from(desired.map(DesiredState::as_str)),
+            Value::from(now_ms()),
+            Value::from(id),
+        ];
+        params.extend(from.iter().map(|st| Value::from(st.as_str())));
+        self.write(async |tx| Ok(tx.execute(&sql, &params).await? > 0))
+            .await
+    }
+
+    /// Records that the container's last exit was the kernel's OOM kill.
+    pub async fn mark_oom_killed(&self, id: &str) -> StoreResult<()> {
+        self.write(async |tx| {
+            tx.execute(
+                "UPDATE containers SET oom_killed = TRUE WHERE id = ? AND state != 'running'",
+                args![id],
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Records the state a worker reported.
-    /// Records that the container's last exit was the kernel's OOM kill.
-    pub async fn mark_oom_killed(&self, id: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE containers SET oom_killed = 1 WHERE id = ? AND state != 'running'")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn set_actual_state(
         &self,
         id: &str,
@@ -337,47 +327,41 @@ impl Store {
     /// Every container the store places on a node.
     pub async fn containers_on_node(&self, node_id: &str) -> StoreResult<Vec<ContainerRow>> {
         let sql = format!("{SELECT} WHERE c.node_id = ? ORDER BY c.created_at");
-        let rows = sqlx::query(&sql)
-            .bind(node_id)
-            .fetch_all(&self.read)
-            .await?;
-        let mut rows: Vec<ContainerRow> = rows.iter().map(container_from).collect();
-        self.attach_ports(&mut rows).await?;
-        Ok(rows)
+        self.read(async |db| containers_with_ports(db, &sql, args![node_id]).await)
+            .await
     }
 
-    /// Briefs of every container on a node, as one row of JSON: the pass reads every container
-    /// of the fleet each round, and per-row driver overhead dominated it at 100,000 containers.
+    /// Briefs of every container on a node: the few fields the reconcile pass compares.
     pub async fn container_briefs_on_node(
         &self,
         node_id: &str,
     ) -> StoreResult<Vec<ContainerBrief>> {
-        let json: Option<String> = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(id, state, desired_state, exit_code, restart_policy, \
-             max_restarts, restart_count, disk_bytes)) FROM containers WHERE node_id = ?",
-        )
-        .bind(node_id)
-        .fetch_one(&self.read)
-        .await?;
-        type Raw = (String, String, String, Option<i64>, String, i64, i64, i64);
-        let raw: Vec<Raw> = match json {
-            None => Vec::new(),
-            Some(j) => serde_json::from_str(&j)
-                .map_err(|e| super::StoreError::Decode(format!("container briefs: {e}")))?,
-        };
-        Ok(raw
-            .into_iter()
-            .map(
-                |(id, state, desired, exit_code, policy, max, count, disk)| ContainerBrief {
-                    id,
-                    state: ContainerState::parse(&state).unwrap_or(ContainerState::Failed),
-                    desired_state: DesiredState::parse(&desired).unwrap_or(DesiredState::Stopped),
-                    exit_code,
-                    restart: RestartPolicy::from_stored(&policy, max),
-                    restart_count: count as u32,
-                    disk_bytes: disk.max(0) as u64,
-                },
-            )
+        let rows = self
+            .read(async |db| {
+                Ok(db
+                    .rows(
+                        "SELECT id, state, desired_state, exit_code, restart_policy, max_restarts, \
+                         restart_count, disk_bytes FROM containers WHERE node_id = ?",
+                        args![node_id],
+                    )
+                    .await?)
+            })
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| ContainerBrief {
+                id: r.text("id"),
+                state: ContainerState::parse(&r.text("state")).unwrap_or(ContainerState::Failed),
+                desired_state: DesiredState::parse(&r.text("desired_state"))
+                    .unwrap_or(DesiredState::Stopped),
+                exit_code: r.opt_int("exit_code"),
+                restart: RestartPolicy::from_stored(
+                    &r.text("restart_policy"),
+                    r.int("max_restarts"),
+                ),
+                restart_count: r.int("restart_count") as u32,
+                disk_bytes: r.int("disk_bytes").max(0) as u64,
+            })
             .collect())
     }
 
@@ -388,46 +372,38 @@ impl Store {
         key: &str,
     ) -> StoreResult<Option<ContainerRow>> {
         let sql = format!("{SELECT} WHERE c.owner_id = ? AND c.idempotency_key = ?");
-        let row = sqlx::query(&sql)
-            .bind(owner_id)
-            .bind(key)
-            .fetch_optional(&self.read)
-            .await?;
-        let mut rows: Vec<ContainerRow> = row.iter().map(container_from).collect();
-        self.attach_ports(&mut rows).await?;
-        Ok(rows.pop())
+        self.read(async |db| {
+            Ok(containers_with_ports(db, &sql, args![owner_id, key])
+                .await?
+                .pop())
+        })
+        .await
     }
 
     /// Marks every container of a node that stopped answering as `lost`, except those being
     /// created or removed (their own paths settle them). Returns how many changed.
     pub async fn mark_node_lost(&self, node_id: &str) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
         let sql = format!(
             "UPDATE containers SET state = '{lost}', updated_at = ? \
              WHERE node_id = ? AND state NOT IN ('{lost}', {held})",
             lost = ContainerState::Lost,
             held = sql_list(&ContainerState::HELD_BY_ITS_PATH)
         );
-        let n = sqlx::query(&sql)
-            .bind(now_ms())
-            .bind(node_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(n)
+        self.write(async |tx| Ok(tx.execute(&sql, args![now_ms(), node_id]).await?))
+            .await
     }
 
     /// Counts one more automatic restart; a deliberate start resets the count to zero.
     pub async fn set_restart_count(&self, id: &str, count: u32) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE containers SET restart_count = ? WHERE id = ?")
-            .bind(i64::from(count))
-            .bind(id)
-            .execute(&mut *tx)
+        self.write(async |tx| {
+            tx.execute(
+                "UPDATE containers SET restart_count = ? WHERE id = ?",
+                args![count, id],
+            )
             .await?;
-        tx.commit().await?;
-        Ok(())
+            Ok(())
+        })
+        .await
     }
 
     /// Records several reported states in one transaction (one durable commit).
@@ -435,19 +411,22 @@ impl Store {
         &self,
         updates: &[(String, ContainerState, Option<i64>)],
     ) -> StoreResult<()> {
-        self.write_direct(|db| set_actual_states_in(db, updates))
+        self.write(async |tx| set_actual_states_in(tx, updates).await)
             .await
     }
 
     /// Forgets a container, frees its ports and settles its money (unused running time and
     /// the deposit come back) in one transaction.
     pub async fn delete_container(&self, id: &str) -> StoreResult<()> {
-        self.write_direct(|db| {
-            let _refunded = super::metering::close_account(db, id)?;
-            db.prepare_cached("DELETE FROM port_allocations WHERE container_id = ?1")?
-                .execute([id])?;
-            db.prepare_cached("DELETE FROM containers WHERE id = ?1")?
-                .execute([id])?;
+        self.write(async |tx| {
+            let _refunded = super::metering::close_account(tx, id).await?;
+            tx.execute(
+                "DELETE FROM port_allocations WHERE container_id = ?",
+                args![id],
+            )
+            .await?;
+            tx.execute("DELETE FROM containers WHERE id = ?", args![id])
+                .await?;
             Ok(())
         })
         .await
@@ -463,114 +442,114 @@ impl Store {
         range: (u16, u16),
         skip: &[u16],
     ) -> StoreResult<Option<u16>> {
-        let mut tx = self.begin().await?;
-        let used: Vec<i64> =
-            sqlx::query_scalar("SELECT host_port FROM port_allocations WHERE node_id = ?")
-                .bind(node_id)
-                .fetch_all(&mut *tx)
-                .await?;
-        let used: std::collections::HashSet<u16> = used.into_iter().map(|p| p as u16).collect();
-        let Some(port) =
-            (range.0..=range.1).find(|p| *p != bad && !used.contains(p) && !skip.contains(p))
-        else {
-            return Ok(None);
-        };
-        sqlx::query(
-            "UPDATE port_allocations SET host_port = ? WHERE node_id = ? AND host_port = ? AND container_id = ?",
-        )
-        .bind(i64::from(port))
-        .bind(node_id)
-        .bind(i64::from(bad))
-        .bind(container_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(port))
+        self.write(async |tx| {
+            let used: std::collections::HashSet<u16> = tx
+                .rows(
+                    "SELECT host_port FROM port_allocations WHERE node_id = ?",
+                    args![node_id],
+                )
+                .await?
+                .iter()
+                .map(|r| r.first_int() as u16)
+                .collect();
+            let Some(port) =
+                (range.0..=range.1).find(|p| *p != bad && !used.contains(p) && !skip.contains(p))
+            else {
+                return Ok(None);
+            };
+            tx.execute(
+                "UPDATE port_allocations SET host_port = ? WHERE node_id = ? AND host_port = ? AND container_id = ?",
+                args![port, node_id, bad, container_id],
+            )
+            .await?;
+            Ok(Some(port))
+        })
+        .await
     }
 }
 
 /// Records what workers reported, on a handle already in a transaction.
-pub(super) fn set_actual_states_in(
-    db: &rusqlite::Connection,
+pub(super) async fn set_actual_states_in(
+    tx: &mut Tx<'_>,
     updates: &[(String, ContainerState, Option<i64>)],
 ) -> StoreResult<()> {
     let now = now_ms();
     // A container the platform suspended stays suspended while it is stopped; once it runs
     // again the reason no longer applies.
-    let mut update = db.prepare_cached(
-        "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
-         THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
-         oom_killed = CASE WHEN ?1 = 'running' THEN 0 ELSE oom_killed END, \
-         status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
-    )?;
     for (id, state, exit_code) in updates {
-        update.execute(rusqlite::params![state.as_str(), exit_code, now, id])?;
+        tx.execute(
+            "UPDATE containers SET state = CASE WHEN state = 'suspended' AND ?1 = 'stopped' \
+             THEN 'suspended' ELSE ?1 END, exit_code = ?2, updated_at = ?3, \
+             oom_killed = CASE WHEN ?1 = 'running' THEN FALSE ELSE oom_killed END, \
+             status_reason = CASE WHEN ?1 = 'running' THEN NULL ELSE status_reason END WHERE id = ?4",
+            args![state.as_str(), *exit_code, now, id],
+        )
+        .await?;
     }
     Ok(())
 }
 
-pub(super) fn insert_in(db: &rusqlite::Connection, c: &NewContainer) -> StoreResult<()> {
+pub(super) async fn insert_in(tx: &mut Tx<'_>, c: &NewContainer) -> StoreResult<()> {
     let now = c.created_at;
     let env: Vec<(&str, &str)> = c
         .env
         .iter()
         .map(|e| (e.key.as_str(), e.value.as_str()))
         .collect();
-    db.prepare_cached(
+    let command = serde_json::to_string(&c.command).expect("command serialises");
+    let env = serde_json::to_string(&env).expect("env serialises");
+    tx.execute(
         "INSERT INTO containers (id, owner_id, name, image_id, image_ref, plan, cpu_millis, memory_bytes, pids, \
          node_id, state, desired_state, exit_code, command, env, created_at, updated_at, restart_policy, max_restarts, \
          idempotency_key, price_per_hour, deposit, paid_ms, charged, expires_at, image_pin, read_only, disk_bytes) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, NULL, ?13, ?14, ?15, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
-    )?
-    .execute(rusqlite::params![
-        c.id,
-        c.owner_id,
-        c.name,
-        c.image_id,
-        c.image_ref,
-        c.plan,
-        i64::from(c.cpu_millis),
-        c.memory_bytes as i64,
-        i64::from(c.pids),
-        c.node_id,
-        ContainerState::Creating.as_str(),
-        DesiredState::Running.as_str(),
-        serde_json::to_string(&c.command).expect("command serialises"),
-        serde_json::to_string(&env).expect("env serialises"),
-        now,
-        c.restart.name(),
-        i64::from(c.restart.max_retries()),
-        c.idempotency_key,
-        c.price_per_hour,
-        c.deposit,
-        c.paid_ms,
-        c.charged,
-        c.expires_at,
-        c.image_pin,
-        i64::from(c.read_only),
-        c.disk_bytes as i64,
-    ])
+        args![
+            &c.id,
+            &c.owner_id,
+            &c.name,
+            &c.image_id,
+            &c.image_ref,
+            &c.plan,
+            c.cpu_millis,
+            c.memory_bytes as i64,
+            c.pids,
+            &c.node_id,
+            ContainerState::Creating.as_str(),
+            DesiredState::Running.as_str(),
+            command.as_str(),
+            env.as_str(),
+            now,
+            c.restart.name(),
+            c.restart.max_retries(),
+            &c.idempotency_key,
+            c.price_per_hour,
+            c.deposit,
+            c.paid_ms,
+            c.charged,
+            c.expires_at,
+            &c.image_pin,
+            c.read_only,
+            c.disk_bytes as i64,
+        ],
+    )
+    .await
     .map_err(|e| {
-        conflict_on_unique(e, |constraint| {
-            if constraint.contains("idempotency_key") {
+        e.unique(|constraint| {
+            if constraint.contains("idempotency") {
                 super::Unique::IdempotencyKey
             } else {
                 super::Unique::ContainerName
             }
         })
     })?;
-    let mut port = db.prepare_cached(
-        "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
     for p in &c.ports {
-        port.execute(rusqlite::params![
-            c.node_id,
-            i64::from(p.host_port),
-            c.id,
-            i64::from(p.container_port),
-            p.protocol
-        ])
-        .map_err(|e| conflict_on_unique(e, |_| super::Unique::HostPort))?;
+        tx.execute(
+            "INSERT INTO port_allocations (node_id, host_port, container_id, container_port, protocol) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            args![&c.node_id, p.host_port, &c.id, p.container_port, &p.protocol],
+        )
+        .await
+        .map_err(|e| e.unique(|_| super::Unique::HostPort))?;
     }
     Ok(())
 }

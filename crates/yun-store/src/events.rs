@@ -1,7 +1,7 @@
 //! Container events, as the triggers of migration 0005 record them: read by seq, pruned by age.
 
+use super::db::args;
 use super::{Store, StoreResult};
-use sqlx::Row;
 
 #[derive(Debug, Clone)]
 pub struct EventRow {
@@ -19,47 +19,53 @@ pub struct EventRow {
 impl Store {
     /// Events after `since`, oldest first, at most `limit`.
     pub async fn events_after(&self, since: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
-        let rows = sqlx::query("SELECT * FROM container_events WHERE seq > ? ORDER BY seq LIMIT ?")
-            .bind(since)
-            .bind(limit)
-            .fetch_all(&self.read)
+        let rows = self
+            .read(async |db| {
+                Ok(db
+                    .rows(
+                        "SELECT * FROM container_events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                        args![since, limit],
+                    )
+                    .await?)
+            })
             .await?;
         Ok(rows
             .iter()
             .map(|r| EventRow {
-                seq: r.get("seq"),
-                container_id: r.get("container_id"),
-                owner_id: r.get("owner_id"),
-                name: r.get("name"),
-                state: r.get("state"),
-                exit_code: r.get("exit_code"),
-                status_reason: r.get("status_reason"),
-                at: r.get("at"),
+                seq: r.int("seq"),
+                container_id: r.text("container_id"),
+                owner_id: r.text("owner_id"),
+                name: r.text("name"),
+                state: r.text("state"),
+                exit_code: r.opt_int("exit_code"),
+                status_reason: r.opt_text("status_reason"),
+                at: r.int("at"),
             })
             .collect())
     }
 
     /// The newest event's seq (0 when there is none).
     pub async fn last_event_seq(&self) -> StoreResult<i64> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM container_events")
-            .fetch_one(&self.read)
-            .await?;
-        Ok(seq.unwrap_or(0))
+        self.read(async |db| {
+            Ok(db
+                .int("SELECT COALESCE(MAX(seq), 0) FROM container_events", &[])
+                .await?)
+        })
+        .await
     }
 
     /// Forgets events older than `before_ms`, but never the newest (its seq is where the next
     /// one continues); returns how many went.
     pub async fn prune_events(&self, before_ms: i64) -> StoreResult<u64> {
-        let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "DELETE FROM container_events WHERE at < ? \
-             AND seq < (SELECT MAX(seq) FROM container_events)",
-        )
-        .bind(before_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(n)
+        self.write(async |tx| {
+            Ok(tx
+                .execute(
+                    "DELETE FROM container_events WHERE at < ?1 \
+                     AND seq < (SELECT MAX(seq) FROM container_events)",
+                    args![before_ms],
+                )
+                .await?)
+        })
+        .await
     }
 }

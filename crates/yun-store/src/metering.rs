@@ -3,9 +3,9 @@
 //! running, and everything settled when it is removed. Each runs inside one write transaction
 //! that reads the rows it changes, so no two of them can act on a stale view.
 
-use super::ledger::{balance_of, credit_in, post_in, Entry, EntryKind};
+use super::db::{args, Row, Tx, Value};
+use super::ledger::{balance_of, credit, post, Entry, EntryKind};
 use super::{now_ms, Store, StoreResult};
-use rusqlite::Connection;
 use yun_core::admission::RunCharge;
 use yun_core::pricing::Meter;
 use yun_core::state::sql_list;
@@ -33,14 +33,14 @@ pub struct MeterTick {
 const METER_COLUMNS: &str =
     "id, owner_id, price_per_hour, run_ms, run_since, paid_ms, charged, deposit";
 
-fn meter_from(r: &rusqlite::Row) -> rusqlite::Result<Meter> {
-    Ok(Meter {
-        price_per_hour: r.get("price_per_hour")?,
-        run_ms: r.get("run_ms")?,
-        run_since: r.get("run_since")?,
-        paid_ms: r.get("paid_ms")?,
-        charged: r.get("charged")?,
-    })
+fn meter_from(r: &Row) -> Meter {
+    Meter {
+        price_per_hour: r.int("price_per_hour"),
+        run_ms: r.int("run_ms"),
+        run_since: r.opt_int("run_since"),
+        paid_ms: r.int("paid_ms"),
+        charged: r.int("charged"),
+    }
 }
 
 /// A container's meter with its id, owner and deposit.
@@ -51,23 +51,19 @@ struct Metered {
     meter: Meter,
 }
 
-fn metered(
-    db: &Connection,
-    filter: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<Metered>> {
-    let mut q = db.prepare_cached(&format!(
-        "SELECT {METER_COLUMNS} FROM containers WHERE {filter}"
-    ))?;
-    let rows = q.query_map(params, |r| {
-        Ok(Metered {
-            id: r.get("id")?,
-            owner: r.get("owner_id")?,
-            deposit: r.get("deposit")?,
-            meter: meter_from(r)?,
+async fn metered(db: &mut Tx<'_>, filter: &str, params: &[Value<'_>]) -> StoreResult<Vec<Metered>> {
+    let sql = format!("SELECT {METER_COLUMNS} FROM containers WHERE {filter}");
+    Ok(db
+        .rows(&sql, params)
+        .await?
+        .iter()
+        .map(|r| Metered {
+            id: r.text("id"),
+            owner: r.text("owner_id"),
+            deposit: r.int("deposit"),
+            meter: meter_from(r),
         })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        .collect())
 }
 
 fn usage_entry(user_id: &str, container_id: &str, amount: i64, paid_ms: i64) -> Entry {
@@ -84,16 +80,25 @@ fn usage_entry(user_id: &str, container_id: &str, amount: i64, paid_ms: i64) -> 
     }
 }
 
-fn set_paid(db: &Connection, id: &str, paid_ms: i64, charged: i64) -> StoreResult<()> {
-    db.prepare_cached("UPDATE containers SET paid_ms = ?1, charged = ?2 WHERE id = ?3")?
-        .execute(rusqlite::params![paid_ms, charged, id])?;
+async fn set_paid(db: &mut Tx<'_>, id: &str, paid_ms: i64, charged: i64) -> StoreResult<()> {
+    db.execute(
+        "UPDATE containers SET paid_ms = ?1, charged = ?2 WHERE id = ?3",
+        args![paid_ms, charged, id],
+    )
+    .await?;
     Ok(())
 }
 
 /// Closes a container's account with what it actually ran: unused paid time comes back; time
 /// run past what was paid (only while the master was down) is charged as far as the balance
 /// allows and the rest is forgiven, never owed.
-fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> StoreResult<i64> {
+async fn settle(
+    db: &mut Tx<'_>,
+    id: &str,
+    owner: &str,
+    meter: Meter,
+    now: i64,
+) -> StoreResult<i64> {
     let closed = Meter {
         run_ms: meter.used_ms(now),
         run_since: None,
@@ -103,7 +108,7 @@ fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> Sto
     let reference = format!("container:{id}");
     let key = format!("settle:{id}:{}", yun_core::new_id());
     if delta < 0 {
-        credit_in(
+        credit(
             db,
             Entry {
                 user_id: owner.to_string(),
@@ -113,9 +118,10 @@ fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> Sto
                 idempotency_key: key,
                 note: format!("unused running time after {} s", closed.run_ms / 1000),
             },
-        )?;
+        )
+        .await?;
     } else if delta > 0 {
-        let balance = balance_of(db, owner)?.unwrap_or(0);
+        let balance = balance_of(db, owner).await?.unwrap_or(0);
         let take = delta.min(balance);
         if take > 0 {
             let entry = Entry {
@@ -129,7 +135,7 @@ fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> Sto
                     closed.run_ms / 1000
                 ),
             };
-            post_in(db, owner, 0, &[entry])?;
+            post(db, owner, 0, &[entry]).await?;
         }
         if take < delta {
             tracing::warn!(
@@ -139,14 +145,14 @@ fn settle(db: &Connection, id: &str, owner: &str, meter: Meter, now: i64) -> Sto
             );
         }
     }
-    set_paid(db, id, closed.run_ms, owed)?;
+    set_paid(db, id, closed.run_ms, owed).await?;
     Ok(delta)
 }
 
 /// Takes a new run's deposit and first interval, if the balance is at least `require`.
 /// False: it could not pay (nothing taken).
-pub(super) fn charge_run_in(
-    db: &rusqlite::Connection,
+pub(super) async fn charge_run(
+    db: &mut Tx<'_>,
     user_id: &str,
     container_id: &str,
     charge: RunCharge,
@@ -171,28 +177,28 @@ pub(super) fn charge_run_in(
     if entries.is_empty() {
         return Ok(true);
     }
-    Ok(post_in(db, user_id, charge.require, &entries)?.is_some())
+    Ok(post(db, user_id, charge.require, &entries).await?.is_some())
 }
 
 impl Store {
     /// Pays a container's next interval before a renter starts it again.
     pub async fn prepay(&self, id: &str, interval_ms: i64) -> StoreResult<Prepaid> {
-        self.write_direct(|db| {
-            let Some(c) = metered(db, "id = ?1", [id])?.pop() else {
+        self.write(async |db| {
+            let Some(c) = metered(db, "id = ?1", args![id]).await?.pop() else {
                 return Ok(Prepaid::Paid(0));
             };
             let (paid_ms, amount) = c.meter.extend(now_ms(), interval_ms);
             if amount > 0 {
                 let entry = usage_entry(&c.owner, id, amount, paid_ms);
-                if post_in(db, &c.owner, 0, &[entry])?.is_none() {
-                    let balance = balance_of(db, &c.owner)?.unwrap_or(0);
+                if post(db, &c.owner, 0, &[entry]).await?.is_none() {
+                    let balance = balance_of(db, &c.owner).await?.unwrap_or(0);
                     return Ok(Prepaid::Short {
                         balance,
                         needed: amount,
                     });
                 }
             }
-            set_paid(db, id, paid_ms, c.meter.charged + amount)?;
+            set_paid(db, id, paid_ms, c.meter.charged + amount).await?;
             Ok(Prepaid::Paid(amount))
         })
         .await
@@ -204,7 +210,7 @@ impl Store {
     /// together, so a renter's hundred containers cost one entry an interval, not a hundred
     /// (the entry that made the scale benchmark slow down as the fleet filled).
     pub async fn meter_tick(&self, lead_ms: i64, interval_ms: i64) -> StoreResult<MeterTick> {
-        self.write_direct(|db| {
+        self.write(async |db| {
             let now = now_ms();
             let mut tick = MeterTick::default();
             // A container still being created has paid its first interval and not yet run.
@@ -214,10 +220,11 @@ impl Store {
                     "run_since IS NULL AND paid_ms != run_ms AND state != '{}'",
                     ContainerState::Creating
                 ),
-                [],
-            )?;
+                &[],
+            )
+            .await?;
             for c in stopped {
-                let delta = settle(db, &c.id, &c.owner, c.meter, now)?;
+                let delta = settle(db, &c.id, &c.owner, c.meter, now).await?;
                 if delta < 0 {
                     tick.refunded -= delta;
                 } else {
@@ -231,8 +238,9 @@ impl Store {
                 "run_since IS NOT NULL AND owner_id IN (SELECT owner_id FROM containers \
                  WHERE run_since IS NOT NULL AND run_since + paid_ms - run_ms < ?1) \
                  ORDER BY owner_id",
-                [due_by],
-            )?;
+                args![due_by],
+            )
+            .await?;
             for of_one in running.chunk_by(|a, b| a.owner == b.owner) {
                 let owner = &of_one[0].owner;
                 // All of them if the balance pays that; else the ones that are due, as before
@@ -242,9 +250,9 @@ impl Store {
                     .iter()
                     .filter(|c| c.meter.paid_until().is_some_and(|t| t < due_by))
                     .collect();
-                let paid = match buy(db, owner, &all, now, interval_ms)? {
+                let paid = match buy(db, owner, &all, now, interval_ms).await? {
                     Some(total) => Some(total),
-                    None if due.len() < all.len() => buy(db, owner, &due, now, interval_ms)?,
+                    None if due.len() < all.len() => buy(db, owner, &due, now, interval_ms).await?,
                     None => None,
                 };
                 match paid {
@@ -260,8 +268,8 @@ impl Store {
 
 /// Buys one interval beyond what each of `containers` (one owner's) has run by `now`, in one
 /// ledger entry. None: the balance cannot pay it, and nothing changed.
-fn buy(
-    db: &Connection,
+async fn buy(
+    db: &mut Tx<'_>,
     owner: &str,
     containers: &[&Metered],
     now: i64,
@@ -276,12 +284,15 @@ fn buy(
         .filter(|(c, paid_ms, _)| *paid_ms != c.meter.paid_ms)
         .collect();
     let total: i64 = bought.iter().map(|(_, _, amount)| amount).sum();
-    if total > 0 && post_in(db, owner, 0, &[purchase_entry(owner, &bought, total, now)])?.is_none()
+    if total > 0
+        && post(db, owner, 0, &[purchase_entry(owner, &bought, total, now)])
+            .await?
+            .is_none()
     {
         return Ok(None);
     }
     for (c, paid_ms, amount) in bought {
-        set_paid(db, &c.id, paid_ms, c.meter.charged + amount)?;
+        set_paid(db, &c.id, paid_ms, c.meter.charged + amount).await?;
     }
     Ok(Some(total))
 }
@@ -310,13 +321,13 @@ fn purchase_entry(owner: &str, bought: &[(&Metered, i64, i64)], total: i64, now:
 
 /// Settles a container's money as it is forgotten: unused time and the deposit come back.
 /// Answers the credits given back (the deposit and unused paid time).
-pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<i64> {
-    let Some(c) = metered(db, "id = ?1", [id])?.pop() else {
+pub(super) async fn close_account(db: &mut Tx<'_>, id: &str) -> StoreResult<i64> {
+    let Some(c) = metered(db, "id = ?1", args![id]).await?.pop() else {
         return Ok(0);
     };
-    let delta = settle(db, id, &c.owner, c.meter, now_ms())?;
+    let delta = settle(db, id, &c.owner, c.meter, now_ms()).await?;
     if c.deposit > 0 {
-        credit_in(
+        credit(
             db,
             Entry {
                 user_id: c.owner,
@@ -329,7 +340,8 @@ pub(super) fn close_account(db: &Connection, id: &str) -> StoreResult<i64> {
                     c.meter.charged + delta
                 ),
             },
-        )?;
+        )
+        .await?;
     }
     Ok(c.deposit.max(0) + (-delta).max(0))
 }
@@ -341,26 +353,29 @@ impl Store {
             "SELECT id FROM containers WHERE owner_id = ? AND state IN ({})",
             sql_list(&ContainerState::BILLED)
         );
-        Ok(sqlx::query_scalar(&sql)
-            .bind(owner)
-            .fetch_all(&self.read)
-            .await?)
+        self.read(async |db| {
+            Ok(db
+                .rows(&sql, args![owner])
+                .await?
+                .iter()
+                .filter_map(|r| r.first_text())
+                .collect())
+        })
+        .await
     }
 
     /// Records that the platform stopped a container, and why.
     pub async fn set_suspended(&self, id: &str, reason: &str) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE containers SET state = 'suspended', desired_state = 'stopped', exit_code = NULL, \
-             status_reason = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(reason)
-        .bind(now_ms())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async |tx| {
+            tx.execute(
+                "UPDATE containers SET state = 'suspended', desired_state = 'stopped', exit_code = NULL, \
+                 status_reason = ?, updated_at = ? WHERE id = ?",
+                args![reason, now_ms(), id],
+            )
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Containers whose lifetime has ended and that are not already going.
@@ -370,9 +385,14 @@ impl Store {
              AND state NOT IN ({})",
             sql_list(&ContainerState::HELD_BY_ITS_PATH)
         );
-        Ok(sqlx::query_scalar(&sql)
-            .bind(now_ms())
-            .fetch_all(&self.read)
-            .await?)
+        self.read(async |db| {
+            Ok(db
+                .rows(&sql, args![now_ms()])
+                .await?
+                .iter()
+                .filter_map(|r| r.first_text())
+                .collect())
+        })
+        .await
     }
 }

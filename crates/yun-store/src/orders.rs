@@ -2,9 +2,9 @@
 //! paid (and credited in the same transaction), cancelled by its owner, or expired by the
 //! sweeper. Whichever comes first wins; the others change nothing.
 
+use super::db::{args, Row};
 use super::ledger::{audit, credit, Entry, EntryKind};
 use super::{now_ms, Store, StoreResult};
-use sqlx::Row;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderState {
@@ -70,19 +70,19 @@ pub enum Settled {
     Unknown,
 }
 
-fn order_from(r: &sqlx::sqlite::SqliteRow) -> OrderRow {
+fn order_from(r: &Row) -> OrderRow {
     OrderRow {
-        id: r.get("id"),
-        user_id: r.get("user_id"),
-        credits: r.get("credits"),
-        amount_minor: r.get("amount_minor"),
-        currency: r.get("currency"),
-        provider: r.get("provider"),
-        state: OrderState::parse(&r.get::<String, _>("state")),
-        provider_trade_no: r.get("provider_trade_no"),
-        created_at: r.get("created_at"),
-        expires_at: r.get("expires_at"),
-        settled_at: r.get("settled_at"),
+        id: r.text("id"),
+        user_id: r.text("user_id"),
+        credits: r.int("credits"),
+        amount_minor: r.int("amount_minor"),
+        currency: r.text("currency"),
+        provider: r.text("provider"),
+        state: OrderState::parse(&r.text("state")),
+        provider_trade_no: r.opt_text("provider_trade_no"),
+        created_at: r.int("created_at"),
+        expires_at: r.int("expires_at"),
+        settled_at: r.opt_int("settled_at"),
     }
 }
 
@@ -108,101 +108,100 @@ impl Store {
             expires_at: now + o.ttl_ms,
             settled_at: None,
         };
-        let mut tx = self.begin().await?;
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state = 'pending' AND expires_at > ?",
-        )
-        .bind(&row.user_id)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        if pending >= i64::from(max_pending) {
-            return Ok(None);
-        }
-        sqlx::query(
-            "INSERT INTO orders (id, user_id, credits, amount_minor, currency, provider, state, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
-        )
-        .bind(&row.id)
-        .bind(&row.user_id)
-        .bind(row.credits)
-        .bind(row.amount_minor)
-        .bind(&row.currency)
-        .bind(&row.provider)
-        .bind(row.created_at)
-        .bind(row.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Some(row))
+        self.write(async |tx| {
+            let pending = tx
+                .int(
+                    "SELECT COUNT(*) FROM orders WHERE user_id = ? AND state = 'pending' AND expires_at > ?",
+                    args![&row.user_id, now],
+                )
+                .await?;
+            if pending >= i64::from(max_pending) {
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT INTO orders (id, user_id, credits, amount_minor, currency, provider, state, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                args![
+                    &row.id,
+                    &row.user_id,
+                    row.credits,
+                    row.amount_minor,
+                    &row.currency,
+                    &row.provider,
+                    row.created_at,
+                    row.expires_at
+                ],
+            )
+            .await?;
+            Ok(Some(row.clone()))
+        })
+        .await
     }
 
     /// One order; with `owner` set, only if that user placed it.
     pub async fn order(&self, owner: Option<&str>, id: &str) -> StoreResult<Option<OrderRow>> {
-        let row = sqlx::query("SELECT * FROM orders WHERE id = ? AND (? IS NULL OR user_id = ?)")
-            .bind(id)
-            .bind(owner)
-            .bind(owner)
-            .fetch_optional(&self.read)
-            .await?;
-        Ok(row.as_ref().map(order_from))
+        self.read(async |db| {
+            let row = db
+                .row(
+                    "SELECT * FROM orders WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)",
+                    args![id, owner],
+                )
+                .await?;
+            Ok(row.as_ref().map(order_from))
+        })
+        .await
     }
 
-    /// A user's orders (everyone's when `owner` is None), newest first.
     /// Orders of `owner` (None: all), newest first; `page.after` is an order id.
     pub async fn list_orders(
         &self,
         owner: Option<&str>,
         page: &super::Page,
     ) -> StoreResult<Vec<OrderRow>> {
-        let rows = sqlx::query(
-            "SELECT * FROM orders WHERE (? IS NULL OR user_id = ?) AND (? IS NULL OR id < ?) \
-             ORDER BY id DESC LIMIT ?",
-        )
-        .bind(owner)
-        .bind(owner)
-        .bind(page.after.as_deref())
-        .bind(page.after.as_deref())
-        .bind(page.limit)
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.iter().map(order_from).collect())
+        self.read(async |db| {
+            let rows = db
+                .rows(
+                    "SELECT * FROM orders WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR id < ?2) \
+                     ORDER BY id DESC LIMIT ?3",
+                    args![owner, page.after.as_deref(), page.limit],
+                )
+                .await?;
+            Ok(rows.iter().map(order_from).collect())
+        })
+        .await
     }
 
     /// Cancels a pending order of `owner`; returns the order as it now is (None: no such order).
     pub async fn cancel_order(&self, owner: &str, id: &str) -> StoreResult<Option<OrderRow>> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "UPDATE orders SET state = 'cancelled', settled_at = ? WHERE id = ? AND user_id = ? AND state = 'pending'",
-        )
-        .bind(now_ms())
-        .bind(id)
-        .bind(owner)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query("SELECT * FROM orders WHERE id = ? AND user_id = ?")
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(&mut *tx)
+        self.write(async |tx| {
+            tx.execute(
+                "UPDATE orders SET state = 'cancelled', settled_at = ? WHERE id = ? AND user_id = ? AND state = 'pending'",
+                args![now_ms(), id, owner],
+            )
             .await?;
-        tx.commit().await?;
-        Ok(row.as_ref().map(order_from))
+            let row = tx
+                .row(
+                    "SELECT * FROM orders WHERE id = ? AND user_id = ?",
+                    args![id, owner],
+                )
+                .await?;
+            Ok(row.as_ref().map(order_from))
+        })
+        .await
     }
 
     /// Expires every pending order past its time; returns how many.
     pub async fn expire_orders(&self) -> StoreResult<u64> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
-        let n = sqlx::query(
-            "UPDATE orders SET state = 'expired', settled_at = ? WHERE state = 'pending' AND expires_at <= ?",
-        )
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(n)
+        self.write(async |tx| {
+            Ok(tx
+                .execute(
+                    "UPDATE orders SET state = 'expired', settled_at = ?1 WHERE state = 'pending' AND expires_at <= ?1",
+                    args![now],
+                )
+                .await?)
+        })
+        .await
     }
 
     /// Marks an order paid and credits it, once. `actor` is the provider or the admin who
@@ -213,83 +212,80 @@ impl Store {
         trade_no: Option<&str>,
         actor: &str,
     ) -> StoreResult<Settled> {
-        let mut tx = self.begin().await?;
-        let now = now_ms();
-        let changed = sqlx::query(
-            "UPDATE orders SET state = 'paid', settled_at = ?, provider_trade_no = ? WHERE id = ? AND state = 'pending'",
-        )
-        .bind(now)
-        .bind(trade_no)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            > 0;
-        let Some(order) = sqlx::query("SELECT * FROM orders WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(order_from)
-        else {
-            return Ok(Settled::Unknown);
-        };
-        let outcome = if changed {
-            credit(
-                &mut tx,
-                Entry {
-                    user_id: order.user_id.clone(),
-                    kind: EntryKind::TopUp,
-                    amount: order.credits,
-                    reference: format!("order:{id}"),
-                    idempotency_key: format!("order:{id}"),
-                    note: format!("paid through {}", order.provider),
-                },
-            )
-            .await?;
-            audit(
-                &mut tx,
-                actor,
-                "order_paid",
-                &format!("order:{id}"),
-                trade_no.unwrap_or(""),
-            )
-            .await?;
-            Settled::Credited(order)
-        } else if order.state == OrderState::Paid {
-            // The same trade told again is nothing new; another trade is money received twice.
-            if trade_no.is_some() && trade_no != order.provider_trade_no.as_deref() {
+        self.write(async |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE orders SET state = 'paid', settled_at = ?, provider_trade_no = ? WHERE id = ? AND state = 'pending'",
+                    args![now_ms(), trade_no, id],
+                )
+                .await?
+                > 0;
+            let Some(order) = tx
+                .row("SELECT * FROM orders WHERE id = ?", args![id])
+                .await?
+                .as_ref()
+                .map(order_from)
+            else {
+                return Ok(Settled::Unknown);
+            };
+            let outcome = if changed {
+                credit(
+                    tx,
+                    Entry {
+                        user_id: order.user_id.clone(),
+                        kind: EntryKind::TopUp,
+                        amount: order.credits,
+                        reference: format!("order:{id}"),
+                        idempotency_key: format!("order:{id}"),
+                        note: format!("paid through {}", order.provider),
+                    },
+                )
+                .await?;
                 audit(
-                    &mut tx,
+                    tx,
                     actor,
-                    "payment_for_paid_order",
+                    "order_paid",
+                    &format!("order:{id}"),
+                    trade_no.unwrap_or(""),
+                )
+                .await?;
+                Settled::Credited(order)
+            } else if order.state == OrderState::Paid {
+                // The same trade told again is nothing new; another trade is money received
+                // twice.
+                if trade_no.is_some() && trade_no != order.provider_trade_no.as_deref() {
+                    audit(
+                        tx,
+                        actor,
+                        "payment_for_paid_order",
+                        &format!("order:{id}"),
+                        &format!(
+                            "a second payment ({}) arrived for an order already paid by {}; nothing was credited, refund it with the provider",
+                            trade_no.unwrap_or(""),
+                            order.provider_trade_no.as_deref().unwrap_or("an operator")
+                        ),
+                    )
+                    .await?;
+                }
+                Settled::AlreadyPaid(order)
+            } else {
+                audit(
+                    tx,
+                    actor,
+                    "payment_for_closed_order",
                     &format!("order:{id}"),
                     &format!(
-                        "a second payment ({}) arrived for an order already paid by {}; nothing was credited, refund it with the provider",
-                        trade_no.unwrap_or(""),
-                        order.provider_trade_no.as_deref().unwrap_or("an operator")
+                        "a payment ({}) arrived for an order that is {}; nothing was credited, refund it with the provider",
+                        trade_no.unwrap_or("no trade number"),
+                        order.state.as_str()
                     ),
                 )
                 .await?;
-            }
-            Settled::AlreadyPaid(order)
-        } else {
-            audit(
-                &mut tx,
-                actor,
-                "payment_for_closed_order",
-                &format!("order:{id}"),
-                &format!(
-                    "a payment ({}) arrived for an order that is {}; nothing was credited, refund it with the provider",
-                    trade_no.unwrap_or("no trade number"),
-                    order.state.as_str()
-                ),
-            )
-            .await?;
-            Settled::NotPayable(order)
-        };
-        tx.commit().await?;
-        Ok(outcome)
+                Settled::NotPayable(order)
+            };
+            Ok(outcome)
+        })
+        .await
     }
 
     /// Records something an operator should look at, outside any other change.
@@ -300,9 +296,7 @@ impl Store {
         subject: &str,
         detail: &str,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        audit(&mut tx, actor, action, subject, detail).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async |tx| audit(tx, actor, action, subject, detail).await)
+            .await
     }
 }

@@ -4,13 +4,14 @@
 //! writes what admission answers. Because every write goes through the one writer connection,
 //! placements are serialised: two requests can never book the same port or the same last
 //! gigabyte. A batch shares one transaction (one commit), each request inside a savepoint, and
-//! runs directly on the writer's handle (`direct.rs`): its statements cost no thread hand-offs.
+//! runs directly on the writer's handle (`db/sqlite.rs`): its statements cost no thread
+//! hand-offs.
 
 use super::containers::{insert_in, set_actual_states_in, NewContainer, PortRow};
+use super::db::{args, Tx, Value};
 use super::ledger::balance_of;
-use super::metering::charge_run_in;
+use super::metering::charge_run;
 use super::{Store, StoreError, StoreResult};
-use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 use yun_core::admission::{self, Facts, Policy, Refusal, Request, WantedPort};
 use yun_core::scheduler::NodeSnapshot;
@@ -60,47 +61,36 @@ impl Store {
         mut nodes: Vec<NodeSnapshot>,
         policy: &Policy,
     ) -> StoreResult<Vec<Result<Placed, NotPlaced>>> {
-        self.write_direct(|db| {
-            set_actual_states_in(db, outcomes)?;
+        self.write(async |db| {
+            set_actual_states_in(db, outcomes).await?;
             if !requests.is_empty() {
-                add_reservations(db, &mut nodes)?;
+                add_reservations(db, &mut nodes).await?;
             }
-            Ok(requests
-                .iter()
-                .map(|r| in_savepoint(db, |db| place_one(db, r, &mut nodes, policy)))
-                .collect())
+            let mut placed = Vec::with_capacity(requests.len());
+            for r in requests {
+                // Each request keeps its writes only if it is placed.
+                db.execute("SAVEPOINT placement", &[]).await?;
+                let one = place_one(db, r, &mut nodes, policy).await;
+                if one.is_err() {
+                    db.execute("ROLLBACK TO placement", &[]).await?;
+                }
+                db.execute("RELEASE placement", &[]).await?;
+                placed.push(one);
+            }
+            Ok(placed)
         })
         .await
     }
 }
 
-/// Runs `f` inside a savepoint that keeps its writes only if it succeeds.
-fn in_savepoint<T>(
-    db: &Connection,
-    f: impl FnOnce(&Connection) -> Result<T, NotPlaced>,
-) -> Result<T, NotPlaced> {
-    exec(db, "SAVEPOINT placement")?;
-    match f(db) {
-        Ok(v) => {
-            exec(db, "RELEASE placement")?;
-            Ok(v)
-        }
-        Err(e) => {
-            exec(db, "ROLLBACK TO placement")?;
-            exec(db, "RELEASE placement")?;
-            Err(e)
-        }
-    }
-}
-
-fn place_one(
-    db: &Connection,
+async fn place_one(
+    db: &mut Tx<'_>,
     r: &PlaceRequest,
     nodes: &mut [NodeSnapshot],
     policy: &Policy,
 ) -> Result<Placed, NotPlaced> {
     let mut row = r.row.clone();
-    let facts = facts(db, &row, !r.wanted.is_empty())?;
+    let facts = facts(db, &row, !r.wanted.is_empty()).await?;
     let request = Request {
         name: &row.name,
         fallback_name: r.fallback_name.as_deref(),
@@ -113,12 +103,12 @@ fn place_one(
     };
     let admitted = admission::admit(&request, &facts, nodes, policy).map_err(NotPlaced::Refused)?;
     let node = &mut nodes[admitted.node];
-    let ports = admission::assign_ports(&r.wanted, node, &used_ports(db, &node.id)?)
-        .map_err(NotPlaced::Refused)?;
-    if !charge_run_in(db, &row.owner_id, &row.id, admitted.charge)? {
+    let used = used_ports(db, &node.id).await?;
+    let ports = admission::assign_ports(&r.wanted, node, &used).map_err(NotPlaced::Refused)?;
+    if !charge_run(db, &row.owner_id, &row.id, admitted.charge).await? {
         // The facts said it could pay, in this same transaction: this cannot happen unless the
         // store changed under it, and then the write is refused rather than overdrawn.
-        let balance = balance_of(db, &row.owner_id)?.unwrap_or(0);
+        let balance = balance_of(db, &row.owner_id).await?.unwrap_or(0);
         return Err(NotPlaced::Refused(Refusal::CannotPay {
             require: admitted.charge.require,
             minimum: policy.min_balance_to_run,
@@ -139,7 +129,7 @@ fn place_one(
             protocol: p.protocol.as_str().to_string(),
         })
         .collect();
-    insert_in(db, &row)?;
+    insert_in(db, &row).await?;
     node.reserved_cpu_millis += u64::from(row.cpu_millis);
     node.reserved_memory_bytes += row.memory_bytes;
     Ok(Placed {
@@ -148,21 +138,21 @@ fn place_one(
     })
 }
 
-fn count(db: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<u64> {
-    let n: i64 = db.prepare_cached(sql)?.query_row(params, |r| r.get(0))?;
-    Ok(n as u64)
+async fn count(db: &mut Tx<'_>, sql: &str, params: &[Value<'_>]) -> StoreResult<u64> {
+    Ok(db.int(sql, params).await? as u64)
 }
 
 /// What admission needs to know of the request's owner, as this transaction sees it.
-fn facts(db: &Connection, row: &NewContainer, asks_ports: bool) -> StoreResult<Facts> {
+async fn facts(db: &mut Tx<'_>, row: &NewContainer, asks_ports: bool) -> StoreResult<Facts> {
     let owner = row.owner_id.as_str();
     let ports_held = if asks_ports {
         count(
             db,
             "SELECT COUNT(*) FROM port_allocations p JOIN containers c ON c.id = p.container_id \
              WHERE c.owner_id = ?1",
-            [owner],
-        )?
+            args![owner],
+        )
+        .await?
     } else {
         0
     };
@@ -170,30 +160,39 @@ fn facts(db: &Connection, row: &NewContainer, asks_ports: bool) -> StoreResult<F
         containers: count(
             db,
             "SELECT COUNT(*) FROM containers WHERE owner_id = ?1",
-            [owner],
-        )?,
+            args![owner],
+        )
+        .await?,
         ports_held,
         name_taken: count(
             db,
             "SELECT COUNT(*) FROM containers WHERE owner_id = ?1 AND name = ?2",
-            [owner, row.name.as_str()],
-        )? > 0,
-        balance: balance_of(db, owner)?.unwrap_or(0),
+            args![owner, row.name.as_str()],
+        )
+        .await?
+            > 0,
+        balance: balance_of(db, owner).await?.unwrap_or(0),
     })
 }
 
 /// Adds the CPU millis and memory bytes reserved on each node, read once per batch (reading
 /// 1,000 nodes' usage for every placement was a large part of each one); the batch then keeps
 /// its own count as it places.
-fn add_reservations(db: &Connection, nodes: &mut [NodeSnapshot]) -> StoreResult<()> {
-    let mut reserved = HashMap::new();
-    let mut q = db.prepare_cached("SELECT node_id, cpu_millis, memory_bytes FROM node_usage")?;
-    let mut rows = q.query([])?;
-    while let Some(r) = rows.next()? {
-        let cpu: i64 = r.get(1)?;
-        let memory: i64 = r.get(2)?;
-        reserved.insert(r.get::<_, String>(0)?, (cpu as u64, memory as u64));
-    }
+async fn add_reservations(db: &mut Tx<'_>, nodes: &mut [NodeSnapshot]) -> StoreResult<()> {
+    let reserved: HashMap<String, (u64, u64)> = db
+        .rows(
+            "SELECT node_id, cpu_millis, memory_bytes FROM node_usage",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                r.text("node_id"),
+                (r.int("cpu_millis") as u64, r.int("memory_bytes") as u64),
+            )
+        })
+        .collect();
     for n in nodes {
         if let Some((cpu, memory)) = reserved.get(&n.id) {
             n.reserved_cpu_millis += cpu;
@@ -203,17 +202,14 @@ fn add_reservations(db: &Connection, nodes: &mut [NodeSnapshot]) -> StoreResult<
     Ok(())
 }
 
-fn used_ports(db: &Connection, node_id: &str) -> StoreResult<HashSet<u16>> {
-    let mut q = db.prepare_cached("SELECT host_port FROM port_allocations WHERE node_id = ?1")?;
-    let ports = q.query_map([node_id], |r| r.get::<_, i64>(0))?;
-    let mut used = HashSet::new();
-    for p in ports {
-        used.insert(p? as u16);
-    }
-    Ok(used)
-}
-
-fn exec(db: &Connection, sql: &str) -> StoreResult<()> {
-    db.prepare_cached(sql)?.execute([])?;
-    Ok(())
+async fn used_ports(db: &mut Tx<'_>, node_id: &str) -> StoreResult<HashSet<u16>> {
+    Ok(db
+        .rows(
+            "SELECT host_port FROM port_allocations WHERE node_id = ?1",
+            args![node_id],
+        )
+        .await?
+        .iter()
+        .map(|r| r.first_int() as u16)
+        .collect())
 }

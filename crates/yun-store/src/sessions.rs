@@ -1,9 +1,9 @@
 //! Login sessions: made at login, valid until their absolute expiry or until unused for the
 //! idle limit, listed and ended by their owner, all ended but one by a password change.
 
+use super::db::{args, Row};
 use super::ledger::audit;
 use super::{now_ms, Store, StoreResult};
-use sqlx::Row;
 
 /// `last_used_at` is written at most this often per session, so a busy client does not load
 /// the single writer (the idle limit is minutes to days; a minute's error is nothing to it).
@@ -73,14 +73,14 @@ impl SessionUser {
     }
 }
 
-fn session_from(r: &sqlx::sqlite::SqliteRow) -> SessionRow {
+fn session_from(r: &Row) -> SessionRow {
     SessionRow {
-        id: r.get("id"),
-        created_at: r.get("created_at"),
-        last_used_at: r.get("last_used_at"),
-        expires_at: r.get("expires_at"),
-        source: r.get("source"),
-        user_agent: r.get("user_agent"),
+        id: r.text("id"),
+        created_at: r.int("created_at"),
+        last_used_at: r.int("last_used_at"),
+        expires_at: r.int("expires_at"),
+        source: r.text("source"),
+        user_agent: r.text("user_agent"),
     }
 }
 
@@ -88,24 +88,25 @@ impl Store {
     /// Starts a session; answers its id.
     pub async fn create_session(&self, s: &NewSession<'_>) -> StoreResult<String> {
         let (id, now) = (yun_core::new_id(), now_ms());
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_used_at, source, user_agent, device) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&id)
-        .bind(s.token_hash)
-        .bind(s.user_id)
-        .bind(now)
-        .bind(now.saturating_add(s.lifetime_ms))
-        .bind(now)
-        .bind(s.source)
-        .bind(s.user_agent)
-        .bind(s.device_hash)
-        .execute(&mut *tx)
+        self.write(async |tx| {
+            tx.execute(
+                "INSERT INTO sessions (id, token_hash, user_id, created_at, expires_at, last_used_at, source, user_agent, device) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?4, ?6, ?7, ?8)",
+                args![
+                    &id,
+                    s.token_hash,
+                    s.user_id,
+                    now,
+                    now.saturating_add(s.lifetime_ms),
+                    s.source,
+                    s.user_agent,
+                    s.device_hash
+                ],
+            )
+            .await?;
+            super::devices::remember(tx, s.user_id, s.device_hash).await
+        })
         .await?;
-        super::devices::remember(&mut tx, s.user_id, s.device_hash).await?;
-        tx.commit().await?;
         Ok(id)
     }
 
@@ -116,25 +117,27 @@ impl Store {
         idle_ms: i64,
     ) -> StoreResult<Option<SessionUser>> {
         let now = now_ms();
-        let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.banned, s.id AS session, s.expires_at, s.last_used_at \
-             FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = ? AND s.expires_at > ? AND s.last_used_at > ?",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .bind(now.saturating_sub(idle_ms))
-        .fetch_optional(&self.read)
-        .await?;
+        let row = self
+            .read(async |db| {
+                Ok(db
+                    .row(
+                        "SELECT u.id, u.username, u.role, u.banned, s.id AS session, s.expires_at, s.last_used_at \
+                         FROM sessions s JOIN users u ON u.id = s.user_id \
+                         WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_used_at > ?3",
+                        args![token_hash, now, now.saturating_sub(idle_ms)],
+                    )
+                    .await?)
+            })
+            .await?;
         Ok(row.map(|r| SessionUser {
-            id: r.get("id"),
-            username: r.get("username"),
-            role: yun_core::Role::from_stored(r.get("role")),
-            banned: r.get::<i64, _>("banned") != 0,
-            session: r.get("session"),
+            id: r.text("id"),
+            username: r.text("username"),
+            role: yun_core::Role::from_stored(&r.text("role")),
+            banned: r.flag("banned"),
+            session: r.text("session"),
             kind: CredentialKind::Session,
-            session_expires_at: r.get("expires_at"),
-            last_used_at: Some(r.get("last_used_at")),
+            session_expires_at: r.int("expires_at"),
+            last_used_at: Some(r.int("last_used_at")),
         }))
     }
 
@@ -142,32 +145,32 @@ impl Store {
     /// minute).
     pub async fn touch_credential(&self, kind: CredentialKind, id: &str) -> StoreResult<()> {
         let sql = match kind {
-            CredentialKind::Session => "UPDATE sessions SET last_used_at = ? WHERE id = ?",
-            CredentialKind::AccessToken => "UPDATE access_tokens SET last_used_at = ? WHERE id = ?",
+            CredentialKind::Session => "UPDATE sessions SET last_used_at = ?1 WHERE id = ?2",
+            CredentialKind::AccessToken => {
+                "UPDATE access_tokens SET last_used_at = ?1 WHERE id = ?2"
+            }
         };
-        let mut tx = self.begin().await?;
-        sqlx::query(sql)
-            .bind(now_ms())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async |tx| {
+            tx.execute(sql, args![now_ms(), id]).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// A user's live sessions, newest first.
     pub async fn list_sessions(&self, user_id: &str, idle_ms: i64) -> StoreResult<Vec<SessionRow>> {
         let now = now_ms();
-        let rows = sqlx::query(
-            "SELECT * FROM sessions WHERE user_id = ? AND expires_at > ? AND last_used_at > ? \
-             ORDER BY created_at DESC, id DESC",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(now.saturating_sub(idle_ms))
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.iter().map(session_from).collect())
+        self.read(async |db| {
+            let rows = db
+                .rows(
+                    "SELECT * FROM sessions WHERE user_id = ?1 AND expires_at > ?2 AND last_used_at > ?3 \
+                     ORDER BY created_at DESC, id DESC",
+                    args![user_id, now, now.saturating_sub(idle_ms)],
+                )
+                .await?;
+            Ok(rows.iter().map(session_from).collect())
+        })
+        .await
     }
 
     /// Ends one of `user_id`'s sessions or revokes one of its access tokens (false: none by
@@ -182,31 +185,31 @@ impl Store {
     ) -> StoreResult<bool> {
         let (sql, action, subject) = match kind {
             CredentialKind::Session => (
-                "DELETE FROM sessions WHERE id = ? AND user_id = ? RETURNING id",
+                "DELETE FROM sessions WHERE id = ?1 AND user_id = ?2 RETURNING id",
                 "session_ended",
                 format!("session:{id}"),
             ),
             CredentialKind::AccessToken => (
-                "DELETE FROM access_tokens WHERE id = ? AND user_id = ? RETURNING name",
+                "DELETE FROM access_tokens WHERE id = ?1 AND user_id = ?2 RETURNING name",
                 "token_revoked",
                 format!("token:{id}"),
             ),
         };
-        let mut tx = self.begin().await?;
-        let ended: Option<String> = sqlx::query_scalar(sql)
-            .bind(id)
-            .bind(user_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some(what) = &ended {
-            let detail = match kind {
-                CredentialKind::Session => why.to_string(),
-                CredentialKind::AccessToken => format!("'{what}' of user:{user_id}: {why}"),
-            };
-            audit(&mut tx, actor, action, &subject, &detail).await?;
-        }
-        tx.commit().await?;
-        Ok(ended.is_some())
+        self.write(async |tx| {
+            let ended = tx
+                .row(sql, args![id, user_id])
+                .await?
+                .and_then(|r| r.first_text());
+            if let Some(what) = &ended {
+                let detail = match kind {
+                    CredentialKind::Session => why.to_string(),
+                    CredentialKind::AccessToken => format!("'{what}' of user:{user_id}: {why}"),
+                };
+                audit(tx, actor, action, &subject, &detail).await?;
+            }
+            Ok(ended.is_some())
+        })
+        .await
     }
 
     /// Sets a new password hash and ends every session of the user but `keep`; answers the
@@ -218,72 +221,76 @@ impl Store {
         password_hash: &str,
         keep: &str,
     ) -> StoreResult<Vec<String>> {
-        let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
+        self.write(async |tx| {
+            tx.execute(
+                "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+                args![password_hash, user_id],
+            )
             .await?;
-        let ended: Vec<String> =
-            sqlx::query_scalar("DELETE FROM sessions WHERE user_id = ? AND id != ? RETURNING id")
-                .bind(user_id)
-                .bind(keep)
-                .fetch_all(&mut *tx)
+            let ended: Vec<String> = tx
+                .rows(
+                    "DELETE FROM sessions WHERE user_id = ?1 AND id != ?2 RETURNING id",
+                    args![user_id, keep],
+                )
+                .await?
+                .iter()
+                .filter_map(|r| r.first_text())
+                .collect();
+            // Whoever knew the old password may have a device of this account: only the
+            // device the change was made from stays known.
+            let forgotten = tx
+                .execute(
+                    "DELETE FROM known_devices WHERE user_id = ?1 AND token_hash != \
+                     COALESCE((SELECT device FROM sessions WHERE id = ?2), '')",
+                    args![user_id, keep],
+                )
                 .await?;
-        // Whoever knew the old password may have a device of this account: only the device
-        // the change was made from stays known.
-        let forgotten = sqlx::query(
-            "DELETE FROM known_devices WHERE user_id = ? AND token_hash != \
-             COALESCE((SELECT device FROM sessions WHERE id = ?), '')",
-        )
-        .bind(user_id)
-        .bind(keep)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        audit(
-            &mut tx,
-            actor,
-            "password_changed",
-            &format!("user:{user_id}"),
-            &format!(
-                "{} other session(s) ended, {forgotten} other device(s) forgotten",
-                ended.len()
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(ended)
+            audit(
+                tx,
+                actor,
+                "password_changed",
+                &format!("user:{user_id}"),
+                &format!(
+                    "{} other session(s) ended, {forgotten} other device(s) forgotten",
+                    ended.len()
+                ),
+            )
+            .await?;
+            Ok(ended)
+        })
+        .await
     }
 
     /// Deletes sessions past their expiry or idle limit, expired access tokens and devices
     /// unused for a year.
     pub async fn purge_expired_credentials(&self, idle_ms: i64) -> StoreResult<Purged> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
-        let sessions =
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= ? OR last_used_at <= ?")
-                .bind(now)
-                .bind(now.saturating_sub(idle_ms))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        let tokens = sqlx::query("DELETE FROM access_tokens WHERE expires_at <= ?")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let devices = sqlx::query("DELETE FROM known_devices WHERE last_used_at <= ?")
-            .bind(now.saturating_sub(super::DEVICE_LIFETIME_MS))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        tx.commit().await?;
-        Ok(Purged {
-            sessions,
-            tokens,
-            devices,
+        self.write(async |tx| {
+            let sessions = tx
+                .execute(
+                    "DELETE FROM sessions WHERE expires_at <= ?1 OR last_used_at <= ?2",
+                    args![now, now.saturating_sub(idle_ms)],
+                )
+                .await?;
+            let tokens = tx
+                .execute(
+                    "DELETE FROM access_tokens WHERE expires_at <= ?1",
+                    args![now],
+                )
+                .await?;
+            let devices = tx
+                .execute(
+                    "DELETE FROM known_devices WHERE last_used_at <= ?1",
+                    args![now.saturating_sub(super::DEVICE_LIFETIME_MS)],
+                )
+                .await?;
+            Ok(Purged {
+                sessions,
+                tokens,
+                devices,
+            })
         })
+        .await
     }
 }
 

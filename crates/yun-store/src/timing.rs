@@ -5,7 +5,6 @@
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
-use sqlx::SqliteConnection;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -48,7 +47,7 @@ impl Default for StoreTimings {
 
 impl StoreTimings {
     /// Starts timing a transaction that got the writer now, `queued_at` being when it asked.
-    pub(super) fn held(self: &Arc<Self>, queued_at: Instant) -> Held {
+    pub(crate) fn held(self: &Arc<Self>, queued_at: Instant) -> Held {
         self.writer_wait.observe(queued_at.elapsed().as_secs_f64());
         Held {
             timings: self.clone(),
@@ -59,14 +58,14 @@ impl StoreTimings {
 }
 
 /// Records the transaction's time and outcome when it ends, however it ends.
-pub(super) struct Held {
+pub(crate) struct Held {
     timings: Arc<StoreTimings>,
     started: Instant,
     committed: bool,
 }
 
 impl Held {
-    pub(super) fn committed(&mut self) {
+    pub(crate) fn committed(&mut self) {
         self.committed = true;
     }
 }
@@ -82,38 +81,5 @@ impl Drop for Held {
             &self.timings.rollbacks
         };
         outcome.inc();
-    }
-}
-
-/// A write transaction on the writer, timed. Statements run on it as on the connection
-/// (`&mut *tx`); dropped without `commit`, it rolls back.
-pub(super) struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    held: Held,
-}
-
-impl WriteTx {
-    pub(super) fn new(tx: sqlx::Transaction<'static, sqlx::Sqlite>, held: Held) -> Self {
-        Self { tx, held }
-    }
-
-    pub(super) async fn commit(self) -> Result<(), sqlx::Error> {
-        let Self { tx, mut held } = self;
-        tx.commit().await?;
-        held.committed();
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.tx
     }
 }

@@ -1,9 +1,8 @@
 //! The fleet's trust in the store, shared by every master: join tokens (hashes only), the
 //! node name each joined worker holds, and the node certificates issued and revoked.
 
+use super::db::{args, Row, Tx};
 use super::{now_ms, Store, StoreResult};
-use rusqlite::OptionalExtension;
-use sqlx::Row;
 
 #[derive(Debug, Clone)]
 pub struct JoinTokenRow {
@@ -16,15 +15,15 @@ pub struct JoinTokenRow {
     pub revoked_at: Option<i64>,
 }
 
-fn token_from(r: &sqlx::sqlite::SqliteRow) -> JoinTokenRow {
+fn token_from(r: &Row) -> JoinTokenRow {
     JoinTokenRow {
-        id: r.get("id"),
-        created_by: r.get("created_by"),
-        created_at: r.get("created_at"),
-        expires_at: r.get("expires_at"),
-        max_uses: r.get::<Option<i64>, _>("max_uses").map(|n| n as u32),
-        uses: r.get::<i64, _>("uses") as u32,
-        revoked_at: r.get("revoked_at"),
+        id: r.text("id"),
+        created_by: r.text("created_by"),
+        created_at: r.int("created_at"),
+        expires_at: r.int("expires_at"),
+        max_uses: r.opt_int("max_uses").map(|n| n as u32),
+        uses: r.int("uses") as u32,
+        revoked_at: r.opt_int("revoked_at"),
     }
 }
 
@@ -87,118 +86,139 @@ pub struct NodeForgotten {
 
 impl Store {
     pub async fn create_join_token(&self, t: &NewJoinToken<'_>) -> StoreResult<JoinTokenRow> {
-        let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO join_tokens (id, secret_hash, created_by, created_at, expires_at, max_uses) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(t.id)
-        .bind(t.secret_hash)
-        .bind(t.created_by)
-        .bind(now_ms())
-        .bind(t.expires_at)
-        .bind(t.max_uses.map(i64::from))
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query("SELECT * FROM join_tokens WHERE id = ?")
-            .bind(t.id)
-            .fetch_one(&mut *tx)
+        self.write(async |tx| {
+            tx.execute(
+                "INSERT INTO join_tokens (id, secret_hash, created_by, created_at, expires_at, max_uses) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                args![
+                    t.id,
+                    t.secret_hash,
+                    t.created_by,
+                    now_ms(),
+                    t.expires_at,
+                    t.max_uses.map(i64::from)
+                ],
+            )
             .await?;
-        tx.commit().await?;
-        Ok(token_from(&row))
+            let row = tx
+                .row("SELECT * FROM join_tokens WHERE id = ?1", args![t.id])
+                .await?
+                .ok_or_else(|| super::StoreError::Decode("the token just written is gone".into()))?;
+            Ok(token_from(&row))
+        })
+        .await
     }
 
     /// Every token, newest first (there are few: operators make them by hand).
     pub async fn join_tokens(&self) -> StoreResult<Vec<JoinTokenRow>> {
-        let rows = sqlx::query("SELECT * FROM join_tokens ORDER BY created_at DESC, id DESC")
-            .fetch_all(&self.read)
-            .await?;
-        Ok(rows.iter().map(token_from).collect())
+        self.read(async |db| {
+            let rows = db
+                .rows(
+                    "SELECT * FROM join_tokens ORDER BY created_at DESC, id DESC",
+                    &[],
+                )
+                .await?;
+            Ok(rows.iter().map(token_from).collect())
+        })
+        .await
     }
 
     /// Returns false when no such token exists; revoking twice keeps the first time.
     pub async fn revoke_join_token(&self, id: &str) -> StoreResult<bool> {
-        let mut tx = self.begin().await?;
-        let done =
-            sqlx::query("UPDATE join_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?")
-                .bind(now_ms())
-                .bind(id)
-                .execute(&mut *tx)
+        self.write(async |tx| {
+            Ok(tx
+                .execute(
+                    "UPDATE join_tokens SET revoked_at = COALESCE(revoked_at, ?1) WHERE id = ?2",
+                    args![now_ms(), id],
+                )
                 .await?
-                .rows_affected()
-                > 0;
-        tx.commit().await?;
-        Ok(done)
+                > 0)
+        })
+        .await
     }
 
     /// Checks the token and the name, takes one use of the token, and records the name and
     /// the certificate, all or nothing. Returns the node's id.
     pub async fn join(&self, j: &Joining<'_>) -> StoreResult<Result<String, JoinRefusal>> {
         let now = now_ms();
-        let mut tx = self.begin().await?;
-        let Some(token) = sqlx::query("SELECT * FROM join_tokens WHERE secret_hash = ?")
-            .bind(j.secret_hash)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| token_from(&r))
-        else {
-            return Ok(Err(JoinRefusal::UnknownToken));
-        };
-        if token.revoked_at.is_some() {
-            return Ok(Err(JoinRefusal::Revoked));
-        }
-        if token.expires_at <= now {
-            return Ok(Err(JoinRefusal::Expired));
-        }
-        if token.max_uses.is_some_and(|max| token.uses >= max) {
-            return Ok(Err(JoinRefusal::UsedUp));
-        }
-        let existing: Option<String> =
-            sqlx::query_scalar("SELECT node_id FROM node_names WHERE name = ?")
-                .bind(j.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let node_id = match existing {
-            // Only the node itself, showing its current certificate, may join under its name again.
-            Some(id) if j.caller_node == Some(id.as_str()) => id,
-            Some(_) => return Ok(Err(JoinRefusal::NameTaken(j.name.to_string()))),
-            None => {
-                sqlx::query("INSERT INTO node_names (node_id, name, joined_at) VALUES (?, ?, ?)")
-                    .bind(j.new_node_id)
-                    .bind(j.name)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                j.new_node_id.to_string()
+        self.write(async |tx| {
+            let Some(token) = tx
+                .row(
+                    "SELECT * FROM join_tokens WHERE secret_hash = ?1",
+                    args![j.secret_hash],
+                )
+                .await?
+                .map(|r| token_from(&r))
+            else {
+                return Ok(Err(JoinRefusal::UnknownToken));
+            };
+            if token.revoked_at.is_some() {
+                return Ok(Err(JoinRefusal::Revoked));
             }
-        };
-        sqlx::query("UPDATE join_tokens SET uses = uses + 1 WHERE id = ?")
-            .bind(&token.id)
-            .execute(&mut *tx)
+            if token.expires_at <= now {
+                return Ok(Err(JoinRefusal::Expired));
+            }
+            if token.max_uses.is_some_and(|max| token.uses >= max) {
+                return Ok(Err(JoinRefusal::UsedUp));
+            }
+            let existing = tx
+                .row(
+                    "SELECT node_id FROM node_names WHERE name = ?1",
+                    args![j.name],
+                )
+                .await?
+                .and_then(|r| r.first_text());
+            let node_id = match existing {
+                // Only the node itself, showing its current certificate, may join under its
+                // name again.
+                Some(id) if j.caller_node == Some(id.as_str()) => id,
+                Some(_) => return Ok(Err(JoinRefusal::NameTaken(j.name.to_string()))),
+                None => {
+                    tx.execute(
+                        "INSERT INTO node_names (node_id, name, joined_at) VALUES (?1, ?2, ?3)",
+                        args![j.new_node_id, j.name, now],
+                    )
+                    .await?;
+                    j.new_node_id.to_string()
+                }
+            };
+            tx.execute(
+                "UPDATE join_tokens SET uses = uses + 1 WHERE id = ?1",
+                args![&token.id],
+            )
             .await?;
-        insert_certificate(&mut tx, j.serial, &node_id, j.not_after_ms).await?;
-        tx.commit().await?;
-        Ok(Ok(node_id))
+            insert_certificate(tx, j.serial, &node_id, j.not_after_ms).await?;
+            Ok(Ok(node_id))
+        })
+        .await
     }
 
     /// The name a joined node holds.
     pub async fn node_name(&self, node_id: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT name FROM node_names WHERE node_id = ?")
-                .bind(node_id)
-                .fetch_optional(&self.read)
-                .await?,
-        )
+        self.read(async |db| {
+            Ok(db
+                .row(
+                    "SELECT name FROM node_names WHERE node_id = ?1",
+                    args![node_id],
+                )
+                .await?
+                .and_then(|r| r.first_text()))
+        })
+        .await
     }
 
     /// The node that holds `name` (plaintext fleets know their workers by name alone).
     pub async fn node_id_named(&self, name: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT node_id FROM node_names WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.read)
-                .await?,
-        )
+        self.read(async |db| {
+            Ok(db
+                .row(
+                    "SELECT node_id FROM node_names WHERE name = ?1",
+                    args![name],
+                )
+                .await?
+                .and_then(|r| r.first_text()))
+        })
+        .await
     }
 
     /// Records a certificate issued to a node that renewed.
@@ -208,32 +228,42 @@ impl Store {
         node_id: &str,
         not_after_ms: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.begin().await?;
-        insert_certificate(&mut tx, serial, node_id, not_after_ms).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write(async |tx| insert_certificate(tx, serial, node_id, not_after_ms).await)
+            .await
     }
 
     /// When each node's newest unrevoked certificate expires (unix ms).
     pub async fn node_certificate_expiry(
         &self,
     ) -> StoreResult<std::collections::HashMap<String, i64>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT node_id, MAX(not_after) FROM node_certificates WHERE revoked_at IS NULL GROUP BY node_id",
-        )
-        .fetch_all(&self.read)
-        .await?;
-        Ok(rows.into_iter().collect())
+        self.read(async |db| {
+            let rows = db
+                .rows(
+                    "SELECT node_id, MAX(not_after) AS not_after FROM node_certificates \
+                     WHERE revoked_at IS NULL GROUP BY node_id",
+                    &[],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.text("node_id"), r.int("not_after")))
+                .collect())
+        })
+        .await
     }
 
     /// Serials revoked and not yet expired: what every master must refuse.
     pub async fn revoked_serials(&self) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT serial FROM node_certificates WHERE revoked_at IS NOT NULL AND not_after > ?",
-        )
-        .bind(now_ms())
-        .fetch_all(&self.read)
-        .await?)
+        self.read(async |db| {
+            let rows = db
+                .rows(
+                    "SELECT serial FROM node_certificates WHERE revoked_at IS NOT NULL AND not_after > ?1",
+                    args![now_ms()],
+                )
+                .await?;
+            Ok(rows.iter().filter_map(|r| r.first_text()).collect())
+        })
+        .await
     }
 
     /// Forgets a node that will not return: its certificates are revoked, its lease, name and
@@ -246,54 +276,68 @@ impl Store {
         node_id: &str,
         node_is_down: bool,
     ) -> StoreResult<Result<NodeForgotten, ForgetRefusal>> {
-        let (actor, node_id) = (actor.to_string(), node_id.to_string());
-        self.write_direct(move |db| {
-            let known: Option<String> = db
-                .prepare_cached(
+        self.write(async |db| {
+            let known = db
+                .row(
                     "SELECT node_id FROM node_names WHERE node_id = ?1 UNION SELECT id FROM nodes WHERE id = ?1",
-                )?
-                .query_row([&node_id], |r| r.get(0))
-                .optional()?;
+                    args![node_id],
+                )
+                .await?;
             if known.is_none() {
                 return Ok(Err(ForgetRefusal::Unknown));
             }
             // A node that still answers keeps its containers. A down node's all go, whatever
             // state they were left in (lost, or waiting for the node to be removed): a node
             // can always be forgotten.
-            let alive: i64 = db
-                .prepare_cached("SELECT COUNT(*) FROM containers WHERE node_id = ?1 AND ?2 = 0")?
-                .query_row(rusqlite::params![node_id, node_is_down], |r| r.get(0))?;
+            let alive = db
+                .int(
+                    "SELECT COUNT(*) FROM containers WHERE node_id = ?1 AND NOT ?2",
+                    args![node_id, node_is_down],
+                )
+                .await?;
             if alive > 0 {
                 return Ok(Err(ForgetRefusal::HasContainers(alive)));
             }
             let lost: Vec<(String, String)> = db
-                .prepare_cached("SELECT id, owner_id FROM containers WHERE node_id = ?1")?
-                .query_map([&node_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
+                .rows(
+                    "SELECT id, owner_id FROM containers WHERE node_id = ?1",
+                    args![node_id],
+                )
+                .await?
+                .iter()
+                .map(|r| (r.text("id"), r.text("owner_id")))
+                .collect();
             let mut refunded = 0;
             for (id, _) in &lost {
-                refunded += super::metering::close_account(db, id)?;
-                db.prepare_cached("DELETE FROM port_allocations WHERE container_id = ?1")?
-                    .execute([id])?;
-                db.prepare_cached("DELETE FROM containers WHERE id = ?1")?
-                    .execute([id])?;
+                refunded += super::metering::close_account(db, id).await?;
+                db.execute(
+                    "DELETE FROM port_allocations WHERE container_id = ?1",
+                    args![id],
+                )
+                .await?;
+                db.execute("DELETE FROM containers WHERE id = ?1", args![id])
+                    .await?;
             }
             let serials: Vec<String> = db
-                .prepare_cached(
-                    "UPDATE node_certificates SET revoked_at = ?1 WHERE node_id = ?2 AND revoked_at IS NULL RETURNING serial",
-                )?
-                .query_map(rusqlite::params![now_ms(), node_id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
+                .rows(
+                    "UPDATE node_certificates SET revoked_at = ?1 WHERE node_id = ?2 AND revoked_at IS NULL \
+                     RETURNING serial",
+                    args![now_ms(), node_id],
+                )
+                .await?
+                .iter()
+                .filter_map(|r| r.first_text())
+                .collect();
             for sql in [
                 "DELETE FROM node_names WHERE node_id = ?1",
                 "DELETE FROM node_usage WHERE node_id = ?1",
                 "DELETE FROM nodes WHERE id = ?1",
             ] {
-                db.prepare_cached(sql)?.execute([&node_id])?;
+                db.execute(sql, args![node_id]).await?;
             }
-            super::ledger::audit_in(
+            super::ledger::audit(
                 db,
-                &actor,
+                actor,
                 "node_forgotten",
                 &format!("node:{node_id}"),
                 &format!(
@@ -301,7 +345,8 @@ impl Store {
                     serials.len(),
                     lost.len()
                 ),
-            )?;
+            )
+            .await?;
             Ok(Ok(NodeForgotten {
                 revoked: serials,
                 removed: lost,
@@ -313,19 +358,15 @@ impl Store {
 }
 
 async fn insert_certificate(
-    tx: &mut super::timing::WriteTx,
+    tx: &mut Tx<'_>,
     serial: &str,
     node_id: &str,
     not_after_ms: i64,
 ) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO node_certificates (serial, node_id, issued_at, not_after) VALUES (?, ?, ?, ?)",
+    tx.execute(
+        "INSERT INTO node_certificates (serial, node_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4)",
+        args![serial, node_id, now_ms(), not_after_ms],
     )
-    .bind(serial)
-    .bind(node_id)
-    .bind(now_ms())
-    .bind(not_after_ms)
-    .execute(&mut **tx)
     .await?;
     Ok(())
 }

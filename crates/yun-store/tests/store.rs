@@ -1,4 +1,5 @@
-//! The store's own rules, on real SQLite files and no Docker: what logins leave behind
+//! The store's own rules, each test on a real SQLite file and on a PostgreSQL database of its
+//! own, no Docker: what logins leave behind
 //! (repeated failures share one audit entry, the log is trimmed by its retention, known
 //! devices are forgotten by a ban or a password change), placement batches and their
 //! savepoints, the unique keys a write runs into (and an idempotency key raced by concurrent
@@ -12,6 +13,40 @@ async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("yun.db").display());
     (dir, Store::open(&url).await.expect("a store"))
+}
+
+/// A store on its own new database of the test server.
+async fn postgres_store() -> (String, Store) {
+    let url = yun_store::scratch::new_database(&yun_store::scratch::test_server())
+        .await
+        .expect("a database of its own on the test server");
+    let store = Store::open(&url).await.expect("a store on PostgreSQL");
+    (url, store)
+}
+
+/// Each of these runs once on SQLite and once on PostgreSQL, as `sqlite::NAME` and
+/// `postgres::NAME`.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_dir, store) = super::store().await;
+                    super::$name(store).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let (_url, store) = super::postgres_store().await;
+                    super::$name(store).await
+                }
+            )*
+        }
+    };
 }
 
 async fn log_in(store: &Store, user_id: &str, device_hash: &str) -> String {
@@ -28,9 +63,7 @@ async fn log_in(store: &Store, user_id: &str, device_hash: &str) -> String {
         .unwrap()
 }
 
-#[tokio::test]
-async fn a_flood_of_failures_grows_one_entry_per_account_and_source() {
-    let (_dir, store) = store().await;
+async fn a_flood_of_failures_grows_one_entry_per_account_and_source(store: Store) {
     for _ in 0..200 {
         for source in ["203.0.113.1", "203.0.113.2"] {
             store
@@ -56,9 +89,7 @@ async fn a_flood_of_failures_grows_one_entry_per_account_and_source() {
     assert!(failed.iter().all(|r| r.last_at >= r.at));
 }
 
-#[tokio::test]
-async fn the_audit_log_keeps_entries_for_its_retention() {
-    let (_dir, store) = store().await;
+async fn the_audit_log_keeps_entries_for_its_retention(store: Store) {
     store
         .audit("admin:a", "credits_adjusted", "user:u1", "+5")
         .await
@@ -77,9 +108,7 @@ async fn the_audit_log_keeps_entries_for_its_retention() {
     assert!(store.audit_log(&page).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all() {
-    let (_dir, store) = store().await;
+async fn a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all(store: Store) {
     let ann = store
         .create_user("ann", "not-a-real-hash", yun_core::Role::User, 0, None)
         .await
@@ -117,9 +146,7 @@ async fn a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all(
     );
 }
 
-#[tokio::test]
-async fn an_account_keeps_a_bounded_number_of_devices() {
-    let (_dir, store) = store().await;
+async fn an_account_keeps_a_bounded_number_of_devices(store: Store) {
     let bo = store
         .create_user("bo", "not-a-real-hash", yun_core::Role::User, 0, None)
         .await
@@ -152,9 +179,7 @@ async fn an_account_keeps_a_bounded_number_of_devices() {
         .is_none());
 }
 
-#[tokio::test]
-async fn a_device_token_given_to_one_account_never_becomes_anothers() {
-    let (_dir, store) = store().await;
+async fn a_device_token_given_to_one_account_never_becomes_anothers(store: Store) {
     let a = store
         .create_user("cy", "h", yun_core::Role::User, 0, None)
         .await
@@ -276,9 +301,7 @@ async fn renter_beside_the_node(store: &Store, credits: i64) -> yun_store::UserR
     ann
 }
 
-#[tokio::test]
-async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed() {
-    let (_dir, store) = store().await;
+async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed(store: Store) {
     let ann = renter_beside_the_node(&store, 1000).await;
     let batch = [
         request(&ann.id, "first", Some(20005)),
@@ -336,10 +359,8 @@ async fn a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed()
     assert_eq!(store.balance(&ann.id).await.unwrap().unwrap(), balance);
 }
 
-#[tokio::test]
-async fn a_unique_key_a_write_runs_into_is_named_without_prose() {
+async fn a_unique_key_a_write_runs_into_is_named_without_prose(store: Store) {
     use yun_store::{NotPlaced, StoreError, Unique};
-    let (_dir, store) = store().await;
     let ann = store
         .create_user("ann", "x", yun_core::Role::User, 1000, None)
         .await
@@ -430,9 +451,7 @@ async fn balanced(store: &Store, user_id: &str) -> i64 {
     balance
 }
 
-#[tokio::test]
-async fn the_meter_buys_a_renters_containers_together_in_one_entry_and_settles_each() {
-    let (_dir, store) = store().await;
+async fn the_meter_buys_a_renters_containers_together_in_one_entry_and_settles_each(store: Store) {
     let (ann, [a, b, c]) = three_running(&store, 1000).await;
     assert_eq!(balanced(&store, &ann).await, 1000 - 3 * 200 - 10 - 30 - 30);
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -485,9 +504,7 @@ async fn the_meter_buys_a_renters_containers_together_in_one_entry_and_settles_e
     balanced(&store, &ann).await;
 }
 
-#[tokio::test]
-async fn a_renter_who_cannot_pay_for_all_still_gets_the_due_ones_then_is_short() {
-    let (_dir, store) = store().await;
+async fn a_renter_who_cannot_pay_for_all_still_gets_the_due_ones_then_is_short(store: Store) {
     let (ann, [a, b, c]) = three_running(&store, 1000).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     // 330 left; all three would cost about 113, a alone about 51.
@@ -550,10 +567,10 @@ async fn the_meters_triggers_name_exactly_the_cores_metered_set() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_creates_with_one_idempotency_key_make_one_container_and_take_one_deposit() {
+async fn concurrent_creates_with_one_idempotency_key_make_one_container_and_take_one_deposit(
+    store: Store,
+) {
     use yun_store::{NotPlaced, StoreError, Unique};
-    let (_dir, store) = store().await;
     let ann = renter_beside_the_node(&store, 1000).await;
     // Eight clients retry one create at once, each its own batch: the key decides.
     let attempts: Vec<_> = (0..8)
@@ -598,9 +615,7 @@ async fn concurrent_creates_with_one_idempotency_key_make_one_container_and_take
     assert_eq!(found.ports.len(), 1);
 }
 
-#[tokio::test]
-async fn an_order_credits_once_and_every_balance_still_equals_its_ledger() {
-    let (_dir, store) = store().await;
+async fn an_order_credits_once_and_every_balance_still_equals_its_ledger(store: Store) {
     let ann = store
         .create_user("ann", "x", yun_core::Role::User, 0, None)
         .await
@@ -647,3 +662,55 @@ async fn an_order_credits_once_and_every_balance_still_equals_its_ledger() {
     );
     assert_eq!(balanced(&store, &ann.id).await, 500);
 }
+
+/// The states a PL/pgSQL function's `IN (...)` lists name, sorted (each list must be the same).
+fn states_in_function(source: &str) -> Vec<String> {
+    let lists: Vec<Vec<String>> = source
+        .split("IN (")
+        .skip(1)
+        .map(|rest| {
+            let mut states: Vec<String> = rest[..rest.find(')').unwrap()]
+                .split(',')
+                .map(|s| s.trim().trim_matches('\'').to_string())
+                .collect();
+            states.sort();
+            states
+        })
+        .collect();
+    assert!(!lists.is_empty(), "no state list in {source}");
+    assert!(lists.windows(2).all(|w| w[0] == w[1]), "{lists:?}");
+    lists[0].clone()
+}
+
+#[tokio::test]
+async fn the_meters_trigger_on_postgres_names_exactly_the_cores_metered_set() {
+    use sqlx::Connection;
+    let (url, store) = postgres_store().await;
+    drop(store);
+    let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+    let source: String =
+        sqlx::query_scalar("SELECT prosrc FROM pg_proc WHERE proname = 'containers_meter'")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+    let mut metered: Vec<String> = yun_core::ContainerState::METERED
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .collect();
+    metered.sort();
+    assert_eq!(states_in_function(&source), metered);
+}
+
+on_both_engines!(
+    concurrent_creates_with_one_idempotency_key_make_one_container_and_take_one_deposit,
+    a_unique_key_a_write_runs_into_is_named_without_prose,
+    a_flood_of_failures_grows_one_entry_per_account_and_source,
+    the_audit_log_keeps_entries_for_its_retention,
+    a_password_change_keeps_only_its_own_device_and_a_ban_forgets_them_all,
+    an_account_keeps_a_bounded_number_of_devices,
+    a_device_token_given_to_one_account_never_becomes_anothers,
+    a_refused_request_of_a_batch_leaves_nothing_and_the_others_are_placed,
+    the_meter_buys_a_renters_containers_together_in_one_entry_and_settles_each,
+    a_renter_who_cannot_pay_for_all_still_gets_the_due_ones_then_is_short,
+    an_order_credits_once_and_every_balance_still_equals_its_ledger,
+);

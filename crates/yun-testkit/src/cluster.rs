@@ -2,7 +2,7 @@
 //! real engine with its own port block, and an admin client. Dropping it removes every Docker
 //! object labelled with its cluster id.
 
-use crate::{testbox_image, Api, PortBlock};
+use crate::{testbox_image, Api, Engine, PortBlock};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -25,6 +25,8 @@ pub struct TestCluster {
     /// Good for a day and any number of joins.
     pub join_token: String,
     pub dir: tempfile::TempDir,
+    /// The master's store, as its configuration names it.
+    pub database: String,
 }
 
 pub fn docker_options() -> DockerOptions {
@@ -40,30 +42,52 @@ pub fn docker_options() -> DockerOptions {
 
 impl TestCluster {
     pub async fn start() -> Self {
-        Self::start_with(|_| {}).await
+        Self::start_on(Engine::Sqlite).await
+    }
+
+    /// A cluster whose master keeps its store on `engine`.
+    pub async fn start_on(engine: Engine) -> Self {
+        Self::launch(engine, |_| {}, true).await
     }
 
     /// Starts a cluster after `tune` adjusts the master's settings.
     pub async fn start_with(tune: impl FnOnce(&mut MasterConfig)) -> Self {
-        Self::launch(tune, true).await
+        Self::start_with_on(Engine::Sqlite, tune).await
+    }
+
+    /// `start_with`, the store on `engine`.
+    pub async fn start_with_on(engine: Engine, tune: impl FnOnce(&mut MasterConfig)) -> Self {
+        Self::launch(engine, tune, true).await
     }
 
     /// A master with no worker yet: the test brings its own (`spawn_worker`).
     pub async fn master_only() -> Self {
-        Self::launch(|_| {}, false).await
+        Self::launch(Engine::Sqlite, |_| {}, false).await
     }
 
     /// A master with no worker, after `tune` adjusts its settings (for tests of accounts and
     /// the HTTP listener, which need no node).
     pub async fn master_only_with(tune: impl FnOnce(&mut MasterConfig)) -> Self {
-        Self::launch(tune, false).await
+        Self::master_only_with_on(Engine::Sqlite, tune).await
     }
 
-    async fn launch(tune: impl FnOnce(&mut MasterConfig), with_worker: bool) -> Self {
+    /// `master_only_with`, the store on `engine`.
+    pub async fn master_only_with_on(engine: Engine, tune: impl FnOnce(&mut MasterConfig)) -> Self {
+        Self::launch(engine, tune, false).await
+    }
+
+    async fn launch(
+        engine: Engine,
+        tune: impl FnOnce(&mut MasterConfig),
+        with_worker: bool,
+    ) -> Self {
         crate::docker().await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut cfg =
-            MasterConfig::new(format!("sqlite://{}", dir.path().join("yun.db").display()));
+        let database = engine.database(dir.path()).await;
+        let mut cfg = MasterConfig::new(database.clone());
+        // The CA lives in the test's directory whatever the engine.
+        cfg.fleet.ca_cert = dir.path().join("ca.crt");
+        cfg.fleet.ca_key = dir.path().join("ca.key");
         cfg.http = "127.0.0.1:0".parse().unwrap();
         cfg.rpc = "127.0.0.1:0".parse().unwrap();
         cfg.admin_password = Some(ADMIN_PASSWORD.into());
@@ -90,6 +114,7 @@ impl TestCluster {
             ports,
             join_token,
             dir,
+            database,
         };
         if with_worker {
             cluster.start_worker().await;

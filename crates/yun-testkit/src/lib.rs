@@ -10,6 +10,7 @@ pub mod browser;
 mod cluster;
 mod dev;
 mod docker;
+mod engine;
 mod ports;
 mod process;
 mod registry;
@@ -28,9 +29,10 @@ pub use docker::{
     build_image, busybox_image, docker, image_on_engine, plain_testbox_image,
     remove_behind_yuns_back, testbox_image, volume_testbox_image, TESTBOX_REGISTRY,
 };
+pub use engine::Engine;
 pub use ports::{free_port, PortBlock};
 pub mod procfs;
-pub use process::{LoggedMaster, ProcessCluster};
+pub use process::{LoggedMaster, ProcessCluster, PROCESS_ADMIN_PASSWORD};
 pub use registry::LocalRegistry;
 pub use scrape::{promtool_check_metrics, scrape, series_value};
 pub use service::{eventually, fetch, fetch_eventually};

@@ -1,7 +1,7 @@
 //! A cluster of separate processes (`yun master`, `yun worker`), for the fault tests that kill
 //! them. The master keeps its addresses and store across a restart.
 
-use crate::{remove_labelled, Api, PortBlock, WorkerProcess};
+use crate::{remove_labelled, Api, Engine, PortBlock, WorkerProcess};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -19,6 +19,8 @@ pub struct ProcessCluster {
     pub admin: Api,
     pub cluster_id: String,
     extra_args: Vec<String>,
+    /// The store's URL, kept across restarts.
+    database: String,
 }
 
 fn free_addr() -> SocketAddr {
@@ -31,20 +33,50 @@ impl ProcessCluster {
     /// Starts `yun master` with fast fleet timings: 1 s heartbeats (a node is down after 7 s),
     /// a reconcile pass every second, and a 3 s orphan grace.
     pub async fn start(yun_bin: &str, extra_args: &[&str]) -> Self {
-        Self::launch(yun_bin, None, extra_args).await
+        Self::launch(Engine::Sqlite, yun_bin, None, extra_args).await
+    }
+
+    /// As `start`, the store on `engine`.
+    pub async fn start_on(engine: Engine, yun_bin: &str, extra_args: &[&str]) -> Self {
+        Self::launch(engine, yun_bin, None, extra_args).await
     }
 
     /// As `start`, with `yun_toml` as the master's settings file (`--config`).
     pub async fn start_with_file(yun_bin: &str, yun_toml: &str, extra_args: &[&str]) -> Self {
-        Self::launch(yun_bin, Some(yun_toml), extra_args).await
+        Self::launch(Engine::Sqlite, yun_bin, Some(yun_toml), extra_args).await
     }
 
-    async fn launch(yun_bin: &str, yun_toml: Option<&str>, extra_args: &[&str]) -> Self {
+    /// As `start_with_file`, the store on `engine`.
+    pub async fn start_with_file_on(
+        engine: Engine,
+        yun_bin: &str,
+        yun_toml: &str,
+        extra_args: &[&str],
+    ) -> Self {
+        Self::launch(engine, yun_bin, Some(yun_toml), extra_args).await
+    }
+
+    async fn launch(
+        engine: Engine,
+        yun_bin: &str,
+        yun_toml: Option<&str>,
+        extra_args: &[&str],
+    ) -> Self {
         crate::docker().await;
         let http = free_addr();
         let api = Api::new(&format!("http://{http}/api/v1"));
         let dir = tempfile::tempdir().expect("temp dir");
+        let database = engine.database(dir.path()).await;
         let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        if engine != Engine::Sqlite {
+            // Beside a SQLite file the master finds its CA by itself; elsewhere it is given.
+            for (flag, file) in [("--ca-cert", "ca.crt"), ("--ca-key", "ca.key")] {
+                extra_args.extend([
+                    flag.to_string(),
+                    dir.path().join(file).display().to_string(),
+                ]);
+            }
+        }
         if let Some(text) = yun_toml {
             let path = dir.path().join("yun.toml");
             std::fs::write(&path, text).expect("writing yun.toml");
@@ -61,6 +93,7 @@ impl ProcessCluster {
             api,
             cluster_id: String::new(),
             extra_args,
+            database,
         };
         me.start_master().await;
         me.admin = me.api.log_in("admin", PROCESS_ADMIN_PASSWORD).await;
@@ -130,7 +163,7 @@ impl ProcessCluster {
 
     /// The master's store, as its `--database` names it.
     pub fn database(&self) -> String {
-        format!("sqlite://{}", self.dir.path().join("yun.db").display())
+        self.database.clone()
     }
 
     /// The directory the store (and the cluster CA beside it) lives in.

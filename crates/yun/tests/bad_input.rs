@@ -16,7 +16,7 @@ fn assert_error(r: &yun_testkit::Reply, status: u16, code: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn accounts_and_auth() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let api = &cluster.api;
     assert_error(&api.get("/containers").await, 401, "unauthorized");
     assert_error(
@@ -127,7 +127,7 @@ async fn accounts_and_auth() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_requests() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let erin = cluster.api.sign_up("erin", "erin-rides-a-blue-tram").await;
 
@@ -229,7 +229,7 @@ async fn malformed_requests() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ports_quota_and_failed_creates_lose_nothing() {
-    let cluster = TestCluster::start_with(|c| {
+    let cluster = TestCluster::start_with_on(crate::STORE, |c| {
         c.max_containers_per_user = 12;
         c.max_ports_per_user = 10;
     })
@@ -383,7 +383,7 @@ async fn ports_quota_and_failed_creates_lose_nothing() {
 /// failed create keeps nothing (no container, no port, no credit).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_that_cannot_run_is_a_422_and_keeps_nothing() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let plain = yun_testkit::plain_testbox_image();
     let r = cluster
         .admin

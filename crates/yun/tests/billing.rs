@@ -30,7 +30,7 @@ async fn metered_cluster(
     credits: i64,
     tune: impl FnOnce(&mut yun_master::MasterConfig),
 ) -> TestCluster {
-    TestCluster::start_with(|c| {
+    TestCluster::start_with_on(crate::STORE, |c| {
         c.plans = vec![metered_plan(price_per_hour)];
         c.default_plan = "metered".into();
         c.pricing.signup_credits = credits;
@@ -181,40 +181,43 @@ async fn two_hundred_concurrent_creates_take_exactly_what_the_balance_admits() {
     );
     assert_eq!(count(&ledger(&racer).await, EntryKind::DepositRefund), 10);
     // What triggers kept for the metrics agrees with the rows, refusals rolled back included.
-    kept_figures_agree(&cluster.dir.path().join("yun.db"));
+    kept_figures_agree(&cluster.database).await;
 }
 
 /// The figures triggers keep for the metrics (containers and orders by state, the ledger's
-/// totals by kind) equal what counting the rows gives.
-pub(crate) fn kept_figures_agree(db: &std::path::Path) {
-    let db = rusqlite::Connection::open(db).unwrap();
-    let rows = |sql: &str| -> Vec<(String, i64, i64)> {
-        let mut st = db.prepare(sql).unwrap();
-        let mut out: Vec<(String, i64, i64)> = st
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .map(Result::unwrap)
-            // A state or kind whose count went back to zero keeps its row.
-            .filter(|r| r.1 != 0)
-            .collect();
-        out.sort();
-        out
-    };
+/// totals by kind) equal what counting the rows gives, on either engine.
+pub(crate) async fn kept_figures_agree(database: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(database).await.unwrap();
     for (kept, counted) in [
         (
-            "SELECT state, containers, 0 FROM container_state_counts",
-            "SELECT state, COUNT(*), 0 FROM containers GROUP BY state",
+            "SELECT state, containers, CAST(0 AS BIGINT) FROM container_state_counts",
+            "SELECT state, COUNT(*), CAST(0 AS BIGINT) FROM containers GROUP BY state",
         ),
         (
-            "SELECT state, orders, 0 FROM order_state_counts",
-            "SELECT state, COUNT(*), 0 FROM orders GROUP BY state",
+            "SELECT state, orders, CAST(0 AS BIGINT) FROM order_state_counts",
+            "SELECT state, COUNT(*), CAST(0 AS BIGINT) FROM orders GROUP BY state",
         ),
         (
             "SELECT kind, entries, credits FROM ledger_totals",
-            "SELECT kind, COUNT(*), SUM(ABS(amount)) FROM ledger GROUP BY kind",
+            "SELECT kind, COUNT(*), CAST(SUM(ABS(amount)) AS BIGINT) FROM ledger GROUP BY kind",
         ),
     ] {
-        assert_eq!(rows(kept), rows(counted), "{kept}");
+        let mut rows = async |sql: &str| -> Vec<(String, i64, i64)> {
+            let mut out: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+                .fetch_all(&mut db)
+                .await
+                .unwrap()
+                .into_iter()
+                // A state or kind whose count went back to zero keeps its row.
+                .filter(|r: &(String, i64, i64)| r.1 != 0)
+                .collect();
+            out.sort();
+            out
+        };
+        let (kept_rows, counted_rows) = (rows(kept).await, rows(counted).await);
+        assert_eq!(kept_rows, counted_rows, "{kept}");
     }
 }
 
@@ -346,7 +349,8 @@ async fn a_balance_that_runs_out_suspends_and_a_top_up_lets_it_start_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn admin_adjustments_are_ledger_entries_and_never_overdraw() {
-    let cluster = TestCluster::start_with(|c| c.pricing.signup_credits = 1000).await;
+    let cluster =
+        TestCluster::start_with_on(crate::STORE, |c| c.pricing.signup_credits = 1000).await;
     let admin = cluster.admin.client();
     let ann = cluster
         .api
@@ -377,7 +381,8 @@ async fn admin_adjustments_are_ledger_entries_and_never_overdraw() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_master_killed_while_metering_charges_nothing_twice() {
-    let mut cluster = ProcessCluster::start_with_file(
+    let mut cluster = ProcessCluster::start_with_file_on(
+        crate::STORE,
         YUN,
         "default_plan = \"metered\"\nmetering_interval = \"5s\"\n\n[[plans]]\nname = \"metered\"\ncpu_millis = 100\nmemory_mib = 64\npids = 64\nprice_per_hour = 36000\n",
         &["--signup-credits", "100000"],
@@ -459,7 +464,7 @@ async fn a_master_killed_while_metering_charges_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
-    let cluster = TestCluster::start_with(|c| {
+    let cluster = TestCluster::start_with_on(crate::STORE, |c| {
         c.pricing.signup_credits = 1000;
         c.pricing.pull_price_per_mib = 7;
     })
@@ -490,7 +495,7 @@ async fn a_private_pull_is_paid_per_mib_and_refused_without_the_credits() {
     );
 
     // Someone who cannot pay gets a 402 that says so, and no image.
-    let cluster_broke = TestCluster::start_with(|c| {
+    let cluster_broke = TestCluster::start_with_on(crate::STORE, |c| {
         c.pricing.signup_credits = 0;
         c.pricing.pull_price_per_mib = 7;
     })
@@ -571,7 +576,8 @@ async fn a_container_with_a_lifetime_is_removed_at_its_end_and_its_deposit_refun
 /// transaction, so even a burst in parallel stops at the cap; cancelling one frees a place.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_account_holds_a_bounded_number_of_unpaid_orders() {
-    let cluster = TestCluster::master_only_with(|c| c.payments.max_pending_orders = 3).await;
+    let cluster =
+        TestCluster::master_only_with_on(crate::STORE, |c| c.payments.max_pending_orders = 3).await;
     let bo = cluster
         .api
         .sign_up("bea", "bea-rides-a-blue-tram")

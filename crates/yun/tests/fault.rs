@@ -76,7 +76,7 @@ async fn settled_on_host(client: &Client, cluster_id: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_worker_goes_down_and_comes_back_with_the_same_containers() {
-    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let cluster = ProcessCluster::start_on(crate::STORE, YUN, &[]).await;
     let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker("w1", &ports, &[]);
@@ -168,7 +168,8 @@ fn series_at_least(text: &str, series: &str, least: f64) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_frozen_worker_converges_without_duplicates() {
-    let cluster = ProcessCluster::start(YUN, &["--metrics-token", METRICS_TOKEN]).await;
+    let cluster =
+        ProcessCluster::start_on(crate::STORE, YUN, &["--metrics-token", METRICS_TOKEN]).await;
     let admin = cluster.admin.client();
     let ports = PortBlock::claim();
     let worker = cluster.spawn_worker("w1", &ports, &[]);
@@ -248,7 +249,8 @@ async fn a_frozen_worker_converges_without_duplicates() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
-    let mut cluster = ProcessCluster::start(
+    let mut cluster = ProcessCluster::start_on(
+        crate::STORE,
         YUN,
         &[
             "--max-containers-per-user",
@@ -370,7 +372,7 @@ async fn a_master_killed_during_a_burst_of_creates_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn after_a_host_reboot_what_should_run_runs_again() {
-    let cluster = ProcessCluster::start(YUN, &[]).await;
+    let cluster = ProcessCluster::start_on(crate::STORE, YUN, &[]).await;
     let ports = PortBlock::claim();
     let mut worker = cluster.spawn_worker("w1", &ports, &["--boot-id", "boot-one"]);
     cluster.wait_ready("w1").await;
@@ -421,7 +423,7 @@ async fn after_a_host_reboot_what_should_run_runs_again() {
 /// retry), not left hanging, and the next master finishes what the first one placed.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_in_flight_when_the_master_stops_is_answered_and_finished_later() {
-    let mut cluster = ProcessCluster::start(YUN, &[]).await;
+    let mut cluster = ProcessCluster::start_on(crate::STORE, YUN, &[]).await;
     let ports = PortBlock::claim();
     let worker = cluster.spawn_worker("w1", &ports, &[]);
     cluster.wait_ready("w1").await;

@@ -6,7 +6,7 @@ use yun_testkit::{testbox_image, LocalRegistry, TestCluster};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn another_users_container_is_a_404_everywhere() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let alice = cluster
         .api
@@ -59,7 +59,7 @@ async fn another_users_container_is_a_404_everywhere() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn private_and_host_only_images_cannot_be_run_by_others() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let alice = cluster
         .api
         .sign_up("alice", "alice-rides-a-blue-tram")

@@ -32,7 +32,7 @@ async fn text<B: AsRef<[u8]>>(stream: impl Stream<Item = yun_api::client::Result
 
 #[tokio::test(flavor = "multi_thread")]
 async fn run_reach_stop_start_restart_logs_remove() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let raw = cluster
         .api
@@ -164,7 +164,7 @@ async fn run_reach_stop_start_restart_logs_remove() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn follow_streams_new_lines_and_exits_are_reported() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let bob = cluster
         .api

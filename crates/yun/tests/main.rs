@@ -4,7 +4,12 @@
 //! (`tests/fuzz.rs`, `tests/log_volume.rs`, `tests/log_secrets.rs`), so each runs alone: they
 //! load the machine.
 
+/// The engine the masters of the modules that run on both keep their store on; the `postgres`
+/// binary (on_postgres.rs) runs those modules again with PostgreSQL.
+const STORE: yun_testkit::Engine = yun_testkit::Engine::Sqlite;
+
 mod accounts;
+mod backup;
 mod bad_input;
 mod billing;
 mod browser;

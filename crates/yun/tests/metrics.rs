@@ -146,7 +146,7 @@ async fn metrics_answer_only_the_operator_and_count_what_happens() {
         "another master's creates: {text}"
     );
     assert_eq!(value(&text, "yun_nodes{state=\"ready\"}"), Some(0.0));
-    crate::billing::kept_figures_agree(&cluster.dir.path().join("yun.db"));
+    crate::billing::kept_figures_agree(&cluster.database).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ use yun_api::{Client, ClientError, ErrorCode};
 use yun_testkit::{container_spec, TestCluster};
 
 async fn fast_cluster() -> TestCluster {
-    TestCluster::start_with(|c| {
+    TestCluster::start_with_on(crate::STORE, |c| {
         c.reconcile_interval = Duration::from_secs(1);
         c.orphan_grace = Duration::from_secs(2);
     })
@@ -69,7 +69,7 @@ async fn until_listed(
 #[tokio::test(flavor = "multi_thread")]
 async fn crashes_and_oom_kills_show_within_two_seconds() {
     // The pass runs only every 10 s here, so a change within 2 s came from an event.
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let nia = cluster
         .api
@@ -254,7 +254,7 @@ async fn orphans_are_removed_after_the_grace_and_vanished_ones_are_lost() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cordon_and_idempotency_key() {
-    let cluster = TestCluster::start().await;
+    let cluster = TestCluster::start_on(crate::STORE).await;
     let image = cluster.publish_testbox().await;
     let quinn = cluster
         .api

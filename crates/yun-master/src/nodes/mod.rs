@@ -2,6 +2,7 @@
 //! workers join and register with, the client the master calls workers through, and the
 //! fleet's trust (CA, certificates, revocations).
 
+mod ca_check;
 mod client;
 mod error;
 mod registry;
@@ -9,6 +10,7 @@ mod service;
 pub mod tokens;
 mod trust;
 
+pub use ca_check::{open_checked as open_trust, CaRefusal};
 pub use client::WorkerClient;
 pub use error::NodeError;
 pub use registry::{NodeLease, NodeState, Registry};

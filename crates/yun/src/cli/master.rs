@@ -7,6 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use yun_master::MasterConfig;
 
+mod backup;
+
+/// The store when none is given.
+const DEFAULT_DATABASE: &str = "sqlite://./yun-data/yun.db";
+
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct MasterArgs {
@@ -18,8 +23,10 @@ pub struct MasterArgs {
     /// Address workers register with (default 0.0.0.0:8090).
     #[arg(long, env = "YUN_RPC")]
     rpc: Option<SocketAddr>,
-    /// The store, e.g. sqlite://./yun-data/yun.db.
-    #[arg(long, env = "YUN_DATABASE")]
+    /// The store: sqlite://./yun-data/yun.db (the default) or postgres://USER@HOST/DATABASE
+    /// (?sslmode=verify-full&sslrootcert=FILE for TLS). Keep a password out of the command
+    /// line: put the URL in the file YUN_DATABASE_FILE names.
+    #[arg(long, env = "YUN_DATABASE", hide_env_values = true)]
     database: Option<String>,
     /// Containers one user may hold (default 20).
     #[arg(long, env = "YUN_MAX_CONTAINERS_PER_USER")]
@@ -49,6 +56,9 @@ enum MasterAction {
     /// Print a new join token for `yun worker --join-token` (uses the master's --database and
     /// CA files; the master may be running)
     JoinToken(JoinTokenArgs),
+    /// Copy the store (SQLite) and the fleet's CA into a backup, consistent as of one commit;
+    /// the master may be running. Restoring is starting a master on the copy
+    Backup(backup::BackupArgs),
 }
 
 #[derive(Args)]
@@ -298,10 +308,35 @@ pub fn print_ready(http: SocketAddr, console: Option<&str>, generated_password: 
     }
 }
 
+/// The store's URL: `--database` (or `YUN_DATABASE`), else the file `YUN_DATABASE_FILE` names
+/// (so a password in the URL need not sit in the environment or the settings), else yun.toml.
+fn database_url(flag: Option<String>, file: &FileConfig) -> anyhow::Result<String> {
+    if let Some(url) = flag {
+        return Ok(url);
+    }
+    if let Some(path) = std::env::var_os("YUN_DATABASE_FILE").filter(|p| !p.is_empty()) {
+        let url = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "reading the store's URL from YUN_DATABASE_FILE ({})",
+                path.to_string_lossy()
+            )
+        })?;
+        let url = url.trim();
+        anyhow::ensure!(
+            !url.is_empty(),
+            "YUN_DATABASE_FILE ({}) is empty: it must hold the store's URL",
+            path.to_string_lossy()
+        );
+        return Ok(url.to_string());
+    }
+    Ok(file
+        .database
+        .clone()
+        .unwrap_or_else(|| DEFAULT_DATABASE.into()))
+}
+
 fn database(flag: Option<String>, file: &FileConfig) -> anyhow::Result<String> {
-    let database = flag
-        .or(file.database.clone())
-        .unwrap_or_else(|| "sqlite://./yun-data/yun.db".into());
+    let database = database_url(flag, file)?;
     if let Some(path) = database.strip_prefix("sqlite://") {
         if let Some(dir) = std::path::Path::new(path)
             .parent()
@@ -325,8 +360,10 @@ async fn join_token(args: JoinTokenArgs, file: FileConfig) -> anyhow::Result<()>
 }
 
 pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
-    if let Some(MasterAction::JoinToken(t)) = args.action {
-        return join_token(t, file).await;
+    match args.action {
+        Some(MasterAction::JoinToken(t)) => return join_token(t, file).await,
+        Some(MasterAction::Backup(b)) => return backup::run(b, file).await,
+        None => {}
     }
     let database = database(args.database, &file)?;
     let mut cfg = MasterConfig::new(database.clone());
