@@ -33,10 +33,11 @@ use yun_store::Store;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MasterError {
-    #[error("opening the store {url}: {source}")]
+    /// The cause is part of the message (not a `source`, which a chain would print twice).
+    #[error("opening the store {url}: {cause}")]
     Store {
         url: String,
-        source: yun_store::StoreError,
+        cause: yun_store::StoreError,
     },
     #[error("cannot listen on {addr}: {source}")]
     Listen {
@@ -60,9 +61,9 @@ impl MasterError {
     /// The URL is kept without its password: the error is printed and logged.
     fn store(url: &str) -> impl Fn(yun_store::StoreError) -> Self {
         let url = yun_store::redacted_url(url);
-        move |source| Self::Store {
+        move |cause| Self::Store {
             url: url.clone(),
-            source,
+            cause,
         }
     }
 }
@@ -199,6 +200,8 @@ fn spawn_credential_purge(state: AppState, shutdown: CancellationToken) {
 pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
     let payments = payments::load(&config.payments.provider).map_err(MasterError::Payments)?;
     let store_failed = MasterError::store(&config.database);
+    // One master per SQLite file, held until this one stops.
+    let claim = yun_store::claim_sqlite(&config.database).map_err(&store_failed)?;
     let store = Store::open(&config.database).await.map_err(&store_failed)?;
     let cluster_id = store.cluster_id().await.map_err(&store_failed)?;
     let first_start = ensure_admin(&store, config.admin_password.as_deref()).await?;
@@ -320,6 +323,7 @@ pub async fn start(config: MasterConfig) -> Result<RunningMaster, MasterError> {
         if let Err(e) = r {
             tracing::error!(error = %e, "RPC server stopped");
         }
+        drop(claim);
     });
     Ok(RunningMaster {
         http_addr,

@@ -4,6 +4,7 @@
 
 mod access_tokens;
 mod backup;
+mod claim;
 mod cluster;
 mod containers;
 mod db;
@@ -13,6 +14,7 @@ mod figures;
 mod images;
 mod ledger;
 mod metering;
+mod migrate;
 mod nodes;
 mod orders;
 mod placement;
@@ -25,6 +27,7 @@ mod users;
 
 pub use access_tokens::{AccessTokenRow, TokenRefusal, MAX_PER_USER as ACCESS_TOKENS_MAX};
 pub use backup::{backup_sqlite, BackupFacts};
+pub use claim::{claim_sqlite, Claim};
 pub use cluster::CaMismatch;
 pub use containers::{ContainerBrief, ContainerRow, NewContainer, PortRow, RestartPolicy};
 pub use devices::DEVICE_LIFETIME_MS;
@@ -32,6 +35,7 @@ pub use events::EventRow;
 pub use images::ImageRow;
 pub use ledger::{Adjusted, AuditRow, Entry, EntryKind, LedgerRow};
 pub use metering::{MeterTick, Prepaid};
+pub use migrate::{copy_sqlite_to_postgres, Copied};
 pub use nodes::{NodeRow, NodeUpsert};
 pub use orders::{NewOrder, OrderRow, OrderState, Settled};
 pub use placement::{NotPlaced, Outcome, PlaceRequest, Placed};
@@ -80,6 +84,15 @@ pub enum StoreError {
     Decode(String),
     #[error("unsupported database URL {0}: use sqlite://PATH or postgres://USER@HOST/DATABASE")]
     UnsupportedUrl(String),
+    /// A running master holds this SQLite store (its lock file is named).
+    #[error("a running master holds this store (it locks {0}): stop it first")]
+    Held(String),
+    /// A move of the store found the target holding tables already.
+    #[error("{0} is not empty: a store is moved only into an empty database")]
+    TargetNotEmpty(String),
+    /// A move of the store whose copy differs from its source; nothing was kept.
+    #[error("the copy differs from the store: {0}; nothing was kept")]
+    CopyDiffers(String),
     /// A transaction its operation chose to undo (never leaves the store).
     #[error("the transaction was undone")]
     Undone,

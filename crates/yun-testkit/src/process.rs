@@ -161,6 +161,20 @@ impl ProcessCluster {
         panic!("yun master did not answer on {}", self.http);
     }
 
+    /// Starts the master on another store from now on (a moved one), with the CA's files of
+    /// the data directory given, as a store other than SQLite needs.
+    pub fn use_store(&mut self, database: &str) {
+        self.database = database.to_string();
+        if !database.starts_with("sqlite:") && !self.extra_args.iter().any(|a| a == "--ca-cert") {
+            for (flag, file) in [("--ca-cert", "ca.crt"), ("--ca-key", "ca.key")] {
+                self.extra_args.extend([
+                    flag.to_string(),
+                    self.dir.path().join(file).display().to_string(),
+                ]);
+            }
+        }
+    }
+
     /// The master's store, as its `--database` names it.
     pub fn database(&self) -> String {
         self.database.clone()

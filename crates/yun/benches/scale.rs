@@ -11,7 +11,8 @@
 //!
 //! Run: `cargo bench -p yun --bench scale` (SCALE_NODES, SCALE_CONTAINERS, SCALE_USERS,
 //! SCALE_CONCURRENCY override the defaults 1000, 100000, 1000, 64; SCALE_PLAINTEXT=1 runs the
-//! fleet with `--insecure-plaintext` to compare).
+//! fleet with `--insecure-plaintext` to compare; SCALE_POSTGRES=URL of a PostgreSQL server puts
+//! the master's store in a new database of its own there, and reports the server's CPU too).
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use yun_api::admin::{NodeList, NodeState};
 use yun_api::containers::CreateContainer;
 use yun_api::Client;
-use yun_testkit::procfs::{cpu_seconds, peak_rss_mib};
+use yun_testkit::procfs::{cpu_seconds, cpu_seconds_named, peak_rss_mib};
 
 const YUN: &str = env!("CARGO_BIN_EXE_yun");
 const WORKER_PROCESSES: usize = 4;
@@ -127,6 +128,24 @@ async fn main() {
             "mutual TLS"
         }
     );
+    let postgres = std::env::var("SCALE_POSTGRES").ok();
+    let database = match &postgres {
+        Some(server) => {
+            let url = yun_store::scratch::new_database(server)
+                .await
+                .expect("a database of the benchmark's own");
+            println!("store: PostgreSQL ({})", postgres_settings(&url).await);
+            url
+        }
+        None => {
+            println!("store: SQLite (WAL, synchronous=FULL)");
+            format!("sqlite://{}", dir.path().join("yun.db").display())
+        }
+    };
+    let ca = [
+        ("--ca-cert", dir.path().join("ca.crt")),
+        ("--ca-key", dir.path().join("ca.key")),
+    ];
     let master = Command::new(YUN)
         .args([
             "master",
@@ -136,7 +155,12 @@ async fn main() {
             &rpc.to_string(),
         ])
         .arg("--database")
-        .arg(format!("sqlite://{}", dir.path().join("yun.db").display()))
+        .arg(&database)
+        .args(
+            ca.iter()
+                .filter(|_| postgres.is_some())
+                .flat_map(|(flag, file)| [std::ffi::OsString::from(flag), file.clone().into()]),
+        )
         .args([
             "--max-containers-per-user",
             "1000",
@@ -263,6 +287,7 @@ async fn main() {
     let cpu_master0 = cpu_seconds(master_pid);
     let cpu_workers0: Vec<f64> = worker_pids.iter().map(|p| cpu_seconds(*p)).collect();
     let cpu_bench0 = cpu_seconds(std::process::id());
+    let cpu_postgres0 = cpu_seconds_named("postgres");
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     // The WAL's size during the load: it must restart, not grow with every write.
@@ -345,6 +370,7 @@ async fn main() {
         })
         .collect();
     let master_cpu = (cpu_seconds(master_pid) - cpu_master0) / elapsed * 100.0;
+    let postgres_cpu = (cpu_seconds_named("postgres") - cpu_postgres0) / elapsed * 100.0;
     let worker_cpu: Vec<String> = worker_pids
         .iter()
         .zip(&cpu_workers0)
@@ -406,6 +432,11 @@ async fn main() {
     println!("| master peak RSS (VmHWM) | {rss:.0} MiB |");
     println!("| WAL file's peak size during the load | {wal_peak_mib:.0} MiB |");
     println!("| master CPU during the load | {master_cpu:.0}% of one core |");
+    if postgres.is_some() {
+        println!(
+            "| PostgreSQL's processes' CPU during the load | {postgres_cpu:.0}% of one core |"
+        );
+    }
     println!(
         "| worker-host processes' CPU during the load | {} |",
         worker_cpu.join(", ")
@@ -429,4 +460,26 @@ async fn main() {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The server's durability settings and its cache, as the benchmark ran with them.
+async fn postgres_settings(url: &str) -> String {
+    use sqlx::Connection;
+    let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut out = Vec::new();
+    for name in [
+        "server_version",
+        "fsync",
+        "synchronous_commit",
+        "full_page_writes",
+        "wal_level",
+        "shared_buffers",
+    ] {
+        let value: String = sqlx::query_scalar(&format!("SHOW {name}"))
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        out.push(format!("{name}={value}"));
+    }
+    out.join(", ")
 }

@@ -32,6 +32,7 @@ mod isolation_matrix;
 mod lifecycle;
 mod listener;
 mod metrics;
+mod migrate_store;
 mod payments;
 mod prometheus;
 mod reconcile;

@@ -99,6 +99,16 @@ pub(crate) struct Row {
 }
 
 impl Row {
+    /// The columns' names, in the statement's order.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// A column's value as read.
+    pub(crate) fn cell_named(&self, column: &str) -> &Cell {
+        self.cell(column)
+    }
+
     fn cell(&self, column: &str) -> &Cell {
         let i = self
             .names

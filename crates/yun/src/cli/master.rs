@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use yun_master::MasterConfig;
 
 mod backup;
+mod migrate;
 
 /// The store when none is given.
 const DEFAULT_DATABASE: &str = "sqlite://./yun-data/yun.db";
@@ -59,6 +60,9 @@ enum MasterAction {
     /// Copy the store (SQLite) and the fleet's CA into a backup, consistent as of one commit;
     /// the master may be running. Restoring is starting a master on the copy
     Backup(backup::BackupArgs),
+    /// Copy a stopped master's SQLite store into an empty PostgreSQL database, every count and
+    /// balance checked before it commits
+    MigrateStore(migrate::MigrateArgs),
 }
 
 #[derive(Args)]
@@ -363,6 +367,7 @@ pub async fn run(args: MasterArgs, file: FileConfig) -> anyhow::Result<()> {
     match args.action {
         Some(MasterAction::JoinToken(t)) => return join_token(t, file).await,
         Some(MasterAction::Backup(b)) => return backup::run(b, file).await,
+        Some(MasterAction::MigrateStore(m)) => return migrate::run(m, file).await,
         None => {}
     }
     let database = database(args.database, &file)?;
