@@ -1,6 +1,7 @@
 //! The billing, bad-input, isolation, reconcile, lifecycle and fault tests again, every master
 //! keeping its store on PostgreSQL (a database of its own on the test server `scripts/test`
-//! starts): the same files as in the integration binary, with `STORE` set to PostgreSQL.
+//! starts): the same files as in the integration binary, with `STORE` set to PostgreSQL; and
+//! `store_url.rs`, the store's URL on PostgreSQL (read from a file, its password never logged).
 
 const STORE: yun_testkit::Engine = yun_testkit::Engine::Postgres;
 
@@ -16,3 +17,4 @@ mod isolation;
 mod lifecycle;
 #[path = "reconcile.rs"]
 mod reconcile;
+mod store_url;
