@@ -191,6 +191,21 @@ impl Browser {
             .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
     }
 
+    /// The rendered text of the first element `css` matches, once there is one, read in one
+    /// script: a page that draws the element again between a lookup and a read would leave
+    /// WebDriver's handle stale.
+    pub async fn text(&self, css: &str) -> String {
+        self.find(css).await;
+        let read = self
+            .eval(&format!(
+                "const e = document.querySelector({css:?}); return e ? e.innerText : null;"
+            ))
+            .await;
+        read.as_str()
+            .unwrap_or_else(|| panic!("{css} went from the page"))
+            .to_string()
+    }
+
     /// Polls `check` (a script that returns a boolean) until it holds, for at most 30 s: a
     /// deadline for a machine busy with the whole suite on two cores (CI once missed 15 s),
     /// not a measure of speed, which is the benchmarks' business.

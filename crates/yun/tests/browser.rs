@@ -853,7 +853,7 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
     // A token, shown once, listed by name; then revoked.
     b.fill("#token-form input[name=name]", "ci-deploy").await;
     b.click("#token-form button[type=submit]").await;
-    let token = b.find("#new-token").await.text().await.unwrap();
+    let token = b.text("#new-token").await;
     assert!(token.starts_with("yunpat_"), "{token}");
     let script = site.anon.with_token(&token);
     assert_eq!(script.me().await.unwrap().username, "zed");
@@ -874,7 +874,7 @@ async fn a_renter_manages_sessions_tokens_and_the_password_in_the_browser() {
         "const t = document.getElementById('new-token'); return !!t && t.textContent.startsWith('yunpat_');",
     )
     .await;
-    let kept = b.find("#new-token").await.text().await.unwrap();
+    let kept = b.text("#new-token").await;
     let kept = site.anon.with_token(&kept);
     assert_eq!(kept.me().await.unwrap().username, "zed");
 
