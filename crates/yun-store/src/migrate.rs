@@ -56,7 +56,7 @@ pub async fn copy_sqlite_to_postgres(from: &str, to: &str) -> StoreResult<Copied
     if !from.starts_with("sqlite:") {
         return Err(StoreError::UnsupportedUrl(super::redacted_url(from)));
     }
-    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+    if !super::db::is_postgres(to) {
         return Err(StoreError::UnsupportedUrl(super::redacted_url(to)));
     }
     let _claim = super::claim_sqlite(from)?;
@@ -148,64 +148,63 @@ async fn copy_table(
     table: &str,
     types: &HashMap<String, String>,
 ) -> StoreResult<u64> {
+    let read =
+        format!("SELECT rowid AS yun_rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?");
     let mut after = i64::MIN;
     let mut copied = 0;
+    // The statement and each column's type, made once per table from its first rows.
+    let mut insert: Option<(String, Vec<(String, String)>)> = None;
     loop {
         let rows = Tx::Sqlite(source)
-            .rows(
-                &format!("SELECT rowid AS yun_rowid, * FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"),
-                &[Value::from(after), Value::from(CHUNK)],
-            )
+            .rows(&read, &[Value::from(after), Value::from(CHUNK)])
             .await?;
         let Some(last) = rows.last() else {
             return Ok(copied);
         };
         after = last.int("yun_rowid");
+        if insert.is_none() {
+            insert = Some(insert_statement(table, last, types)?);
+        }
+        let (sql, columns) = insert.as_ref().expect("made above");
         for row in &rows {
-            insert(target, table, row, types).await?;
+            let values: Vec<Value> = columns
+                .iter()
+                .map(|(c, kind)| match (row.cell(c), kind.as_str()) {
+                    (Cell::Int(v), "boolean") => Value::Flag(Some(*v != 0)),
+                    (Cell::Int(v), _) => Value::Int(Some(*v)),
+                    (Cell::Real(v), _) => Value::Real(Some(*v)),
+                    (Cell::Text(v), _) => Value::Text(Some(v)),
+                    (Cell::Null, "boolean") => Value::Flag(None),
+                    (Cell::Null, "bigint") => Value::Int(None),
+                    (Cell::Null, _) => Value::Text(None),
+                })
+                .collect();
+            Tx::Postgres(target).execute(sql, &values).await?;
             copied += 1;
         }
     }
 }
 
-async fn insert(
-    target: &mut sqlx::PgConnection,
+/// The target's INSERT for `table`'s rows as `sample` has them, with each column's type there.
+fn insert_statement(
     table: &str,
-    row: &Row,
+    sample: &Row,
     types: &HashMap<String, String>,
-) -> StoreResult<()> {
-    let columns: Vec<&str> = row
-        .names()
-        .iter()
-        .map(String::as_str)
-        .filter(|n| *n != "yun_rowid")
-        .collect();
-    for c in &columns {
-        if !types.contains_key(*c) {
-            return Err(StoreError::CopyDiffers(format!(
-                "the target's {table} has no column {c}"
-            )));
-        }
+) -> StoreResult<(String, Vec<(String, String)>)> {
+    let mut columns = Vec::new();
+    for name in sample.names().iter().filter(|n| *n != "yun_rowid") {
+        let kind = types.get(name).ok_or_else(|| {
+            StoreError::CopyDiffers(format!("the target's {table} has no column {name}"))
+        })?;
+        columns.push((name.clone(), kind.clone()));
     }
-    let values: Vec<Value> = columns
-        .iter()
-        .map(|c| match (row.cell_named(c), types[*c].as_str()) {
-            (Cell::Int(v), "boolean") => Value::Flag(Some(*v != 0)),
-            (Cell::Int(v), _) => Value::Int(Some(*v)),
-            (Cell::Real(v), _) => Value::Real(Some(*v)),
-            (Cell::Text(v), _) => Value::Text(Some(v)),
-            (Cell::Null, "boolean") => Value::Flag(None),
-            (Cell::Null, "bigint") => Value::Int(None),
-            (Cell::Null, _) => Value::Text(None),
-        })
-        .collect();
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
     let marks = vec!["?"; columns.len()].join(", ");
     let sql = format!(
         "INSERT INTO {table} ({}) VALUES ({marks})",
-        columns.join(", ")
+        names.join(", ")
     );
-    Tx::Postgres(target).execute(&sql, &values).await?;
-    Ok(())
+    Ok((sql, columns))
 }
 
 /// Every table holds as many rows as the source's, and every balance equals its ledger.

@@ -43,11 +43,6 @@ impl From<u16> for Value<'_> {
         Self::Int(Some(v.into()))
     }
 }
-impl From<f64> for Value<'_> {
-    fn from(v: f64) -> Self {
-        Self::Real(Some(v))
-    }
-}
 impl From<bool> for Value<'_> {
     fn from(v: bool) -> Self {
         Self::Flag(Some(v))
@@ -105,11 +100,7 @@ impl Row {
     }
 
     /// A column's value as read.
-    pub(crate) fn cell_named(&self, column: &str) -> &Cell {
-        self.cell(column)
-    }
-
-    fn cell(&self, column: &str) -> &Cell {
+    pub(crate) fn cell(&self, column: &str) -> &Cell {
         let i = self
             .names
             .iter()
@@ -208,6 +199,11 @@ impl From<DbError> for super::StoreError {
 
 pub(crate) type DbResult<T> = Result<T, DbError>;
 
+/// Whether `url` names a PostgreSQL database.
+pub(crate) fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 /// The engine behind the store, chosen by the URL it was opened with.
 #[derive(Clone)]
 pub(crate) enum Engine {
@@ -223,7 +219,7 @@ impl Engine {
     pub(crate) async fn open(url: &str) -> StoreResult<Self> {
         if url.starts_with("sqlite:") {
             Ok(Self::Sqlite(sqlite::Sqlite::open(url).await?))
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        } else if is_postgres(url) {
             Ok(Self::Postgres(
                 postgres::Postgres::open(url, POSTGRES_CONNECTIONS).await?,
             ))

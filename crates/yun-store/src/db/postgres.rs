@@ -154,11 +154,7 @@ pub(super) async fn rows(
     let Some(first) = found.first() else {
         return Ok(Vec::new());
     };
-    let names: Arc<[String]> = first
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
+    let names = names_of(first);
     found.iter().map(|r| row_of(r, &names)).collect()
 }
 
@@ -175,8 +171,12 @@ pub(super) async fn row(
     let Some(r) = found else {
         return Ok(None);
     };
-    let names: Arc<[String]> = r.columns().iter().map(|c| c.name().to_string()).collect();
-    row_of(&r, &names).map(Some)
+    row_of(&r, &names_of(&r)).map(Some)
+}
+
+/// The columns' names of a statement's rows, shared by all of them.
+fn names_of(r: &PgRow) -> Arc<[String]> {
+    r.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
 fn row_of(r: &PgRow, names: &Arc<[String]>) -> DbResult<Row> {
